@@ -1,0 +1,118 @@
+# SPDX-License-Identifier: MIT
+#
+# xen-virtio-pci: plain GNU make, libraries through pkg-config.
+#
+#   make            build/xen-virtio-pcid (and the simulated-hypervisor build)
+#   make demo       the daemon against the simulated hypervisor with a test guest
+#   make check      unit and simulated-hypervisor tests
+#   make asan       the same objects with ASan+UBSan under build/asan/
+#   make check-asan the suites, built with ASan+UBSan
+#
+# "demo" and "check" first make sure the Debian packages are there
+# (mk/ensure-deps.sh installs them as root, or prints the apt-get line).
+
+BUILD		?= build
+CC		?= gcc
+PKG_CONFIG	?= pkg-config
+VERSION		:= 0.1.0
+
+# pkg-config names: xencontrol is libxenctrl.
+XEN_PKGS	:= xencontrol xendevicemodel xenforeignmemory xenevtchn
+EVENT_PKGS	:= libevent
+
+# Recursive (=) so that pkg-config runs only when a rule needs it, after
+# ensure-deps has installed the packages.
+XEN_CFLAGS	= $(shell $(PKG_CONFIG) --cflags $(XEN_PKGS))
+XEN_LIBS	= $(shell $(PKG_CONFIG) --libs $(XEN_PKGS))
+EVENT_CFLAGS	= $(shell $(PKG_CONFIG) --cflags $(EVENT_PKGS))
+EVENT_LIBS	= $(shell $(PKG_CONFIG) --libs $(EVENT_PKGS))
+CMOCKA_CFLAGS	= $(shell $(PKG_CONFIG) --cflags cmocka)
+CMOCKA_LIBS	= $(shell $(PKG_CONFIG) --libs cmocka)
+
+WARNINGS	:= -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+		   -Wno-missing-field-initializers
+CFLAGS		?= -O2 -g
+SAN_FLAGS	?=
+ALL_CFLAGS	= -std=gnu11 $(WARNINGS) $(CFLAGS) $(SAN_FLAGS) -iquote . -D_GNU_SOURCE \
+		  -DXVP_VERSION='"$(VERSION)"' -MMD -MP
+LDFLAGS		?=
+ALL_LDFLAGS	= $(LDFLAGS) $(SAN_FLAGS)
+
+# ---- sources, by layer (each layer includes only the ones listed before it)
+LIB_SRCS	:= $(wildcard lib/*.c)
+ECAM_SRCS	:= $(wildcard ecam/*.c)
+XEN_SRCS	:= $(wildcard xen/*.c)
+DAEMON_SRCS	:= $(filter-out daemon/main.c,$(wildcard daemon/*.c))
+
+obj		= $(patsubst %.c,$(BUILD)/%.o,$(1))
+CORE_OBJS	= $(call obj,$(LIB_SRCS) $(ECAM_SRCS))
+XEN_OBJS	= $(call obj,$(XEN_SRCS))
+DAEMON_OBJS	= $(call obj,$(DAEMON_SRCS) daemon/main.c)
+
+# ---- the simulated hypervisor: daemon side (libxen* functions) and test side
+SIM_LIB_SRCS	:= $(wildcard tests/sim/libxen_*.c)
+SIM_HV_SRCS	:= $(wildcard tests/sim/hv_*.c)
+GUEST_SRCS	:= $(wildcard tests/guest/*.c)
+
+UNIT_TESTS	:= $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(wildcard tests/unit/test_*.c))
+INTEG_TESTS	:= $(patsubst tests/integration/%.c,$(BUILD)/tests/integration/%,$(wildcard tests/integration/test_*.c))
+
+DAEMON		:= $(BUILD)/xen-virtio-pcid
+SIM_DAEMON	:= $(BUILD)/tests/xen-virtio-pcid-sim
+DEMO		:= $(BUILD)/tests/demo
+
+.PHONY: all build tests demo check check-run asan check-asan deps clean
+
+all: build
+build: $(DAEMON) $(SIM_DAEMON)
+tests: $(UNIT_TESTS) $(INTEG_TESTS) $(SIM_DAEMON) $(DEMO)
+
+deps:
+	@sh mk/ensure-deps.sh
+
+demo: deps
+	@$(MAKE) --no-print-directory $(DEMO) $(SIM_DAEMON)
+	$(DEMO) $(SIM_DAEMON)
+
+check: deps
+	@$(MAKE) --no-print-directory check-run
+
+check-run: tests $(DAEMON)
+	@sh tests/run-tests.sh $(BUILD) $(UNIT_TESTS) $(INTEG_TESTS)
+
+asan:
+	@$(MAKE) --no-print-directory BUILD=$(BUILD)/asan \
+		SAN_FLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
+		CFLAGS="-O1 -g" build tests
+
+check-asan: deps
+	@$(MAKE) --no-print-directory BUILD=$(BUILD)/asan \
+		SAN_FLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
+		CFLAGS="-O1 -g" check-run
+
+# ---- rules
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(XEN_CFLAGS) $(EVENT_CFLAGS) $(CMOCKA_CFLAGS) -c -o $@ $<
+
+$(DAEMON): $(DAEMON_OBJS) $(XEN_OBJS) $(CORE_OBJS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(XEN_LIBS) $(EVENT_LIBS)
+
+# The same daemon objects, with the simulated libxen* functions in place of Xen's.
+$(SIM_DAEMON): $(DAEMON_OBJS) $(XEN_OBJS) $(CORE_OBJS) $(call obj,$(SIM_LIB_SRCS))
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(EVENT_LIBS) -lpthread
+
+$(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(CORE_OBJS) $(XEN_OBJS) $(call obj,$(DAEMON_SRCS) $(SIM_LIB_SRCS))
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(EVENT_LIBS) -lpthread
+
+$(BUILD)/tests/integration/%: $(BUILD)/tests/integration/%.o $(call obj,$(SIM_HV_SRCS) $(GUEST_SRCS) $(LIB_SRCS))
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) -lpthread
+
+$(DEMO): $(BUILD)/tests/demo.o $(call obj,$(SIM_HV_SRCS) $(GUEST_SRCS))
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lpthread
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: MIT
+/*
+ * daemon/main.c: xen-virtio-pcid in single-domain mode: parse the options,
+ * check the domain, serve it until SIGTERM or SIGINT, tear down, exit 0.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "daemon/domain.h"
+#include "daemon/options.h"
+#include "lib/log.h"
+#include "xen/domain.h"
+
+struct stop_request {
+	struct event_base *base;
+	int signal;
+};
+
+static void on_stop_signal(evutil_socket_t signum, short what, void *arg)
+{
+	struct stop_request *stop = arg;
+
+	(void)what;
+	/* Stop taking new work: the loop ends after the callback that is running. */
+	stop->signal = (int)signum;
+	event_base_loopbreak(stop->base);
+}
+
+static int check_domain(uint32_t domid)
+{
+	int exists = xen_domain_exists(domid);
+
+	if (exists == 0) {
+		log_error("domain %u does not exist", domid);
+		return EXIT_CONFIG_ERROR;
+	}
+	return exists < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+static int serve(const struct daemon_options *opts)
+{
+	struct stop_request stop = { 0 };
+	struct event *sigterm = NULL, *sigint = NULL;
+	struct served_domain *domain = NULL;
+	int ret, status = EXIT_FAILURE;
+
+	stop.base = event_base_new();
+	if (!stop.base) {
+		log_error("cannot create the event loop");
+		return EXIT_FAILURE;
+	}
+	sigterm = evsignal_new(stop.base, SIGTERM, on_stop_signal, &stop);
+	sigint = evsignal_new(stop.base, SIGINT, on_stop_signal, &stop);
+	if (!sigterm || !sigint || evsignal_add(sigterm, NULL) || evsignal_add(sigint, NULL)) {
+		log_error("cannot install the SIGTERM and SIGINT handlers");
+		goto free_signals;
+	}
+	ret = served_domain_start(&domain, opts->domid, &opts->layout, stop.base);
+	if (ret) {
+		log_error("cannot serve domain %u: %s", opts->domid, strerror(-ret));
+		goto free_signals;
+	}
+	if (event_base_dispatch(stop.base) < 0)
+		log_error("the event loop failed");
+	else if (stop.signal)
+		log_info("%s received, stopping", strsignal(stop.signal));
+	else
+		log_error("the event loop ended with nothing left to serve");
+	served_domain_stop(domain);
+	status = stop.signal ? EXIT_SUCCESS : EXIT_FAILURE;
+
+free_signals:
+	if (sigint)
+		event_free(sigint);
+	if (sigterm)
+		event_free(sigterm);
+	event_base_free(stop.base);
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	struct daemon_options opts;
+	int status;
+
+	switch (options_parse(argc, argv, &opts, stderr)) {
+	case OPTIONS_EXIT_OK:
+		return EXIT_SUCCESS;
+	case OPTIONS_EXIT_ERROR:
+		return EXIT_CONFIG_ERROR;
+	case OPTIONS_RUN:
+		break;
+	}
+	log_set_level(opts.verbose ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO);
+	log_set_domain((int)opts.domid);
+	/* A closed socket must be an error return, never a fatal signal. */
+	signal(SIGPIPE, SIG_IGN);
+
+	status = check_domain(opts.domid);
+	if (status != EXIT_SUCCESS)
+		return status;
+	return serve(&opts);
+}

@@ -1,0 +1,172 @@
+// SPDX-License-Identifier: MIT
+/*
+ * daemon/options.c: command-line parsing and validation. Every refusal names
+ * the option and the value at fault; the layout checks are the same function
+ * the device-tree generator uses (guest_layout_validate).
+ */
+#include "daemon/options.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* DOMID_FIRST_RESERVED in xen/xen.h: IDs from 0x7ff0 up are not domains. */
+#define MAX_DOMID 0x7fef
+
+static const char usage_text[] =
+	"Usage: xen-virtio-pcid --domain ID [OPTIONS]\n"
+	"Serve virtio-pci devices behind an emulated pci-host-ecam-generic host bridge\n"
+	"to Xen domain ID, as an IOREQ server.\n"
+	"\n"
+	"  --domain ID          the guest domain to serve (1..32751); it must exist\n"
+	"  --ecam BASE,SIZE     ECAM window (default 0x10000000,0x10000000: 256 buses)\n"
+	"  --mmio BASE,SIZE     32-bit BAR window, below 4 GiB (default 0x23000000,0x10000000)\n"
+	"  --mmio64 BASE,SIZE   64-bit prefetchable BAR window (default 0x100000000,0x100000000)\n"
+	"  --intx-spi FIRST     SPIs for INTA..INTD: FIRST..FIRST+3 (default 44)\n"
+	"  -v, --verbose        log debug messages\n"
+	"  -h, --help           print this help and exit\n"
+	"  -V, --version        print the version and exit\n"
+	"\n"
+	"Numbers are decimal or 0x-prefixed hexadecimal; sizes may end in K, M or G.\n"
+	"The windows must not overlap each other or what Xen puts in every Arm guest\n"
+	"(RAM banks, GIC, PL011, grant table, magic pages, ACPI area, virtio-mmio).\n"
+	"Exit status: 0 after a clean stop (SIGTERM or SIGINT), 1 if serving failed,\n"
+	"2 for a bad option or a domain that does not exist.\n";
+
+enum { OPT_DOMAIN = 256, OPT_ECAM, OPT_MMIO, OPT_MMIO64, OPT_INTX_SPI };
+
+static const struct option long_options[] = {
+	{ "domain", required_argument, NULL, OPT_DOMAIN },
+	{ "ecam", required_argument, NULL, OPT_ECAM },
+	{ "mmio", required_argument, NULL, OPT_MMIO },
+	{ "mmio64", required_argument, NULL, OPT_MMIO64 },
+	{ "intx-spi", required_argument, NULL, OPT_INTX_SPI },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* A number with an optional K/M/G suffix; false if @text is anything else. */
+static bool parse_number(const char *text, uint64_t *out)
+{
+	unsigned int shift = 0;
+	unsigned long long value;
+	char *end;
+
+	if (!*text || *text == '-' || *text == '+')
+		return false;
+	errno = 0;
+	value = strtoull(text, &end, 0);
+	if (errno || end == text)
+		return false;
+	switch (*end) {
+	case 'K': case 'k': shift = 10; end++; break;
+	case 'M': case 'm': shift = 20; end++; break;
+	case 'G': case 'g': shift = 30; end++; break;
+	}
+	if (*end || (shift && value > (~0ULL >> shift)))
+		return false;
+	*out = (uint64_t)value << shift;
+	return true;
+}
+
+static bool parse_window(const char *text, struct guest_window *window)
+{
+	const char *comma = strchr(text, ',');
+	char base_text[64];
+
+	if (!comma || (size_t)(comma - text) >= sizeof(base_text))
+		return false;
+	memcpy(base_text, text, (size_t)(comma - text));
+	base_text[comma - text] = '\0';
+	return parse_number(base_text, &window->base) && parse_number(comma + 1, &window->size);
+}
+
+static enum options_result bad_value(FILE *err, const char *option, const char *value,
+				     const char *expected)
+{
+	fprintf(err, "xen-virtio-pcid: %s '%s': %s\n", option, value, expected);
+	fprintf(err, "Try 'xen-virtio-pcid --help'.\n");
+	return OPTIONS_EXIT_ERROR;
+}
+
+static enum options_result parse_one(int opt, const char *arg, struct daemon_options *opts,
+				     bool *have_domain, FILE *err)
+{
+	uint64_t value;
+
+	switch (opt) {
+	case OPT_DOMAIN:
+		if (!parse_number(arg, &value) || value < 1 || value > MAX_DOMID)
+			return bad_value(err, "--domain", arg,
+					 "expected a guest domain ID from 1 to 32751");
+		opts->domid = (uint32_t)value;
+		*have_domain = true;
+		return OPTIONS_RUN;
+	case OPT_ECAM:
+		if (!parse_window(arg, &opts->layout.ecam))
+			return bad_value(err, "--ecam", arg, "expected BASE,SIZE");
+		return OPTIONS_RUN;
+	case OPT_MMIO:
+		if (!parse_window(arg, &opts->layout.mmio))
+			return bad_value(err, "--mmio", arg, "expected BASE,SIZE");
+		return OPTIONS_RUN;
+	case OPT_MMIO64:
+		if (!parse_window(arg, &opts->layout.mmio64))
+			return bad_value(err, "--mmio64", arg, "expected BASE,SIZE");
+		return OPTIONS_RUN;
+	case OPT_INTX_SPI:
+		if (!parse_number(arg, &value) || value > GUEST_LAYOUT_SPI_MAX)
+			return bad_value(err, "--intx-spi", arg, "expected an SPI number from 32 to 1016");
+		opts->layout.intx_spi = (unsigned int)value;
+		return OPTIONS_RUN;
+	case 'v':
+		opts->verbose++;
+		return OPTIONS_RUN;
+	case 'h':
+		fputs(usage_text, stdout);
+		return OPTIONS_EXIT_OK;
+	case 'V':
+		printf("xen-virtio-pcid %s\n", XVP_VERSION);
+		return OPTIONS_EXIT_OK;
+	default:
+		fprintf(err, "Try 'xen-virtio-pcid --help'.\n");
+		return OPTIONS_EXIT_ERROR;
+	}
+}
+
+enum options_result options_parse(int argc, char **argv, struct daemon_options *opts, FILE *err)
+{
+	bool have_domain = false;
+	char why[256];
+	int opt;
+
+	memset(opts, 0, sizeof(*opts));
+	guest_layout_default(&opts->layout);
+	optind = 1;
+	opterr = 1;
+	while ((opt = getopt_long(argc, argv, "vhV", long_options, NULL)) != -1) {
+		enum options_result result = parse_one(opt, optarg, opts, &have_domain, err);
+
+		if (result != OPTIONS_RUN)
+			return result;
+	}
+	if (optind < argc) {
+		fprintf(err, "xen-virtio-pcid: unexpected argument '%s'\n", argv[optind]);
+		fprintf(err, "Try 'xen-virtio-pcid --help'.\n");
+		return OPTIONS_EXIT_ERROR;
+	}
+	if (!have_domain) {
+		fprintf(err, "xen-virtio-pcid: --domain ID is required\n");
+		fprintf(err, "Try 'xen-virtio-pcid --help'.\n");
+		return OPTIONS_EXIT_ERROR;
+	}
+	if (guest_layout_validate(&opts->layout, why, sizeof(why))) {
+		fprintf(err, "xen-virtio-pcid: %s\n", why);
+		return OPTIONS_EXIT_ERROR;
+	}
+	return OPTIONS_RUN;
+}

@@ -1,0 +1,28 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+#
+# mk/ensure-deps.sh: make sure the Debian packages the build and the tests
+# need are installed. As root it installs what is missing with apt-get; as
+# anyone else it prints the exact apt-get line and fails.
+set -eu
+
+PACKAGES="gcc make pkg-config libxen-dev libevent-dev libcmocka-dev"
+
+missing=""
+for package in $PACKAGES; do
+	if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
+		missing="$missing $package"
+	fi
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "mk/ensure-deps.sh: missing Debian packages:$missing" >&2
+	echo "Install them with:" >&2
+	echo "  sudo apt-get update && sudo apt-get install -y$missing" >&2
+	exit 1
+fi
+echo "mk/ensure-deps.sh: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+apt-get install -y -q --no-install-recommends $missing

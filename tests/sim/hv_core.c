@@ -1,0 +1,698 @@
+// SPDX-License-Identifier: MIT
+/*
+ * tests/sim/hv_core.c: the simulated hypervisor's thread: it accepts the
+ * daemon's connections, answers the simulated libxen* calls, and moves
+ * events between the daemon's event-channel handles and the guest's vCPUs.
+ */
+#include "tests/sim/hv_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+#include <xen/memory.h>
+
+#include "tests/sim/protocol.h"
+
+#define PAGE_SIZE_4K 4096ULL
+
+void hv_deadline(struct timespec *deadline, int timeout_ms)
+{
+	clock_gettime(CLOCK_REALTIME, deadline);
+	deadline->tv_sec += timeout_ms / 1000;
+	deadline->tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	if (deadline->tv_nsec >= 1000000000L) {
+		deadline->tv_sec++;
+		deadline->tv_nsec -= 1000000000L;
+	}
+}
+
+/* ---- event channels */
+
+static void deliver(struct sim_hv *hv, struct sim_port *port)
+{
+	struct sim_evtchn_msg msg = { SIM_EVTCHN_EVENT, port->local };
+
+	if (port->masked) {
+		port->pending = true;
+		return;
+	}
+	port->masked = true;
+	/* At most one message per port is in flight, so the socket never fills. */
+	send(hv->handles[port->handle].fd, &msg, sizeof(msg), MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
+void hv_signal_guest_port(struct sim_hv *hv, uint32_t guest_port)
+{
+	for (unsigned int i = 0; i < SIM_MAX_PORTS; i++) {
+		if (hv->ports[i].used && hv->ports[i].guest_port == guest_port) {
+			deliver(hv, &hv->ports[i]);
+			return;
+		}
+	}
+	/* Nobody bound the daemon's end: the event is lost, as on Xen. */
+}
+
+static struct sim_port *find_local_port(struct sim_hv *hv, int handle, uint32_t local)
+{
+	for (unsigned int i = 0; i < SIM_MAX_PORTS; i++)
+		if (hv->ports[i].used && hv->ports[i].handle == handle && hv->ports[i].local == local)
+			return &hv->ports[i];
+	return NULL;
+}
+
+/* The daemon notified @port: wake the vCPU whose channel it is. */
+static void notify_guest(struct sim_hv *hv, const struct sim_port *port)
+{
+	for (unsigned int s = 0; s < SIM_MAX_SERVERS; s++) {
+		if (!hv->servers[s].used)
+			continue;
+		for (unsigned int v = 0; v < hv->config.nr_vcpus; v++) {
+			if (hv->servers[s].guest_ports[v] != port->guest_port)
+				continue;
+			hv->vcpus[v].notified = true;
+			pthread_cond_broadcast(&hv->vcpus[v].answered);
+			return;
+		}
+	}
+}
+
+static void close_handle(struct sim_hv *hv, int handle)
+{
+	for (unsigned int i = 0; i < SIM_MAX_PORTS; i++) {
+		if (hv->ports[i].used && hv->ports[i].handle == handle) {
+			hv->ports[i].used = false;
+			hv->stats.ports_dropped_by_close++;
+		}
+	}
+	close(hv->handles[handle].fd);
+	hv->handles[handle].used = false;
+	pthread_cond_broadcast(&hv->changed);
+}
+
+static void handle_evtchn_message(struct sim_hv *hv, int handle)
+{
+	struct sim_evtchn_msg msg;
+	struct sim_port *port;
+	ssize_t n = recv(hv->handles[handle].fd, &msg, sizeof(msg), MSG_DONTWAIT);
+
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n != (ssize_t)sizeof(msg)) {
+		close_handle(hv, handle);
+		return;
+	}
+	port = find_local_port(hv, handle, msg.port);
+	if (!port)
+		return;		/* Xen ignores notifies on ports that are not bound */
+	if (msg.op == SIM_EVTCHN_NOTIFY) {
+		notify_guest(hv, port);
+	} else if (msg.op == SIM_EVTCHN_UNMASK) {
+		port->masked = false;
+		if (port->pending) {
+			port->pending = false;
+			deliver(hv, port);
+		}
+	}
+}
+
+/* ---- control calls */
+
+struct call {
+	struct sim_hv *hv;
+	const struct sim_request *req;
+	struct sim_reply *reply;
+	int fd_to_pass;
+};
+
+static int fail(struct call *c, int error)
+{
+	c->reply->ret = -1;
+	c->reply->error = error;
+	return -1;
+}
+
+static bool is_our_domain(struct call *c, uint64_t domid)
+{
+	return domid == c->hv->config.domid;
+}
+
+static struct sim_server *find_server(struct call *c, uint64_t domid, uint64_t id)
+{
+	if (!is_our_domain(c, domid) || id >= SIM_MAX_SERVERS || !c->hv->servers[id].used)
+		return NULL;
+	return &c->hv->servers[id];
+}
+
+static int op_domain_info(struct call *c)
+{
+	if (c->req->arg[0] > c->hv->config.domid)
+		return 0;
+	c->reply->val[0] = c->hv->config.domid;
+	c->reply->val[1] = 0;	/* not dying */
+	return 1;
+}
+
+static int op_nr_vcpus(struct call *c)
+{
+	if (!is_our_domain(c, c->req->arg[0]))
+		return fail(c, ESRCH);
+	c->reply->val[0] = c->hv->config.nr_vcpus;
+	return 0;
+}
+
+static int setup_server_page(struct sim_hv *hv, struct sim_server *srv)
+{
+	srv->page_fd = memfd_create("sim-ioreq-page", MFD_CLOEXEC);
+	if (srv->page_fd < 0 || ftruncate(srv->page_fd, PAGE_SIZE_4K))
+		return -1;
+	srv->page = mmap(NULL, PAGE_SIZE_4K, PROT_READ | PROT_WRITE, MAP_SHARED, srv->page_fd, 0);
+	if (srv->page == MAP_FAILED)
+		return -1;
+	for (unsigned int v = 0; v < hv->config.nr_vcpus; v++) {
+		srv->guest_ports[v] = hv->next_guest_port++;
+		srv->page[v].vp_eport = srv->guest_ports[v];
+	}
+	return 0;
+}
+
+static int op_create_server(struct call *c)
+{
+	struct sim_hv *hv = c->hv;
+
+	if (!is_our_domain(c, c->req->arg[0]))
+		return fail(c, ESRCH);
+	/* Arm Xen has no buffered ioreqs: only HVM_IOREQSRV_BUFIOREQ_OFF (0). */
+	if (c->req->arg[1] != 0)
+		return fail(c, EINVAL);
+	for (unsigned int id = 0; id < SIM_MAX_SERVERS; id++) {
+		struct sim_server *srv = &hv->servers[id];
+
+		if (srv->used)
+			continue;
+		memset(srv, 0, sizeof(*srv));
+		if (setup_server_page(hv, srv))
+			return fail(c, ENOMEM);
+		srv->used = true;
+		hv->stats.servers_created++;
+		c->reply->val[0] = id;
+		return 0;
+	}
+	return fail(c, ENOSPC);
+}
+
+static int op_destroy_server(struct call *c)
+{
+	struct sim_server *srv = find_server(c, c->req->arg[0], c->req->arg[1]);
+
+	if (!srv)
+		return fail(c, ENOENT);
+	c->hv->stats.ranges_dropped_by_destroy += srv->nr_ranges;
+	munmap((void *)srv->page, PAGE_SIZE_4K);
+	close(srv->page_fd);
+	srv->used = false;
+	return 0;
+}
+
+static int op_set_server_state(struct call *c)
+{
+	struct sim_server *srv = find_server(c, c->req->arg[0], c->req->arg[1]);
+
+	if (!srv)
+		return fail(c, ENOENT);
+	srv->enabled = c->req->arg[2] != 0;
+	if (srv->enabled)
+		hv_post_queued_requests(c->hv, (int)(srv - c->hv->servers));
+	return 0;
+}
+
+static int find_range(const struct sim_server *srv, uint64_t start, uint64_t end, bool overlap)
+{
+	for (unsigned int i = 0; i < srv->nr_ranges; i++) {
+		const struct sim_range *r = &srv->ranges[i];
+
+		if (overlap ? (start <= r->end && r->start <= end) : (start == r->start && end == r->end))
+			return (int)i;
+	}
+	return -1;
+}
+
+static int op_map_range(struct call *c)
+{
+	struct sim_server *srv = find_server(c, c->req->arg[0], c->req->arg[1]);
+	uint64_t start = c->req->arg[3], end = c->req->arg[4];
+
+	if (!srv)
+		return fail(c, ENOENT);
+	/* Arm has MMIO ranges only; Xen refuses overlapping ranges in one server (EEXIST). */
+	if (c->req->arg[2] != 1 || start > end)
+		return fail(c, EINVAL);
+	if (find_range(srv, start, end, true) >= 0)
+		return fail(c, EEXIST);
+	if (srv->nr_ranges == SIM_MAX_RANGES)
+		return fail(c, ENOSPC);
+	srv->ranges[srv->nr_ranges++] = (struct sim_range){ start, end };
+	return 0;
+}
+
+static int op_unmap_range(struct call *c)
+{
+	struct sim_server *srv = find_server(c, c->req->arg[0], c->req->arg[1]);
+	int at;
+
+	if (!srv)
+		return fail(c, ENOENT);
+	at = find_range(srv, c->req->arg[3], c->req->arg[4], false);
+	if (c->req->arg[2] != 1 || at < 0)
+		return fail(c, ENOENT);
+	srv->ranges[at] = srv->ranges[--srv->nr_ranges];
+	return 0;
+}
+
+static int op_map_resource(struct call *c)
+{
+	struct sim_server *srv = find_server(c, c->req->arg[0], c->req->arg[2]);
+
+	/* Only the synchronous ioreq page: XENMEM_resource_ioreq_server_frame_ioreq(0), one frame. */
+	if (c->req->arg[1] != XENMEM_resource_ioreq_server || !srv)
+		return fail(c, ENOENT);
+	if (c->req->arg[3] != XENMEM_resource_ioreq_server_frame_ioreq(0) || c->req->arg[4] != 1)
+		return fail(c, EINVAL);
+	c->fd_to_pass = srv->page_fd;
+	return 0;
+}
+
+static int op_set_irq_level(struct call *c)
+{
+	struct sim_hv *hv = c->hv;
+	uint64_t irq = c->req->arg[1];
+
+	if (!is_our_domain(c, c->req->arg[0]))
+		return fail(c, ESRCH);
+	/* Only the SPIs the guest's vGIC has (Xen: EINVAL otherwise). */
+	if (irq < 32 || irq >= 32 + hv->config.nr_spis)
+		return fail(c, EINVAL);
+	hv->irq_level[irq] = c->req->arg[2] != 0;
+	if (hv->irq_level[irq])
+		hv->irq_raises[irq]++;
+	return 0;
+}
+
+static int op_guest_ram(struct call *c)
+{
+	if (!is_our_domain(c, c->req->arg[0]))
+		return fail(c, ESRCH);
+	c->fd_to_pass = c->hv->ram_fd;
+	c->reply->val[0] = c->hv->config.ram_base / PAGE_SIZE_4K;
+	c->reply->val[1] = c->hv->config.ram_size / PAGE_SIZE_4K;
+	return 0;
+}
+
+static int op_evtchn_open(struct call *c)
+{
+	int pair[2];
+
+	for (int h = 0; h < SIM_MAX_HANDLES; h++) {
+		if (c->hv->handles[h].used)
+			continue;
+		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair))
+			return fail(c, errno);
+		c->hv->handles[h] = (struct sim_handle){ true, pair[0] };
+		c->fd_to_pass = pair[1];
+		c->reply->val[0] = (uint64_t)h;
+		return 0;
+	}
+	return fail(c, EMFILE);
+}
+
+static bool is_server_port(struct sim_hv *hv, uint32_t guest_port)
+{
+	for (unsigned int s = 0; s < SIM_MAX_SERVERS; s++)
+		for (unsigned int v = 0; hv->servers[s].used && v < hv->config.nr_vcpus; v++)
+			if (hv->servers[s].guest_ports[v] == guest_port)
+				return true;
+	return false;
+}
+
+static int op_evtchn_bind(struct call *c)
+{
+	struct sim_hv *hv = c->hv;
+	uint64_t handle = c->req->arg[0];
+	uint32_t guest_port = (uint32_t)c->req->arg[2];
+
+	if (handle >= SIM_MAX_HANDLES || !hv->handles[handle].used)
+		return fail(c, EBADF);
+	if (!is_our_domain(c, c->req->arg[1]))
+		return fail(c, ESRCH);
+	if (!is_server_port(hv, guest_port))
+		return fail(c, EINVAL);
+	for (unsigned int i = 0; i < SIM_MAX_PORTS; i++)
+		if (hv->ports[i].used && hv->ports[i].guest_port == guest_port)
+			return fail(c, EBUSY);
+	for (unsigned int i = 0; i < SIM_MAX_PORTS; i++) {
+		if (hv->ports[i].used)
+			continue;
+		hv->ports[i] = (struct sim_port){ .used = true, .local = hv->next_local_port++,
+						  .guest_port = guest_port, .handle = (int)handle };
+		c->reply->val[0] = hv->ports[i].local;
+		return 0;
+	}
+	return fail(c, ENOSPC);
+}
+
+static int op_evtchn_unbind(struct call *c)
+{
+	struct sim_port *port;
+
+	if (c->req->arg[0] >= SIM_MAX_HANDLES)
+		return fail(c, EBADF);
+	port = find_local_port(c->hv, (int)c->req->arg[0], (uint32_t)c->req->arg[1]);
+	if (!port)
+		return fail(c, EINVAL);
+	port->used = false;
+	return 0;
+}
+
+static int (*const ops[])(struct call *) = {
+	[SIM_OP_DOMAIN_INFO] = op_domain_info,
+	[SIM_OP_NR_VCPUS] = op_nr_vcpus,
+	[SIM_OP_CREATE_SERVER] = op_create_server,
+	[SIM_OP_DESTROY_SERVER] = op_destroy_server,
+	[SIM_OP_SET_SERVER_STATE] = op_set_server_state,
+	[SIM_OP_MAP_RANGE] = op_map_range,
+	[SIM_OP_UNMAP_RANGE] = op_unmap_range,
+	[SIM_OP_MAP_RESOURCE] = op_map_resource,
+	[SIM_OP_SET_IRQ_LEVEL] = op_set_irq_level,
+	[SIM_OP_GUEST_RAM] = op_guest_ram,
+	[SIM_OP_EVTCHN_OPEN] = op_evtchn_open,
+	[SIM_OP_EVTCHN_BIND] = op_evtchn_bind,
+	[SIM_OP_EVTCHN_UNBIND] = op_evtchn_unbind,
+};
+
+static void send_reply(int conn, const struct sim_reply *reply, int fd)
+{
+	char control[CMSG_SPACE(sizeof(int))] = { 0 };
+	struct iovec iov = { (void *)reply, sizeof(*reply) };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+	if (fd >= 0) {
+		struct cmsghdr *cmsg;
+
+		msg.msg_control = control;
+		msg.msg_controllen = sizeof(control);
+		cmsg = CMSG_FIRSTHDR(&msg);
+		cmsg->cmsg_level = SOL_SOCKET;
+		cmsg->cmsg_type = SCM_RIGHTS;
+		cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cmsg), &fd, sizeof(fd));
+	}
+	sendmsg(conn, &msg, MSG_NOSIGNAL);
+}
+
+/* Returns false when the connection is gone. */
+static bool handle_call(struct sim_hv *hv, int conn)
+{
+	struct sim_request req;
+	struct sim_reply reply = { 0 };
+	struct call c = { hv, &req, &reply, -1 };
+	ssize_t n = recv(conn, &req, sizeof(req), MSG_DONTWAIT);
+
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return true;
+	if (n != (ssize_t)sizeof(req))
+		return false;
+	if (req.op < sizeof(ops) / sizeof(ops[0]) && ops[req.op])
+		reply.ret = ops[req.op](&c);
+	else
+		fail(&c, ENOSYS);
+	/* The pair's other end stays with us; the handle's is passed and closed here. */
+	send_reply(conn, &reply, c.fd_to_pass);
+	if (req.op == SIM_OP_EVTCHN_OPEN && reply.ret == 0)
+		close(c.fd_to_pass);
+	pthread_cond_broadcast(&hv->changed);
+	return true;
+}
+
+/* ---- the thread */
+
+static void accept_connection(struct sim_hv *hv)
+{
+	int fd = accept4(hv->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	for (int i = 0; i < SIM_MAX_CONNS; i++) {
+		if (hv->conns[i] < 0) {
+			hv->conns[i] = fd;
+			return;
+		}
+	}
+	close(fd);
+}
+
+enum { POLL_STOP, POLL_LISTEN, POLL_FIRST };
+
+struct poll_set {
+	struct pollfd fds[POLL_FIRST + SIM_MAX_CONNS + SIM_MAX_HANDLES];
+	int owner[POLL_FIRST + SIM_MAX_CONNS + SIM_MAX_HANDLES];	/* conn i, or -1 - handle */
+	nfds_t count;
+};
+
+static void build_poll_set(struct sim_hv *hv, struct poll_set *set)
+{
+	set->fds[POLL_STOP] = (struct pollfd){ hv->stop_pipe[0], POLLIN, 0 };
+	set->fds[POLL_LISTEN] = (struct pollfd){ hv->listen_fd, POLLIN, 0 };
+	set->count = POLL_FIRST;
+	for (int i = 0; i < SIM_MAX_CONNS; i++) {
+		if (hv->conns[i] < 0)
+			continue;
+		set->owner[set->count] = i;
+		set->fds[set->count++] = (struct pollfd){ hv->conns[i], POLLIN, 0 };
+	}
+	for (int h = 0; h < SIM_MAX_HANDLES; h++) {
+		if (!hv->handles[h].used)
+			continue;
+		set->owner[set->count] = -1 - h;
+		set->fds[set->count++] = (struct pollfd){ hv->handles[h].fd, POLLIN, 0 };
+	}
+}
+
+static void serve_ready_fds(struct sim_hv *hv, const struct poll_set *set)
+{
+	if (set->fds[POLL_LISTEN].revents)
+		accept_connection(hv);
+	for (nfds_t i = POLL_FIRST; i < set->count; i++) {
+		int owner = set->owner[i];
+
+		if (!set->fds[i].revents)
+			continue;
+		if (owner >= 0) {
+			if (!handle_call(hv, hv->conns[owner])) {
+				close(hv->conns[owner]);
+				hv->conns[owner] = -1;
+			}
+		} else if (hv->handles[-1 - owner].used) {
+			handle_evtchn_message(hv, -1 - owner);
+		}
+	}
+}
+
+static void *hypervisor_thread(void *arg)
+{
+	struct sim_hv *hv = arg;
+	struct poll_set set;
+
+	for (;;) {
+		pthread_mutex_lock(&hv->lock);
+		build_poll_set(hv, &set);
+		pthread_mutex_unlock(&hv->lock);
+		if (poll(set.fds, set.count, -1) < 0 && errno != EINTR)
+			break;
+		if (set.fds[POLL_STOP].revents)
+			break;
+		pthread_mutex_lock(&hv->lock);
+		serve_ready_fds(hv, &set);
+		pthread_mutex_unlock(&hv->lock);
+	}
+	return NULL;
+}
+
+/* ---- creation */
+
+static void apply_defaults(struct sim_hv_config *config)
+{
+	if (!config->domid)
+		config->domid = 1;
+	if (!config->nr_vcpus)
+		config->nr_vcpus = 2;
+	if (config->nr_vcpus > SIM_MAX_VCPUS)
+		config->nr_vcpus = SIM_MAX_VCPUS;
+	if (!config->ram_base)
+		config->ram_base = 0x40000000ULL;
+	if (!config->ram_size)
+		config->ram_size = 64ULL << 20;
+	if (!config->nr_spis)
+		config->nr_spis = 64;
+	if (config->nr_spis > SIM_MAX_SPI - 32)
+		config->nr_spis = SIM_MAX_SPI - 32;
+}
+
+static int setup_guest_ram(struct sim_hv *hv)
+{
+	hv->ram_fd = memfd_create("sim-guest-ram", MFD_CLOEXEC);
+	if (hv->ram_fd < 0 || ftruncate(hv->ram_fd, (off_t)hv->config.ram_size))
+		return -1;
+	hv->ram = mmap(NULL, hv->config.ram_size, PROT_READ | PROT_WRITE, MAP_SHARED, hv->ram_fd, 0);
+	return hv->ram == MAP_FAILED ? -1 : 0;
+}
+
+static int setup_socket(struct sim_hv *hv)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+
+	strcpy(hv->dir, "/tmp/xensim-XXXXXX");
+	if (!mkdtemp(hv->dir))
+		return -1;
+	snprintf(hv->socket_path, sizeof(hv->socket_path), "%s/xen.sock", hv->dir);
+	snprintf(hv->log_path, sizeof(hv->log_path), "%s/daemon.log", hv->dir);
+	strcpy(addr.sun_path, hv->socket_path);
+	hv->listen_fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (hv->listen_fd < 0 || bind(hv->listen_fd, (struct sockaddr *)&addr, sizeof(addr)) ||
+	    listen(hv->listen_fd, 8))
+		return -1;
+	return 0;
+}
+
+struct sim_hv *sim_hv_create(const struct sim_hv_config *config)
+{
+	struct sim_hv *hv = calloc(1, sizeof(*hv));
+
+	if (!hv)
+		return NULL;
+	if (config)
+		hv->config = *config;
+	apply_defaults(&hv->config);
+	pthread_mutex_init(&hv->lock, NULL);
+	pthread_cond_init(&hv->changed, NULL);
+	for (unsigned int v = 0; v < SIM_MAX_VCPUS; v++) {
+		pthread_cond_init(&hv->vcpus[v].answered, NULL);
+		hv->vcpus[v].queued_server = -1;
+	}
+	for (int i = 0; i < SIM_MAX_CONNS; i++)
+		hv->conns[i] = -1;
+	hv->next_guest_port = 1;
+	hv->next_local_port = 1;
+	hv->listen_fd = -1;
+	if (setup_guest_ram(hv) || setup_socket(hv) || pipe2(hv->stop_pipe, O_CLOEXEC) ||
+	    pthread_create(&hv->thread, NULL, hypervisor_thread, hv)) {
+		perror("simulated hypervisor");
+		exit(1);
+	}
+	return hv;
+}
+
+void sim_hv_destroy(struct sim_hv *hv)
+{
+	if (!hv)
+		return;
+	if (hv->daemon_pid && !hv->daemon_exited)
+		sim_hv_stop_daemon(hv, SIGKILL, 5000);
+	if (write(hv->stop_pipe[1], "x", 1) != 1)
+		perror("simulated hypervisor: stop");
+	pthread_join(hv->thread, NULL);
+	for (int i = 0; i < SIM_MAX_CONNS; i++)
+		if (hv->conns[i] >= 0)
+			close(hv->conns[i]);
+	for (int h = 0; h < SIM_MAX_HANDLES; h++)
+		if (hv->handles[h].used)
+			close(hv->handles[h].fd);
+	for (int s = 0; s < SIM_MAX_SERVERS; s++) {
+		if (hv->servers[s].used) {
+			munmap((void *)hv->servers[s].page, PAGE_SIZE_4K);
+			close(hv->servers[s].page_fd);
+		}
+	}
+	munmap(hv->ram, hv->config.ram_size);
+	close(hv->ram_fd);
+	close(hv->listen_fd);
+	close(hv->stop_pipe[0]);
+	close(hv->stop_pipe[1]);
+	unlink(hv->socket_path);
+	unlink(hv->log_path);
+	rmdir(hv->dir);
+	free(hv->log_text);
+	free(hv);
+}
+
+/* ---- inspection */
+
+void *sim_hv_guest_ram(struct sim_hv *hv, uint64_t gpa, size_t len)
+{
+	if (gpa < hv->config.ram_base || len > hv->config.ram_size ||
+	    gpa - hv->config.ram_base > hv->config.ram_size - len)
+		return NULL;
+	return hv->ram + (gpa - hv->config.ram_base);
+}
+
+int sim_hv_irq_level(struct sim_hv *hv, unsigned int spi)
+{
+	int level;
+
+	pthread_mutex_lock(&hv->lock);
+	level = spi < SIM_MAX_SPI ? hv->irq_level[spi] : 0;
+	pthread_mutex_unlock(&hv->lock);
+	return level;
+}
+
+unsigned long sim_hv_irq_raises(struct sim_hv *hv, unsigned int spi)
+{
+	unsigned long raises;
+
+	pthread_mutex_lock(&hv->lock);
+	raises = spi < SIM_MAX_SPI ? hv->irq_raises[spi] : 0;
+	pthread_mutex_unlock(&hv->lock);
+	return raises;
+}
+
+int sim_hv_wait_irq(struct sim_hv *hv, unsigned int spi, unsigned long seen, int timeout_ms)
+{
+	struct timespec deadline;
+	int ret = 0;
+
+	if (spi >= SIM_MAX_SPI)
+		return -EINVAL;
+	hv_deadline(&deadline, timeout_ms);
+	pthread_mutex_lock(&hv->lock);
+	while (hv->irq_raises[spi] <= seen && ret == 0)
+		ret = pthread_cond_timedwait(&hv->changed, &hv->lock, &deadline);
+	pthread_mutex_unlock(&hv->lock);
+	return ret ? -ETIMEDOUT : 0;
+}
+
+void sim_hv_get_state(struct sim_hv *hv, struct sim_hv_state *state)
+{
+	pthread_mutex_lock(&hv->lock);
+	*state = hv->stats;
+	state->servers = state->servers_enabled = state->ranges = 0;
+	state->ports_bound = state->evtchn_handles = 0;
+	for (int s = 0; s < SIM_MAX_SERVERS; s++) {
+		if (!hv->servers[s].used)
+			continue;
+		state->servers++;
+		state->servers_enabled += hv->servers[s].enabled;
+		state->ranges += hv->servers[s].nr_ranges;
+	}
+	for (int i = 0; i < SIM_MAX_PORTS; i++)
+		state->ports_bound += hv->ports[i].used;
+	for (int h = 0; h < SIM_MAX_HANDLES; h++)
+		state->evtchn_handles += hv->handles[h].used;
+	pthread_mutex_unlock(&hv->lock);
+}

@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: MIT
+/* tests/sim/hv_daemon.c: start, watch and stop the daemon process under test. */
+#include "tests/sim/hv_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "tests/sim/protocol.h"
+
+#define MAX_DAEMON_ARGS 64
+
+int sim_hv_start_daemon(struct sim_hv *hv, const char *daemon_path, const char *const extra_args[])
+{
+	const char *argv[MAX_DAEMON_ARGS];
+	char domid[16];
+	size_t argc = 0;
+	pid_t pid;
+
+	snprintf(domid, sizeof(domid), "%u", hv->config.domid);
+	argv[argc++] = daemon_path;
+	argv[argc++] = "--domain";
+	argv[argc++] = domid;
+	for (size_t i = 0; extra_args && extra_args[i] && argc < MAX_DAEMON_ARGS - 1; i++)
+		argv[argc++] = extra_args[i];
+	argv[argc] = NULL;
+
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		int log = open(hv->log_path, O_WRONLY | O_CREAT | O_APPEND, 0600);
+
+		if (log >= 0)
+			dup2(log, STDERR_FILENO);
+		setenv(SIM_SOCKET_ENV, hv->socket_path, 1);
+		execv(daemon_path, (char *const *)argv);
+		fprintf(stderr, "exec %s: %s\n", daemon_path, strerror(errno));
+		_exit(127);
+	}
+	pthread_mutex_lock(&hv->lock);
+	hv->daemon_pid = pid;
+	hv->daemon_exited = false;
+	pthread_mutex_unlock(&hv->lock);
+	return 0;
+}
+
+bool hv_daemon_gone(struct sim_hv *hv)
+{
+	int status;
+
+	if (!hv->daemon_pid || hv->daemon_exited)
+		return true;
+	if (waitpid(hv->daemon_pid, &status, WNOHANG) == hv->daemon_pid) {
+		hv->daemon_exited = true;
+		hv->daemon_status = status;
+	}
+	return hv->daemon_exited;
+}
+
+static bool serving(struct sim_hv *hv)
+{
+	for (int s = 0; s < SIM_MAX_SERVERS; s++) {
+		const struct sim_server *srv = &hv->servers[s];
+		unsigned int bound = 0;
+
+		if (!srv->used || !srv->enabled)
+			continue;
+		for (unsigned int v = 0; v < hv->config.nr_vcpus; v++)
+			for (int p = 0; p < SIM_MAX_PORTS; p++)
+				bound += hv->ports[p].used && hv->ports[p].guest_port == srv->guest_ports[v];
+		if (bound == hv->config.nr_vcpus)
+			return true;
+	}
+	return false;
+}
+
+int sim_hv_wait_serving(struct sim_hv *hv, int timeout_ms)
+{
+	int ret = -ETIMEDOUT;
+
+	pthread_mutex_lock(&hv->lock);
+	/* Poll in short steps: the daemon exiting does not signal the condition. */
+	for (int waited = 0; waited <= timeout_ms; waited += 20) {
+		struct timespec step;
+
+		if (serving(hv)) {
+			ret = 0;
+			break;
+		}
+		if (hv_daemon_gone(hv)) {
+			ret = -ECHILD;
+			break;
+		}
+		hv_deadline(&step, 20);
+		pthread_cond_timedwait(&hv->changed, &hv->lock, &step);
+	}
+	pthread_mutex_unlock(&hv->lock);
+	return ret;
+}
+
+static int exit_result(int status)
+{
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	return -EINTR;
+}
+
+int sim_hv_wait_daemon_exit(struct sim_hv *hv, int timeout_ms)
+{
+	for (int waited = 0; waited <= timeout_ms; waited += 10) {
+		bool gone;
+
+		pthread_mutex_lock(&hv->lock);
+		gone = hv_daemon_gone(hv);
+		pthread_mutex_unlock(&hv->lock);
+		if (gone)
+			return hv->daemon_pid ? exit_result(hv->daemon_status) : -ECHILD;
+		usleep(10000);
+	}
+	kill(hv->daemon_pid, SIGKILL);
+	waitpid(hv->daemon_pid, &hv->daemon_status, 0);
+	hv->daemon_exited = true;
+	return -ETIMEDOUT;
+}
+
+int sim_hv_stop_daemon(struct sim_hv *hv, int signal, int timeout_ms)
+{
+	if (!hv->daemon_pid)
+		return -ECHILD;
+	if (!hv->daemon_exited)
+		kill(hv->daemon_pid, signal);
+	return sim_hv_wait_daemon_exit(hv, timeout_ms);
+}
+
+const char *sim_hv_daemon_log(struct sim_hv *hv)
+{
+	FILE *log = fopen(hv->log_path, "r");
+	size_t size = 0;
+
+	free(hv->log_text);
+	hv->log_text = NULL;
+	if (log) {
+		FILE *text = open_memstream(&hv->log_text, &size);
+
+		for (int c; (c = fgetc(log)) != EOF;)
+			fputc(c, text);
+		fclose(text);
+		fclose(log);
+	}
+	return hv->log_text ? hv->log_text : "";
+}

@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: MIT */
+/* tests/sim/hv_internal.h: the simulated hypervisor's state, shared by tests/sim/hv_*.c. */
+#ifndef XVP_TESTS_SIM_HV_INTERNAL_H
+#define XVP_TESTS_SIM_HV_INTERNAL_H
+
+#include <pthread.h>
+
+#include "tests/sim/hypervisor.h"
+
+#define SIM_MAX_SERVERS		8	/* Xen: MAX_NR_IOREQ_SERVERS */
+#define SIM_MAX_RANGES		512
+#define SIM_MAX_VCPUS		128	/* one ioreq page */
+#define SIM_MAX_HANDLES		16
+#define SIM_MAX_PORTS		1024
+#define SIM_MAX_CONNS		16
+#define SIM_MAX_SPI		1020
+
+struct sim_range {
+	uint64_t start, end;	/* inclusive, as in the dm_op */
+};
+
+struct sim_server {
+	bool used;
+	bool enabled;
+	int page_fd;
+	volatile ioreq_t *page;
+	uint32_t guest_ports[SIM_MAX_VCPUS];	/* vp_eport of each vCPU */
+	struct sim_range ranges[SIM_MAX_RANGES];
+	unsigned int nr_ranges;
+};
+
+/* A daemon-side (dom0) end of an interdomain channel. */
+struct sim_port {
+	bool used;
+	uint32_t local;		/* the port number the daemon sees */
+	uint32_t guest_port;	/* the guest end: a server's vp_eport */
+	int handle;		/* index into handles[] */
+	bool masked;		/* delivered, not yet unmasked */
+	bool pending;		/* signalled while masked */
+};
+
+struct sim_handle {
+	bool used;
+	int fd;			/* hypervisor end of the handle's socket */
+};
+
+struct sim_vcpu {
+	pthread_cond_t answered;	/* the daemon notified this vCPU's port */
+	bool notified;
+	bool queued;		/* a request waits for the next enable */
+	ioreq_t queued_req;
+	int queued_server;	/* where the queued request went, -1 before enable */
+};
+
+struct sim_hv {
+	struct sim_hv_config config;
+	pthread_mutex_t lock;
+	pthread_cond_t changed;	/* any state change (servers, ports, irqs) */
+	pthread_t thread;
+	int stop_pipe[2];
+	int listen_fd;
+	char dir[64];
+	char socket_path[96];
+	char log_path[96];
+	char *log_text;
+
+	int ram_fd;
+	uint8_t *ram;
+
+	struct sim_server servers[SIM_MAX_SERVERS];
+	struct sim_port ports[SIM_MAX_PORTS];
+	struct sim_handle handles[SIM_MAX_HANDLES];
+	int conns[SIM_MAX_CONNS];
+	struct sim_vcpu vcpus[SIM_MAX_VCPUS];
+	uint32_t next_guest_port;
+	uint32_t next_local_port;
+
+	uint8_t irq_level[SIM_MAX_SPI];
+	unsigned long irq_raises[SIM_MAX_SPI];
+
+	pid_t daemon_pid;	/* 0: none */
+	bool daemon_exited;
+	int daemon_status;	/* raw waitpid status once exited */
+
+	struct sim_hv_state stats;
+};
+
+/* With hv->lock held: deliver an event from the guest on its end @guest_port. */
+void hv_signal_guest_port(struct sim_hv *hv, uint32_t guest_port);
+/* With hv->lock held: a server's slot for @vcpu, after placing @req in it and signalling. */
+void hv_post_request(struct sim_hv *hv, int server, unsigned int vcpu, const ioreq_t *req);
+/* With hv->lock held: requests queued for the moment @server is enabled. */
+void hv_post_queued_requests(struct sim_hv *hv, int server);
+/* With hv->lock held: reap the daemon if it exited; true if it is gone. */
+bool hv_daemon_gone(struct sim_hv *hv);
+
+/* Absolute CLOCK_REALTIME deadline @timeout_ms from now, for pthread_cond_timedwait. */
+void hv_deadline(struct timespec *deadline, int timeout_ms);
+
+#endif

@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tests/sim/hypervisor.h: the simulated hypervisor, as a test sees it.
+ *
+ * A test creates one simulated Xen with one guest domain, starts the daemon
+ * (the simulated-hypervisor build of the real daemon objects) against it, and
+ * then *is* the guest: its vCPUs issue MMIO reads and writes that block until
+ * the daemon answers, as on Xen; it reads and writes guest RAM; it watches
+ * interrupt lines; and it inspects what the daemon left registered.
+ *
+ * What is modelled from Xen: one ioreq_t slot per vCPU in a page the daemon
+ * maps as a resource; one event channel per vCPU, bound by the daemon; event
+ * delivery masked until the daemon unmasks (as the Linux evtchn driver does);
+ * signals to a port nobody bound are lost; an MMIO access no server claims
+ * reads all-ones (Xen 4.21 trap_unmapped_accesses=0); an IOREQ server and its
+ * ranges outlive the process that created them; SPIs behave like edges
+ * (every set_irq_level(1) is a new interrupt); at most 8 servers per domain.
+ */
+#ifndef XVP_TESTS_SIM_HYPERVISOR_H
+#define XVP_TESTS_SIM_HYPERVISOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <xen/xen.h>
+#include <xen/hvm/ioreq.h>
+
+struct sim_hv;
+
+struct sim_hv_config {
+	uint32_t domid;		/* default 1 */
+	unsigned int nr_vcpus;	/* default 2 */
+	uint64_t ram_base;	/* default 0x40000000 (GUEST_RAM0_BASE) */
+	uint64_t ram_size;	/* default 64 MiB */
+	unsigned int nr_spis;	/* SPIs 32 .. 32 + nr_spis - 1 exist; default 64 */
+};
+
+/* @config may be NULL (all defaults); zero fields take their default. */
+struct sim_hv *sim_hv_create(const struct sim_hv_config *config);
+/* Kills the daemon if it still runs. */
+void sim_hv_destroy(struct sim_hv *hv);
+
+/* ---- the daemon process */
+
+/*
+ * Start @daemon_path --domain DOMID @extra_args... (NULL-terminated, may be
+ * NULL) with $XENSIM_SOCKET pointing here, its stderr captured.
+ */
+int sim_hv_start_daemon(struct sim_hv *hv, const char *daemon_path, const char *const extra_args[]);
+/* Wait until a server is enabled with every vCPU's port bound: 0, -ETIMEDOUT, -ECHILD (it exited). */
+int sim_hv_wait_serving(struct sim_hv *hv, int timeout_ms);
+/* Send @signal and wait: the exit status (0..255), -EINTR if a signal killed it, -ETIMEDOUT (then SIGKILLed). */
+int sim_hv_stop_daemon(struct sim_hv *hv, int signal, int timeout_ms);
+/* Wait for the daemon to exit by itself; same results as sim_hv_stop_daemon. */
+int sim_hv_wait_daemon_exit(struct sim_hv *hv, int timeout_ms);
+/* Everything the daemon wrote to stderr so far (valid until the next call). */
+const char *sim_hv_daemon_log(struct sim_hv *hv);
+
+/* ---- the guest's vCPUs */
+
+enum sim_access_result {
+	SIM_ACCESS_SERVED = 0,		/* an IOREQ server answered */
+	SIM_ACCESS_UNCLAIMED = 1,	/* no server claims it: all-ones / ignored */
+};
+
+/* Default time a vCPU waits for an answer before the access fails with -ETIMEDOUT. */
+#define SIM_ACCESS_TIMEOUT_MS 10000
+
+/* Returns enum sim_access_result or -errno; blocks like a trapped vCPU. Thread-safe per vCPU. */
+int sim_vcpu_mmio_read(struct sim_hv *hv, unsigned int vcpu, uint64_t addr, unsigned int size,
+		       uint64_t *value);
+int sim_vcpu_mmio_write(struct sim_hv *hv, unsigned int vcpu, uint64_t addr, unsigned int size,
+			uint64_t value);
+/*
+ * Put any request shape in @vcpu's slot of the first enabled server (as x86
+ * Xen or a buggy hypervisor might) and wait for the answer, copied back to @req.
+ */
+int sim_vcpu_send_raw(struct sim_hv *hv, unsigned int vcpu, ioreq_t *req);
+/*
+ * Arrange for @req to be put in @vcpu's slot at the moment a server is
+ * enabled, before the daemon can have bound its ports (the signal is lost, as
+ * on Xen); then sim_vcpu_collect_queued() waits for its answer.
+ */
+void sim_vcpu_queue_on_enable(struct sim_hv *hv, unsigned int vcpu, const ioreq_t *req);
+int sim_vcpu_collect_queued(struct sim_hv *hv, unsigned int vcpu, ioreq_t *req, int timeout_ms);
+
+/* ---- guest RAM and interrupts */
+
+/* Pointer to guest-physical [gpa, gpa + len) in RAM, or NULL. */
+void *sim_hv_guest_ram(struct sim_hv *hv, uint64_t gpa, size_t len);
+/* Current level of SPI @spi (0/1) and how many times it was raised. */
+int sim_hv_irq_level(struct sim_hv *hv, unsigned int spi);
+unsigned long sim_hv_irq_raises(struct sim_hv *hv, unsigned int spi);
+/* Wait until SPI @spi was raised more than @seen times: 0 or -ETIMEDOUT. */
+int sim_hv_wait_irq(struct sim_hv *hv, unsigned int spi, unsigned long seen, int timeout_ms);
+
+/* ---- what is registered */
+
+struct sim_hv_state {
+	unsigned int servers;		/* live IOREQ servers */
+	unsigned int servers_enabled;
+	unsigned int ranges;		/* ranges registered on live servers */
+	unsigned int ports_bound;	/* daemon-side event channels bound */
+	unsigned int evtchn_handles;	/* open event-channel handles */
+	unsigned long servers_created;
+	/* Ranges still registered when their server was destroyed. */
+	unsigned long ranges_dropped_by_destroy;
+	/* Ports still bound when their handle was closed (the kernel unbinds them). */
+	unsigned long ports_dropped_by_close;
+};
+
+void sim_hv_get_state(struct sim_hv *hv, struct sim_hv_state *state);
+
+#endif

@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: MIT
+/*
+ * tests/sim/libxen_conn.c: connect to the simulated hypervisor named by
+ * $XENSIM_SOCKET and make synchronous calls on it.
+ */
+#include "tests/sim/libxen_conn.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+static pthread_mutex_t conn_lock = PTHREAD_MUTEX_INITIALIZER;
+static int conn_fd = -1;
+
+static int connect_hypervisor(void)
+{
+	const char *path = getenv(SIM_SOCKET_ENV);
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	int fd;
+
+	if (!path || strlen(path) >= sizeof(addr.sun_path)) {
+		fprintf(stderr, "simulated libxen: %s is not set: this build talks to the "
+			"simulated hypervisor of the tests, not to Xen\n", SIM_SOCKET_ENV);
+		errno = ENOENT;
+		return -1;
+	}
+	strcpy(addr.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr))) {
+		int saved = errno;
+
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	return fd;
+}
+
+static int receive_reply(int fd, struct sim_reply *reply, int *passed_fd)
+{
+	char control[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { reply, sizeof(*reply) };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = control, .msg_controllen = sizeof(control),
+	};
+	struct cmsghdr *cmsg;
+	ssize_t n;
+
+	do
+		n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n != (ssize_t)sizeof(*reply)) {
+		errno = n < 0 ? errno : EPROTO;
+		return -1;
+	}
+	cmsg = CMSG_FIRSTHDR(&msg);
+	if (cmsg && cmsg->cmsg_level == SOL_SOCKET && cmsg->cmsg_type == SCM_RIGHTS) {
+		int received;
+
+		memcpy(&received, CMSG_DATA(cmsg), sizeof(received));
+		if (passed_fd)
+			*passed_fd = received;
+		else
+			close(received);
+	}
+	return 0;
+}
+
+int sim_call(const struct sim_request *req, struct sim_reply *reply, int *fd)
+{
+	int ret = -1;
+
+	if (fd)
+		*fd = -1;
+	pthread_mutex_lock(&conn_lock);
+	if (conn_fd < 0)
+		conn_fd = connect_hypervisor();
+	if (conn_fd < 0)
+		goto unlock;
+	if (send(conn_fd, req, sizeof(*req), MSG_NOSIGNAL) != (ssize_t)sizeof(*req))
+		goto unlock;
+	if (receive_reply(conn_fd, reply, fd))
+		goto unlock;
+	ret = reply->ret;
+	if (ret < 0)
+		errno = reply->error;
+unlock:
+	pthread_mutex_unlock(&conn_lock);
+	return ret;
+}
+
+int sim_call_args(uint32_t op, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3,
+		  uint64_t a4, struct sim_reply *reply)
+{
+	struct sim_request req = { .op = op, .arg = { a0, a1, a2, a3, a4 } };
+	struct sim_reply ignored;
+
+	return sim_call(&req, reply ? reply : &ignored, NULL);
+}

@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: MIT
+/*
+ * tests/sim/libxen_evtchn.c: libxenevtchn over a socket to the simulated
+ * hypervisor. Like /dev/xen/evtchn, the handle's fd becomes readable when a
+ * bound port has an event; xenevtchn_pending() returns one such port.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <xenevtchn.h>
+
+#include "tests/sim/libxen_conn.h"
+
+struct xenevtchn_handle {
+	int fd;
+	uint64_t id;
+};
+
+xenevtchn_handle *xenevtchn_open(struct xentoollog_logger *logger, unsigned int flags)
+{
+	struct sim_request req = { .op = SIM_OP_EVTCHN_OPEN };
+	struct sim_reply reply;
+	xenevtchn_handle *xce;
+	int fd;
+
+	(void)logger;
+	(void)flags;
+	if (sim_call(&req, &reply, &fd) < 0)
+		return NULL;
+	xce = calloc(1, sizeof(*xce));
+	if (!xce) {
+		close(fd);
+		errno = ENOMEM;
+		return NULL;
+	}
+	xce->fd = fd;
+	xce->id = reply.val[0];
+	return xce;
+}
+
+int xenevtchn_close(xenevtchn_handle *xce)
+{
+	if (!xce)
+		return 0;
+	close(xce->fd);
+	free(xce);
+	return 0;
+}
+
+int xenevtchn_fd(xenevtchn_handle *xce)
+{
+	return xce->fd;
+}
+
+xenevtchn_port_or_error_t xenevtchn_bind_interdomain(xenevtchn_handle *xce, uint32_t domid,
+						     evtchn_port_t remote_port)
+{
+	struct sim_reply reply;
+
+	if (sim_call_args(SIM_OP_EVTCHN_BIND, xce->id, domid, remote_port, 0, 0, &reply) < 0)
+		return -1;
+	return (xenevtchn_port_or_error_t)reply.val[0];
+}
+
+int xenevtchn_unbind(xenevtchn_handle *xce, evtchn_port_t port)
+{
+	return sim_call_args(SIM_OP_EVTCHN_UNBIND, xce->id, port, 0, 0, 0, NULL) < 0 ? -1 : 0;
+}
+
+static int send_port_message(xenevtchn_handle *xce, uint32_t op, evtchn_port_t port)
+{
+	struct sim_evtchn_msg msg = { op, port };
+
+	if (send(xce->fd, &msg, sizeof(msg), MSG_NOSIGNAL) != (ssize_t)sizeof(msg))
+		return -1;
+	return 0;
+}
+
+int xenevtchn_notify(xenevtchn_handle *xce, evtchn_port_t port)
+{
+	return send_port_message(xce, SIM_EVTCHN_NOTIFY, port);
+}
+
+int xenevtchn_unmask(xenevtchn_handle *xce, evtchn_port_t port)
+{
+	return send_port_message(xce, SIM_EVTCHN_UNMASK, port);
+}
+
+xenevtchn_port_or_error_t xenevtchn_pending(xenevtchn_handle *xce)
+{
+	struct sim_evtchn_msg msg;
+	ssize_t n;
+
+	do
+		n = recv(xce->fd, &msg, sizeof(msg), 0);
+	while (n < 0 && errno == EINTR);
+	if (n == 0) {
+		errno = EPIPE;	/* the hypervisor went away */
+		return -1;
+	}
+	if (n != (ssize_t)sizeof(msg) || msg.op != SIM_EVTCHN_EVENT) {
+		if (n >= 0)
+			errno = EPROTO;
+		return -1;
+	}
+	return (xenevtchn_port_or_error_t)msg.port;
+}

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tests/sim/protocol.h: the wire between the simulated libxen* functions
+ * (linked into the daemon, tests/sim/libxen_*.c) and the simulated
+ * hypervisor (in the test process, tests/sim/hypervisor.c).
+ *
+ * Control calls are synchronous request/reply messages on one SOCK_SEQPACKET
+ * connection per daemon process; a reply may carry one file descriptor
+ * (SCM_RIGHTS): the ioreq page, guest RAM, an event-channel socket.
+ * Each event-channel handle is its own SOCK_SEQPACKET socket: the hypervisor
+ * sends the local port of each delivered event, the daemon sends notify and
+ * unmask messages.
+ */
+#ifndef XVP_TESTS_SIM_PROTOCOL_H
+#define XVP_TESTS_SIM_PROTOCOL_H
+
+#include <stdint.h>
+
+/* The environment variable that tells the simulated libxen* where the hypervisor listens. */
+#define SIM_SOCKET_ENV "XENSIM_SOCKET"
+
+enum sim_op {
+	SIM_OP_DOMAIN_INFO = 1,	/* arg0 first domid -> val0 domid, val1 flags; ret 0 or 1 (count) */
+	SIM_OP_NR_VCPUS,	/* arg0 domid -> val0 */
+	SIM_OP_CREATE_SERVER,	/* arg0 domid, arg1 bufioreq -> val0 id */
+	SIM_OP_DESTROY_SERVER,	/* arg0 domid, arg1 id */
+	SIM_OP_SET_SERVER_STATE,/* arg0 domid, arg1 id, arg2 enabled */
+	SIM_OP_MAP_RANGE,	/* arg0 domid, arg1 id, arg2 is_mmio, arg3 start, arg4 end */
+	SIM_OP_UNMAP_RANGE,	/* same */
+	SIM_OP_MAP_RESOURCE,	/* arg0 domid, arg1 type, arg2 id, arg3 frame, arg4 nr -> fd */
+	SIM_OP_SET_IRQ_LEVEL,	/* arg0 domid, arg1 irq, arg2 level */
+	SIM_OP_GUEST_RAM,	/* arg0 domid -> fd, val0 base gfn, val1 nr pages */
+	SIM_OP_EVTCHN_OPEN,	/* -> fd, val0 handle id */
+	SIM_OP_EVTCHN_BIND,	/* arg0 handle, arg1 domid, arg2 remote port -> val0 local port */
+	SIM_OP_EVTCHN_UNBIND,	/* arg0 handle, arg1 local port */
+};
+
+struct sim_request {
+	uint32_t op;
+	uint32_t pad;
+	uint64_t arg[5];
+};
+
+struct sim_reply {
+	int32_t ret;		/* -1 on failure */
+	int32_t error;		/* errno on failure */
+	uint64_t val[2];
+};
+
+/* On an event-channel socket. */
+enum sim_evtchn_op {
+	SIM_EVTCHN_EVENT = 1,	/* hypervisor -> daemon: port has an event */
+	SIM_EVTCHN_NOTIFY,	/* daemon -> hypervisor: notify the remote end of port */
+	SIM_EVTCHN_UNMASK,	/* daemon -> hypervisor: port may deliver again */
+};
+
+struct sim_evtchn_msg {
+	uint32_t op;
+	uint32_t port;
+};
+
+#endif
