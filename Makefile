@@ -63,6 +63,9 @@ DEMO		:= $(BUILD)/tests/demo
 
 .PHONY: all build tests demo check check-run asan check-asan deps clean
 
+# Keep the objects of test binaries (make would delete them as intermediates).
+.SECONDARY:
+
 all: build
 build: $(DAEMON) $(SIM_DAEMON)
 tests: $(UNIT_TESTS) $(INTEG_TESTS) $(SIM_DAEMON) $(DEMO)
