@@ -133,9 +133,23 @@ static enum options_result parse_one(int opt, const char *arg, struct daemon_opt
 		printf("xen-virtio-pcid %s\n", XVP_VERSION);
 		return OPTIONS_EXIT_OK;
 	default:
-		fprintf(err, "Try 'xen-virtio-pcid --help'.\n");
-		return OPTIONS_EXIT_ERROR;
+		return OPTIONS_EXIT_ERROR;	/* reported by parse_error() */
 	}
+}
+
+/* getopt's own messages go to stderr; ours name the option on @err. */
+static enum options_result parse_error(int opt, char **argv, FILE *err)
+{
+	const char *word = argv[optind - 1];
+
+	if (opt == ':')
+		fprintf(err, "xen-virtio-pcid: option '%s' needs a value\n", word);
+	else if (optopt)
+		fprintf(err, "xen-virtio-pcid: unknown option '-%c'\n", optopt);
+	else
+		fprintf(err, "xen-virtio-pcid: unknown option '%s'\n", word);
+	fprintf(err, "Try 'xen-virtio-pcid --help'.\n");
+	return OPTIONS_EXIT_ERROR;
 }
 
 enum options_result options_parse(int argc, char **argv, struct daemon_options *opts, FILE *err)
@@ -146,10 +160,15 @@ enum options_result options_parse(int argc, char **argv, struct daemon_options *
 
 	memset(opts, 0, sizeof(*opts));
 	guest_layout_default(&opts->layout);
-	optind = 1;
-	opterr = 1;
-	while ((opt = getopt_long(argc, argv, "vhV", long_options, NULL)) != -1) {
-		enum options_result result = parse_one(opt, optarg, opts, &have_domain, err);
+	/* 0, not 1: glibc then also forgets a half-parsed cluster such as -hv. */
+	optind = 0;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":vhV", long_options, NULL)) != -1) {
+		enum options_result result;
+
+		if (opt == '?' || opt == ':')
+			return parse_error(opt, argv, err);
+		result = parse_one(opt, optarg, opts, &have_domain, err);
 
 		if (result != OPTIONS_RUN)
 			return result;

@@ -112,17 +112,19 @@ static int check_reserved(const struct named_window *w, char *why, size_t why_le
 
 static int check_spis(unsigned int first, char *why, size_t why_len)
 {
-	unsigned int last = first + GUEST_LAYOUT_INTX_LINES - 1;
+	/* 64-bit, so that a huge @first cannot wrap past the upper bound. */
+	uint64_t last = (uint64_t)first + GUEST_LAYOUT_INTX_LINES - 1;
 
 	if (first < GUEST_LAYOUT_SPI_MIN || last > GUEST_LAYOUT_SPI_MAX) {
-		snprintf(why, why_len, "--intx-spi %u: the four INTx SPIs %u..%u must lie in %u..%u",
-			 first, first, last, GUEST_LAYOUT_SPI_MIN, GUEST_LAYOUT_SPI_MAX);
+		snprintf(why, why_len, "--intx-spi %u: the four INTx SPIs %u..%llu must lie in %u..%u",
+			 first, first, (unsigned long long)last, GUEST_LAYOUT_SPI_MIN,
+			 GUEST_LAYOUT_SPI_MAX);
 		return -EINVAL;
 	}
 	if (first <= RESERVED_SPI_LAST && last >= RESERVED_SPI_FIRST) {
 		snprintf(why, why_len,
-			 "--intx-spi %u: SPIs %u..%u overlap %u..%u, which Xen gives the guest's PL011 and virtio-mmio devices",
-			 first, first, last, RESERVED_SPI_FIRST, RESERVED_SPI_LAST);
+			 "--intx-spi %u: SPIs %u..%llu overlap %u..%u, which Xen gives the guest's PL011 and virtio-mmio devices",
+			 first, first, (unsigned long long)last, RESERVED_SPI_FIRST, RESERVED_SPI_LAST);
 		return -EINVAL;
 	}
 	return 0;

@@ -26,6 +26,7 @@ static bool valid_access_size(uint32_t size)
 static const char *type_name(uint8_t type)
 {
 	switch (type) {
+	case IOREQ_TYPE_COPY: return "MMIO";
 	case IOREQ_TYPE_PIO: return "port I/O";
 	case IOREQ_TYPE_PCI_CONFIG: return "PCI config";
 	default: return "unknown";
