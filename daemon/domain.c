@@ -10,8 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backends/rng.h"
+#include "daemon/intx.h"
 #include "ecam/ecam.h"
 #include "lib/log.h"
+#include "xen/guest_memory.h"
 #include "xen/ioreq_server.h"
 
 /* A BAR the host bridge routed: what the IOREQ range's handler calls. */
@@ -23,13 +26,23 @@ struct bar_route {
 	uint64_t size;
 };
 
+struct served_device {
+	const struct device_config *config;
+	struct virtio_device *vdev;
+	bool on_bus;
+};
+
 struct served_domain {
 	uint32_t domid;
 	struct guest_layout layout;
 	struct xen_ioreq_server *server;
+	struct guest_memory *memory;
+	struct virtio_mem virtio_memory;
+	struct intx_router intx;
 	struct ecam_host *ecam;
 	struct bar_route *routes;
-	uint64_t invalidations;
+	struct served_device devices[DEVICE_MAX];
+	unsigned int nr_devices;
 };
 
 /* ---- IOREQ ranges -> host bridge */
@@ -117,9 +130,9 @@ static void platform_unmap_bar(void *opaque, struct pci_function *fn, unsigned i
 
 static void platform_intx_changed(void *opaque, struct pci_function *fn, bool asserted)
 {
-	(void)opaque;
-	/* No function served by this build has an interrupt pin (the host bridge has none). */
-	log_debug("%s: INTx %s", fn->name, asserted ? "asserted" : "deasserted");
+	struct served_domain *d = opaque;
+
+	intx_router_update(&d->intx, fn, asserted);
 }
 
 static const struct ecam_platform_ops platform_ops = {
@@ -132,12 +145,22 @@ static void on_invalidate(void *opaque)
 {
 	struct served_domain *d = opaque;
 
-	/* Nothing caches guest memory yet; the count shows Xen's requests arrive. */
-	d->invalidations++;
+	/* Before the request completes: Xen may reuse the old pages right after. */
+	guest_memory_invalidate(d->memory);
+}
+
+static void on_request_completed(void *opaque)
+{
+	struct served_domain *d = opaque;
+
+	/* No translated pointer is in use between requests: unmap what was evicted. */
+	if (d->memory)
+		guest_memory_release(d->memory);
 }
 
 static const struct ioreq_dispatch_hooks dispatch_hooks = {
 	.invalidate = on_invalidate,
+	.completed = on_request_completed,
 };
 
 static int create_host_bridge(struct served_domain *d)
@@ -157,36 +180,112 @@ static int create_host_bridge(struct served_domain *d)
 	return ret;
 }
 
+static int create_device(struct served_domain *d, const struct device_config *config,
+			 struct event_base *base, struct served_device *dev)
+{
+	struct rng_config rng = { config->name, config->rate, config->queue_size };
+	int ret = -EINVAL;
+
+	dev->config = config;
+	switch (config->type) {
+	case DEVICE_RNG:
+		ret = rng_create(&dev->vdev, &rng, &d->virtio_memory, base);
+		break;
+	}
+	if (ret) {
+		log_error("%s: cannot create: %s", config->name, strerror(-ret));
+		return ret;
+	}
+	ret = ecam_host_add_function(d->ecam, virtio_pci_function(dev->vdev), 0,
+				     PCI_DEVFN(config->slot, 0));
+	if (ret) {
+		log_error("%s: cannot add at 00:%02x.0: %s", config->name, config->slot, strerror(-ret));
+		return ret;
+	}
+	dev->on_bus = true;
+	log_info("%s at 00:%02x.0, INTA on SPI %u", config->name, config->slot,
+		 intx_spi_of(&d->intx, virtio_pci_function(dev->vdev)));
+	return 0;
+}
+
+static void destroy_device(struct served_domain *d, struct served_device *dev)
+{
+	if (dev->on_bus)
+		ecam_host_remove_function(d->ecam, virtio_pci_function(dev->vdev));
+	switch (dev->config->type) {
+	case DEVICE_RNG:
+		rng_destroy(dev->vdev);
+		break;
+	}
+}
+
+static int create_devices(struct served_domain *d, const struct daemon_options *opts,
+			  struct event_base *base)
+{
+	for (unsigned int i = 0; i < opts->nr_devices; i++) {
+		struct served_device *dev = &d->devices[d->nr_devices];
+		int ret = create_device(d, &opts->devices[i], base, dev);
+
+		if (dev->vdev)
+			d->nr_devices++;
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
 /*
  * Tear down in the order that never calls a freed handler: the server stops
- * (answering what is pending while the bridge still exists), the bridge goes
- * (unregistering its BARs through the server), then the server with its ECAM
- * range, page, ports and handles.
+ * (answering what is pending while everything still exists), the devices
+ * leave the bus (their BARs unregistered through the server), the bridge
+ * goes, the memory cache, then the server with its ECAM range, page, ports
+ * and handles.
  */
 static void teardown(struct served_domain *d)
 {
 	if (d->server)
 		xen_ioreq_server_disable(d->server);
+	while (d->nr_devices > 0)
+		destroy_device(d, &d->devices[--d->nr_devices]);
 	if (d->ecam)
 		ecam_host_destroy(d->ecam);
+	guest_memory_destroy(d->memory);
 	xen_ioreq_server_destroy(d->server);
 	free(d);
 }
 
-int served_domain_start(struct served_domain **out, uint32_t domid,
-			const struct guest_layout *layout, struct event_base *base)
+static void log_serving(const struct guest_layout *layout)
+{
+	log_info("serving ECAM 0x%llx+0x%llx (%u buses), BAR windows 0x%llx+0x%llx and 0x%llx+0x%llx",
+		 (unsigned long long)layout->ecam.base, (unsigned long long)layout->ecam.size,
+		 guest_layout_bus_count(layout),
+		 (unsigned long long)layout->mmio.base, (unsigned long long)layout->mmio.size,
+		 (unsigned long long)layout->mmio64.base, (unsigned long long)layout->mmio64.size);
+}
+
+int served_domain_start(struct served_domain **out, const struct daemon_options *opts,
+			struct event_base *base)
 {
 	struct served_domain *d = calloc(1, sizeof(*d));
+	const struct guest_layout *layout = &opts->layout;
 	int ret;
 
 	if (!d)
 		return -ENOMEM;
-	d->domid = domid;
+	d->domid = opts->domid;
 	d->layout = *layout;
-	ret = xen_ioreq_server_create(&d->server, (domid_t)domid, &dispatch_hooks, d);
+	ret = xen_ioreq_server_create(&d->server, (domid_t)opts->domid, &dispatch_hooks, d);
 	if (ret)
 		goto fail;
+	intx_router_init(&d->intx, d->server, layout->intx_spi);
+	ret = guest_memory_create(&d->memory, opts->domid, opts->map_budget);
+	if (ret)
+		goto fail;
+	d->virtio_memory = guest_memory_virtio(d->memory);
 	ret = create_host_bridge(d);
+	if (ret)
+		goto fail;
+	ret = create_devices(d, opts, base);
 	if (ret)
 		goto fail;
 	ret = xen_ioreq_server_add_mmio(d->server, layout->ecam.base, layout->ecam.size,
@@ -196,11 +295,7 @@ int served_domain_start(struct served_domain **out, uint32_t domid,
 	ret = xen_ioreq_server_enable(d->server, base);
 	if (ret)
 		goto fail;
-	log_info("serving ECAM 0x%llx+0x%llx (%u buses), BAR windows 0x%llx+0x%llx and 0x%llx+0x%llx",
-		 (unsigned long long)layout->ecam.base, (unsigned long long)layout->ecam.size,
-		 guest_layout_bus_count(layout),
-		 (unsigned long long)layout->mmio.base, (unsigned long long)layout->mmio.size,
-		 (unsigned long long)layout->mmio64.base, (unsigned long long)layout->mmio64.size);
+	log_serving(layout);
 	*out = d;
 	return 0;
 
@@ -212,12 +307,16 @@ fail:
 void served_domain_stop(struct served_domain *d)
 {
 	const struct ioreq_dispatcher *stats;
+	const struct guest_memory_stats *memory;
 
 	if (!d)
 		return;
 	stats = xen_ioreq_server_stats(d->server);
-	log_info("stopping: %llu requests served (%llu refused, %llu unclaimed), %llu invalidations",
+	memory = guest_memory_stats(d->memory);
+	log_info("stopping: %llu requests served (%llu refused, %llu unclaimed), "
+		 "%llu invalidations, %llu guest-memory map calls",
 		 (unsigned long long)stats->handled, (unsigned long long)stats->refused,
-		 (unsigned long long)stats->unclaimed, (unsigned long long)d->invalidations);
+		 (unsigned long long)stats->unclaimed, (unsigned long long)memory->invalidations,
+		 (unsigned long long)memory->map_calls);
 	teardown(d);
 }

@@ -1,25 +1,26 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * daemon/domain.h: serving one domain: its IOREQ server (xen/) wired to its
- * host bridge (ecam/).
+ * daemon/domain.h: serving one domain: its IOREQ server and guest memory
+ * (xen/) wired to its host bridge (ecam/) and devices (virtio/, backends/).
  */
 #ifndef XVP_DAEMON_DOMAIN_H
 #define XVP_DAEMON_DOMAIN_H
 
 #include <stdint.h>
 
-#include "xen/guest_layout.h"
+#include "daemon/options.h"
 
 struct event_base;
 struct served_domain;
 
 /*
- * Create the IOREQ server, the host bridge and its ECAM range, then enable:
- * from the return on, the guest's accesses to the ECAM window are answered.
- * 0 or -errno (everything set up so far is undone).
+ * Create the IOREQ server, the guest-memory cache, the host bridge with its
+ * ECAM range and every configured device, then enable: from the return on,
+ * the guest's accesses are answered. 0 or -errno (everything set up so far
+ * is undone).
  */
-int served_domain_start(struct served_domain **out, uint32_t domid,
-			const struct guest_layout *layout, struct event_base *base);
+int served_domain_start(struct served_domain **out, const struct daemon_options *opts,
+			struct event_base *base);
 
 /* Answer what is pending, then tear everything down. */
 void served_domain_stop(struct served_domain *domain);

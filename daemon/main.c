@@ -59,7 +59,7 @@ static int serve(const struct daemon_options *opts)
 		log_error("cannot install the SIGTERM and SIGINT handlers");
 		goto free_signals;
 	}
-	ret = served_domain_start(&domain, opts->domid, &opts->layout, stop.base);
+	ret = served_domain_start(&domain, opts, stop.base);
 	if (ret) {
 		log_error("cannot serve domain %u: %s", opts->domid, strerror(-ret));
 		goto free_signals;

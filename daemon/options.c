@@ -6,6 +6,9 @@
  */
 #include "daemon/options.h"
 
+#include "daemon/parse.h"
+#include "xen/guest_memory.h"
+
 #include <errno.h>
 #include <getopt.h>
 #include <stdbool.h>
@@ -25,6 +28,12 @@ static const char usage_text[] =
 	"  --mmio BASE,SIZE     32-bit BAR window, below 4 GiB (default 0x23000000,0x10000000)\n"
 	"  --mmio64 BASE,SIZE   64-bit prefetchable BAR window (default 0x100000000,0x100000000)\n"
 	"  --intx-spi FIRST     SPIs for INTA..INTD: FIRST..FIRST+3 (default 44)\n"
+	"  --device SPEC        add a device (repeatable); SPEC is TYPE[,KEY=VALUE...]:\n"
+	"                         rng[,addr=DEV][,queue-size=N][,rate=BYTES/s]\n"
+	"                       addr: device number 1..31 on bus 0 (default: the lowest free)\n"
+	"                       queue-size: entries per virtqueue, a power of two (default 256)\n"
+	"                       rate: rng bytes per second (default: unlimited)\n"
+	"  --map-budget SIZE    guest memory kept mapped at most (default 1G, at least 64M)\n"
 	"  -v, --verbose        log debug messages\n"
 	"  -h, --help           print this help and exit\n"
 	"  -V, --version        print the version and exit\n"
@@ -35,7 +44,7 @@ static const char usage_text[] =
 	"Exit status: 0 after a clean stop (SIGTERM or SIGINT), 1 if serving failed,\n"
 	"2 for a bad option or a domain that does not exist.\n";
 
-enum { OPT_DOMAIN = 256, OPT_ECAM, OPT_MMIO, OPT_MMIO64, OPT_INTX_SPI };
+enum { OPT_DOMAIN = 256, OPT_ECAM, OPT_MMIO, OPT_MMIO64, OPT_INTX_SPI, OPT_DEVICE, OPT_MAP_BUDGET };
 
 static const struct option long_options[] = {
 	{ "domain", required_argument, NULL, OPT_DOMAIN },
@@ -43,35 +52,13 @@ static const struct option long_options[] = {
 	{ "mmio", required_argument, NULL, OPT_MMIO },
 	{ "mmio64", required_argument, NULL, OPT_MMIO64 },
 	{ "intx-spi", required_argument, NULL, OPT_INTX_SPI },
+	{ "device", required_argument, NULL, OPT_DEVICE },
+	{ "map-budget", required_argument, NULL, OPT_MAP_BUDGET },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
 };
-
-/* A number with an optional K/M/G suffix; false if @text is anything else. */
-static bool parse_number(const char *text, uint64_t *out)
-{
-	unsigned int shift = 0;
-	unsigned long long value;
-	char *end;
-
-	if (!*text || *text == '-' || *text == '+')
-		return false;
-	errno = 0;
-	value = strtoull(text, &end, 0);
-	if (errno || end == text)
-		return false;
-	switch (*end) {
-	case 'K': case 'k': shift = 10; end++; break;
-	case 'M': case 'm': shift = 20; end++; break;
-	case 'G': case 'g': shift = 30; end++; break;
-	}
-	if (*end || (shift && value > (~0ULL >> shift)))
-		return false;
-	*out = (uint64_t)value << shift;
-	return true;
-}
 
 static bool parse_window(const char *text, struct guest_window *window)
 {
@@ -82,7 +69,7 @@ static bool parse_window(const char *text, struct guest_window *window)
 		return false;
 	memcpy(base_text, text, (size_t)(comma - text));
 	base_text[comma - text] = '\0';
-	return parse_number(base_text, &window->base) && parse_number(comma + 1, &window->size);
+	return parse_u64(base_text, &window->base) && parse_u64(comma + 1, &window->size);
 }
 
 static enum options_result bad_value(FILE *err, const char *option, const char *value,
@@ -93,6 +80,22 @@ static enum options_result bad_value(FILE *err, const char *option, const char *
 	return OPTIONS_EXIT_ERROR;
 }
 
+static enum options_result add_device(struct daemon_options *opts, const char *arg, FILE *err)
+{
+	char why[256];
+
+	if (opts->nr_devices == DEVICE_MAX) {
+		fprintf(err, "xen-virtio-pcid: --device %s: at most %d devices\n", arg, DEVICE_MAX);
+		return OPTIONS_EXIT_ERROR;
+	}
+	if (device_config_parse(arg, &opts->devices[opts->nr_devices], why, sizeof(why))) {
+		fprintf(err, "xen-virtio-pcid: %s\n", why);
+		return OPTIONS_EXIT_ERROR;
+	}
+	opts->nr_devices++;
+	return OPTIONS_RUN;
+}
+
 static enum options_result parse_one(int opt, const char *arg, struct daemon_options *opts,
 				     bool *have_domain, FILE *err)
 {
@@ -100,7 +103,7 @@ static enum options_result parse_one(int opt, const char *arg, struct daemon_opt
 
 	switch (opt) {
 	case OPT_DOMAIN:
-		if (!parse_number(arg, &value) || value < 1 || value > MAX_DOMID)
+		if (!parse_u64(arg, &value) || value < 1 || value > MAX_DOMID)
 			return bad_value(err, "--domain", arg,
 					 "expected a guest domain ID from 1 to 32751");
 		opts->domid = (uint32_t)value;
@@ -119,9 +122,16 @@ static enum options_result parse_one(int opt, const char *arg, struct daemon_opt
 			return bad_value(err, "--mmio64", arg, "expected BASE,SIZE");
 		return OPTIONS_RUN;
 	case OPT_INTX_SPI:
-		if (!parse_number(arg, &value) || value > GUEST_LAYOUT_SPI_MAX)
+		if (!parse_u64(arg, &value) || value > GUEST_LAYOUT_SPI_MAX)
 			return bad_value(err, "--intx-spi", arg, "expected an SPI number from 32 to 1016");
 		opts->layout.intx_spi = (unsigned int)value;
+		return OPTIONS_RUN;
+	case OPT_DEVICE:
+		return add_device(opts, arg, err);
+	case OPT_MAP_BUDGET:
+		if (!parse_u64(arg, &value) || value < GUEST_MEMORY_MIN_BUDGET)
+			return bad_value(err, "--map-budget", arg, "expected a size of at least 64M");
+		opts->map_budget = value;
 		return OPTIONS_RUN;
 	case 'v':
 		opts->verbose++;
@@ -160,6 +170,7 @@ enum options_result options_parse(int argc, char **argv, struct daemon_options *
 
 	memset(opts, 0, sizeof(*opts));
 	guest_layout_default(&opts->layout);
+	opts->map_budget = GUEST_MEMORY_DEFAULT_BUDGET;
 	/* 0, not 1: glibc then also forgets a half-parsed cluster such as -hv. */
 	optind = 0;
 	opterr = 0;
@@ -183,7 +194,8 @@ enum options_result options_parse(int argc, char **argv, struct daemon_options *
 		fprintf(err, "Try 'xen-virtio-pcid --help'.\n");
 		return OPTIONS_EXIT_ERROR;
 	}
-	if (guest_layout_validate(&opts->layout, why, sizeof(why))) {
+	if (device_configs_finish(opts->devices, opts->nr_devices, why, sizeof(why)) ||
+	    guest_layout_validate(&opts->layout, why, sizeof(why))) {
 		fprintf(err, "xen-virtio-pcid: %s\n", why);
 		return OPTIONS_EXIT_ERROR;
 	}

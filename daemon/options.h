@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "daemon/device_config.h"
 #include "xen/guest_layout.h"
 
 /* Exit status for a configuration error (bad option, bad value, no such domain). */
@@ -14,6 +15,9 @@
 struct daemon_options {
 	uint32_t domid;
 	struct guest_layout layout;
+	uint64_t map_budget;	/* bytes of guest memory kept mapped at most */
+	struct device_config devices[DEVICE_MAX];
+	unsigned int nr_devices;
 	int verbose;
 };
 

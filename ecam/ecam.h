@@ -44,6 +44,7 @@ struct ecam_platform_ops {
 	/*
 	 * The function's INTx pin: @asserted true for a new interrupt event
 	 * (also when it already was asserted), false when it deasserts.
+	 * During the call fn->intx_asserted still holds the previous state.
 	 */
 	void (*intx_changed)(void *opaque, struct pci_function *fn, bool asserted);
 };

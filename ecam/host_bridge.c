@@ -251,9 +251,13 @@ uint64_t ecam_host_read(struct ecam_host *host, uint64_t offset, unsigned int si
 
 	if (!host || size == 0 || size > 8)
 		return ~0ULL;
+	uint32_t value;
+
 	fn = decode(host, offset, size, &reg);
 	if (!fn)
 		return ecam_all_ones(size);
+	if (fn->ops && fn->ops->config_read && fn->ops->config_read(fn, reg, size, &value))
+		return value;
 	return pci_config_read(&fn->config, reg, size);
 }
 

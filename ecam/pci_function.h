@@ -32,6 +32,12 @@ struct pci_function_ops {
 	 * file accepted (for registers with side effects beyond the masks).
 	 */
 	void (*config_written)(struct pci_function *fn, uint16_t off, unsigned int size);
+	/*
+	 * Optional: a guest config read of a register whose value is not in the
+	 * register file (a window onto something else, such as virtio's
+	 * VIRTIO_PCI_CAP_PCI_CFG data). True if it produced *value.
+	 */
+	bool (*config_read)(struct pci_function *fn, uint16_t off, unsigned int size, uint32_t *value);
 };
 
 struct pci_function_ids {

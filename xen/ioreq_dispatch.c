@@ -109,4 +109,6 @@ void ioreq_dispatch(struct ioreq_dispatcher *d, ioreq_t *req)
 		refuse(d, req, "request type is not served");
 		break;
 	}
+	if (d->hooks && d->hooks->completed)
+		d->hooks->completed(d->opaque);
 }

@@ -22,6 +22,8 @@ struct ioreq_dispatch_hooks {
 	 * mapping of guest memory must go before the request completes.
 	 */
 	void (*invalidate)(void *opaque);
+	/* After every request, once its answer is known (a safe point to release resources). */
+	void (*completed)(void *opaque);
 };
 
 struct ioreq_dispatcher {

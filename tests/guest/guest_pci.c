@@ -156,6 +156,7 @@ const char *guest_pci_class_name(uint32_t class_code)
 	case 0x0200: return "Ethernet controller";
 	case 0x0780: return "Communication controller";
 	case 0x00ff: return "Unclassified device";
+	case 0xff00: return "Unassigned class";
 	default: return "Device";
 	}
 }

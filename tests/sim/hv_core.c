@@ -316,6 +316,21 @@ static int op_guest_ram(struct call *c)
 	return 0;
 }
 
+static int op_foreign_map_count(struct call *c)
+{
+	c->hv->stats.foreign_map_calls += c->req->arg[0];
+	c->hv->stats.foreign_unmap_calls += c->req->arg[1];
+	return 0;
+}
+
+static int op_guest_p2m(struct call *c)
+{
+	if (!is_our_domain(c, c->req->arg[0]))
+		return fail(c, ESRCH);
+	c->fd_to_pass = c->hv->p2m_fd;
+	return 0;
+}
+
 static int op_evtchn_open(struct call *c)
 {
 	int pair[2];
@@ -392,6 +407,8 @@ static int (*const ops[])(struct call *) = {
 	[SIM_OP_MAP_RESOURCE] = op_map_resource,
 	[SIM_OP_SET_IRQ_LEVEL] = op_set_irq_level,
 	[SIM_OP_GUEST_RAM] = op_guest_ram,
+	[SIM_OP_GUEST_P2M] = op_guest_p2m,
+	[SIM_OP_FOREIGN_MAP_COUNT] = op_foreign_map_count,
 	[SIM_OP_EVTCHN_OPEN] = op_evtchn_open,
 	[SIM_OP_EVTCHN_BIND] = op_evtchn_bind,
 	[SIM_OP_EVTCHN_UNBIND] = op_evtchn_unbind,
@@ -545,13 +562,55 @@ static void apply_defaults(struct sim_hv_config *config)
 		config->nr_spis = SIM_MAX_SPI - 32;
 }
 
+static uint64_t p2m_size(const struct sim_hv *hv)
+{
+	return hv->config.ram_size / PAGE_SIZE_4K * sizeof(uint64_t);
+}
+
 static int setup_guest_ram(struct sim_hv *hv)
 {
+	uint64_t pages = hv->config.ram_size / PAGE_SIZE_4K;
+
 	hv->ram_fd = memfd_create("sim-guest-ram", MFD_CLOEXEC);
-	if (hv->ram_fd < 0 || ftruncate(hv->ram_fd, (off_t)hv->config.ram_size))
+	if (hv->ram_fd < 0 ||
+	    ftruncate(hv->ram_fd, (off_t)(hv->config.ram_size + SIM_SPARE_PAGES * PAGE_SIZE_4K)))
 		return -1;
 	hv->ram = mmap(NULL, hv->config.ram_size, PROT_READ | PROT_WRITE, MAP_SHARED, hv->ram_fd, 0);
-	return hv->ram == MAP_FAILED ? -1 : 0;
+	if (hv->ram == MAP_FAILED)
+		return -1;
+	/* The physical-to-machine map, shared with the daemon side: identity at first. */
+	hv->p2m_fd = memfd_create("sim-guest-p2m", MFD_CLOEXEC);
+	if (hv->p2m_fd < 0 || ftruncate(hv->p2m_fd, (off_t)p2m_size(hv)))
+		return -1;
+	hv->p2m = mmap(NULL, p2m_size(hv), PROT_READ | PROT_WRITE, MAP_SHARED, hv->p2m_fd, 0);
+	if (hv->p2m == MAP_FAILED)
+		return -1;
+	for (uint64_t i = 0; i < pages; i++)
+		hv->p2m[i] = i * PAGE_SIZE_4K;
+	return 0;
+}
+
+int sim_hv_replace_guest_page(struct sim_hv *hv, unsigned int vcpu, uint64_t gpa)
+{
+	ioreq_t invalidate = { .type = IOREQ_TYPE_INVALIDATE, .size = 4, .count = 1,
+			       .dir = IOREQ_WRITE, .data = ~0ULL };
+	uint64_t index, offset;
+	void *page;
+
+	if (!sim_hv_guest_ram(hv, gpa, 1) || hv->spare_used == SIM_SPARE_PAGES)
+		return -EINVAL;
+	index = (gpa - hv->config.ram_base) / PAGE_SIZE_4K;
+	offset = hv->config.ram_size + hv->spare_used++ * PAGE_SIZE_4K;
+	pthread_mutex_lock(&hv->lock);
+	hv->p2m[index] = offset;
+	page = mmap(hv->ram + index * PAGE_SIZE_4K, PAGE_SIZE_4K, PROT_READ | PROT_WRITE,
+		    MAP_SHARED | MAP_FIXED, hv->ram_fd, (off_t)offset);
+	pthread_mutex_unlock(&hv->lock);
+	if (page == MAP_FAILED)
+		return -errno;
+	memset(page, 0, PAGE_SIZE_4K);
+	/* What Xen does after changing the guest's p2m: tell every IOREQ server. */
+	return sim_vcpu_send_raw(hv, vcpu, &invalidate);
 }
 
 static int setup_socket(struct sim_hv *hv)
@@ -622,6 +681,8 @@ void sim_hv_destroy(struct sim_hv *hv)
 	}
 	munmap(hv->ram, hv->config.ram_size);
 	close(hv->ram_fd);
+	munmap(hv->p2m, p2m_size(hv));
+	close(hv->p2m_fd);
 	close(hv->listen_fd);
 	close(hv->stop_pipe[0]);
 	close(hv->stop_pipe[1]);

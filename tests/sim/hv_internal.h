@@ -14,6 +14,7 @@
 #define SIM_MAX_PORTS		1024
 #define SIM_MAX_CONNS		16
 #define SIM_MAX_SPI		1020
+#define SIM_SPARE_PAGES		256	/* pages available to replace guest pages */
 
 struct sim_range {
 	uint64_t start, end;	/* inclusive, as in the dm_op */
@@ -64,8 +65,11 @@ struct sim_hv {
 	char log_path[96];
 	char *log_text;
 
-	int ram_fd;
-	uint8_t *ram;
+	int ram_fd;		/* RAM pages, then spare pages for replacements */
+	uint8_t *ram;		/* the guest's view: page i is at p2m[i] in ram_fd */
+	int p2m_fd;
+	uint64_t *p2m;		/* offset in ram_fd of each guest page */
+	unsigned int spare_used;
 
 	struct sim_server servers[SIM_MAX_SERVERS];
 	struct sim_port ports[SIM_MAX_PORTS];

@@ -89,6 +89,13 @@ int sim_vcpu_collect_queued(struct sim_hv *hv, unsigned int vcpu, ioreq_t *req, 
 
 /* Pointer to guest-physical [gpa, gpa + len) in RAM, or NULL. */
 void *sim_hv_guest_ram(struct sim_hv *hv, uint64_t gpa, size_t len);
+/*
+ * Back the guest page at @gpa with a new, zeroed page (as when a guest maps
+ * its grant table or shared info over RAM, or balloons), then send
+ * IOREQ_TYPE_INVALIDATE through @vcpu and wait for the daemon's answer, as
+ * Xen does. Existing foreign mappings keep pointing at the old page.
+ */
+int sim_hv_replace_guest_page(struct sim_hv *hv, unsigned int vcpu, uint64_t gpa);
 /* Current level of SPI @spi (0/1) and how many times it was raised. */
 int sim_hv_irq_level(struct sim_hv *hv, unsigned int spi);
 unsigned long sim_hv_irq_raises(struct sim_hv *hv, unsigned int spi);
@@ -108,6 +115,9 @@ struct sim_hv_state {
 	unsigned long ranges_dropped_by_destroy;
 	/* Ports still bound when their handle was closed (the kernel unbinds them). */
 	unsigned long ports_dropped_by_close;
+	/* xenforeignmemory_map / _unmap calls on guest RAM. */
+	unsigned long foreign_map_calls;
+	unsigned long foreign_unmap_calls;
 };
 
 void sim_hv_get_state(struct sim_hv *hv, struct sim_hv_state *state);

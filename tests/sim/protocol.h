@@ -30,6 +30,8 @@ enum sim_op {
 	SIM_OP_MAP_RESOURCE,	/* arg0 domid, arg1 type, arg2 id, arg3 frame, arg4 nr -> fd */
 	SIM_OP_SET_IRQ_LEVEL,	/* arg0 domid, arg1 irq, arg2 level */
 	SIM_OP_GUEST_RAM,	/* arg0 domid -> fd, val0 base gfn, val1 nr pages */
+	SIM_OP_FOREIGN_MAP_COUNT,/* arg0 +map calls, arg1 +unmap calls: the daemon side's bookkeeping */
+	SIM_OP_GUEST_P2M,	/* arg0 domid -> fd: uint64_t offset into the RAM fd, per gfn from base */
 	SIM_OP_EVTCHN_OPEN,	/* -> fd, val0 handle id */
 	SIM_OP_EVTCHN_BIND,	/* arg0 handle, arg1 domid, arg2 remote port -> val0 local port */
 	SIM_OP_EVTCHN_UNBIND,	/* arg0 handle, arg1 local port */

@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: MIT */
+/* backends/rng.h: virtio-rng, the entropy device (virtio 1.2, 5.4), fed by getrandom(2). */
+#ifndef XVP_BACKENDS_RNG_H
+#define XVP_BACKENDS_RNG_H
+
+#include <stdint.h>
+
+#include "virtio/virtio_pci.h"
+
+struct event_base;
+
+struct rng_config {
+	const char *name;	/* "rng0" */
+	uint64_t rate;		/* bytes per second; 0: unlimited */
+	uint16_t queue_size;	/* a power of two */
+};
+
+/* The timer that resumes a rate-limited queue runs on @base. */
+int rng_create(struct virtio_device **out, const struct rng_config *config,
+	       const struct virtio_mem *mem, struct event_base *base);
+void rng_destroy(struct virtio_device *vdev);
+
+#endif

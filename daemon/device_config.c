@@ -1,0 +1,145 @@
+// SPDX-License-Identifier: MIT
+/* daemon/device_config.c: parsing of --device values. */
+#include "daemon/device_config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "daemon/parse.h"
+#include "virtio/virtio_pci.h"
+
+struct device_type_info {
+	const char *name;
+	const char *keys;	/* for messages */
+};
+
+static const struct device_type_info types[] = {
+	[DEVICE_RNG] = { "rng", "addr, queue-size, rate" },
+};
+
+static int find_type(const char *name, size_t len)
+{
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+		if (strlen(types[i].name) == len && !strncmp(types[i].name, name, len))
+			return (int)i;
+	return -1;
+}
+
+static int bad(char *why, size_t why_len, const char *text, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int bad(char *why, size_t why_len, const char *text, const char *fmt, ...)
+{
+	char detail[160];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+	snprintf(why, why_len, "--device %s: %s", text, detail);
+	return -EINVAL;
+}
+
+static int apply_key(struct device_config *config, const char *key, const char *value,
+		     const char *text, char *why, size_t why_len)
+{
+	char number_text[64];
+	size_t len = strlen(value);
+	uint64_t number;
+
+	/* rate=BYTES/s: the unit may be written out. */
+	if (!strcmp(key, "rate") && len > 2 && !strcmp(value + len - 2, "/s"))
+		len -= 2;
+	if (len >= sizeof(number_text))
+		return bad(why, why_len, text, "%s=%s: not a number", key, value);
+	memcpy(number_text, value, len);
+	number_text[len] = '\0';
+	if (!parse_u64(number_text, &number))
+		return bad(why, why_len, text, "%s=%s: not a number", key, value);
+	if (!strcmp(key, "addr")) {
+		if (number < DEVICE_SLOT_FIRST || number > DEVICE_SLOT_LAST)
+			return bad(why, why_len, text,
+				   "addr=%s: the device number must be 1..31 (0 is the host bridge)",
+				   value);
+		config->slot = (int)number;
+	} else if (!strcmp(key, "queue-size")) {
+		/* 2.7: a power of two, at most 32768. */
+		if (number == 0 || number > VIRTQ_MAX_SIZE || (number & (number - 1)))
+			return bad(why, why_len, text,
+				   "queue-size=%s: must be a power of two from 1 to 32768", value);
+		config->queue_size = (uint16_t)number;
+	} else if (!strcmp(key, "rate") && config->type == DEVICE_RNG) {
+		config->rate = number;
+	} else {
+		return bad(why, why_len, text, "unknown key '%s' (known: %s)", key,
+			   types[config->type].keys);
+	}
+	return 0;
+}
+
+int device_config_parse(const char *text, struct device_config *config, char *why, size_t why_len)
+{
+	char copy[256], *save = NULL, *item;
+	const char *comma = strchr(text, ',');
+	size_t type_len = comma ? (size_t)(comma - text) : strlen(text);
+	int type = find_type(text, type_len);
+
+	if (type < 0)
+		return bad(why, why_len, text, "unknown device type '%.*s' (known: rng)",
+			   (int)type_len, text);
+	if (strlen(text) >= sizeof(copy))
+		return bad(why, why_len, text, "longer than %zu characters", sizeof(copy) - 1);
+	*config = (struct device_config){ .type = (enum device_type)type, .slot = DEVICE_SLOT_AUTO,
+					  .queue_size = VIRTIO_QUEUE_SIZE_DEFAULT };
+	strcpy(copy, text);
+	strtok_r(copy, ",", &save);	/* the type */
+	while ((item = strtok_r(NULL, ",", &save))) {
+		char *equals = strchr(item, '=');
+		int ret;
+
+		if (!equals)
+			return bad(why, why_len, text, "'%s' is not KEY=VALUE", item);
+		*equals = '\0';
+		ret = apply_key(config, item, equals + 1, text, why, why_len);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static bool slot_taken(const struct device_config *configs, unsigned int count, int slot)
+{
+	for (unsigned int i = 0; i < count; i++)
+		if (configs[i].slot == slot)
+			return true;
+	return false;
+}
+
+int device_configs_finish(struct device_config *configs, unsigned int count, char *why, size_t why_len)
+{
+	unsigned int per_type[sizeof(types) / sizeof(types[0])] = { 0 };
+
+	for (unsigned int i = 0; i < count; i++) {
+		for (unsigned int j = 0; j < i; j++) {
+			if (configs[i].slot != DEVICE_SLOT_AUTO && configs[i].slot == configs[j].slot) {
+				snprintf(why, why_len, "--device: two devices at addr=%d", configs[i].slot);
+				return -EINVAL;
+			}
+		}
+	}
+	for (unsigned int i = 0; i < count; i++) {
+		if (configs[i].slot == DEVICE_SLOT_AUTO) {
+			int slot = DEVICE_SLOT_FIRST;
+
+			while (slot_taken(configs, count, slot))
+				slot++;
+			configs[i].slot = slot;
+		}
+		snprintf(configs[i].name, sizeof(configs[i].name), "%s%u", types[configs[i].type].name,
+			 per_type[configs[i].type]++);
+	}
+	return 0;
+}

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * daemon/device_config.h: one --device TYPE[,KEY=VALUE...] option, parsed and
+ * checked: the same structure a config file will produce.
+ */
+#ifndef XVP_DAEMON_DEVICE_CONFIG_H
+#define XVP_DAEMON_DEVICE_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Device numbers 1..31 on bus 0 (0 is the host bridge). */
+#define DEVICE_SLOT_FIRST	1
+#define DEVICE_SLOT_LAST	31
+#define DEVICE_MAX		(DEVICE_SLOT_LAST - DEVICE_SLOT_FIRST + 1)
+#define DEVICE_SLOT_AUTO	(-1)
+
+enum device_type {
+	DEVICE_RNG,
+};
+
+struct device_config {
+	enum device_type type;
+	char name[16];		/* "rng0": type and index among devices of that type */
+	int slot;		/* device number on bus 0, or DEVICE_SLOT_AUTO */
+	uint16_t queue_size;	/* default VIRTIO_QUEUE_SIZE_DEFAULT */
+	uint64_t rate;		/* rng: bytes per second, 0 unlimited */
+};
+
+/*
+ * Parse @text ("rng,addr=3,rate=64K"). 0, or -EINVAL with a message in @why
+ * naming the key and value at fault.
+ */
+int device_config_parse(const char *text, struct device_config *config, char *why, size_t why_len);
+
+/*
+ * Give every device with DEVICE_SLOT_AUTO the lowest free slot, name devices
+ * by type and index, refuse two devices on one slot. 0 or -EINVAL with @why.
+ */
+int device_configs_finish(struct device_config *configs, unsigned int count, char *why, size_t why_len);
+
+#endif

@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * virtio/virtio_pci.h: the modern virtio-pci transport (virtio 1.2, 4.1).
+ *
+ * A virtio device is a PCI function (ecam/) with one 64-bit prefetchable
+ * memory BAR that holds the common configuration, notification, ISR and
+ * device-specific structures, each found through its vendor capability. The
+ * transport knows nothing of what the device does: a backend implements
+ * struct virtio_device_ops, exactly as kvmtool's devices do.
+ */
+#ifndef XVP_VIRTIO_VIRTIO_PCI_H
+#define XVP_VIRTIO_VIRTIO_PCI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ecam/pci_function.h"
+#include "virtio/virtio_mem.h"
+#include "virtio/virtqueue.h"
+
+/* Feature bits the transport itself offers (virtio 1.2, 6). */
+#define VIRTIO_F_INDIRECT_DESC		28
+#define VIRTIO_F_EVENT_IDX		29
+#define VIRTIO_F_VERSION_1		32
+#define VIRTIO_F_ACCESS_PLATFORM	33
+
+/* Device status (2.1). */
+#define VIRTIO_CONFIG_S_ACKNOWLEDGE	1
+#define VIRTIO_CONFIG_S_DRIVER		2
+#define VIRTIO_CONFIG_S_DRIVER_OK	4
+#define VIRTIO_CONFIG_S_FEATURES_OK	8
+#define VIRTIO_CONFIG_S_NEEDS_RESET	0x40
+#define VIRTIO_CONFIG_S_FAILED		0x80
+
+#define VIRTIO_PCI_VENDOR_ID		0x1af4
+#define VIRTIO_PCI_DEVICE_ID_BASE	0x1040	/* + device type (4.1.2) */
+#define VIRTIO_QUEUE_SIZE_DEFAULT	256
+#define VIRTIO_MAX_QUEUES		64
+
+struct virtio_device;
+
+struct virtio_device_ops {
+	/* Device-specific feature bits (the transport adds VERSION_1, INDIRECT_DESC, EVENT_IDX). */
+	uint64_t (*features)(struct virtio_device *vdev);
+	/* Device-specific configuration space (4.1.4.6); @off + @len lie inside config_size. */
+	void (*config_read)(struct virtio_device *vdev, uint32_t off, void *buf, uint32_t len);
+	void (*config_write)(struct virtio_device *vdev, uint32_t off, const void *buf, uint32_t len);
+	/* The driver notified queue @index and the queue may be processed. */
+	void (*queue_notify)(struct virtio_device *vdev, unsigned int index);
+	/* The device was reset (by the driver, or before destruction): drop all requests. */
+	void (*reset)(struct virtio_device *vdev);
+};
+
+struct virtio_device_info {
+	const char *name;		/* "rng0", for log lines */
+	uint16_t device_type;		/* 5: Device Types (4 = entropy) */
+	uint32_t class_code;		/* PCI class code (24 bits) */
+	uint16_t num_queues;
+	uint16_t queue_size;		/* maximum and default size of every queue, a power of two */
+	uint32_t config_size;		/* bytes of device-specific configuration */
+};
+
+int virtio_pci_create(struct virtio_device **out, const struct virtio_device_info *info,
+		      const struct virtio_device_ops *ops, void *backend, const struct virtio_mem *mem);
+/* Resets the device (ops->reset) and frees it; take it off the bus first. */
+void virtio_pci_destroy(struct virtio_device *vdev);
+/* The PCI function to put on the host bridge. */
+struct pci_function *virtio_pci_function(struct virtio_device *vdev);
+
+/* ---- for backends */
+
+void *virtio_backend(struct virtio_device *vdev);
+const char *virtio_name(const struct virtio_device *vdev);
+uint64_t virtio_features(const struct virtio_device *vdev);	/* negotiated */
+struct virtqueue *virtio_queue(struct virtio_device *vdev, unsigned int index);
+/*
+ * May queue @index be processed now? DRIVER_OK set, NEEDS_RESET clear, Bus
+ * Master Enable set, the queue enabled (4.1.4.3.2; PCI 3.0 6.2.2 bus master).
+ */
+bool virtio_queue_ready(struct virtio_device *vdev, unsigned int index);
+/* After pushing used entries: interrupt the driver if the queue asks for it. */
+void virtio_queue_interrupt(struct virtio_device *vdev, unsigned int index);
+/*
+ * The driver broke the protocol (2.1.2): set DEVICE_NEEDS_RESET, send a
+ * configuration-change interrupt, stop processing until reset. @why is logged
+ * (NULL: the caller already logged the reason, as virtq_pop() does).
+ */
+void virtio_device_needs_reset(struct virtio_device *vdev, const char *why);
+/* Device configuration changed: bump config_generation, ISR bit 1, interrupt. */
+void virtio_config_changed(struct virtio_device *vdev);
+
+#endif
