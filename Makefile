@@ -18,7 +18,7 @@ VERSION		:= 0.1.0
 
 # pkg-config names: xencontrol is libxenctrl.
 XEN_PKGS	:= xencontrol xendevicemodel xenforeignmemory xenevtchn
-EVENT_PKGS	:= libevent
+EVENT_PKGS	:= libevent liburing
 
 # Recursive (=) so that pkg-config runs only when a rule needs it, after
 # ensure-deps has installed the packages.

@@ -18,6 +18,7 @@ struct device_type_info {
 
 static const struct device_type_info types[] = {
 	[DEVICE_RNG] = { "rng", "addr, queue-size, rate" },
+	[DEVICE_BLK] = { "blk", "path, readonly, serial, direct, queues, queue-size, addr" },
 };
 
 static int find_type(const char *name, size_t len)
@@ -43,13 +44,61 @@ static int bad(char *why, size_t why_len, const char *text, const char *fmt, ...
 	return -EINVAL;
 }
 
+static int parse_switch(const char *key, const char *value, bool *out, const char *text,
+			char *why, size_t why_len)
+{
+	if (!strcmp(value, "on") || !strcmp(value, "yes") || !strcmp(value, "true")) {
+		*out = true;
+		return 0;
+	}
+	if (!strcmp(value, "off") || !strcmp(value, "no") || !strcmp(value, "false")) {
+		*out = false;
+		return 0;
+	}
+	return bad(why, why_len, text, "%s=%s: expected on or off", key, value);
+}
+
+/* Keys whose value is not a number; 1 if @key is not one of them. */
+static int apply_text_key(struct device_config *config, const char *key, const char *value,
+			  const char *text, char *why, size_t why_len)
+{
+	if (config->type != DEVICE_BLK)
+		return 1;
+	if (!strcmp(key, "path")) {
+		if (!*value || strlen(value) >= sizeof(config->path))
+			return bad(why, why_len, text, "path=%s: empty or too long", value);
+		strcpy(config->path, value);
+		return 0;
+	}
+	if (!strcmp(key, "serial")) {
+		/* 5.2.6: the ID is 20 bytes. */
+		if (strlen(value) >= sizeof(config->serial))
+			return bad(why, why_len, text, "serial=%s: at most 20 characters", value);
+		strcpy(config->serial, value);
+		return 0;
+	}
+	if (!strcmp(key, "readonly"))
+		return parse_switch(key, value, &config->readonly, text, why, why_len);
+	if (!strcmp(key, "direct"))
+		return parse_switch(key, value, &config->direct, text, why, why_len);
+	return 1;
+}
+
 static int apply_key(struct device_config *config, const char *key, const char *value,
 		     const char *text, char *why, size_t why_len)
 {
 	char number_text[64];
 	size_t len = strlen(value);
 	uint64_t number;
+	int ret = apply_text_key(config, key, value, text, why, why_len);
 
+	if (ret <= 0)
+		return ret;
+	if (!strcmp(key, "path") || !strcmp(key, "serial") || !strcmp(key, "readonly") ||
+	    !strcmp(key, "direct") || (!strcmp(key, "rate") && config->type != DEVICE_RNG) ||
+	    (!strcmp(key, "queues") && config->type != DEVICE_BLK))
+		return bad(why, why_len, text, "unknown key '%s' (known: %s)", key,
+			   types[config->type].keys);
 	/* rate=BYTES/s: the unit may be written out. */
 	if (!strcmp(key, "rate") && len > 2 && !strcmp(value + len - 2, "/s"))
 		len -= 2;
@@ -71,8 +120,12 @@ static int apply_key(struct device_config *config, const char *key, const char *
 			return bad(why, why_len, text,
 				   "queue-size=%s: must be a power of two from 1 to 32768", value);
 		config->queue_size = (uint16_t)number;
-	} else if (!strcmp(key, "rate") && config->type == DEVICE_RNG) {
+	} else if (!strcmp(key, "rate")) {
 		config->rate = number;
+	} else if (!strcmp(key, "queues")) {
+		if (number < 1 || number > VIRTIO_MAX_QUEUES)
+			return bad(why, why_len, text, "queues=%s: must be 1 to %d", value, VIRTIO_MAX_QUEUES);
+		config->queues = (uint16_t)number;
 	} else {
 		return bad(why, why_len, text, "unknown key '%s' (known: %s)", key,
 			   types[config->type].keys);
@@ -88,12 +141,12 @@ int device_config_parse(const char *text, struct device_config *config, char *wh
 	int type = find_type(text, type_len);
 
 	if (type < 0)
-		return bad(why, why_len, text, "unknown device type '%.*s' (known: rng)",
+		return bad(why, why_len, text, "unknown device type '%.*s' (known: rng, blk)",
 			   (int)type_len, text);
 	if (strlen(text) >= sizeof(copy))
 		return bad(why, why_len, text, "longer than %zu characters", sizeof(copy) - 1);
 	*config = (struct device_config){ .type = (enum device_type)type, .slot = DEVICE_SLOT_AUTO,
-					  .queue_size = VIRTIO_QUEUE_SIZE_DEFAULT };
+					  .queue_size = VIRTIO_QUEUE_SIZE_DEFAULT, .image.fd = -1 };
 	strcpy(copy, text);
 	strtok_r(copy, ",", &save);	/* the type */
 	while ((item = strtok_r(NULL, ",", &save))) {
@@ -107,6 +160,8 @@ int device_config_parse(const char *text, struct device_config *config, char *wh
 		if (ret)
 			return ret;
 	}
+	if (config->type == DEVICE_BLK && !config->path[0])
+		return bad(why, why_len, text, "path=FILE is required");
 	return 0;
 }
 
@@ -142,4 +197,30 @@ int device_configs_finish(struct device_config *configs, unsigned int count, cha
 			 per_type[configs[i].type]++);
 	}
 	return 0;
+}
+
+int device_configs_open(struct device_config *configs, unsigned int count, char *why, size_t why_len)
+{
+	for (unsigned int i = 0; i < count; i++) {
+		struct device_config *c = &configs[i];
+		char reason[320];
+		int ret;
+
+		if (c->type != DEVICE_BLK)
+			continue;
+		ret = blk_image_open(&c->image, c->path, c->readonly, c->direct, reason, sizeof(reason));
+		if (ret) {
+			snprintf(why, why_len, "%s: %s", c->name, reason);
+			device_configs_close(configs, i);
+			return ret;
+		}
+	}
+	return 0;
+}
+
+void device_configs_close(struct device_config *configs, unsigned int count)
+{
+	for (unsigned int i = 0; i < count; i++)
+		if (configs[i].type == DEVICE_BLK)
+			blk_image_close(&configs[i].image);
 }

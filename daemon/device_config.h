@@ -6,8 +6,11 @@
 #ifndef XVP_DAEMON_DEVICE_CONFIG_H
 #define XVP_DAEMON_DEVICE_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "backends/blk_image.h"
 
 /* Device numbers 1..31 on bus 0 (0 is the host bridge). */
 #define DEVICE_SLOT_FIRST	1
@@ -17,6 +20,7 @@
 
 enum device_type {
 	DEVICE_RNG,
+	DEVICE_BLK,
 };
 
 struct device_config {
@@ -25,6 +29,13 @@ struct device_config {
 	int slot;		/* device number on bus 0, or DEVICE_SLOT_AUTO */
 	uint16_t queue_size;	/* default VIRTIO_QUEUE_SIZE_DEFAULT */
 	uint64_t rate;		/* rng: bytes per second, 0 unlimited */
+	/* blk */
+	char path[256];
+	bool readonly;
+	bool direct;
+	char serial[21];	/* at most 20 bytes (VIRTIO_BLK_ID_BYTES) */
+	uint16_t queues;	/* 0: one per guest vCPU */
+	struct blk_image image;	/* opened by device_configs_open() */
 };
 
 /*
@@ -38,5 +49,13 @@ int device_config_parse(const char *text, struct device_config *config, char *wh
  * by type and index, refuse two devices on one slot. 0 or -EINVAL with @why.
  */
 int device_configs_finish(struct device_config *configs, unsigned int count, char *why, size_t why_len);
+
+/*
+ * Open (and lock) every disk image, before anything is registered with Xen:
+ * a missing, unopenable or locked image is a start-up error. 0 or -errno
+ * with @why naming the device and path; on failure nothing stays open.
+ */
+int device_configs_open(struct device_config *configs, unsigned int count, char *why, size_t why_len);
+void device_configs_close(struct device_config *configs, unsigned int count);
 
 #endif

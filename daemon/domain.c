@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backends/blk.h"
 #include "backends/rng.h"
 #include "daemon/intx.h"
 #include "ecam/ecam.h"
@@ -180,6 +181,23 @@ static int create_host_bridge(struct served_domain *d)
 	return ret;
 }
 
+static int create_blk(struct served_domain *d, const struct device_config *config,
+		      struct event_base *base, struct served_device *dev)
+{
+	unsigned int vcpus = xen_ioreq_server_nr_vcpus(d->server);
+	struct blk_config blk = {
+		.name = config->name,
+		.image = (struct blk_image *)&config->image,
+		.serial = config->serial,
+		/* 5.2: one queue per vCPU unless told otherwise, as Linux maps them. */
+		.num_queues = config->queues ? config->queues :
+			      (uint16_t)(vcpus < VIRTIO_MAX_QUEUES ? vcpus : VIRTIO_MAX_QUEUES),
+		.queue_size = config->queue_size,
+	};
+
+	return blk_create(&dev->vdev, &blk, &d->virtio_memory, base);
+}
+
 static int create_device(struct served_domain *d, const struct device_config *config,
 			 struct event_base *base, struct served_device *dev)
 {
@@ -190,6 +208,9 @@ static int create_device(struct served_domain *d, const struct device_config *co
 	switch (config->type) {
 	case DEVICE_RNG:
 		ret = rng_create(&dev->vdev, &rng, &d->virtio_memory, base);
+		break;
+	case DEVICE_BLK:
+		ret = create_blk(d, config, base, dev);
 		break;
 	}
 	if (ret) {
@@ -203,8 +224,10 @@ static int create_device(struct served_domain *d, const struct device_config *co
 		return ret;
 	}
 	dev->on_bus = true;
-	log_info("%s at 00:%02x.0, INTA on SPI %u", config->name, config->slot,
-		 intx_spi_of(&d->intx, virtio_pci_function(dev->vdev)));
+	log_info("%s at 00:%02x.0, INTA on SPI %u%s%s", config->name, config->slot,
+		 intx_spi_of(&d->intx, virtio_pci_function(dev->vdev)),
+		 config->type == DEVICE_BLK ? ", image " : "",
+		 config->type == DEVICE_BLK ? config->path : "");
 	return 0;
 }
 
@@ -215,6 +238,9 @@ static void destroy_device(struct served_domain *d, struct served_device *dev)
 	switch (dev->config->type) {
 	case DEVICE_RNG:
 		rng_destroy(dev->vdev);
+		break;
+	case DEVICE_BLK:
+		blk_destroy(dev->vdev);
 		break;
 	}
 }

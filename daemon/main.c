@@ -82,6 +82,18 @@ free_signals:
 	return status;
 }
 
+/* Disk images: opened and locked before anything is registered with Xen. */
+static int open_images(struct daemon_options *opts)
+{
+	char why[512];
+
+	if (device_configs_open(opts->devices, opts->nr_devices, why, sizeof(why))) {
+		log_error("%s", why);
+		return EXIT_CONFIG_ERROR;
+	}
+	return EXIT_SUCCESS;
+}
+
 int main(int argc, char **argv)
 {
 	struct daemon_options opts;
@@ -101,7 +113,11 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	status = check_domain(opts.domid);
+	if (status == EXIT_SUCCESS)
+		status = open_images(&opts);
 	if (status != EXIT_SUCCESS)
 		return status;
-	return serve(&opts);
+	status = serve(&opts);
+	device_configs_close(opts.devices, opts.nr_devices);
+	return status;
 }

@@ -6,7 +6,7 @@
 # anyone else it prints the exact apt-get line and fails.
 set -eu
 
-PACKAGES="gcc make pkg-config libxen-dev libevent-dev libcmocka-dev"
+PACKAGES="gcc make pkg-config libxen-dev libevent-dev libcmocka-dev liburing-dev"
 
 missing=""
 for package in $PACKAGES; do

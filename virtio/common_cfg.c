@@ -65,6 +65,17 @@ static uint32_t read_queue_field(struct virtio_device *vdev, uint32_t off)
 	}
 }
 
+/* 4.1.4.3.2: a reset is complete when device_status reads 0. */
+static uint8_t read_status(struct virtio_device *vdev)
+{
+	if (vdev->reset_status) {
+		if (vdev->ops->quiesced && !vdev->ops->quiesced(vdev))
+			return vdev->reset_status;
+		vdev->reset_status = 0;
+	}
+	return vdev->status;
+}
+
 static uint32_t read_field(struct virtio_device *vdev, uint32_t off)
 {
 	switch (off) {
@@ -78,7 +89,7 @@ static uint32_t read_field(struct virtio_device *vdev, uint32_t off)
 			(uint32_t)(vdev->guest_features >> (32 * vdev->driver_feature_select)) : 0;
 	case COMMON_MSIX: return VIRTIO_MSI_NO_VECTOR;
 	case COMMON_NUMQ: return vdev->info.num_queues;
-	case COMMON_STATUS: return vdev->status;
+	case COMMON_STATUS: return read_status(vdev);
 	case COMMON_CFGGENERATION: return vdev->config_generation;
 	case COMMON_Q_SELECT: return vdev->queue_select;
 	default: return read_queue_field(vdev, off);
@@ -138,6 +149,7 @@ static void write_status(struct virtio_device *vdev, uint8_t value)
 
 	if (value == 0) {
 		virtio_device_reset(vdev);
+		vdev->reset_status = old;
 		return;
 	}
 	/* 2.1.2: the driver MUST NOT clear a status bit; only a write of 0 resets. */

@@ -6,6 +6,9 @@
  * A translated pointer stays valid until the owner's generation changes
  * (Xen replaced a guest page, or the mapping cache evicted); callers that
  * keep pointers (the ring addresses) compare generations and translate again.
+ * The memory behind a pointer stays mapped until the request being served
+ * completes, or, for asynchronous I/O, for as long as the backend holds it:
+ * hold() before handing pointers to the kernel, unhold() when it is done.
  */
 #ifndef XVP_VIRTIO_VIRTIO_MEM_H
 #define XVP_VIRTIO_VIRTIO_MEM_H
@@ -22,6 +25,9 @@ struct virtio_mem_ops {
 	void *(*translate)(void *opaque, uint64_t gpa, uint64_t len, bool writable);
 	/* Changes whenever earlier translations may have become invalid. */
 	uint64_t (*generation)(void *opaque);
+	/* Keep every current mapping alive (counted): asynchronous I/O in flight. */
+	void (*hold)(void *opaque);
+	void (*unhold)(void *opaque);
 };
 
 struct virtio_mem {
@@ -38,6 +44,18 @@ static inline void *virtio_mem_translate(const struct virtio_mem *mem, uint64_t 
 static inline uint64_t virtio_mem_generation(const struct virtio_mem *mem)
 {
 	return mem->ops->generation(mem->opaque);
+}
+
+static inline void virtio_mem_hold(const struct virtio_mem *mem)
+{
+	if (mem->ops->hold)
+		mem->ops->hold(mem->opaque);
+}
+
+static inline void virtio_mem_unhold(const struct virtio_mem *mem)
+{
+	if (mem->ops->unhold)
+		mem->ops->unhold(mem->opaque);
 }
 
 #endif

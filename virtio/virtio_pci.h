@@ -49,6 +49,12 @@ struct virtio_device_ops {
 	void (*queue_notify)(struct virtio_device *vdev, unsigned int index);
 	/* The device was reset (by the driver, or before destruction): drop all requests. */
 	void (*reset)(struct virtio_device *vdev);
+	/*
+	 * Optional: false while requests started before a reset are still in
+	 * flight. Until it returns true, device_status does not read 0, so the
+	 * driver waits (4.1.4.3.2) and reuses no buffer the device may still write.
+	 */
+	bool (*quiesced)(struct virtio_device *vdev);
 };
 
 struct virtio_device_info {

@@ -37,6 +37,7 @@ struct virtio_device {
 	uint32_t device_feature_select;
 	uint32_t driver_feature_select;
 	uint8_t status;
+	uint8_t reset_status;		/* read instead of 0 until the backend is quiesced */
 	uint8_t config_generation;
 	uint8_t isr;
 	uint16_t queue_select;

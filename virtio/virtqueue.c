@@ -403,6 +403,19 @@ bool virtq_enable_notification(struct virtqueue *vq)
 	return avail_idx != vq->last_avail_idx;
 }
 
+void virtq_disable_notification(struct virtqueue *vq)
+{
+	if (!rings_current(vq))
+		return;
+	/*
+	 * 2.7.10: with EVENT_IDX, leaving avail_event behind is what suppresses
+	 * kicks (the driver only notifies when it crosses it); without it, the
+	 * used ring's NO_NOTIFY flag asks the same.
+	 */
+	if (!vq->event_idx)
+		*used16(vq, USED_FLAGS) = htole16(VRING_USED_F_NO_NOTIFY);
+}
+
 /* Copy at most @len bytes between the bytes of @iov from @offset on and @to or @from. */
 static uint64_t copy_iov(const struct iovec *iov, unsigned int nr, uint64_t offset, uint64_t len,
 			 uint8_t *to, const uint8_t *from)

@@ -111,6 +111,13 @@ bool virtq_should_interrupt(struct virtqueue *vq);
  */
 bool virtq_enable_notification(struct virtqueue *vq);
 
+/*
+ * While the device is busy (I/O in flight, it will look at the ring again on
+ * completion) the driver need not notify it: without EVENT_IDX set
+ * VRING_USED_F_NO_NOTIFY; with it, simply not moving avail_event does it.
+ */
+void virtq_disable_notification(struct virtqueue *vq);
+
 /* Bytes of a chain's writable buffers helper: copy @len bytes from @src into chain->in at @offset. Returns bytes copied. */
 uint64_t virtq_chain_write(struct virtq_chain *chain, uint64_t offset, const void *src, uint64_t len);
 /* Copy up to @len bytes from chain->out at @offset into @dst. Returns bytes copied. */

@@ -40,6 +40,7 @@ struct guest_memory {
 	struct mapping *released;	/* evicted, to unmap at guest_memory_release() */
 	uint64_t tick;
 	uint64_t generation;
+	unsigned long holds;		/* asynchronous I/O in flight */
 	struct guest_memory_stats stats;
 	struct log_ratelimit map_log;
 };
@@ -216,6 +217,8 @@ uint64_t guest_memory_generation(const struct guest_memory *gm)
 
 void guest_memory_release(struct guest_memory *gm)
 {
+	if (gm->holds)
+		return;
 	while (gm->released) {
 		struct mapping *m = gm->released;
 
@@ -231,18 +234,35 @@ void guest_memory_invalidate(struct guest_memory *gm)
 			struct mapping *m = gm->hash[i];
 
 			gm->hash[i] = m->next;
-			unmap(gm, m);
+			m->next = gm->released;
+			gm->released = m;
 		}
 	}
+	/*
+	 * Unmapped now unless I/O is in flight into them: like QEMU's mapcache,
+	 * memory under DMA stays until the DMA ends; new requests map afresh.
+	 */
 	guest_memory_release(gm);
 	gm->stats.invalidations++;
 	gm->generation++;
+}
+
+void guest_memory_hold(struct guest_memory *gm)
+{
+	gm->holds++;
+}
+
+void guest_memory_unhold(struct guest_memory *gm)
+{
+	if (gm->holds > 0)
+		gm->holds--;
 }
 
 void guest_memory_destroy(struct guest_memory *gm)
 {
 	if (!gm)
 		return;
+	gm->holds = 0;
 	guest_memory_invalidate(gm);
 	xenforeignmemory_close(gm->fmem);
 	free(gm);
@@ -263,9 +283,21 @@ static uint64_t virtio_generation(void *opaque)
 	return guest_memory_generation(opaque);
 }
 
+static void virtio_hold(void *opaque)
+{
+	guest_memory_hold(opaque);
+}
+
+static void virtio_unhold(void *opaque)
+{
+	guest_memory_unhold(opaque);
+}
+
 static const struct virtio_mem_ops virtio_ops = {
 	.translate = virtio_translate,
 	.generation = virtio_generation,
+	.hold = virtio_hold,
+	.unhold = virtio_unhold,
 };
 
 struct virtio_mem guest_memory_virtio(struct guest_memory *gm)

@@ -5,11 +5,14 @@
  * A region is mapped the first time it is touched (2 MiB buckets, or a run of
  * buckets for a range that crosses a boundary) and kept, so steady-state I/O
  * makes no map or unmap calls. The cache holds at most a budget of mapped
- * bytes and evicts the least recently used region beyond it. Evicted
- * mappings are unmapped only at guest_memory_release(), which the daemon calls
- * between requests: a pointer translated while serving one request stays
- * valid until that request is answered. Every eviction and invalidation
- * changes the generation, so holders of long-lived pointers translate again.
+ * bytes and evicts the least recently used region beyond it. Evicted and
+ * invalidated mappings are set aside and unmapped only at
+ * guest_memory_release() while nothing holds memory (guest_memory_hold):
+ * the daemon calls it between requests, so a pointer translated while
+ * serving one request stays valid until that request is answered, and
+ * memory under asynchronous I/O stays mapped until the I/O completes. Every
+ * eviction and invalidation changes the generation, so holders of long-lived
+ * pointers translate again.
  */
 #ifndef XVP_XEN_GUEST_MEMORY_H
 #define XVP_XEN_GUEST_MEMORY_H
@@ -43,10 +46,16 @@ void guest_memory_destroy(struct guest_memory *gm);
 void *guest_memory_translate(struct guest_memory *gm, uint64_t gpa, uint64_t len, bool writable);
 uint64_t guest_memory_generation(const struct guest_memory *gm);
 
-/* IOREQ_TYPE_INVALIDATE: drop (and unmap) every mapping now. */
+/*
+ * IOREQ_TYPE_INVALIDATE: from now on every translation maps afresh; the old
+ * mappings are unmapped at once unless I/O holds them (then at release).
+ */
 void guest_memory_invalidate(struct guest_memory *gm);
-/* Unmap what eviction set aside; call when no translated pointer is in use. */
+/* Unmap what was set aside, unless held; call when no translated pointer is in use. */
 void guest_memory_release(struct guest_memory *gm);
+/* Asynchronous I/O in flight: set-aside mappings stay until the last unhold. */
+void guest_memory_hold(struct guest_memory *gm);
+void guest_memory_unhold(struct guest_memory *gm);
 
 const struct guest_memory_stats *guest_memory_stats(const struct guest_memory *gm);
 

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -85,6 +86,45 @@ static void notify_guest(struct sim_hv *hv, const struct sim_port *port)
 	}
 }
 
+/* ---- interrupts */
+
+/* Xen's vGIC on GICv3 ignores level 0, so every level-1 call is a new interrupt (an edge). */
+static void set_irq(struct sim_hv *hv, uint32_t irq, uint32_t level)
+{
+	hv->irq_level[irq] = level != 0;
+	if (hv->irq_level[irq])
+		hv->irq_raises[irq]++;
+	pthread_cond_broadcast(&hv->changed);
+}
+
+static bool is_guest_spi(const struct sim_hv *hv, uint64_t irq)
+{
+	return irq >= 32 && irq < 32 + (uint64_t)hv->config.nr_spis;
+}
+
+/* Apply every irq message already sent; a socket at EOF (its daemon exited) is closed. */
+static void drain_irq_messages(struct sim_hv *hv)
+{
+	for (int i = 0; i < SIM_MAX_CONNS; i++) {
+		struct sim_irq_msg msg;
+		ssize_t n;
+
+		while (hv->irq_fds[i] >= 0) {
+			n = recv(hv->irq_fds[i], &msg, sizeof(msg), MSG_DONTWAIT);
+			if (n < 0 && (errno == EAGAIN || errno == EINTR))
+				break;
+			if (n != (ssize_t)sizeof(msg)) {
+				close(hv->irq_fds[i]);
+				hv->irq_fds[i] = -1;
+				break;
+			}
+			/* The sender checked the SPI; a stray one is dropped, as Xen would refuse it. */
+			if (is_guest_spi(hv, msg.irq))
+				set_irq(hv, msg.irq, msg.level);
+		}
+	}
+}
+
 static void close_handle(struct sim_hv *hv, int handle)
 {
 	for (unsigned int i = 0; i < SIM_MAX_PORTS; i++) {
@@ -114,6 +154,11 @@ static void handle_evtchn_message(struct sim_hv *hv, int handle)
 	if (!port)
 		return;		/* Xen ignores notifies on ports that are not bound */
 	if (msg.op == SIM_EVTCHN_NOTIFY) {
+		/*
+		 * The daemon sends an interrupt before it answers the vCPU whose
+		 * access caused it (an ISR read lowers the line): apply it first.
+		 */
+		drain_irq_messages(hv);
 		notify_guest(hv, port);
 	} else if (msg.op == SIM_EVTCHN_UNMASK) {
 		port->masked = false;
@@ -131,6 +176,7 @@ struct call {
 	const struct sim_request *req;
 	struct sim_reply *reply;
 	int fd_to_pass;
+	bool close_passed_fd;	/* our copy of a socket end we hand over */
 };
 
 static int fail(struct call *c, int error)
@@ -292,18 +338,33 @@ static int op_map_resource(struct call *c)
 
 static int op_set_irq_level(struct call *c)
 {
-	struct sim_hv *hv = c->hv;
-	uint64_t irq = c->req->arg[1];
-
 	if (!is_our_domain(c, c->req->arg[0]))
 		return fail(c, ESRCH);
 	/* Only the SPIs the guest's vGIC has (Xen: EINVAL otherwise). */
-	if (irq < 32 || irq >= 32 + hv->config.nr_spis)
+	if (!is_guest_spi(c->hv, c->req->arg[1]))
 		return fail(c, EINVAL);
-	hv->irq_level[irq] = c->req->arg[2] != 0;
-	if (hv->irq_level[irq])
-		hv->irq_raises[irq]++;
+	set_irq(c->hv, (uint32_t)c->req->arg[1], c->req->arg[2] != 0);
 	return 0;
+}
+
+static int op_irq_info(struct call *c)
+{
+	int pair[2];
+
+	if (!is_our_domain(c, c->req->arg[0]))
+		return fail(c, ESRCH);
+	for (int i = 0; i < SIM_MAX_CONNS; i++) {
+		if (c->hv->irq_fds[i] >= 0)
+			continue;
+		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair))
+			return fail(c, errno);
+		c->hv->irq_fds[i] = pair[0];
+		c->fd_to_pass = pair[1];
+		c->close_passed_fd = true;
+		c->reply->val[0] = c->hv->config.nr_spis;
+		return 0;
+	}
+	return fail(c, EMFILE);
 }
 
 static int op_guest_ram(struct call *c)
@@ -342,6 +403,7 @@ static int op_evtchn_open(struct call *c)
 			return fail(c, errno);
 		c->hv->handles[h] = (struct sim_handle){ true, pair[0] };
 		c->fd_to_pass = pair[1];
+		c->close_passed_fd = true;
 		c->reply->val[0] = (uint64_t)h;
 		return 0;
 	}
@@ -412,6 +474,7 @@ static int (*const ops[])(struct call *) = {
 	[SIM_OP_EVTCHN_OPEN] = op_evtchn_open,
 	[SIM_OP_EVTCHN_BIND] = op_evtchn_bind,
 	[SIM_OP_EVTCHN_UNBIND] = op_evtchn_unbind,
+	[SIM_OP_IRQ_INFO] = op_irq_info,
 };
 
 static void send_reply(int conn, const struct sim_reply *reply, int fd)
@@ -439,7 +502,7 @@ static bool handle_call(struct sim_hv *hv, int conn)
 {
 	struct sim_request req;
 	struct sim_reply reply = { 0 };
-	struct call c = { hv, &req, &reply, -1 };
+	struct call c = { hv, &req, &reply, -1, false };
 	ssize_t n = recv(conn, &req, sizeof(req), MSG_DONTWAIT);
 
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
@@ -450,9 +513,9 @@ static bool handle_call(struct sim_hv *hv, int conn)
 		reply.ret = ops[req.op](&c);
 	else
 		fail(&c, ENOSYS);
-	/* The pair's other end stays with us; the handle's is passed and closed here. */
+	/* A socket pair's other end stays with us; the passed one is closed here. */
 	send_reply(conn, &reply, c.fd_to_pass);
-	if (req.op == SIM_OP_EVTCHN_OPEN && reply.ret == 0)
+	if (c.close_passed_fd)
 		close(c.fd_to_pass);
 	pthread_cond_broadcast(&hv->changed);
 	return true;
@@ -477,9 +540,14 @@ static void accept_connection(struct sim_hv *hv)
 
 enum { POLL_STOP, POLL_LISTEN, POLL_FIRST };
 
+#define POLL_MAX (POLL_FIRST + 2 * SIM_MAX_CONNS + SIM_MAX_HANDLES)
+
+/* Irq sockets are drained on every wake-up, so they need no owner of their own. */
+#define OWNER_IRQ INT32_MIN
+
 struct poll_set {
-	struct pollfd fds[POLL_FIRST + SIM_MAX_CONNS + SIM_MAX_HANDLES];
-	int owner[POLL_FIRST + SIM_MAX_CONNS + SIM_MAX_HANDLES];	/* conn i, or -1 - handle */
+	struct pollfd fds[POLL_MAX];
+	int owner[POLL_MAX];	/* conn i, -1 - handle, or OWNER_IRQ */
 	nfds_t count;
 };
 
@@ -500,16 +568,24 @@ static void build_poll_set(struct sim_hv *hv, struct poll_set *set)
 		set->owner[set->count] = -1 - h;
 		set->fds[set->count++] = (struct pollfd){ hv->handles[h].fd, POLLIN, 0 };
 	}
+	for (int i = 0; i < SIM_MAX_CONNS; i++) {
+		if (hv->irq_fds[i] < 0)
+			continue;
+		set->owner[set->count] = OWNER_IRQ;
+		set->fds[set->count++] = (struct pollfd){ hv->irq_fds[i], POLLIN, 0 };
+	}
 }
 
 static void serve_ready_fds(struct sim_hv *hv, const struct poll_set *set)
 {
+	/* Interrupts first: one sent before a notify must be seen before the notify. */
+	drain_irq_messages(hv);
 	if (set->fds[POLL_LISTEN].revents)
 		accept_connection(hv);
 	for (nfds_t i = POLL_FIRST; i < set->count; i++) {
 		int owner = set->owner[i];
 
-		if (!set->fds[i].revents)
+		if (!set->fds[i].revents || owner == OWNER_IRQ)
 			continue;
 		if (owner >= 0) {
 			if (!handle_call(hv, hv->conns[owner])) {
@@ -571,10 +647,28 @@ static int setup_guest_ram(struct sim_hv *hv)
 {
 	uint64_t pages = hv->config.ram_size / PAGE_SIZE_4K;
 
-	hv->ram_fd = memfd_create("sim-guest-ram", MFD_CLOEXEC);
-	if (hv->ram_fd < 0 ||
-	    ftruncate(hv->ram_fd, (off_t)(hv->config.ram_size + SIM_SPARE_PAGES * PAGE_SIZE_4K)))
-		return -1;
+	/*
+	 * Xen's foreign mappings are VM_PFNMAP: O_DIRECT (anything that pins
+	 * user pages) cannot target them, buffered I/O can. Secret memory
+	 * behaves the same way, so the daemon meets the same refusal here.
+	 * Without it (old kernel, secretmem disabled, memlock limit), plain
+	 * shared memory, and tests that depend on the refusal can tell.
+	 */
+	hv->ram_fd = (int)syscall(SYS_memfd_secret, O_CLOEXEC);
+	hv->ram_refuses_direct_io = hv->ram_fd >= 0;
+	if (hv->ram_fd >= 0 &&
+	    ftruncate(hv->ram_fd, (off_t)(hv->config.ram_size + SIM_SPARE_PAGES * PAGE_SIZE_4K))) {
+		close(hv->ram_fd);
+		hv->ram_fd = -1;
+		hv->ram_refuses_direct_io = false;
+	}
+	/* (Secret memory takes one ftruncate only: it was sized above.) */
+	if (hv->ram_fd < 0) {
+		hv->ram_fd = memfd_create("sim-guest-ram", MFD_CLOEXEC);
+		if (hv->ram_fd < 0 ||
+		    ftruncate(hv->ram_fd, (off_t)(hv->config.ram_size + SIM_SPARE_PAGES * PAGE_SIZE_4K)))
+			return -1;
+	}
 	hv->ram = mmap(NULL, hv->config.ram_size, PROT_READ | PROT_WRITE, MAP_SHARED, hv->ram_fd, 0);
 	if (hv->ram == MAP_FAILED)
 		return -1;
@@ -646,7 +740,7 @@ struct sim_hv *sim_hv_create(const struct sim_hv_config *config)
 		hv->vcpus[v].queued_server = -1;
 	}
 	for (int i = 0; i < SIM_MAX_CONNS; i++)
-		hv->conns[i] = -1;
+		hv->conns[i] = hv->irq_fds[i] = -1;
 	hv->next_guest_port = 1;
 	hv->next_local_port = 1;
 	hv->listen_fd = -1;
@@ -667,9 +761,12 @@ void sim_hv_destroy(struct sim_hv *hv)
 	if (write(hv->stop_pipe[1], "x", 1) != 1)
 		perror("simulated hypervisor: stop");
 	pthread_join(hv->thread, NULL);
-	for (int i = 0; i < SIM_MAX_CONNS; i++)
+	for (int i = 0; i < SIM_MAX_CONNS; i++) {
 		if (hv->conns[i] >= 0)
 			close(hv->conns[i]);
+		if (hv->irq_fds[i] >= 0)
+			close(hv->irq_fds[i]);
+	}
 	for (int h = 0; h < SIM_MAX_HANDLES; h++)
 		if (hv->handles[h].used)
 			close(hv->handles[h].fd);
@@ -756,4 +853,9 @@ void sim_hv_get_state(struct sim_hv *hv, struct sim_hv_state *state)
 	for (int h = 0; h < SIM_MAX_HANDLES; h++)
 		state->evtchn_handles += hv->handles[h].used;
 	pthread_mutex_unlock(&hv->lock);
+}
+
+bool sim_hv_guest_ram_refuses_direct_io(struct sim_hv *hv)
+{
+	return hv->ram_refuses_direct_io;
 }

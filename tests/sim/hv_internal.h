@@ -67,6 +67,7 @@ struct sim_hv {
 
 	int ram_fd;		/* RAM pages, then spare pages for replacements */
 	uint8_t *ram;		/* the guest's view: page i is at p2m[i] in ram_fd */
+	bool ram_refuses_direct_io;	/* secret memory: O_DIRECT fails as on Xen */
 	int p2m_fd;
 	uint64_t *p2m;		/* offset in ram_fd of each guest page */
 	unsigned int spare_used;
@@ -75,6 +76,7 @@ struct sim_hv {
 	struct sim_port ports[SIM_MAX_PORTS];
 	struct sim_handle handles[SIM_MAX_HANDLES];
 	int conns[SIM_MAX_CONNS];
+	int irq_fds[SIM_MAX_CONNS];	/* hypervisor ends of the one-way irq sockets, or -1 */
 	struct sim_vcpu vcpus[SIM_MAX_VCPUS];
 	uint32_t next_guest_port;
 	uint32_t next_local_port;

@@ -96,6 +96,11 @@ void *sim_hv_guest_ram(struct sim_hv *hv, uint64_t gpa, size_t len);
  * Xen does. Existing foreign mappings keep pointing at the old page.
  */
 int sim_hv_replace_guest_page(struct sim_hv *hv, unsigned int vcpu, uint64_t gpa);
+/*
+ * True when guest RAM refuses O_DIRECT I/O into it, as Xen's foreign mappings
+ * (VM_PFNMAP) do: the simulator uses memfd_secret when the kernel allows.
+ */
+bool sim_hv_guest_ram_refuses_direct_io(struct sim_hv *hv);
 /* Current level of SPI @spi (0/1) and how many times it was raised. */
 int sim_hv_irq_level(struct sim_hv *hv, unsigned int spi);
 unsigned long sim_hv_irq_raises(struct sim_hv *hv, unsigned int spi);

@@ -10,6 +10,12 @@
  * Each event-channel handle is its own SOCK_SEQPACKET socket: the hypervisor
  * sends the local port of each delivered event, the daemon sends notify and
  * unmask messages.
+ * Interrupts are one-way: the first set_irq_level fetches the guest's SPI
+ * count and a SOCK_SEQPACKET socket (SIM_OP_IRQ_INFO), then every call is
+ * one struct sim_irq_msg on it with no reply, as a hypercall costs a few
+ * microseconds on Xen where a round trip here would cost a hundred. The
+ * hypervisor applies pending irq messages before any event-channel notify,
+ * so a vCPU answered after an interrupt was sent sees it.
  */
 #ifndef XVP_TESTS_SIM_PROTOCOL_H
 #define XVP_TESTS_SIM_PROTOCOL_H
@@ -28,13 +34,14 @@ enum sim_op {
 	SIM_OP_MAP_RANGE,	/* arg0 domid, arg1 id, arg2 is_mmio, arg3 start, arg4 end */
 	SIM_OP_UNMAP_RANGE,	/* same */
 	SIM_OP_MAP_RESOURCE,	/* arg0 domid, arg1 type, arg2 id, arg3 frame, arg4 nr -> fd */
-	SIM_OP_SET_IRQ_LEVEL,	/* arg0 domid, arg1 irq, arg2 level */
+	SIM_OP_SET_IRQ_LEVEL,	/* arg0 domid, arg1 irq, arg2 level (synchronous; see SIM_OP_IRQ_INFO) */
 	SIM_OP_GUEST_RAM,	/* arg0 domid -> fd, val0 base gfn, val1 nr pages */
 	SIM_OP_FOREIGN_MAP_COUNT,/* arg0 +map calls, arg1 +unmap calls: the daemon side's bookkeeping */
 	SIM_OP_GUEST_P2M,	/* arg0 domid -> fd: uint64_t offset into the RAM fd, per gfn from base */
 	SIM_OP_EVTCHN_OPEN,	/* -> fd, val0 handle id */
 	SIM_OP_EVTCHN_BIND,	/* arg0 handle, arg1 domid, arg2 remote port -> val0 local port */
 	SIM_OP_EVTCHN_UNBIND,	/* arg0 handle, arg1 local port */
+	SIM_OP_IRQ_INFO,	/* arg0 domid -> fd (one-way irq socket), val0 nr_spis */
 };
 
 struct sim_request {
@@ -59,6 +66,12 @@ enum sim_evtchn_op {
 struct sim_evtchn_msg {
 	uint32_t op;
 	uint32_t port;
+};
+
+/* On the irq socket, daemon -> hypervisor only: set SPI @irq of the socket's domain to @level. */
+struct sim_irq_msg {
+	uint32_t irq;
+	uint32_t level;
 };
 
 #endif

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * backends/blk.h: virtio-blk (virtio 1.2, 5.2) on a raw image file or block
+ * device, with io_uring.
+ */
+#ifndef XVP_BACKENDS_BLK_H
+#define XVP_BACKENDS_BLK_H
+
+#include <stdint.h>
+
+#include "backends/blk_image.h"
+#include "virtio/virtio_pci.h"
+
+struct event_base;
+
+struct blk_config {
+	const char *name;		/* "blk0" */
+	struct blk_image *image;	/* opened by the caller; the device uses it, the caller closes it */
+	const char *serial;		/* GET_ID, at most 20 bytes; "" for none */
+	uint16_t num_queues;		/* 1..VIRTIO_MAX_QUEUES */
+	uint16_t queue_size;
+};
+
+int blk_create(struct virtio_device **out, const struct blk_config *config,
+	       const struct virtio_mem *mem, struct event_base *base);
+/* Completes what is in flight (bounded wait), then frees. */
+void blk_destroy(struct virtio_device *vdev);
+
+#endif

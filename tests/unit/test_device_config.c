@@ -1,0 +1,235 @@
+// SPDX-License-Identifier: MIT
+/*
+ * tests/unit/test_device_config.c: --device TYPE[,KEY=VALUE...] values as a
+ * user writes them, what they become, and how a wrong one is refused (one
+ * message naming the key and the value at fault).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "daemon/device_config.h"
+
+static char why[256];
+
+static int parse(const char *text, struct device_config *config)
+{
+	memset(config, 0xaa, sizeof(*config));
+	why[0] = '\0';
+	return device_config_parse(text, config, why, sizeof(why));
+}
+
+static void assert_why_mentions(const char *needle)
+{
+	if (!strstr(why, needle))
+		fail_msg("message '%s' lacks '%s'", why, needle);
+}
+
+/* @text is refused with a message naming @key_and_value (and @also, if not NULL). */
+static void assert_refused(const char *text, const char *key_and_value, const char *also)
+{
+	struct device_config config;
+
+	if (parse(text, &config) != -EINVAL)
+		fail_msg("'%s' was not refused", text);
+	assert_int_not_equal(why[0], '\0');
+	assert_why_mentions(key_and_value);
+	if (also)
+		assert_why_mentions(also);
+}
+
+static void assert_rate(const char *text, uint64_t rate)
+{
+	struct device_config config;
+
+	if (parse(text, &config))
+		fail_msg("'%s' refused: %s", text, why);
+	assert_int_equal(config.rate, rate);
+}
+
+/* ---- device_config_parse */
+
+static void test_plain_rng_takes_the_defaults(void **state)
+{
+	struct device_config config;
+
+	(void)state;
+	assert_int_equal(parse("rng", &config), 0);
+	assert_int_equal(config.type, DEVICE_RNG);
+	assert_int_equal(config.slot, DEVICE_SLOT_AUTO);
+	assert_int_equal(config.queue_size, 256);
+	assert_int_equal(config.rate, 0);
+}
+
+static void test_rng_with_every_key(void **state)
+{
+	struct device_config config;
+
+	(void)state;
+	assert_int_equal(parse("rng,addr=3,queue-size=64,rate=64K", &config), 0);
+	assert_int_equal(config.type, DEVICE_RNG);
+	assert_int_equal(config.slot, 3);
+	assert_int_equal(config.queue_size, 64);
+	assert_int_equal(config.rate, 65536);
+}
+
+static void test_slot_and_queue_size_limits_are_accepted(void **state)
+{
+	struct device_config config;
+
+	(void)state;
+	assert_int_equal(parse("rng,addr=1,queue-size=1", &config), 0);
+	assert_int_equal(config.slot, 1);
+	assert_int_equal(config.queue_size, 1);
+	assert_int_equal(parse("rng,addr=31,queue-size=32768", &config), 0);
+	assert_int_equal(config.slot, 31);
+	assert_int_equal(config.queue_size, 32768);
+	assert_int_equal(parse("rng,addr=0x1f", &config), 0);
+	assert_int_equal(config.slot, 31);
+}
+
+static void test_rate_may_be_written_in_bytes_per_second(void **state)
+{
+	(void)state;
+	assert_rate("rng,rate=1024/s", 1024);
+	assert_rate("rng,rate=1024", 1024);
+	assert_rate("rng,rate=64K/s", 65536);
+	assert_rate("rng,rate=1M", 1048576);
+	assert_rate("rng,rate=0", 0);
+}
+
+static void test_unknown_type_is_refused(void **state)
+{
+	(void)state;
+	assert_refused("bogus", "bogus", NULL);
+	assert_refused("bogus,addr=1", "bogus", NULL);
+	assert_refused("rngx", "rngx", NULL);
+}
+
+static void test_unknown_key_is_refused(void **state)
+{
+	(void)state;
+	assert_refused("rng,colour=red", "colour", NULL);
+	assert_refused("rng,addr=2,colour=red", "colour", NULL);
+}
+
+static void test_addr_outside_1_to_31_is_refused(void **state)
+{
+	(void)state;
+	/* Device 0 is the host bridge; bus 0 has 32 devices. */
+	assert_refused("rng,addr=0", "addr=0", NULL);
+	assert_refused("rng,addr=32", "addr=32", NULL);
+	assert_refused("rng,addr=-1", "addr=-1", NULL);
+}
+
+static void test_queue_size_not_a_power_of_two_up_to_32768_is_refused(void **state)
+{
+	(void)state;
+	/* Virtio 1.2, 2.7: a split queue's size is a power of 2, at most 32768. */
+	assert_refused("rng,queue-size=0", "queue-size=0", NULL);
+	assert_refused("rng,queue-size=3", "queue-size=3", NULL);
+	assert_refused("rng,queue-size=65536", "queue-size=65536", NULL);
+}
+
+static void test_malformed_key_value_is_refused(void **state)
+{
+	(void)state;
+	assert_refused("rng,addr", "addr", NULL);
+	assert_refused("rng,addr=x", "addr=x", NULL);
+	assert_refused("rng,addr=", "addr=", NULL);
+	assert_refused("rng,rate=fast", "rate=fast", NULL);
+	assert_refused("rng,rate=/s", "rate=/s", NULL);
+	assert_refused("rng,queue-size=64/s", "queue-size=64/s", NULL);
+}
+
+/* ---- device_configs_finish */
+
+static void parse_all(const char *const texts[], struct device_config *configs, unsigned int count)
+{
+	for (unsigned int i = 0; i < count; i++)
+		if (parse(texts[i], &configs[i]))
+			fail_msg("'%s' refused: %s", texts[i], why);
+}
+
+static void test_auto_slots_fill_the_gaps_around_explicit_ones(void **state)
+{
+	const char *const texts[] = { "rng,addr=1", "rng", "rng,addr=2", "rng" };
+	const int slots[] = { 1, 3, 2, 4 };
+	struct device_config configs[4];
+	char name[16];
+
+	(void)state;
+	parse_all(texts, configs, 4);
+	assert_int_equal(device_configs_finish(configs, 4, why, sizeof(why)), 0);
+	for (unsigned int i = 0; i < 4; i++) {
+		assert_int_equal(configs[i].slot, slots[i]);
+		snprintf(name, sizeof(name), "rng%u", i);
+		assert_string_equal(configs[i].name, name);
+	}
+}
+
+static void test_auto_slots_start_at_1(void **state)
+{
+	const char *const texts[] = { "rng", "rng,addr=5", "rng" };
+	const int slots[] = { 1, 5, 2 };
+	struct device_config configs[3];
+
+	(void)state;
+	parse_all(texts, configs, 3);
+	assert_int_equal(device_configs_finish(configs, 3, why, sizeof(why)), 0);
+	for (unsigned int i = 0; i < 3; i++)
+		assert_int_equal(configs[i].slot, slots[i]);
+}
+
+static void test_all_31_slots_can_be_filled(void **state)
+{
+	struct device_config configs[DEVICE_MAX];
+
+	(void)state;
+	for (unsigned int i = 0; i < DEVICE_MAX; i++)
+		assert_int_equal(parse(i == 0 ? "rng,addr=31" : "rng", &configs[i]), 0);
+	assert_int_equal(device_configs_finish(configs, DEVICE_MAX, why, sizeof(why)), 0);
+	assert_int_equal(configs[0].slot, 31);
+	for (unsigned int i = 1; i < DEVICE_MAX; i++)
+		assert_int_equal(configs[i].slot, (int)i);
+	assert_string_equal(configs[DEVICE_MAX - 1].name, "rng30");
+}
+
+static void test_two_devices_at_one_addr_are_refused(void **state)
+{
+	const char *const texts[] = { "rng,addr=2", "rng", "rng,addr=2" };
+	struct device_config configs[3];
+
+	(void)state;
+	parse_all(texts, configs, 3);
+	why[0] = '\0';
+	assert_int_equal(device_configs_finish(configs, 3, why, sizeof(why)), -EINVAL);
+	assert_why_mentions("addr=2");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_plain_rng_takes_the_defaults),
+		cmocka_unit_test(test_rng_with_every_key),
+		cmocka_unit_test(test_slot_and_queue_size_limits_are_accepted),
+		cmocka_unit_test(test_rate_may_be_written_in_bytes_per_second),
+		cmocka_unit_test(test_unknown_type_is_refused),
+		cmocka_unit_test(test_unknown_key_is_refused),
+		cmocka_unit_test(test_addr_outside_1_to_31_is_refused),
+		cmocka_unit_test(test_queue_size_not_a_power_of_two_up_to_32768_is_refused),
+		cmocka_unit_test(test_malformed_key_value_is_refused),
+		cmocka_unit_test(test_auto_slots_fill_the_gaps_around_explicit_ones),
+		cmocka_unit_test(test_auto_slots_start_at_1),
+		cmocka_unit_test(test_all_31_slots_can_be_filled),
+		cmocka_unit_test(test_two_devices_at_one_addr_are_refused),
+	};
+
+	return cmocka_run_group_tests_name("--device values", tests, NULL, NULL);
+}
