@@ -7,8 +7,10 @@
 #   make check      unit and simulated-hypervisor tests
 #   make asan       the same objects with ASan+UBSan under build/asan/
 #   make check-asan the suites, built with ASan+UBSan
+#   make bench      virtio-blk through the daemon against fio on the same image
+#                   (BENCH_SECONDS=10 per measurement, BENCH_IMAGE=build/bench/disk.img)
 #
-# "demo" and "check" first make sure the Debian packages are there
+# "demo", "check" and "bench" first make sure the Debian packages are there
 # (mk/ensure-deps.sh installs them as root, or prints the apt-get line).
 
 BUILD		?= build
@@ -62,8 +64,10 @@ INTEG_TESTS	:= $(patsubst tests/integration/%.c,$(BUILD)/tests/integration/%,$(w
 DAEMON		:= $(BUILD)/xen-virtio-pcid
 SIM_DAEMON	:= $(BUILD)/tests/xen-virtio-pcid-sim
 DEMO		:= $(BUILD)/tests/demo
+BENCH		:= $(BUILD)/tests/bench/bench_blk
+BENCH_IMAGE	?= $(BUILD)/bench/disk.img
 
-.PHONY: all build tests demo check check-run asan check-asan deps clean
+.PHONY: all build tests demo check check-run asan check-asan bench deps clean
 
 # Keep the objects of test binaries (make would delete them as intermediates).
 .SECONDARY:
@@ -77,13 +81,20 @@ deps:
 
 demo: deps
 	@$(MAKE) --no-print-directory $(DEMO) $(SIM_DAEMON)
-	$(DEMO) $(SIM_DAEMON)
+	$(DEMO) $(SIM_DAEMON) $(BUILD)/demo-disk.img
 
 check: deps
 	@$(MAKE) --no-print-directory check-run
 
 check-run: tests $(DAEMON)
 	@sh tests/run-tests.sh $(BUILD) $(UNIT_TESTS) $(INTEG_TESTS)
+
+# Not part of check: it takes two measurements of BENCH_SECONDS and has no thresholds.
+bench:
+	@sh mk/ensure-deps.sh fio
+	@$(MAKE) --no-print-directory $(BENCH) $(SIM_DAEMON)
+	@mkdir -p $(dir $(BENCH_IMAGE))
+	$(BENCH) $(SIM_DAEMON) $(BENCH_IMAGE)
 
 asan:
 	@$(MAKE) --no-print-directory BUILD=$(BUILD)/asan \
@@ -115,6 +126,9 @@ $(BUILD)/tests/integration/%: $(BUILD)/tests/integration/%.o $(call obj,$(SIM_HV
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) -lpthread
 
 $(DEMO): $(BUILD)/tests/demo.o $(call obj,$(SIM_HV_SRCS) $(GUEST_SRCS))
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lpthread
+
+$(BENCH): $(BUILD)/tests/bench/bench_blk.o $(call obj,$(SIM_HV_SRCS) $(GUEST_SRCS))
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lpthread
 
 clean:

@@ -1,12 +1,13 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 #
-# mk/ensure-deps.sh: make sure the Debian packages the build and the tests
-# need are installed. As root it installs what is missing with apt-get; as
-# anyone else it prints the exact apt-get line and fails.
+# mk/ensure-deps.sh [PACKAGE...]: make sure the Debian packages the build and
+# the tests need (and any PACKAGE named, e.g. fio for `make bench`) are
+# installed. As root it installs what is missing with apt-get; as anyone else
+# it prints the exact apt-get line and fails.
 set -eu
 
-PACKAGES="gcc make pkg-config libxen-dev libevent-dev libcmocka-dev liburing-dev"
+PACKAGES="gcc make pkg-config libxen-dev libevent-dev libcmocka-dev liburing-dev $*"
 
 missing=""
 for package in $PACKAGES; do

@@ -612,7 +612,10 @@ static void test_enabled_queue_ignores_reconfiguration(void **state)
 	assert_int_equal(guest_virtio_setup_queue(vd, REQUESTQ, 0), 0);
 	q = &vd->queues[REQUESTQ];
 
-	/* 4.1.4.3.2: the driver changes nothing of an enabled queue; the device keeps the old values. */
+	/*
+	 * 4.1.4.3.2: the driver configures a queue before enabling it; without
+	 * VIRTIO_F_RING_RESET there is no changing it afterwards, so the device keeps the old values.
+	 */
 	elsewhere = guest_ram_alloc(&f->ram, 4096, 4096);
 	select_queue(vd, REQUESTQ);
 	common_write(vd, COMMON_QUEUE_SIZE, 2, 16);

@@ -1,0 +1,1547 @@
+// SPDX-License-Identifier: MIT
+/*
+ * tests/integration/test_blk.c: the daemon serving virtio-blk (virtio 1.2,
+ * 5.2) as modern virtio-pci functions to a simulated Xen guest, each disk
+ * backed by an image file. The guest is this process: it drives the disks
+ * with tests/guest/guest_virtio.c and builds block requests as the
+ * specification (5.2.6) and Linux's virtio_blk lay them out; each test is
+ * what a guest does, what it must see, and what the image file then holds.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tests/guest/guest_pci.h"
+#include "tests/guest/guest_virtio.h"
+#include "tests/integration/daemon_path.h"
+#include "tests/sim/hypervisor.h"
+
+#define ECAM_BASE	0x10000000ULL
+#define ECAM_SIZE	0x10000000ULL
+#define MMIO64_BASE	0x100000000ULL	/* the daemon's default 64-bit BAR window */
+#define BAR_STRIDE	0x100000ULL	/* where the guest places the n-th function's BAR */
+#define RAM_BASE	0x40000000ULL
+#define RAM_SIZE	(256ULL << 20)
+#define INTX_SPI_BASE	44		/* the daemon's default --intx-spi */
+#define WAIT_MS		10000
+#define MAX_DISKS	4
+#define MAX_SPECS	8
+
+#define IMAGE_SIZE	(8ULL << 20)
+#define SECTOR		512
+#define KiB		1024u
+
+#define VIRTIO_VENDOR_ID	0x1af4
+#define VIRTIO_ID_BLOCK		2
+#define VIRTIO_BLK_DEVICE_ID	(0x1040 + VIRTIO_ID_BLOCK)	/* 4.1.2: modern device IDs */
+#define CLASS_MASS_STORAGE_SCSI	0x010000
+#define STATUS_ALL_OK		(VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | \
+				 VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK)
+
+/* 5.2.3: feature bits. */
+#define VIRTIO_BLK_F_SEG_MAX		2
+#define VIRTIO_BLK_F_RO			5
+#define VIRTIO_BLK_F_BLK_SIZE		6
+#define VIRTIO_BLK_F_FLUSH		9
+#define VIRTIO_BLK_F_MQ			12
+#define VIRTIO_BLK_F_DISCARD		13
+#define VIRTIO_BLK_F_WRITE_ZEROES	14
+#define DEVICE_FEATURE_BITS		0xffffffULL	/* 6: bits 0-23 are the device type's */
+#define BIT(n)				(1ULL << (n))
+
+/* What a Linux virtio_blk driver accepts when offered (and the ring features). */
+#define BLK_FEATURES	(BIT(VIRTIO_BLK_F_SEG_MAX) | BIT(VIRTIO_BLK_F_RO) | BIT(VIRTIO_BLK_F_BLK_SIZE) | \
+			 BIT(VIRTIO_BLK_F_FLUSH) | BIT(VIRTIO_BLK_F_MQ) | BIT(VIRTIO_BLK_F_DISCARD) | \
+			 BIT(VIRTIO_BLK_F_WRITE_ZEROES) | BIT(VIRTIO_F_INDIRECT_DESC) | \
+			 BIT(VIRTIO_F_EVENT_IDX))
+
+/* 5.2.4: struct virtio_blk_config. */
+#define CFG_CAPACITY			0
+#define CFG_SEG_MAX			12
+#define CFG_BLK_SIZE			20
+#define CFG_NUM_QUEUES			34
+#define CFG_MAX_DISCARD_SECTORS		36
+#define CFG_MAX_DISCARD_SEG		40
+#define CFG_DISCARD_SECTOR_ALIGNMENT	44
+#define CFG_MAX_WRITE_ZEROES_SECTORS	48
+#define CFG_MAX_WRITE_ZEROES_SEG	52
+#define CFG_WRITE_ZEROES_MAY_UNMAP	56
+
+/* 5.2.6: request types and status values. */
+#define VIRTIO_BLK_T_IN			0
+#define VIRTIO_BLK_T_OUT		1
+#define VIRTIO_BLK_T_FLUSH		4
+#define VIRTIO_BLK_T_GET_ID		8
+#define VIRTIO_BLK_T_GET_LIFETIME	10
+#define VIRTIO_BLK_T_DISCARD		11
+#define VIRTIO_BLK_T_WRITE_ZEROES	13
+#define VIRTIO_BLK_T_SECURE_ERASE	14
+#define VIRTIO_BLK_T_ZONE_REPORT	16
+#define VIRTIO_BLK_S_OK			0
+#define VIRTIO_BLK_S_IOERR		1
+#define VIRTIO_BLK_S_UNSUPP		2
+#define VIRTIO_BLK_ID_BYTES		20
+#define VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP 1
+#define HEADER_BYTES			16	/* type, reserved, sector */
+#define RANGE_BYTES			16	/* struct virtio_blk_discard_write_zeroes */
+#define STATUS_UNTOUCHED		0xff	/* what the guest leaves in the status byte */
+
+#define ISR_CONFIG		0x2
+#define COMMON_QUEUE_SELECT	0x16	/* 4.1.4.3 */
+#define COMMON_QUEUE_SIZE	0x18
+
+/* Request chains: the header, up to a queue's worth of data buffers, the status. */
+#define MAX_CHAIN		(512 + 2)
+
+struct image {
+	char path[64];
+	int fd;
+};
+
+struct fixture {
+	struct sim_hv *hv;
+	struct sim_hv *other_hv;	/* a second guest, for the tests that need one */
+	struct guest_pci pci;
+	struct guest_ram ram;
+	struct guest_virtio disk[MAX_DISKS];
+	unsigned int nr_disks;
+	struct image images[MAX_DISKS];
+	char specs[MAX_SPECS][160];
+	unsigned int nr_specs;
+};
+
+/* One block request as the guest tracks it: where its parts are, how it came back. */
+struct blk_request {
+	uint64_t header_gpa;
+	uint64_t status_gpa;
+	struct guest_buf bufs[MAX_CHAIN];
+	unsigned int n;
+	unsigned int completions;
+	uint32_t used_len;
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	f->hv = sim_hv_create(&(struct sim_hv_config){ .domid = 1, .nr_vcpus = 2, .ram_size = RAM_SIZE });
+	for (unsigned int i = 0; i < MAX_DISKS; i++)
+		f->images[i].fd = -1;
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	sim_hv_destroy(f->hv);
+	if (f->other_hv)
+		sim_hv_destroy(f->other_hv);
+	for (unsigned int i = 0; i < MAX_DISKS; i++) {
+		if (f->images[i].fd >= 0)
+			close(f->images[i].fd);
+		if (f->images[i].path[0])
+			unlink(f->images[i].path);
+	}
+	free(f);
+	return 0;
+}
+
+/* ---- image files, seen from the host */
+
+/* A sparse image file of @size bytes under /tmp; the test keeps a descriptor on it. */
+static struct image *image_create(struct fixture *f, unsigned int index, uint64_t size)
+{
+	struct image *img = &f->images[index];
+
+	strcpy(img->path, "/tmp/xvp-blk-XXXXXX");
+	img->fd = mkstemp(img->path);
+	assert_true(img->fd >= 0);
+	assert_int_equal(ftruncate(img->fd, (off_t)size), 0);
+	return img;
+}
+
+static uint64_t image_size(const struct image *img)
+{
+	struct stat st;
+
+	assert_int_equal(fstat(img->fd, &st), 0);
+	return (uint64_t)st.st_size;
+}
+
+static void image_write(const struct image *img, uint64_t offset, const void *bytes, size_t len)
+{
+	assert_int_equal(pwrite(img->fd, bytes, len, (off_t)offset), (ssize_t)len);
+}
+
+/* @len bytes of the image at @offset, in a buffer the caller frees. */
+static uint8_t *image_read(const struct image *img, uint64_t offset, size_t len)
+{
+	uint8_t *bytes = malloc(len);
+
+	assert_non_null(bytes);
+	assert_int_equal(pread(img->fd, bytes, len, (off_t)offset), (ssize_t)len);
+	return bytes;
+}
+
+/* Bytes that differ at every offset and for every @seed, so misplaced data shows. */
+static void fill_pattern(uint8_t *bytes, size_t len, uint32_t seed)
+{
+	for (size_t i = 0; i < len; i++) {
+		uint32_t x = seed * 0x9e3779b1u + (uint32_t)i;
+
+		x ^= x >> 13;
+		x *= 0x5bd1e995u;
+		x ^= x >> 15;
+		bytes[i] = (uint8_t)x;
+	}
+}
+
+static uint8_t *pattern(size_t len, uint32_t seed)
+{
+	uint8_t *bytes = malloc(len);
+
+	assert_non_null(bytes);
+	fill_pattern(bytes, len, seed);
+	return bytes;
+}
+
+static bool all_zero(const uint8_t *bytes, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (bytes[i])
+			return false;
+	return true;
+}
+
+/* ---- the daemon and the guest's view of its disks */
+
+/* "blk,path=IMAGE[,OPTIONS]" for the command line, kept in the fixture. */
+static const char *disk_spec(struct fixture *f, const struct image *img, const char *options)
+{
+	char *spec;
+
+	assert_true(f->nr_specs < MAX_SPECS);
+	spec = f->specs[f->nr_specs++];
+	snprintf(spec, sizeof(f->specs[0]), "blk,path=%s%s%s", img->path, options ? "," : "",
+		 options ? options : "");
+	return spec;
+}
+
+/*
+ * Start the daemon with @args, enumerate bus 0 like Linux, and probe every
+ * virtio-blk function found (in device order), its BAR in the 64-bit
+ * window; there must be @expected of them.
+ */
+static void start_with_disks(struct fixture *f, const char *const args[], unsigned int expected)
+{
+	struct guest_pci_function found[32];
+	int count;
+
+	assert_int_equal(sim_hv_start_daemon(f->hv, sim_daemon_path(), args), 0);
+	if (sim_hv_wait_serving(f->hv, WAIT_MS))
+		fail_msg("daemon did not start serving; its log:\n%s", sim_hv_daemon_log(f->hv));
+	guest_pci_init(&f->pci, f->hv, 0, ECAM_BASE, ECAM_SIZE);
+	guest_ram_init(&f->ram, f->hv, RAM_BASE, RAM_SIZE);
+	count = guest_pci_scan_bus(&f->pci, 0, found, 32);
+	f->nr_disks = 0;
+	for (int i = 0; i < count && i < 32; i++) {
+		struct guest_virtio *vd = &f->disk[f->nr_disks];
+
+		if (found[i].vendor_id != VIRTIO_VENDOR_ID || found[i].device_id != VIRTIO_BLK_DEVICE_ID)
+			continue;
+		assert_true(f->nr_disks < MAX_DISKS);
+		assert_int_equal(guest_virtio_probe(vd, &f->pci, &found[i], &f->ram,
+						    MMIO64_BASE + f->nr_disks * BAR_STRIDE, INTX_SPI_BASE), 0);
+		f->nr_disks++;
+	}
+	assert_int_equal(f->nr_disks, expected);
+}
+
+/* One disk on @img with @options; returns it. */
+static struct guest_virtio *start_with_disk(struct fixture *f, const struct image *img,
+					    const char *options)
+{
+	const char *const args[] = { "--device", disk_spec(f, img, options), NULL };
+
+	start_with_disks(f, args, 1);
+	return &f->disk[0];
+}
+
+/* The device's maximum size for queue @index (4.1.4.3: queue_select, then queue_size). */
+static uint16_t queue_max_size(struct fixture *f, struct guest_virtio *vd, uint16_t index)
+{
+	uint64_t value;
+
+	assert_int_equal(sim_vcpu_mmio_write(f->hv, 0, vd->common_gpa + COMMON_QUEUE_SELECT, 2, index),
+			 SIM_ACCESS_SERVED);
+	assert_int_equal(sim_vcpu_mmio_read(f->hv, 0, vd->common_gpa + COMMON_QUEUE_SIZE, 2, &value),
+			 SIM_ACCESS_SERVED);
+	return (uint16_t)value;
+}
+
+/* 4.1.4.3.1 / 2.5.1: a field wider than 32 bits, read until config_generation holds still. */
+static uint64_t config_read64(struct guest_virtio *vd, unsigned int offset)
+{
+	uint64_t value;
+	uint8_t generation;
+
+	do {
+		generation = guest_virtio_config_generation(vd);
+		value = guest_virtio_config_read(vd, offset, 4);
+		value |= (uint64_t)guest_virtio_config_read(vd, offset + 4, 4) << 32;
+	} while (generation != guest_virtio_config_generation(vd));
+	return value;
+}
+
+static uint64_t capacity(struct guest_virtio *vd)
+{
+	return config_read64(vd, CFG_CAPACITY);
+}
+
+/*
+ * 3.1.1 and 5.2.5 as Linux's virtio_blk does them: the features it knows,
+ * @nr_queues request queues of @queue_size entries (0: the device's
+ * maximum), DRIVER_OK.
+ */
+static void blk_init(struct guest_virtio *vd, unsigned int nr_queues, uint16_t queue_size)
+{
+	assert_int_equal(guest_virtio_negotiate(vd, BLK_FEATURES), 0);
+	for (unsigned int q = 0; q < nr_queues; q++)
+		assert_int_equal(guest_virtio_setup_queue(vd, (uint16_t)q, queue_size), 0);
+	guest_virtio_driver_ok(vd);
+	assert_int_equal(guest_virtio_get_status(vd), STATUS_ALL_OK);
+}
+
+/* ---- block requests (5.2.6) */
+
+static uint64_t alloc(struct guest_virtio *vd, uint64_t size, uint64_t align)
+{
+	uint64_t gpa = guest_ram_alloc(vd->ram, size, align);
+
+	assert_int_not_equal(gpa, 0);
+	return gpa;
+}
+
+static uint8_t *ram(struct guest_virtio *vd, uint64_t gpa, uint64_t len)
+{
+	uint8_t *host = guest_ram_ptr(vd->ram, gpa, len);
+
+	assert_non_null(host);
+	return host;
+}
+
+/* The header's fields at @gpa, little-endian: le32 type, le32 reserved, le64 sector. */
+static void put_header(struct guest_virtio *vd, uint64_t gpa, uint32_t type, uint64_t sector)
+{
+	uint8_t *header = ram(vd, gpa, HEADER_BYTES);
+	uint32_t le_type = htole32(type);
+	uint64_t le_sector = htole64(sector);
+
+	memcpy(header, &le_type, 4);
+	memset(header + 4, 0, 4);
+	memcpy(header + 8, &le_sector, 8);
+}
+
+static uint64_t write_header(struct guest_virtio *vd, uint32_t type, uint64_t sector)
+{
+	uint64_t gpa = alloc(vd, HEADER_BYTES, 16);
+
+	put_header(vd, gpa, type, sector);
+	return gpa;
+}
+
+static void add_buf(struct blk_request *req, uint64_t gpa, uint32_t len, bool device_writable)
+{
+	assert_true(req->n < MAX_CHAIN);
+	req->bufs[req->n++] = (struct guest_buf){ gpa, len, device_writable };
+}
+
+/* A header for @type at @sector; the caller adds the data buffers, then the status. */
+static void request_begin(struct guest_virtio *vd, struct blk_request *req, uint32_t type,
+			  uint64_t sector)
+{
+	memset(req, 0, sizeof(*req));
+	req->header_gpa = write_header(vd, type, sector);
+	add_buf(req, req->header_gpa, HEADER_BYTES, false);
+}
+
+/* @len bytes at @gpa as @segments buffers of (nearly) equal, not sector-aligned, sizes. */
+static void add_data(struct blk_request *req, uint64_t gpa, uint32_t len, unsigned int segments,
+		     bool device_writable)
+{
+	uint32_t piece = len / segments;
+
+	assert_true(segments >= 1 && piece >= 1);
+	for (unsigned int s = 0; s < segments; s++) {
+		uint32_t this_len = s + 1 < segments ? piece : len - piece * (segments - 1);
+
+		add_buf(req, gpa, this_len, device_writable);
+		gpa += this_len;
+	}
+}
+
+/* The one-byte status buffer the device writes last, preset so an untouched one shows. */
+static void request_end(struct guest_virtio *vd, struct blk_request *req)
+{
+	req->status_gpa = alloc(vd, 1, 1);
+	*ram(vd, req->status_gpa, 1) = STATUS_UNTOUCHED;
+	add_buf(req, req->status_gpa, 1, true);
+}
+
+/* The usual chain: header, @len bytes at @data in @segments buffers, status. */
+static void request_build(struct guest_virtio *vd, struct blk_request *req, uint32_t type,
+			  uint64_t sector, uint64_t data, uint32_t len, unsigned int segments)
+{
+	request_begin(vd, req, type, sector);
+	if (len)
+		add_data(req, data, len, segments,
+			 type == VIRTIO_BLK_T_IN || type == VIRTIO_BLK_T_GET_ID);
+	request_end(vd, req);
+}
+
+static uint8_t request_status(struct guest_virtio *vd, const struct blk_request *req)
+{
+	return *ram(vd, req->status_gpa, 1);
+}
+
+static void submit(struct guest_virtio *vd, uint16_t queue, struct blk_request *req)
+{
+	assert_int_equal(guest_virtio_add(vd, queue, req->bufs, req->n, req), 0);
+}
+
+/* Take every used entry of every queue of @vd; returns how many. */
+static unsigned int drain(struct guest_virtio *vd)
+{
+	unsigned int taken = 0;
+
+	for (uint16_t q = 0; q < vd->num_queues && q < GUEST_VIRTQ_MAX_QUEUES; q++) {
+		struct blk_request *req;
+		uint32_t len;
+		int got;
+
+		if (!vd->queues[q].ready)
+			continue;
+		while ((got = guest_virtio_get_used(vd, q, &len, (void **)&req)) == 1) {
+			assert_non_null(req);
+			if (++req->completions > 1)
+				fail_msg("a request came back twice on queue %u", q);
+			req->used_len = len;
+			taken++;
+		}
+		assert_int_equal(got, 0);
+	}
+	return taken;
+}
+
+static unsigned int count_done(const struct blk_request *reqs, unsigned int n)
+{
+	unsigned int done = 0;
+
+	for (unsigned int i = 0; i < n; i++)
+		done += reqs[i].completions;
+	return done;
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/*
+ * The guest's interrupt handler for the INTx line the @nr_devs devices
+ * share, until all @n requests are back: Linux's vp_interrupt on an
+ * IRQF_SHARED line reads every device's ISR (which lowers the line) and
+ * drains its used rings; the interrupt controller delivers again as long as
+ * the line stays asserted, and otherwise the guest sleeps until it rises.
+ */
+static void wait_done_shared(struct guest_virtio *const devs[], unsigned int nr_devs,
+			     struct blk_request *reqs, unsigned int n)
+{
+	struct sim_hv *hv = devs[0]->pci->hv;
+	unsigned int spi = devs[0]->spi;
+	uint64_t deadline = now_ms() + WAIT_MS;
+
+	for (;;) {
+		unsigned long seen = sim_hv_irq_raises(hv, spi);
+
+		for (unsigned int d = 0; d < nr_devs; d++)
+			guest_virtio_read_isr(devs[d]);
+		for (unsigned int d = 0; d < nr_devs; d++)
+			drain(devs[d]);
+		if (count_done(reqs, n) == n)
+			return;
+		if (now_ms() > deadline)
+			break;
+		if (sim_hv_irq_level(hv, spi))
+			continue;
+		if (sim_hv_wait_irq(hv, spi, seen, WAIT_MS))
+			break;
+	}
+	fail_msg("%u of %u requests completed in %d ms", count_done(reqs, n), n, WAIT_MS);
+}
+
+static void wait_done(struct guest_virtio *vd, struct blk_request *reqs, unsigned int n)
+{
+	struct guest_virtio *const devs[] = { vd };
+
+	wait_done_shared(devs, 1, reqs, n);
+}
+
+/* Submit one request on @queue, notify as the device asks, wait for it: its status. */
+static uint8_t run(struct guest_virtio *vd, uint16_t queue, struct blk_request *req)
+{
+	submit(vd, queue, req);
+	guest_virtio_kick(vd, queue);
+	wait_done(vd, req, 1);
+	return request_status(vd, req);
+}
+
+/* One request of @type with @len bytes of data at @data in @segments buffers, on queue 0. */
+static uint8_t blk_io(struct guest_virtio *vd, uint32_t type, uint64_t sector, uint64_t data,
+		      uint32_t len, unsigned int segments, uint32_t *used_len)
+{
+	struct blk_request *req = malloc(sizeof(*req));
+	uint8_t status;
+
+	assert_non_null(req);
+	request_build(vd, req, type, sector, data, len, segments);
+	status = run(vd, 0, req);
+	if (used_len)
+		*used_len = req->used_len;
+	free(req);
+	return status;
+}
+
+/* A read that must succeed: OK, and used length = data + the status byte. */
+static void read_ok(struct guest_virtio *vd, uint64_t sector, uint64_t data, uint32_t len,
+		    unsigned int segments)
+{
+	uint32_t used_len;
+
+	assert_int_equal(blk_io(vd, VIRTIO_BLK_T_IN, sector, data, len, segments, &used_len),
+			 VIRTIO_BLK_S_OK);
+	assert_int_equal(used_len, len + 1);
+}
+
+/* A write that must succeed: OK, and the device wrote only the status byte. */
+static void write_ok(struct guest_virtio *vd, uint64_t sector, uint64_t data, uint32_t len,
+		     unsigned int segments)
+{
+	uint32_t used_len;
+
+	assert_int_equal(blk_io(vd, VIRTIO_BLK_T_OUT, sector, data, len, segments, &used_len),
+			 VIRTIO_BLK_S_OK);
+	assert_int_equal(used_len, 1);
+}
+
+/* DISCARD or WRITE_ZEROES of one range (5.2.6: struct virtio_blk_discard_write_zeroes). */
+static uint8_t blk_range(struct guest_virtio *vd, uint32_t type, uint64_t sector,
+			 uint32_t num_sectors, uint32_t flags)
+{
+	uint64_t gpa = alloc(vd, RANGE_BYTES, 16);
+	uint8_t *range = ram(vd, gpa, RANGE_BYTES);
+	uint64_t le_sector = htole64(sector);
+	uint32_t le_num = htole32(num_sectors), le_flags = htole32(flags);
+	uint32_t used_len;
+	uint8_t status;
+
+	memcpy(range, &le_sector, 8);
+	memcpy(range + 8, &le_num, 4);
+	memcpy(range + 12, &le_flags, 4);
+	status = blk_io(vd, type, 0, gpa, RANGE_BYTES, 1, &used_len);
+	assert_int_equal(used_len, 1);
+	return status;
+}
+
+/* Guest RAM holding @len bytes of @seed's pattern (for writes). */
+static uint64_t guest_pattern(struct guest_virtio *vd, uint32_t len, uint32_t seed)
+{
+	uint64_t gpa = alloc(vd, len, 4096);
+
+	fill_pattern(ram(vd, gpa, len), len, seed);
+	return gpa;
+}
+
+/* Guest RAM of @len bytes filled with @byte, so bytes the device did not write show (reads). */
+static uint64_t guest_filled(struct guest_virtio *vd, uint32_t len, uint8_t byte)
+{
+	uint64_t gpa = alloc(vd, len, 4096);
+
+	memset(ram(vd, gpa, len), byte, len);
+	return gpa;
+}
+
+/* ---- the tests */
+
+static void test_guest_finds_the_disk_and_reads_its_configuration(void **state)
+{
+	struct fixture *f = *state;
+	struct image *img = image_create(f, 0, IMAGE_SIZE);
+	/* 4 MiB and 1000 bytes: the partial last sector is not part of the disk. */
+	struct image *odd = image_create(f, 1, (4ULL << 20) + 1000);
+	const char *const args[] = { "--device", disk_spec(f, img, NULL),
+				     "--device", disk_spec(f, odd, "queue-size=128,queues=4"), NULL };
+	const uint64_t expected_features = BIT(VIRTIO_BLK_F_SEG_MAX) | BIT(VIRTIO_BLK_F_BLK_SIZE) |
+		BIT(VIRTIO_BLK_F_FLUSH) | BIT(VIRTIO_BLK_F_MQ) | BIT(VIRTIO_BLK_F_DISCARD) |
+		BIT(VIRTIO_BLK_F_WRITE_ZEROES);
+	struct guest_virtio *vd, *second;
+	const struct guest_pci_bar *bar;
+	uint8_t generation;
+
+	start_with_disks(f, args, 2);
+	vd = &f->disk[0];
+	second = &f->disk[1];
+
+	/* What lspci shows: a modern virtio-blk, SCSI-class storage, pin A, in slot 1. */
+	assert_int_equal(vd->fn.bus, 0);
+	assert_int_equal(vd->fn.devfn, 1 << 3);
+	assert_int_equal(vd->fn.vendor_id, VIRTIO_VENDOR_ID);
+	assert_int_equal(vd->fn.device_id, VIRTIO_BLK_DEVICE_ID);
+	assert_true(vd->fn.revision >= 1);	/* 4.1.2.1: non-transitional */
+	assert_int_equal(vd->fn.class_code, CLASS_MASS_STORAGE_SCSI);
+	assert_int_equal(vd->fn.interrupt_pin, 1);
+	bar = &vd->fn.bars[vd->bar];
+	assert_true(bar->size > 0 && !bar->is_io && bar->is_64bit && bar->prefetchable);
+	assert_int_equal(vd->spi, INTX_SPI_BASE + 1);
+	assert_int_equal(second->fn.devfn, 2 << 3);
+
+	/* 5.2.3: exactly the device features the daemon offers for a writable image. */
+	assert_int_equal(guest_virtio_negotiate(vd, BLK_FEATURES), 0);
+	assert_int_equal(vd->device_features & DEVICE_FEATURE_BITS, expected_features);
+	assert_true(vd->device_features & BIT(VIRTIO_F_VERSION_1));
+	assert_true(vd->device_features & BIT(VIRTIO_F_INDIRECT_DESC));
+	assert_true(vd->device_features & BIT(VIRTIO_F_EVENT_IDX));
+	assert_int_equal(vd->driver_features, expected_features | BIT(VIRTIO_F_VERSION_1) |
+			 BIT(VIRTIO_F_INDIRECT_DESC) | BIT(VIRTIO_F_EVENT_IDX));
+
+	/* 5.2.4: the configuration, little-endian, through the device-specific structure. */
+	assert_true(vd->device_cfg_len >= CFG_WRITE_ZEROES_MAY_UNMAP + 1);
+	generation = guest_virtio_config_generation(vd);
+	assert_int_equal(capacity(vd), IMAGE_SIZE / SECTOR);
+	assert_int_equal(guest_virtio_config_read(vd, CFG_SEG_MAX, 4), queue_max_size(f, vd, 0) - 2);
+	assert_int_equal(guest_virtio_config_read(vd, CFG_BLK_SIZE, 4), SECTOR);
+	/* Without queues=N, one queue per vCPU: the simulated guest has 2. */
+	assert_int_equal(guest_virtio_config_read(vd, CFG_NUM_QUEUES, 2), 2);
+	assert_int_equal(vd->num_queues, 2);
+	assert_true(guest_virtio_config_read(vd, CFG_MAX_DISCARD_SECTORS, 4) > 0);
+	assert_int_equal(guest_virtio_config_read(vd, CFG_MAX_DISCARD_SEG, 4), 1);
+	assert_true(guest_virtio_config_read(vd, CFG_DISCARD_SECTOR_ALIGNMENT, 4) > 0);
+	assert_true(guest_virtio_config_read(vd, CFG_MAX_WRITE_ZEROES_SECTORS, 4) > 0);
+	assert_int_equal(guest_virtio_config_read(vd, CFG_MAX_WRITE_ZEROES_SEG, 4), 1);
+	assert_int_equal(guest_virtio_config_read(vd, CFG_WRITE_ZEROES_MAY_UNMAP, 1), 1);
+	assert_int_equal(guest_virtio_config_generation(vd), generation);
+
+	/* The second disk: the options shape it. */
+	assert_int_equal(guest_virtio_negotiate(second, BLK_FEATURES), 0);
+	assert_int_equal(capacity(second), (4ULL << 20) / SECTOR + 1);
+	assert_int_equal(queue_max_size(f, second, 0), 128);
+	assert_int_equal(guest_virtio_config_read(second, CFG_SEG_MAX, 4), 126);
+	assert_int_equal(guest_virtio_config_read(second, CFG_NUM_QUEUES, 2), 4);
+	assert_int_equal(second->num_queues, 4);
+
+	/* Both come up. */
+	blk_init(vd, 1, 0);
+	blk_init(second, 4, 0);
+	assert_int_equal(f->pci.errors, 0);
+}
+
+static void test_guest_writes_land_in_the_image(void **state)
+{
+	struct fixture *f = *state;
+	struct image *img = image_create(f, 0, IMAGE_SIZE);
+	const uint32_t len = 64 * KiB;
+	struct guest_virtio *vd = start_with_disk(f, img, NULL);
+	uint8_t *expected, *on_disk;
+	struct blk_request req;
+
+	blk_init(vd, 1, 0);
+
+	/* 64 KiB at sector 2048 in 16 descriptors of the ring, as a chain. */
+	vd->use_indirect = false;
+	write_ok(vd, 2048, guest_pattern(vd, len, 1), len, 16);
+	expected = pattern(len, 1);
+	on_disk = image_read(img, 2048ULL * SECTOR, len);
+	assert_memory_equal(on_disk, expected, len);
+	free(on_disk);
+	free(expected);
+
+	/* 64 KiB at sector 4096 in one indirect table of 16 data buffers (2.7.5.3). */
+	vd->use_indirect = true;
+	write_ok(vd, 4096, guest_pattern(vd, len, 2), len, 16);
+	expected = pattern(len, 2);
+	on_disk = image_read(img, 4096ULL * SECTOR, len);
+	assert_memory_equal(on_disk, expected, len);
+	free(on_disk);
+	free(expected);
+
+	/* 2.6.4: the header may come in pieces; 8 + 8 bytes, then one 4 KiB buffer. */
+	request_begin(vd, &req, VIRTIO_BLK_T_OUT, 6000);
+	req.n = 0;
+	add_buf(&req, req.header_gpa, 8, false);
+	add_buf(&req, req.header_gpa + 8, 8, false);
+	add_data(&req, guest_pattern(vd, 4096, 3), 4096, 1, false);
+	request_end(vd, &req);
+	assert_int_equal(run(vd, 0, &req), VIRTIO_BLK_S_OK);
+	expected = pattern(4096, 3);
+	on_disk = image_read(img, 6000ULL * SECTOR, 4096);
+	assert_memory_equal(on_disk, expected, 4096);
+	free(on_disk);
+	free(expected);
+
+	/* Nothing around the writes was touched, and the image did not grow. */
+	on_disk = image_read(img, 2047ULL * SECTOR, SECTOR);
+	assert_true(all_zero(on_disk, SECTOR));
+	free(on_disk);
+	on_disk = image_read(img, 2048ULL * SECTOR + len, SECTOR);
+	assert_true(all_zero(on_disk, SECTOR));
+	free(on_disk);
+	assert_int_equal(image_size(img), IMAGE_SIZE);
+}
+
+static void test_guest_reads_what_the_image_holds(void **state)
+{
+	struct fixture *f = *state;
+	struct image *img = image_create(f, 0, IMAGE_SIZE);
+	const uint32_t whole = 128 * KiB;
+	uint8_t *content = pattern(whole, 7);
+	struct guest_virtio *vd;
+	uint16_t seg_max;
+	static const struct {
+		uint32_t len;
+		unsigned int segments;
+		bool indirect;
+	} reads[] = {
+		{ 512, 1, false },
+		{ 4096, 1, false },
+		{ 4096, 8, false },
+		{ 65536, 16, true },
+		{ 65536, 7, false },	/* buffers of 9362 and 9364 bytes: not sector-sized */
+		{ 131072, 1, false },
+		{ 131072, 32, true },
+		{ 131072, 0, false },	/* 0: seg_max buffers, the longest chain a queue holds */
+		{ 131072, 0, true },
+	};
+
+	image_write(img, 1000ULL * SECTOR, content, whole);
+	vd = start_with_disk(f, img, NULL);
+	blk_init(vd, 1, 0);
+	seg_max = (uint16_t)guest_virtio_config_read(vd, CFG_SEG_MAX, 4);
+	/* The longest chain the ring holds without an indirect table: header, data, status. */
+	if (seg_max > vd->queues[0].size - 2)
+		seg_max = vd->queues[0].size - 2;
+
+	for (size_t i = 0; i < sizeof(reads) / sizeof(reads[0]); i++) {
+		unsigned int segments = reads[i].segments ? reads[i].segments : seg_max;
+		uint64_t buf = guest_filled(vd, reads[i].len, 0x5a);
+
+		print_message("reading %u bytes in %u buffers%s\n", reads[i].len, segments,
+			      reads[i].indirect ? ", indirect" : "");
+		vd->use_indirect = reads[i].indirect;
+		read_ok(vd, 1000, buf, reads[i].len, segments);
+		assert_memory_equal(ram(vd, buf, reads[i].len), content, reads[i].len);
+	}
+
+	/* A read that starts further in: sector 1000 + 37. */
+	{
+		uint64_t buf = guest_filled(vd, 8192, 0x5a);
+
+		read_ok(vd, 1037, buf, 8192, 3);
+		assert_memory_equal(ram(vd, buf, 8192), content + 37 * SECTOR, 8192);
+	}
+	free(content);
+}
+
+static void test_any_descriptor_layout_is_accepted(void **state)
+{
+	struct fixture *f = *state;
+	struct image *img = image_create(f, 0, IMAGE_SIZE);
+	struct guest_virtio *vd = start_with_disk(f, img, NULL);
+	uint8_t *expected = pattern(4096, 11), *on_disk;
+	struct blk_request req;
+	uint64_t gpa;
+
+	blk_init(vd, 1, 0);
+	vd->use_indirect = false;
+
+	/*
+	 * 2.6.4: the device must not assume a framing. A write whose header
+	 * and data share one device-readable buffer...
+	 */
+	gpa = alloc(vd, HEADER_BYTES + 4096, 16);
+	put_header(vd, gpa, VIRTIO_BLK_T_OUT, 300);
+	memcpy(ram(vd, gpa + HEADER_BYTES, 4096), expected, 4096);
+	memset(&req, 0, sizeof(req));
+	add_buf(&req, gpa, HEADER_BYTES + 4096, false);
+	request_end(vd, &req);
+	assert_int_equal(run(vd, 0, &req), VIRTIO_BLK_S_OK);
+	on_disk = image_read(img, 300ULL * SECTOR, 4096);
+	assert_memory_equal(on_disk, expected, 4096);
+	free(on_disk);
+
+	/* ...and a read whose last data bytes and status share one device-writable buffer. */
+	gpa = alloc(vd, 4096 + 1, 16);
+	memset(ram(vd, gpa, 4097), 0x5a, 4097);
+	memset(&req, 0, sizeof(req));
+	req.header_gpa = write_header(vd, VIRTIO_BLK_T_IN, 300);
+	add_buf(&req, req.header_gpa, HEADER_BYTES, false);
+	add_buf(&req, gpa, 1000, true);
+	add_buf(&req, gpa + 1000, 4096 + 1 - 1000, true);
+	req.status_gpa = gpa + 4096;
+	assert_int_equal(run(vd, 0, &req), VIRTIO_BLK_S_OK);
+	assert_int_equal(req.used_len, 4096 + 1);
+	assert_memory_equal(ram(vd, gpa, 4096), expected, 4096);
+	free(expected);
+}
+
+static void test_flush_completes(void **state)
+{
+	struct fixture *f = *state;
+	struct image *img = image_create(f, 0, IMAGE_SIZE);
+	struct guest_virtio *vd = start_with_disk(f, img, NULL);
+	uint32_t used_len;
+
+	blk_init(vd, 1, 0);
+	assert_true(vd->driver_features & BIT(VIRTIO_BLK_F_FLUSH));
+	/* 5.2.6.1: sector 0, no data. Whether the data reached the disk cannot be seen from here. */
+	assert_int_equal(blk_io(vd, VIRTIO_BLK_T_FLUSH, 0, 0, 0, 0, &used_len), VIRTIO_BLK_S_OK);
+	assert_int_equal(used_len, 1);
+	write_ok(vd, 100, guest_pattern(vd, 32 * KiB, 4), 32 * KiB, 8);
+	assert_int_equal(blk_io(vd, VIRTIO_BLK_T_FLUSH, 0, 0, 0, 0, &used_len), VIRTIO_BLK_S_OK);
+	assert_int_equal(used_len, 1);
+}
+
+/* GET_ID into a 20-byte buffer full of 0xff: returns the buffer. */
+static const uint8_t *get_id(struct guest_virtio *vd)
+{
+	uint64_t gpa = guest_filled(vd, VIRTIO_BLK_ID_BYTES, 0xff);
+	uint32_t used_len;
+
+	assert_int_equal(blk_io(vd, VIRTIO_BLK_T_GET_ID, 0, gpa, VIRTIO_BLK_ID_BYTES, 1, &used_len),
+			 VIRTIO_BLK_S_OK);
+	assert_int_equal(used_len, VIRTIO_BLK_ID_BYTES + 1);
+	return ram(vd, gpa, VIRTIO_BLK_ID_BYTES);
+}
+
+static void test_get_id_returns_the_serial(void **state)
+{
+	struct fixture *f = *state;
+	struct image *a = image_create(f, 0, IMAGE_SIZE), *b = image_create(f, 1, IMAGE_SIZE);
+	const char *const args[] = { "--device", disk_spec(f, a, "serial=root"),
+				     "--device", disk_spec(f, b, "serial=0123456789abcdefghij"), NULL };
+	static const uint8_t root[VIRTIO_BLK_ID_BYTES] = "root";
+
+	start_with_disks(f, args, 2);
+	blk_init(&f->disk[0], 1, 0);
+	blk_init(&f->disk[1], 1, 0);
+
+	/* 5.2.6: NUL-padded up to 20 bytes... */
+	assert_memory_equal(get_id(&f->disk[0]), root, VIRTIO_BLK_ID_BYTES);
+	/* ...and a 20-byte serial fills them, with no terminator. */
+	assert_memory_equal(get_id(&f->disk[1]), "0123456789abcdefghij", VIRTIO_BLK_ID_BYTES);
+}
+
+/* The image at sectors [@first, @first + @count) through the device, in a buffer the caller frees. */
+static uint8_t *read_through_device(struct guest_virtio *vd, uint64_t first, uint32_t count)
+{
+	uint32_t len = count * SECTOR;
+	uint64_t gpa = guest_filled(vd, len, 0x5a);
+	uint8_t *copy = malloc(len);
+
+	assert_non_null(copy);
+	read_ok(vd, first, gpa, len, 4);
+	memcpy(copy, ram(vd, gpa, len), len);
+	return copy;
+}
+
+static void test_discard_and_write_zeroes_leave_zeros(void **state)
+{
+	struct fixture *f = *state;
+	struct image *img = image_create(f, 0, IMAGE_SIZE);
+	const uint32_t sectors = 256, len = sectors * SECTOR;
+	uint8_t *content = pattern(len, 21), *expected = malloc(len), *seen;
+	const uint64_t first = 1024, last = IMAGE_SIZE / SECTOR - 8;
+	struct guest_virtio *vd;
+
+	image_write(img, first * SECTOR, content, len);
+	image_write(img, last * SECTOR, content, 8 * SECTOR);
+	vd = start_with_disk(f, img, NULL);
+	blk_init(vd, 1, 0);
+	memcpy(expected, content, len);
+
+	/* Sectors 1024+16 .. +79 discarded: they read back as zeros, the rest as before. */
+	assert_int_equal(blk_range(vd, VIRTIO_BLK_T_DISCARD, first + 16, 64, 0), VIRTIO_BLK_S_OK);
+	memset(expected + 16 * SECTOR, 0, 64 * SECTOR);
+	/* Write zeroes without unmap, then with it (5.2.6.2: both read back zeros). */
+	assert_int_equal(blk_range(vd, VIRTIO_BLK_T_WRITE_ZEROES, first + 100, 30, 0), VIRTIO_BLK_S_OK);
+	memset(expected + 100 * SECTOR, 0, 30 * SECTOR);
+	assert_int_equal(blk_range(vd, VIRTIO_BLK_T_WRITE_ZEROES, first + 150, 50,
+				   VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP), VIRTIO_BLK_S_OK);
+	memset(expected + 150 * SECTOR, 0, 50 * SECTOR);
+	/* One odd sector, unaligned to anything. */
+	assert_int_equal(blk_range(vd, VIRTIO_BLK_T_DISCARD, first + 211, 1, 0), VIRTIO_BLK_S_OK);
+	memset(expected + 211 * SECTOR, 0, SECTOR);
+
+	seen = read_through_device(vd, first, sectors);
+	assert_memory_equal(seen, expected, len);
+	free(seen);
+	seen = image_read(img, first * SECTOR, len);
+	assert_memory_equal(seen, expected, len);
+	free(seen);
+
+	/* At the very end of the disk, both kinds: the file keeps its size. */
+	assert_int_equal(blk_range(vd, VIRTIO_BLK_T_DISCARD, last + 4, 4, 0), VIRTIO_BLK_S_OK);
+	assert_int_equal(blk_range(vd, VIRTIO_BLK_T_WRITE_ZEROES, last, 4,
+				   VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP), VIRTIO_BLK_S_OK);
+	seen = image_read(img, last * SECTOR, 8 * SECTOR);
+	assert_true(all_zero(seen, 8 * SECTOR));
+	free(seen);
+	assert_int_equal(image_size(img), IMAGE_SIZE);
+
+	/*
+	 * 5.2.6.2: UNSUPP for a discard with the unmap flag, and for unknown
+	 * flags; nothing is changed.
+	 */
+	assert_int_equal(blk_range(vd, VIRTIO_BLK_T_DISCARD, first, 8, VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP),
+			 VIRTIO_BLK_S_UNSUPP);
+	assert_int_equal(blk_range(vd, VIRTIO_BLK_T_WRITE_ZEROES, first, 8, 2), VIRTIO_BLK_S_UNSUPP);
+	assert_int_equal(blk_range(vd, VIRTIO_BLK_T_DISCARD, first, 8, 0x80000000u), VIRTIO_BLK_S_UNSUPP);
+	seen = image_read(img, first * SECTOR, 8 * SECTOR);
+	assert_memory_equal(seen, content, 8 * SECTOR);
+	free(seen);
+	free(expected);
+	free(content);
+}
+
+static void test_readonly_disk_refuses_writes(void **state)
+{
+	struct fixture *f = *state;
+	struct image *img = image_create(f, 0, IMAGE_SIZE);
+	const uint32_t len = 16 * KiB;
+	uint8_t *content = pattern(len, 31), *seen;
+	struct guest_virtio *vd;
+	uint32_t used_len;
+	uint64_t buf;
+
+	image_write(img, 512ULL * SECTOR, content, len);
+	vd = start_with_disk(f, img, "readonly=on");
+	blk_init(vd, 1, 0);
+
+	/* 5.2.3: RO offered (and taken, 5.2.6.1 SHOULD); nothing that changes the disk. */
+	assert_true(vd->device_features & BIT(VIRTIO_BLK_F_RO));
+	assert_true(vd->driver_features & BIT(VIRTIO_BLK_F_RO));
+	assert_false(vd->device_features & BIT(VIRTIO_BLK_F_DISCARD));
+	assert_false(vd->device_features & BIT(VIRTIO_BLK_F_WRITE_ZEROES));
+	assert_int_equal(capacity(vd), IMAGE_SIZE / SECTOR);
+
+	/* 5.2.6.2: a write fails with IOERR and writes nothing. */
+	assert_int_equal(blk_io(vd, VIRTIO_BLK_T_OUT, 512, guest_pattern(vd, len, 32), len, 4, &used_len),
+			 VIRTIO_BLK_S_IOERR);
+	assert_int_equal(used_len, 1);
+	assert_int_equal(blk_range(vd, VIRTIO_BLK_T_DISCARD, 512, 8, 0), VIRTIO_BLK_S_IOERR);
+	assert_int_equal(blk_range(vd, VIRTIO_BLK_T_WRITE_ZEROES, 520, 8, 0), VIRTIO_BLK_S_IOERR);
+	seen = image_read(img, 512ULL * SECTOR, len);
+	assert_memory_equal(seen, content, len);
+	free(seen);
+	assert_int_equal(image_size(img), IMAGE_SIZE);
+
+	/* Reads work. */
+	buf = guest_filled(vd, len, 0x5a);
+	read_ok(vd, 512, buf, len, 4);
+	assert_memory_equal(ram(vd, buf, len), content, len);
+	free(content);
+}
+
+static void test_requests_outside_the_disk_fail(void **state)
+{
+	struct fixture *f = *state;
+	struct image *img = image_create(f, 0, IMAGE_SIZE);
+	const uint64_t sectors = IMAGE_SIZE / SECTOR, last = sectors - 1;
+	uint8_t *tail = pattern(SECTOR, 41), *seen;
+	struct guest_virtio *vd;
+	uint64_t buf;
+	static const struct {
+		const char *what;
+		uint32_t type;
+		uint64_t sector;
+		uint32_t len;
+	} refused[] = {
+		{ "read of the last sector and one more", VIRTIO_BLK_T_IN, IMAGE_SIZE / SECTOR - 1, 2 * SECTOR },
+		{ "write of the last sector and one more", VIRTIO_BLK_T_OUT, IMAGE_SIZE / SECTOR - 1, 2 * SECTOR },
+		{ "read at the capacity", VIRTIO_BLK_T_IN, IMAGE_SIZE / SECTOR, SECTOR },
+		{ "write at the capacity", VIRTIO_BLK_T_OUT, IMAGE_SIZE / SECTOR, SECTOR },
+		{ "read at sector 2^64 - 1", VIRTIO_BLK_T_IN, UINT64_MAX, SECTOR },
+		{ "write at sector 2^55 (2^64 bytes)", VIRTIO_BLK_T_OUT, 1ULL << 55, SECTOR },
+		/* 5.2.6.1: data of IN and OUT is whole sectors. */
+		{ "read of 1000 bytes", VIRTIO_BLK_T_IN, 0, 1000 },
+		{ "write of 513 bytes", VIRTIO_BLK_T_OUT, IMAGE_SIZE / SECTOR - 2, 513 },
+	};
+
+	image_write(img, last * SECTOR, tail, SECTOR);
+	vd = start_with_disk(f, img, NULL);
+	blk_init(vd, 1, 0);
+	buf = guest_pattern(vd, 2 * SECTOR, 42);
+
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		print_message("guest asks for a %s\n", refused[i].what);
+		assert_int_equal(blk_io(vd, refused[i].type, refused[i].sector, buf, refused[i].len, 1, NULL),
+				 VIRTIO_BLK_S_IOERR);
+	}
+	print_message("guest discards and zeroes past the end\n");
+	assert_int_equal(blk_range(vd, VIRTIO_BLK_T_DISCARD, last, 2, 0), VIRTIO_BLK_S_IOERR);
+	assert_int_equal(blk_range(vd, VIRTIO_BLK_T_WRITE_ZEROES, sectors, 1, 0), VIRTIO_BLK_S_IOERR);
+	assert_int_equal(blk_range(vd, VIRTIO_BLK_T_WRITE_ZEROES, 0, UINT32_MAX, 0), VIRTIO_BLK_S_IOERR);
+	assert_int_equal(blk_range(vd, VIRTIO_BLK_T_DISCARD, UINT64_MAX - 1, 4, 0), VIRTIO_BLK_S_IOERR);
+
+	/* The file neither grew nor lost its last sector. */
+	assert_int_equal(image_size(img), IMAGE_SIZE);
+	seen = image_read(img, last * SECTOR, SECTOR);
+	assert_memory_equal(seen, tail, SECTOR);
+	free(seen);
+
+	/* The last sector itself is part of the disk. */
+	buf = guest_filled(vd, SECTOR, 0x5a);
+	read_ok(vd, last, buf, SECTOR, 1);
+	assert_memory_equal(ram(vd, buf, SECTOR), tail, SECTOR);
+	free(tail);
+}
+
+static void test_unknown_request_types_are_unsupported(void **state)
+{
+	struct fixture *f = *state;
+	struct image *img = image_create(f, 0, IMAGE_SIZE);
+	struct guest_virtio *vd = start_with_disk(f, img, NULL);
+	static const uint32_t types[] = {
+		99,
+		2,				/* legacy SCSI_CMD: VIRTIO_BLK_F_SCSI is not offered */
+		VIRTIO_BLK_T_GET_LIFETIME,	/* VIRTIO_BLK_F_LIFETIME is not offered */
+		VIRTIO_BLK_T_SECURE_ERASE,	/* VIRTIO_BLK_F_SECURE_ERASE is not offered */
+		VIRTIO_BLK_T_ZONE_REPORT,	/* 5.2.6.2: MUST be UNSUPP without VIRTIO_BLK_F_ZONED */
+	};
+	uint32_t used_len;
+
+	blk_init(vd, 1, 0);
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		print_message("guest sends a request of type %u\n", types[i]);
+		assert_int_equal(blk_io(vd, types[i], 0, guest_filled(vd, 4096, 0), 4096, 1, &used_len),
+				 VIRTIO_BLK_S_UNSUPP);
+		assert_true(used_len >= 1);
+	}
+	/* The disk goes on. */
+	read_ok(vd, 0, guest_filled(vd, 4096, 0), 4096, 1);
+}
+
+static void test_two_queues_serve_interleaved_requests(void **state)
+{
+	struct fixture *f = *state;
+	struct image *img = image_create(f, 0, IMAGE_SIZE);
+	const unsigned int per_queue = 16, n = 2 * per_queue;
+	const uint32_t len = 16 * KiB;
+	struct blk_request *reqs = calloc(n, sizeof(*reqs));
+	struct guest_virtio *vd = start_with_disk(f, img, "queues=2");
+	uint64_t bufs[32];
+
+	assert_int_equal(guest_virtio_config_read(vd, CFG_NUM_QUEUES, 2), 2);
+	blk_init(vd, 2, 0);
+	assert_true(vd->driver_features & BIT(VIRTIO_BLK_F_MQ));
+
+	/* Writes, alternating queue 0 and queue 1, each to its own 16 KiB; then one kick each. */
+	for (unsigned int i = 0; i < n; i++) {
+		request_build(vd, &reqs[i], VIRTIO_BLK_T_OUT, 4096 + i * (len / SECTOR),
+			      guest_pattern(vd, len, 100 + i), len, 4);
+		submit(vd, (uint16_t)(i % 2), &reqs[i]);
+	}
+	guest_virtio_kick(vd, 0);
+	guest_virtio_kick(vd, 1);
+	wait_done(vd, reqs, n);
+	for (unsigned int i = 0; i < n; i++)
+		assert_int_equal(request_status(vd, &reqs[i]), VIRTIO_BLK_S_OK);
+
+	/* Reads the other way round: request i on queue (i + 1) % 2. */
+	for (unsigned int i = 0; i < n; i++) {
+		bufs[i] = guest_filled(vd, len, 0x5a);
+		request_build(vd, &reqs[i], VIRTIO_BLK_T_IN, 4096 + i * (len / SECTOR), bufs[i], len, 4);
+		submit(vd, (uint16_t)((i + 1) % 2), &reqs[i]);
+		if (i % 4 == 3) {
+			guest_virtio_kick(vd, 0);
+			guest_virtio_kick(vd, 1);
+		}
+	}
+	wait_done(vd, reqs, n);
+	for (unsigned int i = 0; i < n; i++) {
+		uint8_t *expected = pattern(len, 100 + i);
+
+		assert_int_equal(request_status(vd, &reqs[i]), VIRTIO_BLK_S_OK);
+		assert_int_equal(reqs[i].used_len, len + 1);
+		assert_memory_equal(ram(vd, bufs[i], len), expected, len);
+		free(expected);
+	}
+	free(reqs);
+}
+
+static void test_direct_io_keeps_data_intact(void **state)
+{
+	struct fixture *f = *state;
+	struct image *img = image_create(f, 0, IMAGE_SIZE);
+	const uint32_t len = 64 * KiB;
+	uint8_t *expected = pattern(len, 51), *on_disk;
+	struct guest_virtio *vd = start_with_disk(f, img, "direct=on");
+	uint32_t blk_size;
+	uint64_t out, in;
+
+	blk_init(vd, 1, 0);
+	/* 5.2.4: blk_size is the alignment O_DIRECT wants; the protocol stays in 512-byte sectors. */
+	blk_size = guest_virtio_config_read(vd, CFG_BLK_SIZE, 4);
+	assert_true(blk_size >= SECTOR && blk_size <= 4096 && !(blk_size & (blk_size - 1)));
+
+	/* Guest buffers at odd addresses, in uneven pieces: the daemon copies through its own. */
+	out = alloc(vd, len + 4096, 4096) + 100;
+	memcpy(ram(vd, out, len), expected, len);
+	in = alloc(vd, len + 4096, 4096) + 37;
+	memset(ram(vd, in, len), 0x5a, len);
+	write_ok(vd, 2048, out, len, 5);
+	read_ok(vd, 2048, in, len, 3);
+	assert_memory_equal(ram(vd, in, len), expected, len);
+	on_disk = image_read(img, 2048ULL * SECTOR, len);
+	assert_memory_equal(on_disk, expected, len);
+	free(on_disk);
+
+	/* One sector at an odd sector number: still a disk of 512-byte sectors. */
+	write_ok(vd, 3001, out, SECTOR, 1);
+	in = guest_filled(vd, SECTOR, 0x5a);
+	read_ok(vd, 3001, in, SECTOR, 1);
+	assert_memory_equal(ram(vd, in, SECTOR), expected, SECTOR);
+	on_disk = image_read(img, 3001ULL * SECTOR, SECTOR);
+	assert_memory_equal(on_disk, expected, SECTOR);
+	free(on_disk);
+	free(expected);
+}
+
+static void test_two_disks_sharing_one_line_lose_no_completion(void **state)
+{
+	struct fixture *f = *state;
+	struct image *a = image_create(f, 0, IMAGE_SIZE), *b = image_create(f, 1, IMAGE_SIZE);
+	const char *const args[] = { "--device", disk_spec(f, a, "addr=1"),
+				     "--device", disk_spec(f, b, "addr=5"), NULL };
+	const unsigned int per_disk = 64, n = 2 * per_disk;
+	const uint32_t len = 8 * KiB;
+	struct blk_request *reqs = calloc(n, sizeof(*reqs));
+	struct guest_virtio *devs[2] = { &f->disk[0], &f->disk[1] };
+	uint64_t bufs[128];
+
+	start_with_disks(f, args, 2);
+	/* Devices 1 and 5 with INTA: (1 + 0) % 4 == (5 + 0) % 4, both on SPI 45. */
+	assert_int_equal(devs[0]->fn.devfn, 1 << 3);
+	assert_int_equal(devs[1]->fn.devfn, 5 << 3);
+	assert_int_equal(devs[0]->spi, INTX_SPI_BASE + 1);
+	assert_int_equal(devs[1]->spi, devs[0]->spi);
+	blk_init(devs[0], 1, 0);
+	blk_init(devs[1], 1, 0);
+
+	/* 64 writes in flight on each disk before the guest handles anything. */
+	for (unsigned int i = 0; i < n; i++) {
+		struct guest_virtio *vd = devs[i / per_disk];
+
+		request_build(vd, &reqs[i], VIRTIO_BLK_T_OUT, (i % per_disk) * (len / SECTOR),
+			      guest_pattern(vd, len, 200 + i), len, 2);
+		submit(vd, 0, &reqs[i]);
+	}
+	guest_virtio_kick(devs[0], 0);
+	guest_virtio_kick(devs[1], 0);
+	wait_done_shared(devs, 2, reqs, n);
+	for (unsigned int i = 0; i < n; i++)
+		assert_int_equal(request_status(devs[i / per_disk], &reqs[i]), VIRTIO_BLK_S_OK);
+
+	/* And 64 reads on each, interleaved between the disks. */
+	for (unsigned int k = 0; k < n; k++) {
+		unsigned int i = (k % 2) * per_disk + k / 2;
+		struct guest_virtio *vd = devs[i / per_disk];
+
+		bufs[i] = guest_filled(vd, len, 0x5a);
+		request_build(vd, &reqs[i], VIRTIO_BLK_T_IN, (i % per_disk) * (len / SECTOR), bufs[i], len, 2);
+		submit(vd, 0, &reqs[i]);
+		if (k % 16 == 15) {
+			guest_virtio_kick(devs[0], 0);
+			guest_virtio_kick(devs[1], 0);
+		}
+	}
+	wait_done_shared(devs, 2, reqs, n);
+
+	for (unsigned int i = 0; i < n; i++) {
+		struct guest_virtio *vd = devs[i / per_disk];
+		const struct image *img = i < per_disk ? a : b;
+		uint8_t *expected = pattern(len, 200 + i);
+		uint8_t *on_disk = image_read(img, (uint64_t)(i % per_disk) * len, len);
+
+		assert_int_equal(request_status(vd, &reqs[i]), VIRTIO_BLK_S_OK);
+		assert_memory_equal(ram(vd, bufs[i], len), expected, len);
+		assert_memory_equal(on_disk, expected, len);
+		free(on_disk);
+		free(expected);
+	}
+	/* Every ISR on the line reads zero: the line is down. */
+	assert_int_equal(guest_virtio_read_isr(devs[0]), 0);
+	assert_int_equal(guest_virtio_read_isr(devs[1]), 0);
+	assert_int_equal(sim_hv_irq_level(f->hv, devs[0]->spi), 0);
+	free(reqs);
+}
+
+/* Write, then read back through the device, 4 requests of 16 KiB: the disk works. */
+static void disk_works(struct guest_virtio *vd, uint64_t sector, uint32_t seed)
+{
+	const uint32_t len = 16 * KiB;
+	struct blk_request reqs[4];
+	uint64_t bufs[4];
+
+	for (unsigned int i = 0; i < 4; i++) {
+		request_build(vd, &reqs[i], VIRTIO_BLK_T_OUT, sector + i * (len / SECTOR),
+			      guest_pattern(vd, len, seed + i), len, 2);
+		submit(vd, 0, &reqs[i]);
+	}
+	guest_virtio_kick(vd, 0);
+	wait_done(vd, reqs, 4);
+	for (unsigned int i = 0; i < 4; i++) {
+		assert_int_equal(request_status(vd, &reqs[i]), VIRTIO_BLK_S_OK);
+		bufs[i] = guest_filled(vd, len, 0x5a);
+		request_build(vd, &reqs[i], VIRTIO_BLK_T_IN, sector + i * (len / SECTOR), bufs[i], len, 2);
+		submit(vd, 0, &reqs[i]);
+	}
+	guest_virtio_kick(vd, 0);
+	wait_done(vd, reqs, 4);
+	for (unsigned int i = 0; i < 4; i++) {
+		uint8_t *expected = pattern(len, seed + i);
+
+		assert_int_equal(request_status(vd, &reqs[i]), VIRTIO_BLK_S_OK);
+		assert_memory_equal(ram(vd, bufs[i], len), expected, len);
+		free(expected);
+	}
+}
+
+static void test_reset_with_reads_in_flight_then_reinitialise(void **state)
+{
+	struct fixture *f = *state;
+	struct image *img = image_create(f, 0, IMAGE_SIZE);
+	const unsigned int n = 32;
+	const uint32_t len = 64 * KiB;
+	uint8_t *content = pattern(n * len, 61), *buffers_at_reset = malloc(n * len);
+	struct blk_request *reqs = calloc(n, sizeof(*reqs));
+	uint16_t *old_used_idx, used_at_reset;
+	uint8_t statuses_at_reset[32];
+	struct guest_virtio *vd;
+	uint64_t bufs;
+
+	image_write(img, 0, content, n * len);
+	/*
+	 * O_DIRECT reads go to the disk and are still in the kernel when the
+	 * reset arrives; buffered ones would be served from the page cache
+	 * as they are submitted.
+	 */
+	vd = start_with_disk(f, img, "direct=on");
+	blk_init(vd, 1, 0);
+
+	/* 32 reads of 64 KiB, into buffers full of 0xaa; the kick; and at once a reset. */
+	bufs = guest_filled(vd, n * len, 0xaa);
+	for (unsigned int i = 0; i < n; i++) {
+		request_build(vd, &reqs[i], VIRTIO_BLK_T_IN, i * (len / SECTOR), bufs + (uint64_t)i * len,
+			      len, 4);
+		submit(vd, 0, &reqs[i]);
+	}
+	guest_virtio_kick(vd, 0);
+	/* 4.1.4.3.2: writing 0 resets; the device is done with the rings when it reads back 0. */
+	assert_int_equal(guest_virtio_reset(vd), 0);
+	old_used_idx = (uint16_t *)ram(vd, vd->queues[0].used_gpa + 2, 2);
+	used_at_reset = __atomic_load_n(old_used_idx, __ATOMIC_ACQUIRE);
+	memcpy(buffers_at_reset, ram(vd, bufs, n * len), n * len);
+	for (unsigned int i = 0; i < n; i++)
+		statuses_at_reset[i] = request_status(vd, &reqs[i]);
+	print_message("%u of %u reads had completed at the reset\n", le16toh(used_at_reset), n);
+
+	/* From scratch with new rings: the disk reads and writes correctly. */
+	blk_init(vd, 1, 0);
+	disk_works(vd, 8192, 62);
+	disk_works(vd, 8192 + 256, 66);
+
+	/*
+	 * 2.4.1: after the reset read back 0, the device no longer touches the
+	 * old queue: no used entry, no status, no data in the old buffers.
+	 */
+	assert_int_equal(__atomic_load_n(old_used_idx, __ATOMIC_ACQUIRE), used_at_reset);
+	for (unsigned int i = 0; i < n; i++)
+		assert_int_equal(request_status(vd, &reqs[i]), statuses_at_reset[i]);
+	assert_memory_equal(ram(vd, bufs, n * len), buffers_at_reset, n * len);
+	/* Whatever had completed carried the image's bytes. */
+	for (unsigned int i = 0; i < n; i++)
+		if (statuses_at_reset[i] == VIRTIO_BLK_S_OK)
+			assert_memory_equal(buffers_at_reset + (size_t)i * len, content + (size_t)i * len, len);
+	free(reqs);
+	free(buffers_at_reset);
+	free(content);
+}
+
+static void test_requests_added_during_io_complete(void **state)
+{
+	struct fixture *f = *state;
+	struct image *img = image_create(f, 0, IMAGE_SIZE);
+	const unsigned int n = 64;
+	const uint32_t len = 32 * KiB;
+	uint8_t *content = pattern(n * len, 81);
+	struct blk_request *reqs = calloc(n, sizeof(*reqs));
+	struct guest_virtio *vd;
+	struct guest_virtq *q;
+	uint64_t bufs;
+
+	image_write(img, 0, content, n * len);
+	/* O_DIRECT keeps earlier reads in flight while the guest adds more. */
+	vd = start_with_disk(f, img, "direct=on");
+	blk_init(vd, 1, 0);
+	q = &vd->queues[0];
+
+	/*
+	 * As a Linux guest under load: a request, a kick decision, another
+	 * request...; now and then it takes what has completed. While it has
+	 * I/O in flight the device may say it needs no kick (2.7.10); it must
+	 * then find the new requests by itself.
+	 */
+	bufs = guest_filled(vd, n * len, 0x5a);
+	for (unsigned int i = 0; i < n; i++) {
+		request_build(vd, &reqs[i], VIRTIO_BLK_T_IN, i * (len / SECTOR), bufs + (uint64_t)i * len,
+			      len, 2);
+		submit(vd, 0, &reqs[i]);
+		guest_virtio_kick(vd, 0);
+		if (i % 8 == 7) {
+			guest_virtio_read_isr(vd);
+			drain(vd);
+		}
+	}
+	wait_done(vd, reqs, n);
+	print_message("%llu kicks written, %llu found unnecessary\n", (unsigned long long)q->kicks,
+		      (unsigned long long)q->kicks_suppressed);
+	assert_int_equal(q->kicks + q->kicks_suppressed, n);
+	for (unsigned int i = 0; i < n; i++) {
+		assert_int_equal(request_status(vd, &reqs[i]), VIRTIO_BLK_S_OK);
+		assert_int_equal(reqs[i].used_len, len + 1);
+	}
+	assert_memory_equal(ram(vd, bufs, n * len), content, n * len);
+	free(reqs);
+	free(content);
+}
+
+/* ---- malformed requests: protocol violations, not I/O errors */
+
+static void header_of_8_bytes(struct guest_virtio *vd, struct blk_request *req)
+{
+	memset(req, 0, sizeof(*req));
+	req->header_gpa = write_header(vd, VIRTIO_BLK_T_IN, 0);
+	add_buf(req, req->header_gpa, 8, false);
+	add_buf(req, guest_filled(vd, 4096, 0), 4096, true);
+	request_end(vd, req);
+}
+
+static void no_writable_status(struct guest_virtio *vd, struct blk_request *req)
+{
+	memset(req, 0, sizeof(*req));
+	req->header_gpa = write_header(vd, VIRTIO_BLK_T_OUT, 0);
+	add_buf(req, req->header_gpa, HEADER_BYTES, false);
+	add_buf(req, guest_pattern(vd, 4096, 71), 4096, false);
+}
+
+static void header_in_a_writable_buffer(struct guest_virtio *vd, struct blk_request *req)
+{
+	memset(req, 0, sizeof(*req));
+	req->header_gpa = write_header(vd, VIRTIO_BLK_T_IN, 0);
+	add_buf(req, req->header_gpa, HEADER_BYTES, true);
+	request_end(vd, req);
+}
+
+static const struct {
+	const char *what;
+	void (*build)(struct guest_virtio *vd, struct blk_request *req);
+} malformations[] = {
+	{ "request whose header is 8 bytes", header_of_8_bytes },
+	{ "write with no device-writable status byte", no_writable_status },
+	{ "request whose header is device-writable", header_in_a_writable_buffer },
+};
+
+static void test_malformed_requests_need_a_reset_and_the_other_disk_goes_on(void **state)
+{
+	struct fixture *f = *state;
+	struct image *a = image_create(f, 0, IMAGE_SIZE), *b = image_create(f, 1, IMAGE_SIZE);
+	const char *const args[] = { "--device", disk_spec(f, a, "addr=1"),
+				     "--device", disk_spec(f, b, "addr=2"), NULL };
+	struct guest_virtio *broken = &f->disk[0], *healthy = &f->disk[1];
+	uint8_t *untouched = calloc(1, 4096), *on_disk;
+	struct blk_request req;
+
+	start_with_disks(f, args, 2);
+	assert_int_not_equal(broken->spi, healthy->spi);
+	blk_init(healthy, 1, 0);
+	for (size_t m = 0; m < sizeof(malformations) / sizeof(malformations[0]); m++) {
+		unsigned long seen;
+
+		blk_init(broken, 1, 0);
+		disk_works(broken, 100, 300 + (uint32_t)m);
+		seen = guest_virtio_interrupts(broken);
+		print_message("guest sends a %s\n", malformations[m].what);
+		malformations[m].build(broken, &req);
+		submit(broken, 0, &req);
+		guest_virtio_kick(broken, 0);
+
+		/* 2.1.2: DEVICE_NEEDS_RESET, announced by a configuration change interrupt. */
+		assert_int_equal(guest_virtio_wait_interrupt(broken, seen, WAIT_MS), 0);
+		assert_true(guest_virtio_get_status(broken) & VIRTIO_STATUS_NEEDS_RESET);
+		assert_true(guest_virtio_read_isr(broken) & ISR_CONFIG);
+
+		/* Nothing else stops: the other disk serves I/O. */
+		disk_works(healthy, 200 + 64 * (uint64_t)m, 400 + (uint32_t)m);
+	}
+	/* A reset brings the broken disk back, and no malformed write reached its image. */
+	blk_init(broken, 1, 0);
+	disk_works(broken, 500, 500);
+	on_disk = image_read(a, 0, 4096);
+	assert_memory_equal(on_disk, untouched, 4096);
+	free(on_disk);
+	free(untouched);
+	assert_int_equal(f->pci.errors, 0);
+}
+
+/* Start the other guest's daemon with @args: it must stop at once, status 2, naming @path and @why. */
+static void other_guest_refused(struct fixture *f, const char *const args[], const char *path,
+				const char *why)
+{
+	const char *log;
+
+	assert_int_equal(sim_hv_start_daemon(f->other_hv, sim_daemon_path(), args), 0);
+	assert_int_equal(sim_hv_wait_daemon_exit(f->other_hv, WAIT_MS), 2);
+	log = sim_hv_daemon_log(f->other_hv);
+	if (!strstr(log, path) || !strstr(log, why))
+		fail_msg("the refusal does not name '%s' and '%s'; the log:\n%s", path, why, log);
+}
+
+static void test_an_image_in_use_or_missing_is_refused(void **state)
+{
+	struct fixture *f = *state;
+	struct image *img = image_create(f, 0, IMAGE_SIZE);
+	const char *const args[] = { "--device", disk_spec(f, img, NULL), NULL };
+	const char *const readonly_args[] = { "--device", disk_spec(f, img, "readonly=on"), NULL };
+	char missing[64], missing_spec[96];
+	const char *const missing_args[] = { "--device", missing_spec, NULL };
+	struct guest_virtio *vd;
+	int fd;
+
+	vd = start_with_disk(f, img, NULL);
+	blk_init(vd, 1, 0);
+
+	/* A second guest configured with the same image, read-write or read-only: refused. */
+	f->other_hv = sim_hv_create(&(struct sim_hv_config){ .domid = 2, .nr_vcpus = 1 });
+	other_guest_refused(f, args, img->path, "locked");
+	other_guest_refused(f, readonly_args, img->path, "locked");
+
+	/* The first guest's disk did not notice. */
+	disk_works(vd, 0, 600);
+
+	/* An image that does not exist. */
+	strcpy(missing, "/tmp/xvp-blk-missing-XXXXXX");
+	fd = mkstemp(missing);
+	assert_true(fd >= 0);
+	close(fd);
+	unlink(missing);
+	snprintf(missing_spec, sizeof(missing_spec), "blk,path=%s", missing);
+	other_guest_refused(f, missing_args, missing, "No such file");
+
+	/* Once the writer is gone, two guests may share the image read-only. */
+	assert_int_equal(sim_hv_stop_daemon(f->hv, SIGTERM, WAIT_MS), 0);
+	assert_int_equal(sim_hv_start_daemon(f->hv, sim_daemon_path(), readonly_args), 0);
+	assert_int_equal(sim_hv_start_daemon(f->other_hv, sim_daemon_path(), readonly_args), 0);
+	if (sim_hv_wait_serving(f->hv, WAIT_MS) || sim_hv_wait_serving(f->other_hv, WAIT_MS))
+		fail_msg("read-only sharing refused; the logs:\n%s\n%s", sim_hv_daemon_log(f->hv),
+			 sim_hv_daemon_log(f->other_hv));
+}
+
+static void test_a_full_ring_of_requests_completes(void **state)
+{
+	struct fixture *f = *state;
+	struct image *img = image_create(f, 0, IMAGE_SIZE);
+	const unsigned int n = 256;
+	const uint32_t len = 4 * KiB;
+	struct blk_request *reqs = calloc(n, sizeof(*reqs));
+	struct guest_virtio *vd = start_with_disk(f, img, "queue-size=256");
+	uint64_t bufs;
+
+	blk_init(vd, 1, 256);
+	assert_true(vd->use_indirect);
+
+	/* 256 writes, one indirect descriptor each: the ring is full, then one kick. */
+	for (unsigned int i = 0; i < n; i++) {
+		request_build(vd, &reqs[i], VIRTIO_BLK_T_OUT, (uint64_t)i * (len / SECTOR),
+			      guest_pattern(vd, len, 700 + i), len, 1);
+		submit(vd, 0, &reqs[i]);
+	}
+	assert_int_equal(vd->queues[0].num_free, 0);
+	guest_virtio_kick(vd, 0);
+	wait_done(vd, reqs, n);
+	for (unsigned int i = 0; i < n; i++)
+		assert_int_equal(request_status(vd, &reqs[i]), VIRTIO_BLK_S_OK);
+
+	/* 256 reads of it, the ring indices now past one wrap. */
+	bufs = guest_filled(vd, n * len, 0x5a);
+	for (unsigned int i = 0; i < n; i++) {
+		request_build(vd, &reqs[i], VIRTIO_BLK_T_IN, (uint64_t)i * (len / SECTOR),
+			      bufs + (uint64_t)i * len, len, 1);
+		submit(vd, 0, &reqs[i]);
+	}
+	assert_int_equal(vd->queues[0].num_free, 0);
+	guest_virtio_kick(vd, 0);
+	wait_done(vd, reqs, n);
+	for (unsigned int i = 0; i < n; i++) {
+		uint8_t *expected = pattern(len, 700 + i);
+
+		assert_int_equal(request_status(vd, &reqs[i]), VIRTIO_BLK_S_OK);
+		assert_memory_equal(ram(vd, bufs + (uint64_t)i * len, len), expected, len);
+		free(expected);
+	}
+	assert_int_equal(vd->queues[0].num_free, 256);
+	free(reqs);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_guest_finds_the_disk_and_reads_its_configuration, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_guest_writes_land_in_the_image, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_guest_reads_what_the_image_holds, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_any_descriptor_layout_is_accepted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_flush_completes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_get_id_returns_the_serial, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_discard_and_write_zeroes_leave_zeros, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_readonly_disk_refuses_writes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_requests_outside_the_disk_fail, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unknown_request_types_are_unsupported, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_two_queues_serve_interleaved_requests, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_direct_io_keeps_data_intact, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_two_disks_sharing_one_line_lose_no_completion, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reset_with_reads_in_flight_then_reinitialise, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_requests_added_during_io_complete, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_malformed_requests_need_a_reset_and_the_other_disk_goes_on, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_an_image_in_use_or_missing_is_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_full_ring_of_requests_completes, setup, teardown),
+	};
+
+	return cmocka_run_group_tests_name("virtio-blk through the daemon", tests, NULL, NULL);
+}
