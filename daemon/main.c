@@ -2,6 +2,7 @@
 /*
  * daemon/main.c: xen-virtio-pcid in single-domain mode: parse the options,
  * check the domain, serve it until SIGTERM or SIGINT, tear down, exit 0.
+ * `xen-virtio-pcid fdt ...` writes the guest's device-tree fragment instead.
  */
 #include <errno.h>
 #include <signal.h>
@@ -11,6 +12,7 @@
 #include <event2/event.h>
 
 #include "daemon/domain.h"
+#include "daemon/fdt_command.h"
 #include "daemon/options.h"
 #include "lib/log.h"
 #include "xen/domain.h"
@@ -99,6 +101,8 @@ int main(int argc, char **argv)
 	struct daemon_options opts;
 	int status;
 
+	if (argc > 1 && !strcmp(argv[1], "fdt"))
+		return fdt_command_main(argc - 1, argv + 1);
 	switch (options_parse(argc, argv, &opts, stderr)) {
 	case OPTIONS_EXIT_OK:
 		return EXIT_SUCCESS;

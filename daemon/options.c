@@ -20,8 +20,10 @@
 
 static const char usage_text[] =
 	"Usage: xen-virtio-pcid --domain ID [OPTIONS]\n"
+	"   or: xen-virtio-pcid fdt [OPTIONS] -o FILE   (see xen-virtio-pcid fdt --help)\n"
 	"Serve virtio-pci devices behind an emulated pci-host-ecam-generic host bridge\n"
-	"to Xen domain ID, as an IOREQ server.\n"
+	"to Xen domain ID, as an IOREQ server; or (fdt) write the guest's device-tree\n"
+	"fragment for the same options.\n"
 	"\n"
 	"  --domain ID          the guest domain to serve (1..32751); it must exist\n"
 	"  --ecam BASE,SIZE     ECAM window (default 0x10000000,0x10000000: 256 buses)\n"
@@ -46,17 +48,10 @@ static const char usage_text[] =
 	"Exit status: 0 after a clean stop (SIGTERM or SIGINT), 1 if serving failed,\n"
 	"2 for a bad option or a domain that does not exist.\n";
 
-enum { OPT_DOMAIN = 256, OPT_ECAM, OPT_MMIO, OPT_MMIO64, OPT_INTX_SPI, OPT_DEVICE, OPT_MAP_BUDGET };
+#define PROGRAM "xen-virtio-pcid"
 
 static const struct option long_options[] = {
-	{ "domain", required_argument, NULL, OPT_DOMAIN },
-	{ "ecam", required_argument, NULL, OPT_ECAM },
-	{ "mmio", required_argument, NULL, OPT_MMIO },
-	{ "mmio64", required_argument, NULL, OPT_MMIO64 },
-	{ "intx-spi", required_argument, NULL, OPT_INTX_SPI },
-	{ "device", required_argument, NULL, OPT_DEVICE },
-	{ "map-budget", required_argument, NULL, OPT_MAP_BUDGET },
-	{ "verbose", no_argument, NULL, 'v' },
+	OPTIONS_CONFIG_LONG_OPTIONS,
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -74,70 +69,116 @@ static bool parse_window(const char *text, struct guest_window *window)
 	return parse_u64(base_text, &window->base) && parse_u64(comma + 1, &window->size);
 }
 
-static enum options_result bad_value(FILE *err, const char *option, const char *value,
-				     const char *expected)
+enum options_result options_bad_value(FILE *err, const char *program, const char *option,
+				      const char *value, const char *expected)
 {
-	fprintf(err, "xen-virtio-pcid: %s '%s': %s\n", option, value, expected);
-	fprintf(err, "Try 'xen-virtio-pcid --help'.\n");
+	fprintf(err, "%s: %s '%s': %s\n", program, option, value, expected);
+	fprintf(err, "Try '%s --help'.\n", program);
 	return OPTIONS_EXIT_ERROR;
 }
 
-static enum options_result add_device(struct daemon_options *opts, const char *arg, FILE *err)
+static enum options_result add_device(struct daemon_options *opts, const char *arg,
+				      const char *program, FILE *err)
 {
 	char why[256];
 
 	if (opts->nr_devices == DEVICE_MAX) {
-		fprintf(err, "xen-virtio-pcid: --device %s: at most %d devices\n", arg, DEVICE_MAX);
+		fprintf(err, "%s: --device %s: at most %d devices\n", program, arg, DEVICE_MAX);
 		return OPTIONS_EXIT_ERROR;
 	}
 	if (device_config_parse(arg, &opts->devices[opts->nr_devices], why, sizeof(why))) {
-		fprintf(err, "xen-virtio-pcid: %s\n", why);
+		fprintf(err, "%s: %s\n", program, why);
 		return OPTIONS_EXIT_ERROR;
 	}
 	opts->nr_devices++;
 	return OPTIONS_RUN;
 }
 
-static enum options_result parse_one(int opt, const char *arg, struct daemon_options *opts,
-				     bool *have_domain, FILE *err)
+enum options_result options_apply(int code, const char *arg, struct daemon_options *opts,
+				  const char *program, FILE *err)
 {
 	uint64_t value;
 
-	switch (opt) {
-	case OPT_DOMAIN:
+	switch (code) {
+	case OPTIONS_DOMAIN:
 		if (!parse_u64(arg, &value) || value < 1 || value > MAX_DOMID)
-			return bad_value(err, "--domain", arg,
-					 "expected a guest domain ID from 1 to 32751");
+			return options_bad_value(err, program, "--domain", arg,
+						 "expected a guest domain ID from 1 to 32751");
 		opts->domid = (uint32_t)value;
-		*have_domain = true;
 		return OPTIONS_RUN;
-	case OPT_ECAM:
+	case OPTIONS_ECAM:
 		if (!parse_window(arg, &opts->layout.ecam))
-			return bad_value(err, "--ecam", arg, "expected BASE,SIZE");
+			return options_bad_value(err, program, "--ecam", arg, "expected BASE,SIZE");
 		return OPTIONS_RUN;
-	case OPT_MMIO:
+	case OPTIONS_MMIO:
 		if (!parse_window(arg, &opts->layout.mmio))
-			return bad_value(err, "--mmio", arg, "expected BASE,SIZE");
+			return options_bad_value(err, program, "--mmio", arg, "expected BASE,SIZE");
 		return OPTIONS_RUN;
-	case OPT_MMIO64:
+	case OPTIONS_MMIO64:
 		if (!parse_window(arg, &opts->layout.mmio64))
-			return bad_value(err, "--mmio64", arg, "expected BASE,SIZE");
+			return options_bad_value(err, program, "--mmio64", arg, "expected BASE,SIZE");
 		return OPTIONS_RUN;
-	case OPT_INTX_SPI:
+	case OPTIONS_INTX_SPI:
 		if (!parse_u64(arg, &value) || value > GUEST_LAYOUT_SPI_MAX)
-			return bad_value(err, "--intx-spi", arg, "expected an SPI number from 32 to 1016");
+			return options_bad_value(err, program, "--intx-spi", arg,
+						 "expected an SPI number from 32 to 1016");
 		opts->layout.intx_spi = (unsigned int)value;
 		return OPTIONS_RUN;
-	case OPT_DEVICE:
-		return add_device(opts, arg, err);
-	case OPT_MAP_BUDGET:
+	case OPTIONS_DEVICE:
+		return add_device(opts, arg, program, err);
+	case OPTIONS_MAP_BUDGET:
 		if (!parse_u64(arg, &value) || value < GUEST_MEMORY_MIN_BUDGET)
-			return bad_value(err, "--map-budget", arg, "expected a size of at least 64M");
+			return options_bad_value(err, program, "--map-budget", arg,
+						 "expected a size of at least 64M");
 		opts->map_budget = value;
 		return OPTIONS_RUN;
 	case 'v':
 		opts->verbose++;
 		return OPTIONS_RUN;
+	default:
+		return OPTIONS_EXIT_ERROR;
+	}
+}
+
+/* getopt's own messages go to stderr; ours name the option on @err. */
+enum options_result options_getopt_error(int code, char **argv, const char *program, FILE *err)
+{
+	const char *word = argv[optind - 1];
+
+	if (code == ':')
+		fprintf(err, "%s: option '%s' needs a value\n", program, word);
+	else if (optopt)
+		fprintf(err, "%s: unknown option '-%c'\n", program, optopt);
+	else
+		fprintf(err, "%s: unknown option '%s'\n", program, word);
+	fprintf(err, "Try '%s --help'.\n", program);
+	return OPTIONS_EXIT_ERROR;
+}
+
+void options_init(struct daemon_options *opts)
+{
+	memset(opts, 0, sizeof(*opts));
+	guest_layout_default(&opts->layout);
+	opts->map_budget = GUEST_MEMORY_DEFAULT_BUDGET;
+}
+
+enum options_result options_check(struct daemon_options *opts, const char *program, FILE *err)
+{
+	char why[256];
+
+	if (device_configs_finish(opts->devices, opts->nr_devices, why, sizeof(why)) ||
+	    guest_layout_validate(&opts->layout, why, sizeof(why))) {
+		fprintf(err, "%s: %s\n", program, why);
+		return OPTIONS_EXIT_ERROR;
+	}
+	return OPTIONS_RUN;
+}
+
+/* -h and -V: only the serving command line's own. */
+static enum options_result apply_serving(int code, const char *arg, struct daemon_options *opts,
+					 FILE *err)
+{
+	switch (code) {
 	case 'h':
 		fputs(usage_text, stdout);
 		return OPTIONS_EXIT_OK;
@@ -145,34 +186,15 @@ static enum options_result parse_one(int opt, const char *arg, struct daemon_opt
 		printf("xen-virtio-pcid %s\n", XVP_VERSION);
 		return OPTIONS_EXIT_OK;
 	default:
-		return OPTIONS_EXIT_ERROR;	/* reported by parse_error() */
+		return options_apply(code, arg, opts, PROGRAM, err);
 	}
-}
-
-/* getopt's own messages go to stderr; ours name the option on @err. */
-static enum options_result parse_error(int opt, char **argv, FILE *err)
-{
-	const char *word = argv[optind - 1];
-
-	if (opt == ':')
-		fprintf(err, "xen-virtio-pcid: option '%s' needs a value\n", word);
-	else if (optopt)
-		fprintf(err, "xen-virtio-pcid: unknown option '-%c'\n", optopt);
-	else
-		fprintf(err, "xen-virtio-pcid: unknown option '%s'\n", word);
-	fprintf(err, "Try 'xen-virtio-pcid --help'.\n");
-	return OPTIONS_EXIT_ERROR;
 }
 
 enum options_result options_parse(int argc, char **argv, struct daemon_options *opts, FILE *err)
 {
-	bool have_domain = false;
-	char why[256];
 	int opt;
 
-	memset(opts, 0, sizeof(*opts));
-	guest_layout_default(&opts->layout);
-	opts->map_budget = GUEST_MEMORY_DEFAULT_BUDGET;
+	options_init(opts);
 	/* 0, not 1: glibc then also forgets a half-parsed cluster such as -hv. */
 	optind = 0;
 	opterr = 0;
@@ -180,26 +202,22 @@ enum options_result options_parse(int argc, char **argv, struct daemon_options *
 		enum options_result result;
 
 		if (opt == '?' || opt == ':')
-			return parse_error(opt, argv, err);
-		result = parse_one(opt, optarg, opts, &have_domain, err);
+			return options_getopt_error(opt, argv, PROGRAM, err);
+		result = apply_serving(opt, optarg, opts, err);
 
 		if (result != OPTIONS_RUN)
 			return result;
 	}
 	if (optind < argc) {
-		fprintf(err, "xen-virtio-pcid: unexpected argument '%s'\n", argv[optind]);
-		fprintf(err, "Try 'xen-virtio-pcid --help'.\n");
+		fprintf(err, PROGRAM ": unexpected argument '%s'\n", argv[optind]);
+		fprintf(err, "Try '" PROGRAM " --help'.\n");
 		return OPTIONS_EXIT_ERROR;
 	}
-	if (!have_domain) {
-		fprintf(err, "xen-virtio-pcid: --domain ID is required\n");
-		fprintf(err, "Try 'xen-virtio-pcid --help'.\n");
+	/* --domain takes 1..32751, so 0 means it was not given. */
+	if (opts->domid == 0) {
+		fprintf(err, PROGRAM ": --domain ID is required\n");
+		fprintf(err, "Try '" PROGRAM " --help'.\n");
 		return OPTIONS_EXIT_ERROR;
 	}
-	if (device_configs_finish(opts->devices, opts->nr_devices, why, sizeof(why)) ||
-	    guest_layout_validate(&opts->layout, why, sizeof(why))) {
-		fprintf(err, "xen-virtio-pcid: %s\n", why);
-		return OPTIONS_EXIT_ERROR;
-	}
-	return OPTIONS_RUN;
+	return options_check(opts, PROGRAM, err);
 }

@@ -3,6 +3,7 @@
 #ifndef XVP_DAEMON_OPTIONS_H
 #define XVP_DAEMON_OPTIONS_H
 
+#include <getopt.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -29,5 +30,53 @@ enum options_result {
 
 /* Parse argv; messages go to @err (help and version to stdout). */
 enum options_result options_parse(int argc, char **argv, struct daemon_options *opts, FILE *err);
+
+/*
+ * The pieces options_parse() is made of, shared with the subcommands that
+ * take the same configuration (`xen-virtio-pcid fdt`), so that one command
+ * line means the same thing everywhere. @program prefixes every message
+ * ("xen-virtio-pcid fdt") and names the --help to try.
+ */
+enum {
+	OPTIONS_DOMAIN = 256, OPTIONS_ECAM, OPTIONS_MMIO, OPTIONS_MMIO64, OPTIONS_INTX_SPI,
+	OPTIONS_DEVICE, OPTIONS_MAP_BUDGET,
+	OPTIONS_FIRST_FREE,	/* subcommands number their own options from here */
+};
+
+/* getopt_long entries of the configuration options (not -h, -V). */
+#define OPTIONS_CONFIG_LONG_OPTIONS \
+	{ "domain", required_argument, NULL, OPTIONS_DOMAIN }, \
+	{ "ecam", required_argument, NULL, OPTIONS_ECAM }, \
+	{ "mmio", required_argument, NULL, OPTIONS_MMIO }, \
+	{ "mmio64", required_argument, NULL, OPTIONS_MMIO64 }, \
+	{ "intx-spi", required_argument, NULL, OPTIONS_INTX_SPI }, \
+	{ "device", required_argument, NULL, OPTIONS_DEVICE }, \
+	{ "map-budget", required_argument, NULL, OPTIONS_MAP_BUDGET }, \
+	{ "verbose", no_argument, NULL, 'v' }
+
+/* Defaults: no domain (domid 0), Xen's GUEST_VPCI_* windows, no devices. */
+void options_init(struct daemon_options *opts);
+
+/*
+ * Apply configuration option @code (an OPTIONS_* value or 'v') with @arg:
+ * OPTIONS_RUN, or OPTIONS_EXIT_ERROR after a message on @err naming the
+ * option and value. Any other @code is a programming error: EXIT_ERROR.
+ */
+enum options_result options_apply(int code, const char *arg, struct daemon_options *opts,
+				  const char *program, FILE *err);
+
+/* getopt_long returned '?' or ':' (with opterr = 0): say which option, on @err. */
+enum options_result options_getopt_error(int code, char **argv, const char *program, FILE *err);
+
+/* "PROGRAM: OPTION 'VALUE': EXPECTED" and the --help hint, on @err. */
+enum options_result options_bad_value(FILE *err, const char *program, const char *option,
+				      const char *value, const char *expected);
+
+/*
+ * The checks made once every option is known: device slots and names
+ * (device_configs_finish) and the layout (guest_layout_validate, the one
+ * function fdt/ also uses).
+ */
+enum options_result options_check(struct daemon_options *opts, const char *program, FILE *err);
 
 #endif

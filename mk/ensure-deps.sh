@@ -7,7 +7,10 @@
 # it prints the exact apt-get line and fails.
 set -eu
 
-PACKAGES="gcc make pkg-config libxen-dev libevent-dev libcmocka-dev liburing-dev $*"
+# libfdt-dev builds the device-tree fragment; device-tree-compiler (dtc) and
+# dt-schema (dt-validate) check it in `make check`, and dtc serves --format dts.
+PACKAGES="gcc make pkg-config libxen-dev libevent-dev libcmocka-dev liburing-dev libfdt-dev
+	device-tree-compiler dt-schema $*"
 
 missing=""
 for package in $PACKAGES; do

@@ -1,9 +1,10 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 #
-# tests/run-tests.sh BUILD TEST...: run each test binary (cmocka), show its
-# output, and end with one "N passed, N failed" line counting test binaries'
-# individual tests. Exits non-zero if any test failed or any binary crashed.
+# tests/run-tests.sh BUILD TEST...: run each test binary (cmocka) or check
+# script (*.sh, run with sh, reporting in cmocka's format), show its output,
+# and end with one "N passed, N failed" line counting their individual tests.
+# Exits non-zero if any test failed or any binary crashed.
 set -u
 
 build="$1"
@@ -14,7 +15,10 @@ broken=""
 
 for test in "$@"; do
 	name=$(basename "$test")
-	output=$(XVP_BUILD="$build" "$test" 2>&1)
+	case "$test" in
+	*.sh) output=$(XVP_BUILD="$build" sh "$test" 2>&1) ;;
+	*) output=$(XVP_BUILD="$build" "$test" 2>&1) ;;
+	esac
 	status=$?
 	printf '%s\n' "$output"
 	ok=$(printf '%s\n' "$output" | sed -n 's/^\[  PASSED  \] \([0-9]*\) test(s)\./\1/p' | tail -n 1)
