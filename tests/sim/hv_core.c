@@ -643,34 +643,50 @@ static uint64_t p2m_size(const struct sim_hv *hv)
 	return hv->config.ram_size / PAGE_SIZE_4K * sizeof(uint64_t);
 }
 
+/* RAM plus the spare pages page replacement hands out. */
+static off_t ram_file_size(const struct sim_hv *hv)
+{
+	return (off_t)(hv->config.ram_size + SIM_SPARE_PAGES * PAGE_SIZE_4K);
+}
+
+/*
+ * Xen's foreign mappings are VM_PFNMAP: O_DIRECT (anything that pins user
+ * pages) cannot target them, buffered I/O can. Secret memory behaves the
+ * same way, so the daemon meets the same refusal here. It takes one
+ * ftruncate only, and counts against the memlock limit when mapped.
+ */
+static int map_secret_ram(struct sim_hv *hv)
+{
+	hv->ram_fd = (int)syscall(SYS_memfd_secret, O_CLOEXEC);
+	if (hv->ram_fd < 0)
+		return -1;
+	hv->ram = MAP_FAILED;
+	if (!ftruncate(hv->ram_fd, ram_file_size(hv)))
+		hv->ram = mmap(NULL, hv->config.ram_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+			       hv->ram_fd, 0);
+	if (hv->ram != MAP_FAILED)
+		return 0;
+	close(hv->ram_fd);
+	hv->ram_fd = -1;
+	return -1;
+}
+
+/* Without secret memory (old kernel, secretmem off, memlock limit): plain shared memory. */
+static int map_plain_ram(struct sim_hv *hv)
+{
+	hv->ram_fd = memfd_create("sim-guest-ram", MFD_CLOEXEC);
+	if (hv->ram_fd < 0 || ftruncate(hv->ram_fd, ram_file_size(hv)))
+		return -1;
+	hv->ram = mmap(NULL, hv->config.ram_size, PROT_READ | PROT_WRITE, MAP_SHARED, hv->ram_fd, 0);
+	return hv->ram == MAP_FAILED ? -1 : 0;
+}
+
 static int setup_guest_ram(struct sim_hv *hv)
 {
 	uint64_t pages = hv->config.ram_size / PAGE_SIZE_4K;
 
-	/*
-	 * Xen's foreign mappings are VM_PFNMAP: O_DIRECT (anything that pins
-	 * user pages) cannot target them, buffered I/O can. Secret memory
-	 * behaves the same way, so the daemon meets the same refusal here.
-	 * Without it (old kernel, secretmem disabled, memlock limit), plain
-	 * shared memory, and tests that depend on the refusal can tell.
-	 */
-	hv->ram_fd = (int)syscall(SYS_memfd_secret, O_CLOEXEC);
-	hv->ram_refuses_direct_io = hv->ram_fd >= 0;
-	if (hv->ram_fd >= 0 &&
-	    ftruncate(hv->ram_fd, (off_t)(hv->config.ram_size + SIM_SPARE_PAGES * PAGE_SIZE_4K))) {
-		close(hv->ram_fd);
-		hv->ram_fd = -1;
-		hv->ram_refuses_direct_io = false;
-	}
-	/* (Secret memory takes one ftruncate only: it was sized above.) */
-	if (hv->ram_fd < 0) {
-		hv->ram_fd = memfd_create("sim-guest-ram", MFD_CLOEXEC);
-		if (hv->ram_fd < 0 ||
-		    ftruncate(hv->ram_fd, (off_t)(hv->config.ram_size + SIM_SPARE_PAGES * PAGE_SIZE_4K)))
-			return -1;
-	}
-	hv->ram = mmap(NULL, hv->config.ram_size, PROT_READ | PROT_WRITE, MAP_SHARED, hv->ram_fd, 0);
-	if (hv->ram == MAP_FAILED)
+	hv->ram_refuses_direct_io = map_secret_ram(hv) == 0;
+	if (!hv->ram_refuses_direct_io && map_plain_ram(hv))
 		return -1;
 	/* The physical-to-machine map, shared with the daemon side: identity at first. */
 	hv->p2m_fd = memfd_create("sim-guest-p2m", MFD_CLOEXEC);
