@@ -2,13 +2,15 @@
 #
 # xen-virtio-pci: plain GNU make, libraries through pkg-config.
 #
-#   make            build/xen-virtio-pcid (and the simulated-hypervisor build)
+#   make            build/xen-virtio-pcid, the guest's build/xen-virtio-pci-rescan
+#                   (and -static, for an initramfs), and their simulated-hypervisor builds
 #   make demo       the daemon against the simulated hypervisor with a test guest
 #   make check      unit and simulated-hypervisor tests
 #   make asan       the same objects with ASan+UBSan under build/asan/
 #   make check-asan the suites, built with ASan+UBSan
 #   make bench      virtio-blk through the daemon against fio on the same image
 #                   (BENCH_SECONDS=10 per measurement, BENCH_IMAGE=build/bench/disk.img)
+#   make fuzz       the libFuzzer targets of tests/fuzz/ (clang), FUZZ_SECONDS=60 each
 #
 # "demo", "check" and "bench" first make sure the Debian packages are there
 # (mk/ensure-deps.sh installs them as root, or prints the apt-get line).
@@ -31,7 +33,7 @@ LDFLAGS		+= $(foreach d,usr/lib/aarch64-linux-gnu lib/aarch64-linux-gnu,-Wl,-rpa
 endif
 
 # pkg-config names: xencontrol is libxenctrl.
-XEN_PKGS	:= xencontrol xendevicemodel xenforeignmemory xenevtchn
+XEN_PKGS	:= xencontrol xendevicemodel xenforeignmemory xenevtchn xenstore
 EVENT_PKGS	:= libevent liburing
 
 # Recursive (=) so that pkg-config runs only when a rule needs it, after
@@ -45,6 +47,8 @@ FDT_CFLAGS	= $(shell $(PKG_CONFIG) --cflags libfdt 2>/dev/null)
 FDT_LIBS	= $(shell $(PKG_CONFIG) --libs libfdt 2>/dev/null || echo -lfdt)
 CMOCKA_CFLAGS	= $(shell $(PKG_CONFIG) --cflags cmocka)
 CMOCKA_LIBS	= $(shell $(PKG_CONFIG) --libs cmocka)
+XENSTORE_LIBS	= $(shell $(PKG_CONFIG) --libs xenstore)
+XENSTORE_STATIC_LIBS = $(shell $(PKG_CONFIG) --static --libs xenstore)
 
 WARNINGS	:= -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 		   -Wno-missing-field-initializers
@@ -75,12 +79,19 @@ SIM_LIB_SRCS	:= $(wildcard tests/sim/libxen_*.c)
 SIM_HV_SRCS	:= $(wildcard tests/sim/hv_*.c)
 GUEST_SRCS	:= $(wildcard tests/guest/*.c)
 
+# ---- the guest side (guest/): xen-virtio-pci-rescan, a program of its own
+RESCAN_SRCS	:= $(filter-out guest/rescan.c,$(wildcard guest/*.c))
+RESCAN_OBJS	= $(call obj,guest/rescan.c $(RESCAN_SRCS))
+
 UNIT_TESTS	:= $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(wildcard tests/unit/test_*.c))
 INTEG_TESTS	:= $(patsubst tests/integration/%.c,$(BUILD)/tests/integration/%,$(wildcard tests/integration/test_*.c))
 
 DAEMON		:= $(BUILD)/xen-virtio-pcid
 SIM_DAEMON	:= $(BUILD)/tests/xen-virtio-pcid-sim
 DEMO		:= $(BUILD)/tests/demo
+RESCAN		:= $(BUILD)/xen-virtio-pci-rescan
+RESCAN_STATIC	:= $(BUILD)/xen-virtio-pci-rescan-static
+SIM_RESCAN	:= $(BUILD)/tests/xen-virtio-pci-rescan-sim
 BENCH		:= $(BUILD)/tests/bench/bench_blk
 BENCH_IMAGE	?= $(BUILD)/bench/disk.img
 
@@ -90,8 +101,9 @@ BENCH_IMAGE	?= $(BUILD)/bench/disk.img
 .SECONDARY:
 
 all: build
-build: $(DAEMON) $(SIM_DAEMON)
-tests: $(UNIT_TESTS) $(INTEG_TESTS) $(SIM_DAEMON) $(DEMO) $(BENCH)
+# Sanitizers do not link statically: no -static helper in the ASan build.
+build: $(DAEMON) $(SIM_DAEMON) $(RESCAN) $(SIM_RESCAN) $(if $(SAN_FLAGS),,$(RESCAN_STATIC))
+tests: $(UNIT_TESTS) $(INTEG_TESTS) $(SIM_DAEMON) $(DEMO) $(BENCH) $(RESCAN) $(SIM_RESCAN)
 
 deps:
 	@sh mk/ensure-deps.sh
@@ -104,7 +116,7 @@ check: deps
 	@$(MAKE) --no-print-directory check-run
 
 # Scripts (*.sh) report like cmocka and are counted the same way.
-CHECK_SCRIPTS	:= tests/fdt/check-fragment.sh
+CHECK_SCRIPTS	:= tests/fdt/check-fragment.sh tests/guest-helper/check-rescan-sh.sh
 
 check-run: tests $(DAEMON)
 	@sh tests/run-tests.sh $(BUILD) $(UNIT_TESTS) $(INTEG_TESTS) $(CHECK_SCRIPTS)
@@ -126,24 +138,80 @@ check-asan: deps
 		SAN_FLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
 		CFLAGS="-O1 -g" check-run
 
+# ---- fuzzing (tests/fuzz/): libFuzzer targets built with clang under
+# $(BUILD)/fuzz/, each run for FUZZ_SECONDS from its seeds; a crash fails.
+# `make check` replays the same targets' corpora through a gcc build with
+# ASan+UBSan and a plain driver (tests/fuzz/run_corpus.c).
+FUZZ_SECONDS	?= 60
+FUZZ_CC		?= clang
+FUZZ_DIR	:= $(BUILD)/fuzz
+FUZZ_REGRESS_DIR := $(BUILD)/fuzz-regress
+FUZZ_TARGETS	:= $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_SAN	:= -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_CFLAGS	= -std=gnu11 $(WARNINGS) -O1 -g -iquote . -D_GNU_SOURCE -MMD -MP
+# What each target links besides itself: only code a guest reaches, no Xen, no libevent.
+FUZZ_DEPS_fuzz_ecam		:= lib/log.c $(ECAM_SRCS)
+FUZZ_DEPS_fuzz_virtio_pci	:= lib/log.c $(ECAM_SRCS) $(VIRTIO_SRCS) tests/fuzz/guest_ram.c
+FUZZ_DEPS_fuzz_virtqueue	:= lib/log.c virtio/virtqueue.c tests/fuzz/guest_ram.c
+FUZZ_DEPS_fuzz_blk_request	:= lib/log.c virtio/virtqueue.c backends/blk_request.c
+FUZZ_REGRESS	:= $(addprefix $(FUZZ_REGRESS_DIR)/,$(FUZZ_TARGETS))
+CHECK_SCRIPTS	+= tests/fuzz/check-corpus.sh
+
+.PHONY: fuzz
+check-run: $(FUZZ_REGRESS)
+
+fuzz:
+	@sh mk/ensure-deps.sh clang libclang-rt-dev
+	@$(MAKE) --no-print-directory $(addprefix $(FUZZ_DIR)/,$(FUZZ_TARGETS))
+	@sh tests/fuzz/run-fuzzers.sh $(FUZZ_DIR) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+$(FUZZ_DIR)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(FUZZ_REGRESS_DIR)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(FUZZ_CFLAGS) $(FUZZ_SAN) -c -o $@ $<
+
+define fuzz_target
+$(FUZZ_DIR)/$(1): $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,tests/fuzz/$(1).c $(FUZZ_DEPS_$(1)))
+	$$(FUZZ_CC) $$(FUZZ_SAN) -fsanitize=fuzzer -o $$@ $$^
+
+$(FUZZ_REGRESS_DIR)/$(1): $(patsubst %.c,$(FUZZ_REGRESS_DIR)/obj/%.o,tests/fuzz/$(1).c tests/fuzz/run_corpus.c $(FUZZ_DEPS_$(1)))
+	$$(CC) $$(FUZZ_SAN) -o $$@ $$^
+endef
+$(foreach t,$(FUZZ_TARGETS),$(eval $(call fuzz_target,$(t))))
+
 # ---- rules
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(XEN_CFLAGS) $(EVENT_CFLAGS) $(FDT_CFLAGS) $(CMOCKA_CFLAGS) -c -o $@ $<
 
 $(DAEMON): $(DAEMON_OBJS) $(FDT_OBJS) $(XEN_OBJS) $(CORE_OBJS)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(XEN_LIBS) $(EVENT_LIBS) $(FDT_LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(XEN_LIBS) $(EVENT_LIBS) $(FDT_LIBS) -lpthread
 
 # The same daemon objects, with the simulated libxen* functions in place of Xen's.
 $(SIM_DAEMON): $(DAEMON_OBJS) $(FDT_OBJS) $(XEN_OBJS) $(CORE_OBJS) $(call obj,$(SIM_LIB_SRCS))
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(EVENT_LIBS) $(FDT_LIBS) -lpthread
 
-$(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(CORE_OBJS) $(XEN_OBJS) $(FDT_OBJS) $(call obj,$(DAEMON_SRCS) $(SIM_LIB_SRCS))
+$(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(CORE_OBJS) $(XEN_OBJS) $(FDT_OBJS) $(call obj,$(DAEMON_SRCS) $(SIM_LIB_SRCS) $(RESCAN_SRCS))
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(EVENT_LIBS) $(FDT_LIBS) -lpthread
 
 $(BUILD)/tests/integration/%: $(BUILD)/tests/integration/%.o $(call obj,$(SIM_HV_SRCS) $(GUEST_SRCS) $(LIB_SRCS))
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) -lpthread
+
+# The guest's helper against libxenstore, and as one static file for an initramfs.
+$(RESCAN): $(RESCAN_OBJS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(XENSTORE_LIBS)
+
+$(RESCAN_STATIC): $(RESCAN_OBJS)
+	$(CC) $(ALL_LDFLAGS) -static -o $@ $^ $(XENSTORE_STATIC_LIBS) -lpthread
+
+# The same objects with the simulated libxenstore, for the integration tests.
+$(SIM_RESCAN): $(RESCAN_OBJS) $(call obj,tests/sim/libxen_xenstore.c tests/sim/libxen_conn.c)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lpthread
 
 $(DEMO): $(BUILD)/tests/demo.o $(call obj,$(SIM_HV_SRCS) $(GUEST_SRCS))
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lpthread

@@ -17,6 +17,7 @@
 #include "lib/log.h"
 #include "xen/guest_memory.h"
 #include "xen/ioreq_server.h"
+#include "xen/xenstore.h"
 
 /* A BAR the host bridge routed: what the IOREQ range's handler calls. */
 struct bar_route {
@@ -44,6 +45,7 @@ struct served_domain {
 	struct bar_route *routes;
 	struct served_device devices[DEVICE_MAX];
 	unsigned int nr_devices;
+	struct xen_xenstore *xenstore;	/* the readiness key; NULL: the guest polls */
 };
 
 /* ---- IOREQ ranges -> host bridge */
@@ -261,7 +263,8 @@ static int create_devices(struct served_domain *d, const struct daemon_options *
 }
 
 /*
- * Tear down in the order that never calls a freed handler: the server stops
+ * Tear down in the order that never calls a freed handler: the readiness
+ * key goes, the server stops
  * (answering what is pending while everything still exists), the devices
  * leave the bus (their BARs unregistered through the server), the bridge
  * goes, the memory cache, then the server with its ECAM range, page, ports
@@ -269,6 +272,8 @@ static int create_devices(struct served_domain *d, const struct daemon_options *
  */
 static void teardown(struct served_domain *d)
 {
+	/* First: the key must not say the functions answer once they no longer do. */
+	xen_xenstore_stop(d->xenstore);
 	if (d->server)
 		xen_ioreq_server_disable(d->server);
 	while (d->nr_devices > 0)
@@ -322,12 +327,20 @@ int served_domain_start(struct served_domain **out, const struct daemon_options 
 	if (ret)
 		goto fail;
 	log_serving(layout);
+	/* From here the functions answer: tell the guest (or log why it cannot be told). */
+	d->xenstore = xen_xenstore_start((domid_t)d->domid);
+	served_domain_functions_changed(d);
 	*out = d;
 	return 0;
 
 fail:
 	teardown(d);
 	return ret;
+}
+
+void served_domain_functions_changed(struct served_domain *d)
+{
+	xen_xenstore_bump_generation(d->xenstore);
 }
 
 void served_domain_stop(struct served_domain *d)

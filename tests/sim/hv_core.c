@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * tests/sim/hv_core.c: the simulated hypervisor's thread: it accepts the
- * daemon's connections, answers the simulated libxen* calls, and moves
- * events between the daemon's event-channel handles and the guest's vCPUs.
+ * daemon's connections, answers the simulated libxen* calls (xenstore's in
+ * tests/sim/hv_xenstore.c), and moves events between the daemon's
+ * event-channel handles and the guest's vCPUs.
  */
 #include "tests/sim/hv_internal.h"
 
@@ -170,14 +171,6 @@ static void handle_evtchn_message(struct sim_hv *hv, int handle)
 }
 
 /* ---- control calls */
-
-struct call {
-	struct sim_hv *hv;
-	const struct sim_request *req;
-	struct sim_reply *reply;
-	int fd_to_pass;
-	bool close_passed_fd;	/* our copy of a socket end we hand over */
-};
 
 static int fail(struct call *c, int error)
 {
@@ -475,15 +468,22 @@ static int (*const ops[])(struct call *) = {
 	[SIM_OP_EVTCHN_BIND] = op_evtchn_bind,
 	[SIM_OP_EVTCHN_UNBIND] = op_evtchn_unbind,
 	[SIM_OP_IRQ_INFO] = op_irq_info,
+	[SIM_OP_XS_OPEN] = hv_op_xs_open,
+	[SIM_OP_XS_READ] = hv_op_xs_read,
+	[SIM_OP_XS_WRITE] = hv_op_xs_write,
+	[SIM_OP_XS_RM] = hv_op_xs_rm,
+	[SIM_OP_XS_SET_PERMS] = hv_op_xs_set_perms,
+	[SIM_OP_XS_WATCH] = hv_op_xs_watch,
+	[SIM_OP_XS_UNWATCH] = hv_op_xs_unwatch,
 };
 
-static void send_reply(int conn, const struct sim_reply *reply, int fd)
+static void send_reply(int conn, const struct sim_reply *reply, const struct call *c)
 {
 	char control[CMSG_SPACE(sizeof(int))] = { 0 };
-	struct iovec iov = { (void *)reply, sizeof(*reply) };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct iovec iov[2] = { { (void *)reply, sizeof(*reply) }, { c->out, c->out_len } };
+	struct msghdr msg = { .msg_iov = iov, .msg_iovlen = c->out_len ? 2 : 1 };
 
-	if (fd >= 0) {
+	if (c->fd_to_pass >= 0) {
 		struct cmsghdr *cmsg;
 
 		msg.msg_control = control;
@@ -492,29 +492,37 @@ static void send_reply(int conn, const struct sim_reply *reply, int fd)
 		cmsg->cmsg_level = SOL_SOCKET;
 		cmsg->cmsg_type = SCM_RIGHTS;
 		cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cmsg), &fd, sizeof(fd));
+		memcpy(CMSG_DATA(cmsg), &c->fd_to_pass, sizeof(c->fd_to_pass));
 	}
 	sendmsg(conn, &msg, MSG_NOSIGNAL);
 }
 
+/* A request and the payload that may follow it (xenstore paths and values). */
+struct request_message {
+	struct sim_request req;
+	char payload[SIM_PAYLOAD_MAX];
+};
+
 /* Returns false when the connection is gone. */
 static bool handle_call(struct sim_hv *hv, int conn)
 {
-	struct sim_request req;
+	struct request_message msg;
+	char out[SIM_PAYLOAD_MAX];
 	struct sim_reply reply = { 0 };
-	struct call c = { hv, &req, &reply, -1, false };
-	ssize_t n = recv(conn, &req, sizeof(req), MSG_DONTWAIT);
+	struct call c = { hv, &msg.req, &reply, -1, false, msg.payload, 0, out, 0 };
+	ssize_t n = recv(conn, &msg, sizeof(msg), MSG_DONTWAIT);
 
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return true;
-	if (n != (ssize_t)sizeof(req))
+	if (n < (ssize_t)sizeof(msg.req))
 		return false;
-	if (req.op < sizeof(ops) / sizeof(ops[0]) && ops[req.op])
-		reply.ret = ops[req.op](&c);
+	c.in_len = (size_t)n - sizeof(msg.req);
+	if (msg.req.op < sizeof(ops) / sizeof(ops[0]) && ops[msg.req.op])
+		reply.ret = ops[msg.req.op](&c);
 	else
 		fail(&c, ENOSYS);
 	/* A socket pair's other end stays with us; the passed one is closed here. */
-	send_reply(conn, &reply, c.fd_to_pass);
+	send_reply(conn, &reply, &c);
 	if (c.close_passed_fd)
 		close(c.fd_to_pass);
 	pthread_cond_broadcast(&hv->changed);
@@ -540,14 +548,16 @@ static void accept_connection(struct sim_hv *hv)
 
 enum { POLL_STOP, POLL_LISTEN, POLL_FIRST };
 
-#define POLL_MAX (POLL_FIRST + 2 * SIM_MAX_CONNS + SIM_MAX_HANDLES)
+#define POLL_MAX (POLL_FIRST + 2 * SIM_MAX_CONNS + SIM_MAX_HANDLES + SIM_XS_MAX_HANDLES)
 
 /* Irq sockets are drained on every wake-up, so they need no owner of their own. */
 #define OWNER_IRQ INT32_MIN
+/* Xenstore handle h is OWNER_XS - h, below every event-channel handle's -1 - h. */
+#define OWNER_XS (-1 - SIM_MAX_HANDLES)
 
 struct poll_set {
 	struct pollfd fds[POLL_MAX];
-	int owner[POLL_MAX];	/* conn i, -1 - handle, or OWNER_IRQ */
+	int owner[POLL_MAX];	/* conn i, -1 - handle, OWNER_XS - xenstore handle, or OWNER_IRQ */
 	nfds_t count;
 };
 
@@ -574,6 +584,12 @@ static void build_poll_set(struct sim_hv *hv, struct poll_set *set)
 		set->owner[set->count] = OWNER_IRQ;
 		set->fds[set->count++] = (struct pollfd){ hv->irq_fds[i], POLLIN, 0 };
 	}
+	for (int h = 0; h < SIM_XS_MAX_HANDLES; h++) {
+		if (!hv->xenstore.handles[h].used)
+			continue;
+		set->owner[set->count] = OWNER_XS - h;
+		set->fds[set->count++] = (struct pollfd){ hv->xenstore.handles[h].fd, POLLIN, 0 };
+	}
 }
 
 static void serve_ready_fds(struct sim_hv *hv, const struct poll_set *set)
@@ -592,6 +608,8 @@ static void serve_ready_fds(struct sim_hv *hv, const struct poll_set *set)
 				close(hv->conns[owner]);
 				hv->conns[owner] = -1;
 			}
+		} else if (owner <= OWNER_XS) {
+			hv_xenstore_handle_readable(hv, OWNER_XS - owner);
 		} else if (hv->handles[-1 - owner].used) {
 			handle_evtchn_message(hv, -1 - owner);
 		}
@@ -760,6 +778,7 @@ struct sim_hv *sim_hv_create(const struct sim_hv_config *config)
 	hv->next_guest_port = 1;
 	hv->next_local_port = 1;
 	hv->listen_fd = -1;
+	hv_xenstore_init(hv);
 	if (setup_guest_ram(hv) || setup_socket(hv) || pipe2(hv->stop_pipe, O_CLOEXEC) ||
 	    pthread_create(&hv->thread, NULL, hypervisor_thread, hv)) {
 		perror("simulated hypervisor");
@@ -799,6 +818,7 @@ void sim_hv_destroy(struct sim_hv *hv)
 	close(hv->listen_fd);
 	close(hv->stop_pipe[0]);
 	close(hv->stop_pipe[1]);
+	hv_xenstore_destroy(hv);
 	unlink(hv->socket_path);
 	unlink(hv->log_path);
 	rmdir(hv->dir);

@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: MIT
-/* tests/sim/hv_daemon.c: start, watch and stop the daemon process under test. */
+/*
+ * tests/sim/hv_daemon.c: start, watch and stop the daemon process under
+ * test, and start programs that run in the guest (the rescan helper).
+ */
 #include "tests/sim/hv_internal.h"
 
 #include <errno.h>
@@ -154,4 +157,27 @@ const char *sim_hv_daemon_log(struct sim_hv *hv)
 		fclose(log);
 	}
 	return hv->log_text ? hv->log_text : "";
+}
+
+pid_t sim_hv_spawn_guest_program(struct sim_hv *hv, const char *const argv[], const char *log_path)
+{
+	char domid[16];
+	pid_t pid;
+
+	snprintf(domid, sizeof(domid), "%u", hv->config.domid);
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		int log = log_path ? open(log_path, O_WRONLY | O_CREAT | O_APPEND, 0600) : -1;
+
+		if (log >= 0)
+			dup2(log, STDERR_FILENO);
+		setenv(SIM_SOCKET_ENV, hv->socket_path, 1);
+		setenv(SIM_DOMID_ENV, domid, 1);
+		execv(argv[0], (char *const *)argv);
+		fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	return pid;
 }

@@ -6,6 +6,7 @@
 #include <pthread.h>
 
 #include "tests/sim/hypervisor.h"
+#include "tests/sim/protocol.h"
 
 #define SIM_MAX_SERVERS		8	/* Xen: MAX_NR_IOREQ_SERVERS */
 #define SIM_MAX_RANGES		512
@@ -15,6 +16,8 @@
 #define SIM_MAX_CONNS		16
 #define SIM_MAX_SPI		1020
 #define SIM_SPARE_PAGES		256	/* pages available to replace guest pages */
+#define SIM_XS_MAX_HANDLES	16
+#define SIM_XS_MAX_PERMS	8
 
 struct sim_range {
 	uint64_t start, end;	/* inclusive, as in the dm_op */
@@ -53,6 +56,42 @@ struct sim_vcpu {
 	int queued_server;	/* where the queued request went, -1 before enable */
 };
 
+/* A xenstore node's permissions: [0] is the owner and what everyone else may do. */
+struct sim_xs_perm {
+	uint32_t id;
+	uint32_t perms;		/* XS_PERM_READ | XS_PERM_WRITE */
+};
+
+struct sim_xs_node {
+	struct sim_xs_node *next;
+	char *path;		/* absolute */
+	char *value;
+	size_t len;
+	struct sim_xs_perm perms[SIM_XS_MAX_PERMS];
+	unsigned int nr_perms;
+};
+
+struct sim_xs_watch {
+	struct sim_xs_watch *next;
+	int handle;
+	char *path;		/* absolute */
+	char *token;
+	bool relative;		/* registered relative: events are reported relative too */
+};
+
+/* A connection to xenstore (xs_open): its socket carries fired watches. */
+struct sim_xs_handle {
+	bool used;
+	int fd;			/* hypervisor end */
+	uint32_t domid;		/* the caller's domain: 0 is privileged */
+};
+
+struct sim_xenstore {
+	struct sim_xs_node *nodes;
+	struct sim_xs_watch *watches;
+	struct sim_xs_handle handles[SIM_XS_MAX_HANDLES];
+};
+
 struct sim_hv {
 	struct sim_hv_config config;
 	pthread_mutex_t lock;
@@ -89,6 +128,20 @@ struct sim_hv {
 	int daemon_status;	/* raw waitpid status once exited */
 
 	struct sim_hv_state stats;
+	struct sim_xenstore xenstore;
+};
+
+/* One control call being answered (tests/sim/hv_core.c), with its payloads. */
+struct call {
+	struct sim_hv *hv;
+	const struct sim_request *req;
+	struct sim_reply *reply;
+	int fd_to_pass;
+	bool close_passed_fd;	/* our copy of a socket end we hand over */
+	const char *in;		/* bytes after the request */
+	size_t in_len;
+	char *out;		/* bytes after the reply: SIM_PAYLOAD_MAX */
+	size_t out_len;
 };
 
 /* With hv->lock held: deliver an event from the guest on its end @guest_port. */
@@ -99,6 +152,39 @@ void hv_post_request(struct sim_hv *hv, int server, unsigned int vcpu, const ior
 void hv_post_queued_requests(struct sim_hv *hv, int server);
 /* With hv->lock held: reap the daemon if it exited; true if it is gone. */
 bool hv_daemon_gone(struct sim_hv *hv);
+
+/* Xenstore (tests/sim/hv_xenstore.c): the guest's home, as init-dom0less writes it. */
+void hv_xenstore_init(struct sim_hv *hv);
+void hv_xenstore_destroy(struct sim_hv *hv);
+/*
+ * The store, with hv->lock held, for a caller of domain @domid (0 is
+ * privileged). Paths are absolute; hv_xs_absolute_path() makes them so
+ * (malloc'd, NULL with errno EINVAL for a path xenstore refuses). The
+ * changes fire the watches; they return 0 or -errno.
+ */
+char *hv_xs_absolute_path(uint32_t domid, const char *path);
+struct sim_xs_node *hv_xs_find_node(struct sim_xenstore *xs, const char *path);
+bool hv_xs_allowed(const struct sim_xs_node *n, uint32_t domid, uint32_t want);
+int hv_xs_write(struct sim_hv *hv, uint32_t domid, const char *path, const char *value, size_t len);
+int hv_xs_set_perms(struct sim_hv *hv, uint32_t domid, const char *path,
+		    const struct sim_xs_perm *perms, unsigned int num);
+int hv_xs_rm(struct sim_hv *hv, uint32_t domid, const char *path);
+/* "path\0token\0" on @h's socket (dropped if its reader lags). */
+void hv_xs_send_event(const struct sim_xs_handle *h, const char *path, const char *token);
+void hv_xs_free_watch(struct sim_xs_watch *w);
+
+/* (tests/sim/hv_xenstore_calls.c) With hv->lock held: handle @h's socket is readable: closed. */
+void hv_xenstore_handle_readable(struct sim_hv *hv, int h);
+/* Drop handle @h and its watches (xs_close, or the process exited). */
+void hv_xs_close_handle(struct sim_hv *hv, int h);
+/* The SIM_OP_XS_* calls, with hv->lock held. */
+int hv_op_xs_open(struct call *c);
+int hv_op_xs_read(struct call *c);
+int hv_op_xs_write(struct call *c);
+int hv_op_xs_rm(struct call *c);
+int hv_op_xs_set_perms(struct call *c);
+int hv_op_xs_watch(struct call *c);
+int hv_op_xs_unwatch(struct call *c);
 
 /* Absolute CLOCK_REALTIME deadline @timeout_ms from now, for pthread_cond_timedwait. */
 void hv_deadline(struct timespec *deadline, int timeout_ms);

@@ -113,7 +113,10 @@ static int mmio_access(struct sim_hv *hv, unsigned int vcpu, ioreq_t *req)
 		return -EINVAL;
 	pthread_mutex_lock(&hv->lock);
 	server = select_server(hv, req->addr, req->size);
-	if (server < 0) {
+	if (server < 0 && hv->config.background == SIM_BACKGROUND_ABORT) {
+		ret = -EFAULT;
+	} else if (server < 0) {
+		/* The background: Xen answers it without any server. */
 		if (req->dir == IOREQ_READ)
 			req->data = all_ones(req->size);
 		ret = SIM_ACCESS_UNCLAIMED;

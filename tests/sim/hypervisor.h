@@ -12,9 +12,10 @@
  * maps as a resource; one event channel per vCPU, bound by the daemon; event
  * delivery masked until the daemon unmasks (as the Linux evtchn driver does);
  * signals to a port nobody bound are lost; an MMIO access no server claims
- * reads all-ones (Xen 4.21 trap_unmapped_accesses=0); an IOREQ server and its
- * ranges outlive the process that created them; SPIs behave like edges
- * (every set_irq_level(1) is a new interrupt); at most 8 servers per domain.
+ * meets the background (below); an IOREQ server and its ranges outlive the
+ * process that created them; SPIs behave like edges (every set_irq_level(1)
+ * is a new interrupt); at most 8 servers per domain; a xenstore with the
+ * guest's home as init-dom0less writes it (tests/sim/hv_xenstore.c).
  */
 #ifndef XVP_TESTS_SIM_HYPERVISOR_H
 #define XVP_TESTS_SIM_HYPERVISOR_H
@@ -28,12 +29,41 @@
 
 struct sim_hv;
 
+/*
+ * What Xen does with a guest access to an address no enabled IOREQ server
+ * claims and no RAM backs (the ECAM and BAR windows before the daemon
+ * attaches). The hypervisor answers it itself; the daemon never sees it.
+ */
+enum sim_background {
+	/*
+	 * Reads return all-ones of the access size, writes are ignored: Xen 4.21
+	 * and later with trap-unmapped-accesses = <0> (dom0less) or
+	 * trap_unmapped_accesses=0 (xl). A guest's PCI scan finds an empty bus.
+	 * The default.
+	 */
+	SIM_BACKGROUND_ALL_ONES = 0,
+	/*
+	 * The vCPU takes a data abort: Xen before 4.21, or trap-unmapped-accesses
+	 * left at 1. The access returns -EFAULT; a Linux guest panics in its ECAM
+	 * accessor.
+	 */
+	SIM_BACKGROUND_ABORT,
+};
+
 struct sim_hv_config {
 	uint32_t domid;		/* default 1 */
 	unsigned int nr_vcpus;	/* default 2 */
 	uint64_t ram_base;	/* default 0x40000000 (GUEST_RAM0_BASE) */
 	uint64_t ram_size;	/* default 64 MiB */
 	unsigned int nr_spis;	/* SPIs 32 .. 32 + nr_spis - 1 exist; default 64 */
+	enum sim_background background;
+	/*
+	 * No xenstore at all (a dom0less guest with xen,enhanced = "no-xenstore",
+	 * or no xenstored): xs_open() fails with ENOENT, for the daemon and for
+	 * the guest. Otherwise the store holds /local/domain/DOMID/domid and
+	 * .../data, owned by the guest, as init-dom0less writes them.
+	 */
+	bool no_xenstore;
 };
 
 /* @config may be NULL (all defaults); zero fields take their default. */
@@ -57,17 +87,28 @@ int sim_hv_wait_daemon_exit(struct sim_hv *hv, int timeout_ms);
 /* Everything the daemon wrote to stderr so far (valid until the next call). */
 const char *sim_hv_daemon_log(struct sim_hv *hv);
 
+/*
+ * Start @argv[0] with @argv as a program running in the guest: its
+ * simulated libxen* reach this hypervisor ($XENSIM_SOCKET) as the guest
+ * domain ($XENSIM_DOMID), its stderr goes to @log_path (NULL: inherited).
+ * Returns the pid (the caller reaps it) or -errno.
+ */
+pid_t sim_hv_spawn_guest_program(struct sim_hv *hv, const char *const argv[], const char *log_path);
+
 /* ---- the guest's vCPUs */
 
 enum sim_access_result {
 	SIM_ACCESS_SERVED = 0,		/* an IOREQ server answered */
-	SIM_ACCESS_UNCLAIMED = 1,	/* no server claims it: all-ones / ignored */
+	SIM_ACCESS_UNCLAIMED = 1,	/* no server claims it: all-ones / ignored (the background) */
 };
 
 /* Default time a vCPU waits for an answer before the access fails with -ETIMEDOUT. */
 #define SIM_ACCESS_TIMEOUT_MS 10000
 
-/* Returns enum sim_access_result or -errno; blocks like a trapped vCPU. Thread-safe per vCPU. */
+/*
+ * Returns enum sim_access_result or -errno (-EFAULT: a data abort, under
+ * SIM_BACKGROUND_ABORT); blocks like a trapped vCPU. Thread-safe per vCPU.
+ */
 int sim_vcpu_mmio_read(struct sim_hv *hv, unsigned int vcpu, uint64_t addr, unsigned int size,
 		       uint64_t *value);
 int sim_vcpu_mmio_write(struct sim_hv *hv, unsigned int vcpu, uint64_t addr, unsigned int size,
@@ -106,6 +147,19 @@ int sim_hv_irq_level(struct sim_hv *hv, unsigned int spi);
 unsigned long sim_hv_irq_raises(struct sim_hv *hv, unsigned int spi);
 /* Wait until SPI @spi was raised more than @seen times: 0 or -ETIMEDOUT. */
 int sim_hv_wait_irq(struct sim_hv *hv, unsigned int spi, unsigned long seen, int timeout_ms);
+
+/* ---- xenstore (none under sim_hv_config.no_xenstore) */
+
+/* The value at absolute @path as dom0 reads it (malloc'd), or NULL if there is none. */
+char *sim_hv_xenstore_read(struct sim_hv *hv, const char *path);
+/* Write as dom0 does (missing parents created, watches fire): 0 or -errno. */
+int sim_hv_xenstore_write(struct sim_hv *hv, const char *path, const char *value);
+/* The owner of @path (its first permission entry's domain), or -ENOENT. */
+int sim_hv_xenstore_owner(struct sim_hv *hv, const char *path);
+/* May domain @domid read @path under its permissions (dom0 may read anything)? */
+bool sim_hv_xenstore_readable(struct sim_hv *hv, const char *path, uint32_t domid);
+/* Wait until @path holds @value (NULL: until it does not exist): 0 or -ETIMEDOUT. */
+int sim_hv_xenstore_wait(struct sim_hv *hv, const char *path, const char *value, int timeout_ms);
 
 /* ---- what is registered */
 

@@ -43,24 +43,30 @@ static int connect_hypervisor(void)
 	return fd;
 }
 
-static int receive_reply(int fd, struct sim_reply *reply, int *passed_fd)
+static int receive_reply(int fd, struct sim_reply *reply, struct sim_payload *out, int *passed_fd)
 {
 	char control[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { reply, sizeof(*reply) };
+	struct iovec iov[2] = { { reply, sizeof(*reply) } };
 	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_iov = iov, .msg_iovlen = 1,
 		.msg_control = control, .msg_controllen = sizeof(control),
 	};
 	struct cmsghdr *cmsg;
 	ssize_t n;
 
+	if (out) {
+		iov[1] = (struct iovec){ out->data, out->size };
+		msg.msg_iovlen = 2;
+	}
 	do
 		n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
 	while (n < 0 && errno == EINTR);
-	if (n != (ssize_t)sizeof(*reply)) {
+	if (n < (ssize_t)sizeof(*reply) || (msg.msg_flags & MSG_TRUNC)) {
 		errno = n < 0 ? errno : EPROTO;
 		return -1;
 	}
+	if (out)
+		out->len = (size_t)n - sizeof(*reply);
 	cmsg = CMSG_FIRSTHDR(&msg);
 	if (cmsg && cmsg->cmsg_level == SOL_SOCKET && cmsg->cmsg_type == SCM_RIGHTS) {
 		int received;
@@ -74,7 +80,22 @@ static int receive_reply(int fd, struct sim_reply *reply, int *passed_fd)
 	return 0;
 }
 
-int sim_call(const struct sim_request *req, struct sim_reply *reply, int *fd)
+static int send_request(int fd, const struct sim_request *req, const struct sim_payload *in)
+{
+	struct iovec iov[2] = { { (void *)req, sizeof(*req) } };
+	struct msghdr msg = { .msg_iov = iov, .msg_iovlen = 1 };
+	size_t total = sizeof(*req);
+
+	if (in && in->len) {
+		iov[1] = (struct iovec){ in->data, in->len };
+		msg.msg_iovlen = 2;
+		total += in->len;
+	}
+	return sendmsg(fd, &msg, MSG_NOSIGNAL) == (ssize_t)total ? 0 : -1;
+}
+
+int sim_call_payload(const struct sim_request *req, const struct sim_payload *in,
+		     struct sim_reply *reply, struct sim_payload *out, int *fd)
 {
 	int ret = -1;
 
@@ -85,9 +106,9 @@ int sim_call(const struct sim_request *req, struct sim_reply *reply, int *fd)
 		conn_fd = connect_hypervisor();
 	if (conn_fd < 0)
 		goto unlock;
-	if (send(conn_fd, req, sizeof(*req), MSG_NOSIGNAL) != (ssize_t)sizeof(*req))
+	if (send_request(conn_fd, req, in))
 		goto unlock;
-	if (receive_reply(conn_fd, reply, fd))
+	if (receive_reply(conn_fd, reply, out, fd))
 		goto unlock;
 	ret = reply->ret;
 	if (ret < 0)
@@ -95,6 +116,11 @@ int sim_call(const struct sim_request *req, struct sim_reply *reply, int *fd)
 unlock:
 	pthread_mutex_unlock(&conn_lock);
 	return ret;
+}
+
+int sim_call(const struct sim_request *req, struct sim_reply *reply, int *fd)
+{
+	return sim_call_payload(req, NULL, reply, NULL, fd);
 }
 
 int sim_call_args(uint32_t op, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3,

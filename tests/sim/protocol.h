@@ -16,6 +16,10 @@
  * microseconds on Xen where a round trip here would cost a hundred. The
  * hypervisor applies pending irq messages before any event-channel notify,
  * so a vCPU answered after an interrupt was sent sees it.
+ * Xenstore calls carry their strings after the fixed request and reply (at
+ * most SIM_PAYLOAD_MAX bytes each way); each xenstore handle has its own
+ * SOCK_SEQPACKET socket on which the hypervisor sends fired watches, one
+ * "path\0token\0" message each.
  */
 #ifndef XVP_TESTS_SIM_PROTOCOL_H
 #define XVP_TESTS_SIM_PROTOCOL_H
@@ -24,6 +28,14 @@
 
 /* The environment variable that tells the simulated libxen* where the hypervisor listens. */
 #define SIM_SOCKET_ENV "XENSIM_SOCKET"
+/*
+ * The domain the calling process runs in, as xenstore sees it (default 0:
+ * dom0). A guest-side program under test sets it to the guest's domid.
+ */
+#define SIM_DOMID_ENV "XENSIM_DOMID"
+
+/* Xenstore: XENSTORE_PAYLOAD_MAX is 4096; a path and a value together fit here. */
+#define SIM_PAYLOAD_MAX 8192
 
 enum sim_op {
 	SIM_OP_DOMAIN_INFO = 1,	/* arg0 first domid -> val0 domid, val1 flags; ret 0 or 1 (count) */
@@ -42,6 +54,14 @@ enum sim_op {
 	SIM_OP_EVTCHN_BIND,	/* arg0 handle, arg1 domid, arg2 remote port -> val0 local port */
 	SIM_OP_EVTCHN_UNBIND,	/* arg0 handle, arg1 local port */
 	SIM_OP_IRQ_INFO,	/* arg0 domid -> fd (one-way irq socket), val0 nr_spis */
+	/* Xenstore; ENOENT for every call when the simulated host has none. */
+	SIM_OP_XS_OPEN,		/* arg0 caller's domid -> fd (watch socket), val0 handle */
+	SIM_OP_XS_READ,		/* arg0 handle; "path" -> value */
+	SIM_OP_XS_WRITE,	/* arg0 handle, arg1 value length; "path\0" value */
+	SIM_OP_XS_RM,		/* arg0 handle; "path" */
+	SIM_OP_XS_SET_PERMS,	/* arg0 handle; "path\0" then "n1\0r0\0"... as on the xenstore wire */
+	SIM_OP_XS_WATCH,	/* arg0 handle; "path\0token\0" */
+	SIM_OP_XS_UNWATCH,	/* same */
 };
 
 struct sim_request {

@@ -1,0 +1,184 @@
+// SPDX-License-Identifier: MIT
+/*
+ * guest/rescan.c: xen-virtio-pci-rescan, run in a Xen guest whose
+ * virtio-pci functions appear after it booted (dom0less): it rescans PCI
+ * when xen-virtio-pcid says they answer, through the readiness key in the
+ * guest's own xenstore area (interface version 1, docs/dom0less.md), or,
+ * for a guest without xenstore, rescans with growing waits until a virtio
+ * function appears.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <xenstore.h>
+
+#include "guest/rescan_logic.h"
+#include "guest/rescan_options.h"
+
+#define PROGRAM		"xen-virtio-pci-rescan"
+#define WATCH_TOKEN	"xen-virtio-pci"
+
+static bool verbose;
+
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void say(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs(PROGRAM ": ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void sleep_seconds(double seconds)
+{
+	struct timespec ts = { (time_t)seconds, (long)((seconds - (double)(time_t)seconds) * 1e9) };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+/* Rescan, then count the virtio functions: the count, or -errno. @why goes in the log line. */
+static int rescan(const struct rescan_options *opts, const char *why)
+{
+	int ret = rescan_trigger(opts->sysfs);
+
+	if (ret) {
+		say("cannot write %s/bus/pci/rescan: %s", opts->sysfs, strerror(-ret));
+		return ret;
+	}
+	ret = rescan_count_virtio(opts->sysfs);
+	if (ret < 0)
+		say("cannot read %s/bus/pci/devices: %s", opts->sysfs, strerror(-ret));
+	else if (verbose || ret > 0)
+		say("%s: rescanned, %d virtio function%s", why, ret, ret == 1 ? "" : "s");
+	return ret;
+}
+
+/* No xenstore: rescan with growing waits until a virtio function appears or time runs out. */
+static int poll_sysfs(const struct rescan_options *opts)
+{
+	struct rescan_backoff backoff;
+	double deadline = now() + opts->timeout;
+
+	rescan_backoff_init(&backoff, opts->poll_first, opts->poll_max);
+	for (;;) {
+		double wait, left;
+
+		if (rescan(opts, "polling") > 0)
+			return EXIT_SUCCESS;
+		left = deadline - now();
+		if (left <= 0) {
+			say("no virtio function after %g s: giving up", opts->timeout);
+			return EXIT_FAILURE;
+		}
+		wait = rescan_backoff_next(&backoff);
+		sleep_seconds(wait < left ? wait : left);
+	}
+}
+
+/* Wait @timeout seconds at most (< 0: for ever) for fired watches and take them all: 1, 0 (time out), -1. */
+static int wait_watch(struct xs_handle *xsh, int fd, double timeout)
+{
+	struct pollfd pfd = { fd, POLLIN, 0 };
+	int ms = timeout < 0 ? -1 : timeout < 0.001 ? 0 : (int)(timeout * 1000);
+	char **event;
+	int n;
+
+	do
+		n = poll(&pfd, 1, ms);
+	while (n < 0 && errno == EINTR);
+	if (n <= 0)
+		return n;
+	/* libxenstore: after the fd was readable, take events until EAGAIN. */
+	while ((event = xs_check_watch(xsh)))
+		free(event);
+	return errno == EAGAIN ? 1 : -1;
+}
+
+/* A watch fired: read the key and rescan if the rule says so. The virtio count after, or 0. */
+static int on_watch(struct xs_handle *xsh, const struct rescan_options *opts,
+		    struct rescan_generation *generation)
+{
+	char *value = xs_read(xsh, XBT_NULL, RESCAN_GENERATION_KEY, NULL);
+	char why[64];
+	int found = 0;
+
+	if (!value && verbose)
+		say("%s: %s", RESCAN_GENERATION_KEY, strerror(errno));
+	if (rescan_generation_changed(generation, value)) {
+		snprintf(why, sizeof(why), "generation %s", value);
+		found = rescan(opts, why);
+	}
+	free(value);
+	return found;
+}
+
+/* Rescan on every new generation: an exit status, or -1 if xenstore failed (then poll). */
+static int watch_generation(struct xs_handle *xsh, const struct rescan_options *opts)
+{
+	struct rescan_generation generation = { 0 };
+	double deadline = now() + opts->timeout;
+	int fd = xs_fileno(xsh);
+
+	/* A new watch fires once at once: a key written before we started is seen. */
+	if (fd < 0 || !xs_watch(xsh, RESCAN_GENERATION_KEY, WATCH_TOKEN)) {
+		say("cannot watch %s: %s: polling instead", RESCAN_GENERATION_KEY, strerror(errno));
+		return -1;
+	}
+	if (verbose)
+		say("watching %s", RESCAN_GENERATION_KEY);
+	for (;;) {
+		int ret = wait_watch(xsh, fd, opts->once ? deadline - now() : -1);
+
+		if (ret == 0) {
+			say("no virtio function after %g s: giving up", opts->timeout);
+			return EXIT_FAILURE;
+		}
+		if (ret < 0) {
+			say("xenstore failed: %s: polling instead", strerror(errno));
+			return -1;
+		}
+		if (on_watch(xsh, opts, &generation) > 0 && opts->once)
+			return EXIT_SUCCESS;
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct rescan_options opts;
+	struct xs_handle *xsh;
+	int status = -1;
+
+	switch (rescan_options_parse(argc, argv, &opts, stderr)) {
+	case RESCAN_EXIT_OK:
+		return EXIT_SUCCESS;
+	case RESCAN_EXIT_ERROR:
+		return RESCAN_EXIT_USAGE;
+	case RESCAN_RUN:
+		break;
+	}
+	verbose = opts.verbose;
+	xsh = xs_open(0);
+	if (xsh) {
+		status = watch_generation(xsh, &opts);
+		xs_close(xsh);
+	} else {
+		say("no xenstore (%s): rescanning until a virtio function appears", strerror(errno));
+	}
+	return status >= 0 ? status : poll_sysfs(&opts);
+}

@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: MIT
+/* guest/rescan_options.c: parse the command line of xen-virtio-pci-rescan. */
+#include "guest/rescan_options.h"
+
+#include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PROGRAM "xen-virtio-pci-rescan"
+
+static const char usage_text[] =
+	"Usage: " PROGRAM " [OPTIONS]\n"
+	"In a Xen guest: rescan PCI when xen-virtio-pcid's functions appear.\n"
+	"With xenstore, rescans whenever data/virtio-pci/generation changes; without,\n"
+	"rescans with growing waits until a virtio function appears.\n"
+	"  --sysfs DIR          where sysfs is (default /sys)\n"
+	"  --once               exit 0 after the first rescan that finds a virtio function\n"
+	"  --timeout S          give up (exit 1) after S seconds without one: always\n"
+	"                       without xenstore, with --once otherwise (default 600)\n"
+	"  --poll FIRST[,MAX]   without xenstore: seconds between rescans, doubling\n"
+	"                       from FIRST up to MAX (default 1,60)\n"
+	"  -v, --verbose        say what happens\n"
+	"  -h, --help           this text\n";
+
+enum { OPT_SYSFS = 256, OPT_ONCE, OPT_TIMEOUT, OPT_POLL };
+
+static const struct option long_options[] = {
+	{ "sysfs", required_argument, NULL, OPT_SYSFS },
+	{ "once", no_argument, NULL, OPT_ONCE },
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "poll", required_argument, NULL, OPT_POLL },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static enum rescan_options_result bad_value(FILE *err, const char *option, const char *value,
+					    const char *expected)
+{
+	fprintf(err, PROGRAM ": %s '%s': %s\nTry '" PROGRAM " --help'.\n", option, value, expected);
+	return RESCAN_EXIT_ERROR;
+}
+
+/* A positive number of seconds ("0.5", "10") at @text; *end is where it stops. */
+static bool parse_seconds(const char *text, const char **end, double *seconds)
+{
+	char *stop;
+	double value = strtod(text, &stop);
+
+	*end = stop;
+	if (stop == text || !isfinite(value) || value <= 0 || value > 1e6)
+		return false;
+	*seconds = value;
+	return true;
+}
+
+static bool parse_whole_seconds(const char *text, double *seconds)
+{
+	const char *end;
+
+	return parse_seconds(text, &end, seconds) && *end == '\0';
+}
+
+static bool parse_poll(const char *text, struct rescan_options *opts)
+{
+	const char *comma;
+
+	if (!parse_seconds(text, &comma, &opts->poll_first))
+		return false;
+	if (*comma == '\0') {
+		if (opts->poll_max < opts->poll_first)
+			opts->poll_max = opts->poll_first;
+		return true;
+	}
+	return *comma == ',' && parse_whole_seconds(comma + 1, &opts->poll_max) &&
+	       opts->poll_max >= opts->poll_first;
+}
+
+static enum rescan_options_result apply(int code, const char *arg, struct rescan_options *opts,
+					FILE *err)
+{
+	switch (code) {
+	case OPT_SYSFS:
+		if (!*arg)
+			return bad_value(err, "--sysfs", arg, "expected a directory");
+		opts->sysfs = arg;
+		break;
+	case OPT_ONCE:
+		opts->once = true;
+		break;
+	case OPT_TIMEOUT:
+		if (!parse_whole_seconds(arg, &opts->timeout))
+			return bad_value(err, "--timeout", arg, "expected seconds (> 0)");
+		break;
+	case OPT_POLL:
+		if (!parse_poll(arg, opts))
+			return bad_value(err, "--poll", arg, "expected FIRST[,MAX] seconds, FIRST <= MAX");
+		break;
+	case 'v':
+		opts->verbose = true;
+		break;
+	default:
+		return RESCAN_EXIT_ERROR;
+	}
+	return RESCAN_RUN;
+}
+
+/* getopt_long returned ':' (a value is missing) or '?' (unknown option). */
+static enum rescan_options_result getopt_error(int code, char **argv, FILE *err)
+{
+	fprintf(err, PROGRAM ": %s: %s\nTry '" PROGRAM " --help'.\n", argv[optind - 1],
+		code == ':' ? "needs a value" : "unknown option");
+	return RESCAN_EXIT_ERROR;
+}
+
+enum rescan_options_result rescan_options_parse(int argc, char **argv, struct rescan_options *opts,
+						FILE *err)
+{
+	int code;
+
+	*opts = (struct rescan_options){ "/sys", false, 600, 1, 60, false };
+	optind = 1;
+	opterr = 0;
+	while ((code = getopt_long(argc, argv, ":vh", long_options, NULL)) != -1) {
+		enum rescan_options_result result;
+
+		if (code == 'h') {
+			fputs(usage_text, stdout);
+			return RESCAN_EXIT_OK;
+		}
+		if (code == '?' || code == ':')
+			return getopt_error(code, argv, err);
+		result = apply(code, optarg, opts, err);
+		if (result != RESCAN_RUN)
+			return result;
+	}
+	if (optind < argc) {
+		fprintf(err, PROGRAM ": unexpected argument '%s'\nTry '" PROGRAM " --help'.\n",
+			argv[optind]);
+		return RESCAN_EXIT_ERROR;
+	}
+	return RESCAN_RUN;
+}

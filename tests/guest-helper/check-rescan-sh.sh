@@ -1,0 +1,268 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+#
+# tests/guest-helper/check-rescan-sh.sh: the guest's rescan helpers against a
+# fake sysfs tree (bus/pci/rescan, bus/pci/devices/*/vendor):
+#   - guest/xen-virtio-pci-rescan.sh, run by dash with a PATH holding only
+#     the tools it may use, and stand-ins for xenstore-read and
+#     xenstore-watch that behave as Debian's xenstore-utils do (the watch
+#     prints the key's path once at start and on every change), backed by
+#     files: with the watch, with reads only, and with no xenstore;
+#   - the C helper as built for guests (real libxenstore), which finds no
+#     xenstore here ($XENSTORED_PATH points nowhere) and polls.
+# Its run against xenstore itself, with the daemon, is in
+# tests/integration/test_late_appearance.c. Reports like cmocka, so
+# tests/run-tests.sh counts its tests.
+#
+# Usage: XVP_BUILD=build sh tests/guest-helper/check-rescan-sh.sh
+# shellcheck disable=SC2317 # the checks are called through run()
+set -u
+
+here=$(cd "$(dirname "$0")/../.." && pwd)
+dash=$(command -v dash || echo /bin/sh)	# Debian's /bin/sh: strictly POSIX
+script=$here/guest/xen-virtio-pci-rescan.sh
+helper=${XVP_BUILD:-build}/xen-virtio-pci-rescan
+work=$(mktemp -d)
+pids=""
+cleanup() {
+	for started in $pids; do
+		kill "$started" 2>/dev/null
+	done
+	rm -rf "$work"
+}
+trap cleanup EXIT
+passed=0
+failed=""
+count=0
+WAIT=100	# tenths of a second
+
+run() {
+	name=$1
+	shift
+	count=$((count + 1))
+	echo "[ RUN      ] $name"
+	reset_tree
+	if "$@"; then
+		echo "[       OK ] $name"
+		passed=$((passed + 1))
+	else
+		echo "[  FAILED  ] $name"
+		failed="$failed $name"
+	fi
+	stop_helper
+}
+
+# ---- the fake guest
+
+# PATH directories: $work/tools (what the script may use), stand-ins on top.
+make_tools() {
+	mkdir -p "$work/tools" "$work/xs-watch" "$work/xs-read" "$work/no-xs"
+	for tool in sh cat awk date sleep mkfifo mktemp rm touch; do
+		ln -s "$(command -v "$tool")" "$work/tools/$tool" || return 1
+	done
+	# xenstore-read KEY: the file $work/xs/KEY (relative keys, as a guest uses them).
+	cat >"$work/xs-read/xenstore-read" <<-EOF
+		#!/bin/sh
+		cat "$work/xs/\$1" 2>/dev/null || { echo "xenstore-read: couldn't read path \$1" >&2; exit 1; }
+	EOF
+	cat >"$work/no-xs/xenstore-read" <<-EOF
+		#!/bin/sh
+		echo "xenstore-read: xs_open: No such file or directory" >&2
+		exit 1
+	EOF
+	# xenstore-watch KEY: the key's path at once, then at every change of the file.
+	cat >"$work/xs-watch/xenstore-watch" <<-EOF
+		#!/bin/sh
+		echo "\$1"
+		last=\$(cat "$work/xs/\$1" 2>/dev/null)
+		while sleep 0.02 && [ -d "$work" ]; do
+			now=\$(cat "$work/xs/\$1" 2>/dev/null)
+			[ "\$now" = "\$last" ] || echo "\$1"
+			last=\$now
+		done
+	EOF
+	cp "$work/xs-read/xenstore-read" "$work/xs-watch/"
+	chmod +x "$work"/xs-read/* "$work"/xs-watch/* "$work"/no-xs/*
+}
+
+reset_tree() {
+	rm -rf "$work/sys" "$work/xs" "$work/log"
+	mkdir -p "$work/sys/bus/pci/devices" "$work/xs/data/virtio-pci"
+	: >"$work/sys/bus/pci/rescan"
+	echo 1 >"$work/xs/domid"
+	add_function 0000:00:00.0 0x1b36	# the host bridge
+}
+
+add_function() {
+	mkdir -p "$work/sys/bus/pci/devices/$1"
+	echo "$2" >"$work/sys/bus/pci/devices/$1/vendor"
+}
+
+set_generation() {
+	printf '%s' "$1" >"$work/xs/data/virtio-pci/generation.new"
+	mv "$work/xs/data/virtio-pci/generation.new" "$work/xs/data/virtio-pci/generation"
+}
+
+# ---- running a helper
+
+# start_sh STANDINS OPTION...: the sh helper under dash, in the background.
+start_sh() {
+	standins=$1
+	shift
+	PATH="$work/$standins:$work/tools" "$dash" "$script" --sysfs "$work/sys" "$@" \
+		>"$work/log" 2>&1 &
+	pid=$!
+	pids="$pids $pid"
+}
+
+start_c() {
+	XENSTORED_PATH=$work/no-xenstored "$helper" --sysfs "$work/sys" "$@" >"$work/log" 2>&1 &
+	pid=$!
+	pids="$pids $pid"
+}
+
+stop_helper() {
+	[ -n "${pid:-}" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+	pid=""
+}
+
+# wait_exit TENTHS: the helper's exit status, or 124 if it still runs then.
+wait_exit() {
+	i=0
+	while kill -0 "$pid" 2>/dev/null; do
+		i=$((i + 1))
+		[ "$i" -le "$1" ] || return 124
+		sleep 0.1
+	done
+	wait "$pid"
+	status=$?
+	pid=""
+	return "$status"
+}
+
+# wait_rescan TENTHS: until the helper wrote bus/pci/rescan; then it is emptied.
+wait_rescan() {
+	i=0
+	until [ -s "$work/sys/bus/pci/rescan" ]; do
+		i=$((i + 1))
+		[ "$i" -le "$1" ] || return 1
+		sleep 0.1
+	done
+	[ "$(cat "$work/sys/bus/pci/rescan")" = 1 ] || { echo "rescan holds:"; cat "$work/sys/bus/pci/rescan"; return 1; }
+	: >"$work/sys/bus/pci/rescan"
+}
+
+expect_status() {
+	wait_exit "$WAIT"
+	status=$?
+	[ "$status" -eq "$1" ] || { echo "exit status $status, expected $1; its output:"; cat "$work/log"; return 1; }
+}
+
+log_has() {
+	grep -q "$1" "$work/log" || { echo "output lacks '$1':"; cat "$work/log"; return 1; }
+}
+
+# ---- the tests
+
+sh_help_and_refusals() {
+	PATH="$work/tools" "$dash" "$script" --help >"$work/log" 2>&1 || return 1
+	log_has "^  --poll FIRST\[,MAX\]" || return 1
+	for bad in "--poll 2,1" "--poll 1," "--timeout 0" "--timeout=soon" "--sysfs" "--rescan-now" "now"; do
+		# shellcheck disable=SC2086 # $bad is a list of words
+		PATH="$work/tools" "$dash" "$script" $bad >"$work/log" 2>&1
+		status=$?
+		[ "$status" -eq 2 ] || { echo "$bad: exit status $status, expected 2"; return 1; }
+		log_has "Try 'xen-virtio-pci-rescan --help'" || return 1
+	done
+}
+
+sh_without_xenstore_polls_until_virtio_appears() {
+	start_sh no-xs --poll 0.05,0.2 --timeout 20 --verbose
+	wait_rescan "$WAIT" || return 1
+	wait_rescan "$WAIT" || return 1	# nothing yet: again, later
+	add_function 0000:00:01.0 0x1af4
+	expect_status 0 || return 1
+	log_has "no xenstore: rescanning until a virtio function appears" &&
+		log_has "polling: rescanned, 1 virtio function$"
+}
+
+sh_without_xenstore_gives_up_after_the_timeout() {
+	start_sh no-xs --poll 0.1 --timeout 1
+	expect_status 1 || return 1
+	log_has "no virtio function after 1 s: giving up"
+}
+
+# The key appears after the helper started: one rescan, and --once is satisfied.
+sh_watch_rescans_when_the_key_appears() {
+	add_function 0000:00:01.0 0x1af4
+	start_sh xs-watch --once --verbose
+	sleep 0.3
+	[ ! -s "$work/sys/bus/pci/rescan" ] || { echo "rescanned before the key existed"; return 1; }
+	set_generation 1
+	expect_status 0 || return 1
+	wait_rescan 1 && log_has "generation 1: rescanned, 1 virtio function$"
+}
+
+# As a service: a rescan per new value, none for the same value written again.
+sh_watch_rescans_on_every_new_generation() {
+	set_generation 1
+	start_sh xs-watch
+	wait_rescan "$WAIT" || return 1
+	set_generation 2
+	wait_rescan "$WAIT" || return 1
+	set_generation 2
+	! wait_rescan 3 || { echo "rescanned for the same value"; return 1; }
+	kill -0 "$pid" 2>/dev/null || { echo "the helper exited"; return 1; }
+}
+
+sh_watch_with_once_gives_up_after_the_timeout() {
+	start_sh xs-watch --once --timeout 1
+	expect_status 1 || return 1
+	log_has "no virtio function after 1 s: giving up"
+}
+
+# No xenstore-watch: the key is read every FIRST seconds instead.
+sh_reads_the_key_without_xenstore_watch() {
+	add_function 0000:00:01.0 0x1af4
+	start_sh xs-read --once --poll 0.05 --verbose
+	sleep 0.3
+	[ ! -s "$work/sys/bus/pci/rescan" ] || { echo "rescanned before the key existed"; return 1; }
+	set_generation 3
+	expect_status 0 || return 1
+	log_has "no xenstore-watch: reading data/virtio-pci/generation every 0.05 s" &&
+		log_has "generation 3: rescanned, 1 virtio function$"
+}
+
+c_without_xenstore_polls_until_virtio_appears() {
+	[ -x "$helper" ] || { echo "$helper is not built"; return 1; }
+	start_c --poll 0.05,0.2 --timeout 20
+	wait_rescan "$WAIT" || return 1
+	add_function 0000:00:01.0 0x1af4
+	expect_status 0 || return 1
+	log_has "no xenstore (No such file or directory): rescanning" &&
+		log_has "polling: rescanned, 1 virtio function$"
+}
+
+echo "[==========] Running the rescan helper checks ($script, $helper)."
+make_tools || { echo "cannot make the tool directories"; exit 1; }
+run sh_help_and_refusals sh_help_and_refusals
+run sh_without_xenstore_polls_until_virtio_appears sh_without_xenstore_polls_until_virtio_appears
+run sh_without_xenstore_gives_up_after_the_timeout sh_without_xenstore_gives_up_after_the_timeout
+run sh_watch_rescans_when_the_key_appears sh_watch_rescans_when_the_key_appears
+run sh_watch_rescans_on_every_new_generation sh_watch_rescans_on_every_new_generation
+run sh_watch_with_once_gives_up_after_the_timeout sh_watch_with_once_gives_up_after_the_timeout
+run sh_reads_the_key_without_xenstore_watch sh_reads_the_key_without_xenstore_watch
+run c_without_xenstore_polls_until_virtio_appears c_without_xenstore_polls_until_virtio_appears
+
+echo "[==========] $count test(s) run."
+echo "[  PASSED  ] $passed test(s)."
+if [ -n "$failed" ]; then
+	# shellcheck disable=SC2086 # a list of names
+	set -- $failed
+	echo "[  FAILED  ] $# test(s), listed below:"
+	for name in $failed; do
+		echo "[  FAILED  ] $name"
+	done
+	exit 1
+fi
+exit 0

@@ -1,0 +1,312 @@
+// SPDX-License-Identifier: MIT
+/*
+ * tests/unit/test_rescan.c: the guest helper's logic (guest/rescan_logic.c,
+ * guest/rescan_options.c) against a fake sysfs tree in a temporary
+ * directory: bus/pci/rescan and bus/pci/devices/<function>/vendor, as Linux
+ * lays them out.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "guest/rescan_logic.h"
+#include "guest/rescan_options.h"
+
+struct fake_sysfs {
+	char root[64];
+};
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *file = fopen(path, "w");
+
+	assert_non_null(file);
+	fputs(text, file);
+	assert_int_equal(fclose(file), 0);
+}
+
+static void make(struct fake_sysfs *s, const char *relative)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/%s", s->root, relative);
+	assert_int_equal(mkdir(path, 0755), 0);
+}
+
+/* A function's directory, with a vendor file unless @vendor is NULL. */
+static void add_function(struct fake_sysfs *s, const char *name, const char *vendor)
+{
+	char path[256];	/* names are short: 0000:00:01.0 */
+
+	snprintf(path, sizeof(path), "bus/pci/devices/%s", name);
+	make(s, path);
+	if (!vendor)
+		return;
+	snprintf(path, sizeof(path), "%s/bus/pci/devices/%s/vendor", s->root, name);
+	write_file(path, vendor);
+}
+
+static int setup(void **state)
+{
+	struct fake_sysfs *s = calloc(1, sizeof(*s));
+	char rescan[128];
+
+	strcpy(s->root, "/tmp/xvp-sysfs-XXXXXX");
+	assert_non_null(mkdtemp(s->root));
+	make(s, "bus");
+	make(s, "bus/pci");
+	make(s, "bus/pci/devices");
+	snprintf(rescan, sizeof(rescan), "%s/bus/pci/rescan", s->root);
+	write_file(rescan, "");
+	*state = s;
+	return 0;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static int teardown(void **state)
+{
+	struct fake_sysfs *s = *state;
+
+	nftw(s->root, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+	free(s);
+	return 0;
+}
+
+static void read_rescan(struct fake_sysfs *s, char *text, size_t size)
+{
+	char path[128];
+	FILE *file;
+	size_t n;
+
+	snprintf(path, sizeof(path), "%s/bus/pci/rescan", s->root);
+	file = fopen(path, "r");
+	assert_non_null(file);
+	n = fread(text, 1, size - 1, file);
+	text[n] = '\0';
+	fclose(file);
+}
+
+/* ---- sysfs */
+
+/* What `echo 1 > /sys/bus/pci/rescan` writes. */
+static void trigger_writes_1_to_bus_pci_rescan(void **state)
+{
+	struct fake_sysfs *s = *state;
+	char text[16];
+
+	assert_int_equal(rescan_trigger(s->root), 0);
+	read_rescan(s, text, sizeof(text));
+	assert_string_equal(text, "1\n");
+}
+
+/* No PCI in the kernel (or a wrong --sysfs): the error says so, nothing is created. */
+static void trigger_without_the_rescan_file_fails(void **state)
+{
+	struct fake_sysfs *s = *state;
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s/bus/pci/rescan", s->root);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(rescan_trigger(s->root), -ENOENT);
+	assert_int_equal(access(path, F_OK), -1);
+}
+
+/* Only functions whose vendor reads 0x1af4 count, however the rest look. */
+static void count_finds_virtio_functions_only(void **state)
+{
+	struct fake_sysfs *s = *state;
+
+	assert_int_equal(rescan_count_virtio(s->root), 0);
+	add_function(s, "0000:00:00.0", "0x1b36\n");	/* the host bridge */
+	assert_int_equal(rescan_count_virtio(s->root), 0);
+	add_function(s, "0000:00:01.0", "0x1af4\n");
+	add_function(s, "0000:00:02.0", "0x1AF4");
+	add_function(s, "0000:00:03.0", NULL);		/* appearing: no vendor yet */
+	add_function(s, "0000:00:04.0", "");
+	add_function(s, "0000:00:05.0", "0x8086\n");
+	assert_int_equal(rescan_count_virtio(s->root), 2);
+}
+
+static void count_without_pci_devices_fails(void **state)
+{
+	(void)state;
+	assert_int_equal(rescan_count_virtio("/nonexistent-sysfs"), -ENOENT);
+}
+
+/* ---- backoff */
+
+static void backoff_doubles_up_to_its_maximum(void **state)
+{
+	static const double expected[] = { 1, 2, 4, 8, 16, 32, 60, 60 };
+	struct rescan_backoff backoff;
+
+	(void)state;
+	rescan_backoff_init(&backoff, 1, 60);
+	for (size_t i = 0; i < sizeof(expected) / sizeof(expected[0]); i++)
+		assert_true(rescan_backoff_next(&backoff) == expected[i]);
+}
+
+static void backoff_maximum_below_first_means_fixed_waits(void **state)
+{
+	struct rescan_backoff backoff;
+
+	(void)state;
+	rescan_backoff_init(&backoff, 0.5, 0.1);
+	assert_true(rescan_backoff_next(&backoff) == 0.5);
+	assert_true(rescan_backoff_next(&backoff) == 0.5);
+}
+
+/* ---- the generation rule of interface version 1 */
+
+static void generation_rescans_on_each_new_value_only(void **state)
+{
+	struct rescan_generation generation = { 0 };
+
+	(void)state;
+	assert_false(rescan_generation_changed(&generation, NULL));	/* no daemon yet */
+	assert_true(rescan_generation_changed(&generation, "1"));
+	assert_false(rescan_generation_changed(&generation, "1"));	/* a spurious watch */
+	assert_true(rescan_generation_changed(&generation, "2"));
+	assert_true(rescan_generation_changed(&generation, "7"));	/* raises may be merged */
+	assert_false(rescan_generation_changed(&generation, "7"));
+}
+
+/* A daemon that stops removes the key; the next one may start at "1" again. */
+static void generation_after_removal_rescans_whatever_the_value(void **state)
+{
+	struct rescan_generation generation = { 0 };
+
+	(void)state;
+	assert_true(rescan_generation_changed(&generation, "1"));
+	assert_false(rescan_generation_changed(&generation, NULL));
+	assert_true(rescan_generation_changed(&generation, "1"));
+}
+
+/* ---- options */
+
+static struct rescan_options opts;
+static char err_text[1024];
+
+static enum rescan_options_result parse(char **argv)
+{
+	enum rescan_options_result result;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *err = open_memstream(&text, &len);
+	int argc = 0;
+
+	assert_non_null(err);
+	while (argv[argc])
+		argc++;
+	result = rescan_options_parse(argc, argv, &opts, err);
+	fclose(err);
+	snprintf(err_text, sizeof(err_text), "%s", text ? text : "");
+	free(text);
+	return result;
+}
+
+static void options_defaults(void **state)
+{
+	char *argv[] = { "xen-virtio-pci-rescan", NULL };
+
+	(void)state;
+	assert_int_equal(parse(argv), RESCAN_RUN);
+	assert_string_equal(opts.sysfs, "/sys");
+	assert_false(opts.once);
+	assert_false(opts.verbose);
+	assert_true(opts.timeout == 600);
+	assert_true(opts.poll_first == 1 && opts.poll_max == 60);
+}
+
+static void options_all_given(void **state)
+{
+	char *argv[] = { "xen-virtio-pci-rescan", "--sysfs", "/tmp/fake", "--once", "--timeout",
+			 "2.5", "--poll", "0.05,0.4", "-v", NULL };
+
+	(void)state;
+	assert_int_equal(parse(argv), RESCAN_RUN);
+	assert_string_equal(opts.sysfs, "/tmp/fake");
+	assert_true(opts.once && opts.verbose);
+	assert_true(opts.timeout == 2.5);
+	assert_true(opts.poll_first == 0.05 && opts.poll_max == 0.4);
+}
+
+/* --poll FIRST alone keeps the default maximum, or raises it to FIRST. */
+static void options_poll_first_only(void **state)
+{
+	char *small[] = { "xen-virtio-pci-rescan", "--poll", "5", NULL };
+	char *large[] = { "xen-virtio-pci-rescan", "--poll", "90", NULL };
+
+	(void)state;
+	assert_int_equal(parse(small), RESCAN_RUN);
+	assert_true(opts.poll_first == 5 && opts.poll_max == 60);
+	assert_int_equal(parse(large), RESCAN_RUN);
+	assert_true(opts.poll_first == 90 && opts.poll_max == 90);
+}
+
+static void assert_refused(char **argv, const char *needle)
+{
+	assert_int_equal(parse(argv), RESCAN_EXIT_ERROR);
+	if (!strstr(err_text, needle))
+		print_error("error text '%s' lacks '%s'\n", err_text, needle);
+	assert_non_null(strstr(err_text, needle));
+}
+
+static void options_bad_ones_are_refused_by_name(void **state)
+{
+	char *zero[] = { "p", "--timeout", "0", NULL };
+	char *word[] = { "p", "--timeout", "soon", NULL };
+	char *order[] = { "p", "--poll", "2,1", NULL };
+	char *trailing[] = { "p", "--poll", "1,", NULL };
+	char *missing[] = { "p", "--sysfs", NULL };
+	char *empty[] = { "p", "--sysfs", "", NULL };
+	char *unknown[] = { "p", "--rescan-now", NULL };
+	char *extra[] = { "p", "now", NULL };
+
+	(void)state;
+	assert_refused(zero, "--timeout '0'");
+	assert_refused(word, "--timeout 'soon'");
+	assert_refused(order, "--poll '2,1'");
+	assert_refused(trailing, "--poll '1,'");
+	assert_refused(missing, "--sysfs: needs a value");
+	assert_refused(empty, "--sysfs ''");
+	assert_refused(unknown, "--rescan-now: unknown option");
+	assert_refused(extra, "unexpected argument 'now'");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(trigger_writes_1_to_bus_pci_rescan, setup, teardown),
+		cmocka_unit_test_setup_teardown(trigger_without_the_rescan_file_fails, setup, teardown),
+		cmocka_unit_test_setup_teardown(count_finds_virtio_functions_only, setup, teardown),
+		cmocka_unit_test(count_without_pci_devices_fails),
+		cmocka_unit_test(backoff_doubles_up_to_its_maximum),
+		cmocka_unit_test(backoff_maximum_below_first_means_fixed_waits),
+		cmocka_unit_test(generation_rescans_on_each_new_value_only),
+		cmocka_unit_test(generation_after_removal_rescans_whatever_the_value),
+		cmocka_unit_test(options_defaults),
+		cmocka_unit_test(options_all_given),
+		cmocka_unit_test(options_poll_first_only),
+		cmocka_unit_test(options_bad_ones_are_refused_by_name),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
