@@ -10,6 +10,8 @@
 #   make check-asan the suites, built with ASan+UBSan
 #   make bench      virtio-blk through the daemon against fio on the same image
 #                   (BENCH_SECONDS=10 per measurement, BENCH_IMAGE=build/bench/disk.img)
+#   make boot-test  real Xen (arm64, under qemu-system-aarch64) with Linux guests using
+#                   the daemon's devices; see docs/testing.md (downloads into build/boot/)
 #   make fuzz       the libFuzzer targets of tests/fuzz/ (clang), FUZZ_SECONDS=60 each
 #
 # "demo", "check" and "bench" first make sure the Debian packages are there
@@ -95,7 +97,7 @@ SIM_RESCAN	:= $(BUILD)/tests/xen-virtio-pci-rescan-sim
 BENCH		:= $(BUILD)/tests/bench/bench_blk
 BENCH_IMAGE	?= $(BUILD)/bench/disk.img
 
-.PHONY: all build tests demo check check-run asan check-asan bench deps clean
+.PHONY: all build tests demo check check-run asan check-asan bench deps clean boot-test
 
 # Keep the objects of test binaries (make would delete them as intermediates).
 .SECONDARY:
@@ -127,6 +129,11 @@ bench:
 	@$(MAKE) --no-print-directory $(BENCH) $(SIM_DAEMON)
 	@mkdir -p $(dir $(BENCH_IMAGE))
 	$(BENCH) $(SIM_DAEMON) $(BENCH_IMAGE)
+
+# Not part of check: it downloads Debian packages (arm64) and boots Xen under
+# QEMU (about 2.5 minutes warm). It cross-builds the daemon itself.
+boot-test:
+	@sh tests/boot/boot-test.sh
 
 asan:
 	@$(MAKE) --no-print-directory BUILD=$(BUILD)/asan \

@@ -1,0 +1,119 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+#
+# tests/boot/dom0-test.sh: the boot test as dom0 runs it. Each step has a
+# timeout and reports "BOOTTEST: step NAME" when it starts, then
+# "BOOTTEST: FAIL NAME: why" (and stops) or, after the last one,
+# "BOOTTEST: PASS". boot-test.sh on the host reads these lines off the serial log.
+# Reads /test/params: DAEMON_EXTRA (extra options for the serving daemon
+# only, not for the fragment: a way to break it on purpose), PATTERN_SHA256,
+# PATTERN_SIZE, GUEST_SECONDS (how long a guest may take), GUEST_KERNELS
+# (one guest after the other, each on one of these kernels: /test/K/).
+. /test/params
+# The devices, in this order: 00:01.0, 00:02.0, 00:03.0 (guest-init expects it).
+DEVICES="--device blk,path=/tmp/disk.img --device rng --device blk,path=/tmp/disk2.img,direct=on"
+
+step() { STEP=$1; echo "BOOTTEST: step $1 ($(cut -d' ' -f1 /proc/uptime) s)"; }
+fail() {
+	echo "BOOTTEST: FAIL $STEP: $*"
+	[ -f /tmp/daemon.log ] && sed 's/^/BOOTTEST: daemon: /' /tmp/daemon.log
+	exit 1
+}
+# wait_for SECONDS TEST...: poll until TEST succeeds, for SECONDS of uptime
+# (a TEST may itself take a while under emulation).
+wait_for() {
+	end=$(($(cut -d. -f1 /proc/uptime) + $1)); shift
+	while ! "$@"; do
+		[ "$(cut -d. -f1 /proc/uptime)" -lt "$end" ] || return 1
+		sleep 0.2
+	done
+}
+
+step xenstored
+xenstored --pid-file /var/run/xenstored.pid || fail "xenstored did not start"
+wait_for 20 xenstore-exists / 2>/dev/null || fail "xenstore does not answer"
+timeout 30 xen-init-dom0 || fail "xen-init-dom0"
+xenconsoled --pid-file=/var/run/xenconsoled.pid --log=guest --log-dir=/var/log/xen/console ||
+	fail "xenconsoled did not start"
+
+step fdt
+# The guest's device-tree fragment: the daemon's own when it can make one.
+if xen-virtio-pcid fdt --help 2>&1 | grep -qw -- -o; then
+	# shellcheck disable=SC2086
+	timeout 30 xen-virtio-pcid fdt -o /tmp/guest.dtb --xl /tmp/fdt-xl.cfg $DEVICES || fail "xen-virtio-pcid fdt"
+	echo "BOOTTEST: fragment from xen-virtio-pcid fdt"
+else
+	cp /test/guest.dtb /tmp/guest.dtb
+	echo "BOOTTEST: fragment from tests/boot/guest-fragment.sh"
+fi
+
+# shut_down NAME: the domain has shut down (and is kept: on_poweroff = "preserve").
+shut_down() { xl list "$1" 2>/dev/null | awk -v n="$1" '$1 == n { exit $5 ~ /s/ ? 0 : 1 }'; }
+
+# run_guest K: one guest on Linux K (6.12, 6.1) with its own daemon and images.
+run_guest() {
+	k=$1
+	step "xl-create[$k]"
+	name=guest-$(echo "$k" | tr -d .)
+	rm -f /tmp/disk.img /tmp/disk2.img
+	truncate -s 64M /tmp/disk.img /tmp/disk2.img || fail "cannot make the images"
+	timeout 60 xl create -p /test/guest.cfg "name=\"$name\"" \
+		"kernel=\"/test/$k/Image\"" "ramdisk=\"/test/$k/initrd\"" 2>&1 || fail "xl create -p"
+	domid=$(xl domid "$name") || fail "no domid for $name"
+	echo "BOOTTEST: guest $name (Linux $k) is domain $domid"
+	log=/var/log/xen/console/guest-$name.log
+	tail -F "$log" 2>/dev/null &
+	tail_pid=$!
+
+	step "daemon-start[$k]"
+	# shellcheck disable=SC2086
+	xen-virtio-pcid --domain "$domid" $DEVICES $DAEMON_EXTRA 2>/tmp/daemon.log &
+	daemon=$!
+	wait_for 30 grep -q 'serving ECAM' /tmp/daemon.log ||
+		fail "the daemon did not start serving"
+	kill -0 "$daemon" 2>/dev/null || fail "the daemon exited"
+	sed 's/^/BOOTTEST: daemon: /' /tmp/daemon.log
+
+	step "guest-run[$k]"
+	# on_poweroff = "preserve": the domain stays (shut down) after the guest's
+	# poweroff, so that the daemon is stopped while its domain still exists.
+	timeout 10 xl unpause "$name" || fail "xl unpause"
+	wait_for "$GUEST_SECONDS" shut_down "$name" || {
+		fail "the guest did not power off within $GUEST_SECONDS s; its last step: $(grep '^GUEST: step' "$log" | tail -1)"
+	}
+	sleep 1
+	kill "$tail_pid"
+	grep -q '^GUEST: DONE' "$log" || fail "the guest stopped before it was done; its last step: $(grep '^GUEST: step' "$log" | tail -1)"
+	if grep -q '^GUEST: FAIL' "$log"; then
+		fail "guest: $(grep '^GUEST: FAIL' "$log" | head -1 | sed 's/^GUEST: FAIL //')"
+	fi
+	for s in modules pci blk rng blk-direct; do
+		grep -q "^GUEST: ok $s " "$log" || fail "the guest did not report step $s"
+	done
+
+	step "daemon-stop[$k]"
+	kill -0 "$daemon" 2>/dev/null || fail "the daemon died while serving"
+	kill -TERM "$daemon"
+	n=0
+	while kill -0 "$daemon" 2>/dev/null && [ $n -lt 100 ]; do sleep 0.2; n=$((n + 1)); done
+	kill -0 "$daemon" 2>/dev/null && { kill -KILL "$daemon"; fail "the daemon did not stop within 20 s of SIGTERM"; }
+	wait "$daemon"
+	rc=$?
+	sed 's/^/BOOTTEST: daemon: /' /tmp/daemon.log
+	[ "$rc" = 0 ] || fail "the daemon exited with status $rc after SIGTERM"
+	grep -q 'stopping' /tmp/daemon.log || fail "the daemon did not log its teardown"
+	grep -q 'error:' /tmp/daemon.log && fail "the daemon logged errors"
+	timeout 30 xl destroy "$name" || fail "xl destroy"
+
+	step "image-check[$k]"
+	for img in /tmp/disk.img /tmp/disk2.img; do
+		got=$(dd if=$img bs=64k skip=16 count=$((PATTERN_SIZE / 65536)) 2>/dev/null | sha256sum | cut -d' ' -f1)
+		[ "$got" = "$PATTERN_SHA256" ] || fail "$img holds $got at 1 MiB, the guest wrote $PATTERN_SHA256"
+		echo "BOOTTEST: $img holds the pattern (sha256 $got)"
+	done
+}
+
+for k in $GUEST_KERNELS; do
+	run_guest "$k"
+done
+echo "BOOTTEST: PASS"

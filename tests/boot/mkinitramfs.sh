@@ -1,0 +1,117 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+#
+# tests/boot/mkinitramfs.sh DAEMON OUTDIR: build the guest's and dom0's
+# initramfs (uncompressed newc cpio, the fastest to unpack under emulation):
+#   OUTDIR/guest-K.cpio  busybox, guest-init, virtio modules of Linux K, the
+#                      pattern (K in GUEST_KERNELS, default "6.12 6.1")
+#   OUTDIR/dom0.cpio   busybox, Xen 4.17 tools + libraries, xen modules, the
+#                      daemon (DAEMON, arm64) + its libraries, the guests'
+#                      kernels and initramfs (/test/K/), the xl config, and
+#                      a fallback device-tree fragment
+# Also writes OUTDIR/pattern.bin: 4 MiB of fresh random data per run, so an
+# image left from an earlier run cannot pass.
+set -eu
+. "$(dirname "$0")/env.sh"
+daemon=$1
+out=$2
+kernels=${GUEST_KERNELS:-6.12 6.1}
+mkdir -p "$out"
+RE=aarch64-linux-gnu-readelf
+
+# add_elf TREE FILE DEST: copy FILE to TREE/DEST and every library it needs
+# (from the unpacked bookworm packages) to TREE/lib/aarch64-linux-gnu.
+add_elf() {
+	local lib src dir
+	mkdir -p "$1/$(dirname "$3")" "$1/lib/aarch64-linux-gnu"
+	cp -L "$2" "$1/$3"
+	for lib in $($RE -d "$2" | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p'); do
+		[ -e "$1/lib/aarch64-linux-gnu/$lib" ] && continue
+		src=""
+		for dir in "$ROOT/lib/aarch64-linux-gnu" "$ROOT/usr/lib/aarch64-linux-gnu"; do
+			[ -e "$dir/$lib" ] && { src=$dir/$lib; break; }
+		done
+		[ -n "$src" ] || die "$2 needs $lib, which no unpacked package has"
+		add_elf "$1" "$src" "lib/aarch64-linux-gnu/$lib"
+	done
+}
+
+# add_modules TREE KVER MODULE...: the modules of kernel KVER (6.12 or 6.1)
+# and those they depend on, with the insmod order in TREE/lib/modules/load.
+add_modules() {
+	local tree kmods kv m f
+	tree=$1 kmods=$KROOT/$2/modules kv=$2; shift 2
+	mkdir -p "$tree/lib/modules"
+	for m in "$@"; do
+		m=$(echo "$m" | tr - _)
+		f=$(find "$kmods/kernel" -name '*.ko' | grep -E "/$(echo "$m" | sed 's/_/[-_]/g')\.ko$" | head -1)
+		[ -n "$f" ] || die "no module $m in $kmods"
+		grep -qx "$(basename "$f")" "$tree/lib/modules/load" 2>/dev/null && continue
+		# shellcheck disable=SC2046
+		add_modules "$tree" "$kv" $(modinfo -F depends "$f" | tr ',' ' ')
+		cp "$f" "$tree/lib/modules/"
+		basename "$f" >> "$tree/lib/modules/load"
+	done
+}
+
+# base TREE: busybox and the directories every init needs.
+base() {
+	rm -rf "$1"
+	mkdir -p "$1/bin" "$1/dev" "$1/proc" "$1/sys" "$1/tmp" "$1/test"
+	cp "$ROOT/bin/busybox" "$1/bin/busybox"
+	ln -s busybox "$1/bin/sh"
+}
+
+cpio_of() { (cd "$1" && find . | sort | cpio -o -H newc -R 0:0 --quiet) > "$2"; }
+
+# ---- the guests: one initramfs per kernel
+head -c 4M /dev/urandom > "$out/pattern.bin"
+for k in $kernels; do
+	g=$out/guest-$k
+	base "$g"
+	cp "$BOOT_SRC/guest-init" "$g/init"
+	chmod 755 "$g/init"
+	mods="virtio_blk virtio-rng"
+	grep -q '^CONFIG_VIRTIO_PCI=m' "$KROOT/$k/config" && mods="virtio_pci $mods"
+	grep -q '^CONFIG_PCI_HOST_GENERIC=m' "$KROOT/$k/config" && mods="pci-host-generic $mods"
+	# shellcheck disable=SC2086
+	add_modules "$g" "$k" $mods
+	cp "$out/pattern.bin" "$g/pattern.bin"
+	cpio_of "$g" "$out/guest-$k.cpio"
+done
+
+# ---- dom0
+d=$out/dom0
+base "$d"
+cp "$BOOT_SRC/dom0-init" "$d/init"
+chmod 755 "$d/init"
+add_elf "$d" "$ROOT/lib/aarch64-linux-gnu/ld-linux-aarch64.so.1" lib/ld-linux-aarch64.so.1
+xb=usr/lib/xen-$XEN_SERIES/bin
+for t in xl xenstored xenconsoled xen-init-dom0 xenstore-control; do
+	add_elf "$d" "$ROOT/$xb/$t" "$xb/$t"
+done
+for t in xenstore-exists xenstore-read xenstore-write xenstore-ls xenstore-list xenstore-rm; do
+	add_elf "$d" "$ROOT/usr/bin/$t" "bin/$t"
+done
+add_elf "$d" "$daemon" bin/xen-virtio-pcid
+# glibc dlopens libgcc_s for pthread_cancel (xl uses it): not a NEEDED entry.
+add_elf "$d" "$ROOT/lib/aarch64-linux-gnu/libgcc_s.so.1" lib/aarch64-linux-gnu/libgcc_s.so.1
+mkdir -p "$d/etc/xen" "$d/var/lib/xen"
+: > "$d/etc/xen/xl.conf"
+add_modules "$d" 6.12 xen-evtchn xen-privcmd xen-gntdev xen-gntalloc xenfs
+for k in $kernels; do
+	mkdir -p "$d/test/$k"
+	cp "$KROOT/$k/Image" "$d/test/$k/Image"
+	cp "$out/guest-$k.cpio" "$d/test/$k/initrd"
+done
+cp "$BOOT_SRC/guest.cfg" "$BOOT_SRC/dom0-test.sh" "$d/test/"
+sh "$BOOT_SRC/guest-fragment.sh" | dtc -q -I dts -O dtb -o "$d/test/guest.dtb" -
+cat > "$d/test/params" <<END
+DAEMON_EXTRA="${DAEMON_EXTRA:-}"
+GUEST_SECONDS=${GUEST_SECONDS:-150}
+GUEST_KERNELS="$kernels"
+PATTERN_SHA256=$(sha256sum < "$out/pattern.bin" | cut -d' ' -f1)
+PATTERN_SIZE=$(stat -c %s "$out/pattern.bin")
+END
+cpio_of "$d" "$out/dom0.cpio"
+log "initramfs: $out/dom0.cpio ($(du -m "$out/dom0.cpio" | cut -f1) MiB), guest kernels $kernels"
