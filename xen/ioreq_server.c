@@ -29,6 +29,7 @@
 #include <xen/memory.h>
 
 #include "lib/log.h"
+#include "xen/domain.h"
 
 /* One 4 KiB ioreq page holds this many 32-byte slots (Arm guests: at most 128 vCPUs). */
 #define MAX_VCPUS (4096 / sizeof(ioreq_t))
@@ -59,6 +60,12 @@ struct xen_ioreq_server {
 	struct mmio_regions regions;
 	struct ioreq_dispatcher dispatcher;
 	struct log_ratelimit port_log;
+	/*
+	 * The guest was destroyed before we stopped: Xen already destroyed the
+	 * server and its ranges with it, so there is nothing to disable,
+	 * unregister or destroy (and every such call would fail).
+	 */
+	bool domain_gone;
 };
 
 static int open_handles(struct xen_ioreq_server *s)
@@ -344,6 +351,8 @@ static void stop_listening(struct xen_ioreq_server *s)
 
 static void disable_server(struct xen_ioreq_server *s)
 {
+	if (s->domain_gone)
+		return;
 	/* No vCPU may stay paused on a request we will never see. */
 	serve_all_slots(s);
 	if (xendevicemodel_set_ioreq_server_state(s->dmod, s->domid, s->id, 0))
@@ -365,7 +374,7 @@ static void unbind_ports(struct xen_ioreq_server *s)
 
 static void unregister_ranges(struct xen_ioreq_server *s)
 {
-	for (size_t i = 0; i < s->regions.count; i++)
+	for (size_t i = 0; i < s->regions.count && !s->domain_gone; i++)
 		unregister_range(s, s->regions.entries[i].base, s->regions.entries[i].size);
 	mmio_regions_free(&s->regions);
 }
@@ -377,9 +386,19 @@ static void close_handles(struct xen_ioreq_server *s)
 	xendevicemodel_close(s->dmod);
 }
 
+/* Called once before tearing down a created server. */
+static void check_domain_gone(struct xen_ioreq_server *s)
+{
+	if (s->domain_gone || s->stage < STAGE_SERVER_CREATED || xen_domain_exists(s->domid) != 0)
+		return;
+	s->domain_gone = true;
+	log_info("domain %u is gone: Xen destroyed ioreq server %u with it", s->domid, s->id);
+}
+
 /* Undo every stage above @target, newest first. */
 static void teardown_to(struct xen_ioreq_server *s, enum ioreq_server_stage target)
 {
+	check_domain_gone(s);
 	/* Each case undoes its stage and falls through to the ones below it. */
 	switch (s->stage) {
 	case STAGE_LISTENING:
@@ -400,7 +419,9 @@ static void teardown_to(struct xen_ioreq_server *s, enum ioreq_server_stage targ
 		xenforeignmemory_unmap_resource(s->fmem, s->page_resource);
 		/* fallthrough */
 	case STAGE_SERVER_CREATED:
-		if (xendevicemodel_destroy_ioreq_server(s->dmod, s->domid, s->id))
+		if (s->domain_gone)
+			;	/* destroyed with the domain */
+		else if (xendevicemodel_destroy_ioreq_server(s->dmod, s->domid, s->id))
 			log_error("ioreq server %u: cannot destroy: %s", s->id, strerror(errno));
 		else
 			log_info("ioreq server %u destroyed", s->id);

@@ -318,6 +318,20 @@ static void test_sigterm_leaves_no_server_range_or_port_behind(void **state)
 	assert_int_equal(after.ports_dropped_by_close, 0);
 }
 
+static void test_stop_after_the_guest_is_gone_is_quiet(void **state)
+{
+	struct fixture *f = *state;
+	const char *log;
+
+	/* The guest powered off and was destroyed before the daemon was told to stop. */
+	sim_hv_destroy_domain(f->hv);
+	assert_int_equal(sim_hv_stop_daemon(f->hv, SIGTERM, 10000), 0);
+	log = sim_hv_daemon_log(f->hv);
+	assert_non_null(strstr(log, "domain 1 is gone"));
+	if (strstr(log, "error:"))
+		fail_msg("the daemon logged errors for a domain that is simply gone:\n%s", log);
+}
+
 static void test_sigint_stops_cleanly_too(void **state)
 {
 	struct fixture *f = *state;
@@ -396,6 +410,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_malformed_requests_get_their_defined_answer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sigterm_leaves_no_server_range_or_port_behind, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sigint_stops_cleanly_too, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stop_after_the_guest_is_gone_is_quiet, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_request_pending_before_ports_are_bound_is_answered, setup_without_daemon, teardown),
 		cmocka_unit_test_setup_teardown(test_a_domain_that_does_not_exist_is_refused, setup_without_daemon, teardown),
 		cmocka_unit_test_setup_teardown(test_a_bad_window_is_refused_before_touching_xen, setup_without_daemon, teardown),

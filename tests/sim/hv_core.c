@@ -181,7 +181,13 @@ static int fail(struct call *c, int error)
 
 static bool is_our_domain(struct call *c, uint64_t domid)
 {
-	return domid == c->hv->config.domid;
+	return domid == c->hv->config.domid && !c->hv->domain_destroyed;
+}
+
+/* What Xen says about a server of a domain that is gone: no such domain. */
+static int server_missing(struct call *c)
+{
+	return fail(c, c->hv->domain_destroyed ? ESRCH : ENOENT);
 }
 
 static struct sim_server *find_server(struct call *c, uint64_t domid, uint64_t id)
@@ -193,7 +199,7 @@ static struct sim_server *find_server(struct call *c, uint64_t domid, uint64_t i
 
 static int op_domain_info(struct call *c)
 {
-	if (c->req->arg[0] > c->hv->config.domid)
+	if (c->req->arg[0] > c->hv->config.domid || c->hv->domain_destroyed)
 		return 0;
 	c->reply->val[0] = c->hv->config.domid;
 	c->reply->val[1] = 0;	/* not dying */
@@ -253,7 +259,7 @@ static int op_destroy_server(struct call *c)
 	struct sim_server *srv = find_server(c, c->req->arg[0], c->req->arg[1]);
 
 	if (!srv)
-		return fail(c, ENOENT);
+		return server_missing(c);
 	c->hv->stats.ranges_dropped_by_destroy += srv->nr_ranges;
 	munmap((void *)srv->page, PAGE_SIZE_4K);
 	close(srv->page_fd);
@@ -266,7 +272,7 @@ static int op_set_server_state(struct call *c)
 	struct sim_server *srv = find_server(c, c->req->arg[0], c->req->arg[1]);
 
 	if (!srv)
-		return fail(c, ENOENT);
+		return server_missing(c);
 	srv->enabled = c->req->arg[2] != 0;
 	if (srv->enabled)
 		hv_post_queued_requests(c->hv, (int)(srv - c->hv->servers));
@@ -290,7 +296,7 @@ static int op_map_range(struct call *c)
 	uint64_t start = c->req->arg[3], end = c->req->arg[4];
 
 	if (!srv)
-		return fail(c, ENOENT);
+		return server_missing(c);
 	/* Arm has MMIO ranges only; Xen refuses overlapping ranges in one server (EEXIST). */
 	if (c->req->arg[2] != 1 || start > end)
 		return fail(c, EINVAL);
@@ -308,7 +314,7 @@ static int op_unmap_range(struct call *c)
 	int at;
 
 	if (!srv)
-		return fail(c, ENOENT);
+		return server_missing(c);
 	at = find_range(srv, c->req->arg[3], c->req->arg[4], false);
 	if (c->req->arg[2] != 1 || at < 0)
 		return fail(c, ENOENT);
@@ -894,4 +900,22 @@ void sim_hv_get_state(struct sim_hv *hv, struct sim_hv_state *state)
 bool sim_hv_guest_ram_refuses_direct_io(struct sim_hv *hv)
 {
 	return hv->ram_refuses_direct_io;
+}
+
+void sim_hv_destroy_domain(struct sim_hv *hv)
+{
+	pthread_mutex_lock(&hv->lock);
+	hv->domain_destroyed = true;
+	/* Xen destroys the domain's IOREQ servers, and their ranges, with it. */
+	for (int id = 0; id < SIM_MAX_SERVERS; id++) {
+		struct sim_server *srv = &hv->servers[id];
+
+		if (!srv->used)
+			continue;
+		munmap((void *)srv->page, PAGE_SIZE_4K);
+		close(srv->page_fd);
+		srv->used = false;
+	}
+	pthread_cond_broadcast(&hv->changed);
+	pthread_mutex_unlock(&hv->lock);
 }

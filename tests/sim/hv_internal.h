@@ -123,6 +123,8 @@ struct sim_hv {
 	uint8_t irq_level[SIM_MAX_SPI];
 	unsigned long irq_raises[SIM_MAX_SPI];
 
+	bool domain_destroyed;	/* sim_hv_destroy_domain() */
+
 	pid_t daemon_pid;	/* 0: none */
 	bool daemon_exited;
 	int daemon_status;	/* raw waitpid status once exited */

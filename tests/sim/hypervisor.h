@@ -161,6 +161,13 @@ bool sim_hv_xenstore_readable(struct sim_hv *hv, const char *path, uint32_t domi
 /* Wait until @path holds @value (NULL: until it does not exist): 0 or -ETIMEDOUT. */
 int sim_hv_xenstore_wait(struct sim_hv *hv, const char *path, const char *value, int timeout_ms);
 
+/*
+ * The guest is destroyed (xl destroy, or it powered off): from now on the
+ * domain does not exist, its IOREQ servers and their ranges are gone, and
+ * calls about it fail with ESRCH, as on Xen.
+ */
+void sim_hv_destroy_domain(struct sim_hv *hv);
+
 /* ---- what is registered */
 
 struct sim_hv_state {
