@@ -56,7 +56,7 @@ static unsigned int buffers_touched(const struct iovec *iov, unsigned int nr, ui
 	return count;
 }
 
-/* The data iovecs are [start, start + data_len) of the stream, in order, in at most seg_max pieces. */
+/* The data iovecs are [start, start + data_len) of the stream, in order, at most seg_max of them. */
 static void check_data(const struct iovec *iov, unsigned int nr, uint64_t start,
 		       const struct blk_parsed *req, const struct blk_limits *limits)
 {
@@ -143,7 +143,8 @@ static void check_parse(const struct blk_limits *limits, struct iovec *data)
 	uint64_t sector;
 
 	/* 5.2.6.1: a header of 16 readable bytes and a writable status byte, or the driver is broken. */
-	FUZZ_CHECK((result == BLK_PARSE_MALFORMED) == (chain.out_bytes < HEADER_SIZE || !chain.in_bytes));
+	FUZZ_CHECK((result == BLK_PARSE_MALFORMED) ==
+		   (chain.out_bytes < HEADER_SIZE || !chain.in_bytes));
 	if (result == BLK_PARSE_MALFORMED) {
 		FUZZ_CHECK(req.why);
 		return;

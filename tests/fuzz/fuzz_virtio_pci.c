@@ -95,7 +95,12 @@ static void backend_queue_notify(struct virtio_device *vdev, unsigned int index)
 	static const uint8_t reply[64] = "fuzz";
 	struct virtqueue *vq = virtio_queue(vdev, index);
 
-	FUZZ_CHECK(vdev == s.vdev && virtio_queue_ready(vdev, index) && vq && vq->started);
+	uint16_t command = pci_config_get16(&vdev->fn.config, PCI_COMMAND);
+
+	/* 4.1.4.3.2 and PCI 3.0 6.2.2: only an enabled queue of a live, bus-mastering device. */
+	FUZZ_CHECK(vdev == s.vdev && vq && vq->started && vdev->queues[index].enabled);
+	FUZZ_CHECK((vdev->status & VIRTIO_CONFIG_S_DRIVER_OK) &&
+		   !(vdev->status & VIRTIO_CONFIG_S_NEEDS_RESET) && (command & PCI_COMMAND_MASTER));
 	for (unsigned int n = 0; n < POPS_PER_NOTIFY; n++) {
 		int ret = virtq_pop(vq, &s.chain, "fuzz");
 		uint64_t written;
@@ -175,6 +180,12 @@ static void check_state(uint8_t old_status, uint64_t old_features, unsigned int 
 		FUZZ_CHECK((status & old_status) == old_status);
 		if (old_status & VIRTIO_CONFIG_S_FEATURES_OK)
 			FUZZ_CHECK(vdev->guest_features == old_features);
+	}
+	/* 4.1.4.3.2: writing 0 resets everything the driver set (only that write resets). */
+	if (reset) {
+		FUZZ_CHECK(!status && !vdev->guest_features && !vdev->queue_select && !vdev->isr);
+		for (unsigned int i = 0; i < s.info.num_queues; i++)
+			FUZZ_CHECK(!vdev->queues[i].enabled && vdev->queues[i].vq.size == s.info.queue_size);
 	}
 	FUZZ_CHECK(vdev->host_features == (s.device_features | VERSION_1 |
 					   1ULL << VIRTIO_F_INDIRECT_DESC | 1ULL << VIRTIO_F_EVENT_IDX));

@@ -5,13 +5,16 @@
  * and buffers, with any queue size, ring addresses and features.
  *
  * Input: size exponent (1 byte), flags (1 byte, FLAG_*), the three ring
- * offsets into RAM (3 x le32), then the RAM contents from guest-physical
- * GUEST_RAM_BASE on. The queue is started and popped until it says 0 or
- * -EPROTO, without pushing; then every chain is pushed; then it is served
- * as a device would (pop, write, push) while the pushes may rewrite the
- * rings they overlap. Every popped chain must lie in guest RAM and add up;
- * pop must take exactly what the avail index offers, and a refusal must
- * leave the queue where it was.
+ * offsets into RAM (3 x le32), then what the driver wrote into RAM, as
+ * chunks: offset (le32, modulo the RAM size), length (le16), bytes.
+ *
+ * The queue is started and popped until it says 0 or -EPROTO, without
+ * pushing; then every chain is pushed, the driver offers them again, and
+ * the queue is served as a device would (pop, read, write, push) while the
+ * replies may rewrite the rings they overlap. Every popped chain must lie in
+ * guest RAM and add up; pop must take exactly what the avail index offers,
+ * and a refusal must leave the queue where it was. A descriptor table at
+ * the end of RAM makes any read beyond it an ASan report.
  */
 #include <endian.h>
 #include <errno.h>
@@ -26,6 +29,7 @@
 #define FLAG_MOVE	0x04	/* Xen replaces the mapping after the first pop */
 #define FLAG_UNPOP	0x08	/* give the first chain back and pop it again */
 #define FLAG_RAW	0x10	/* ring addresses as given: unaligned, outside RAM */
+#define FLAG_REVOKE	0x20	/* Xen takes guest RAM away after the first pop */
 #define MAX_POPS	512	/* of the first phase */
 #define MAX_SERVED	256	/* of the last phase */
 
@@ -71,6 +75,18 @@ static void check_chain(const struct virtq_chain *chain)
 	FUZZ_CHECK(out == chain->out_bytes && in == chain->in_bytes);
 }
 
+/* Reading the request copies what the readable buffers hold, and nothing more. */
+static void check_read(const struct virtq_chain *chain)
+{
+	static uint8_t bytes[256];
+	uint64_t want = chain->out_bytes < sizeof(bytes) ? chain->out_bytes : sizeof(bytes);
+
+	FUZZ_CHECK(virtq_chain_read(chain, 0, bytes, sizeof(bytes)) == want);
+	if (chain->nr_out)
+		FUZZ_CHECK(!memcmp(bytes, chain->out[0].iov_base,
+				   chain->out[0].iov_len < want ? chain->out[0].iov_len : want));
+}
+
 /* Would virtio_mem translate [gpa, gpa + len)? The rings' rule, computed here. */
 static bool ring_ok(uint64_t gpa, uint64_t len, bool writable)
 {
@@ -93,8 +109,14 @@ static bool layout_ok(const struct virtqueue *vq)
 static void push(uint16_t head, uint32_t written)
 {
 	uint64_t elem = s.vq.used_addr + 4 + 8ULL * (s.vq.used_idx & (s.vq.size - 1));
+	uint16_t used_idx = s.vq.used_idx;
 
 	virtq_push(&s.vq, head, written);
+	if (guest_ram_revoked()) {
+		/* Nothing to write to: the push is dropped, and nobody is interrupted. */
+		FUZZ_CHECK(s.vq.used_idx == used_idx && !virtq_should_interrupt(&s.vq));
+		return;
+	}
 	FUZZ_CHECK(ram16(s.vq.used_addr + 2) == s.vq.used_idx);
 	FUZZ_CHECK(ram32(elem) == head && ram32(elem + 4) == written);
 }
@@ -108,6 +130,7 @@ static unsigned int pop_all(uint8_t flags, int *result)
 
 	while ((ret = virtq_pop(&s.vq, &s.chain, "fuzz")) == 1) {
 		check_chain(&s.chain);
+		check_read(&s.chain);
 		FUZZ_CHECK(n < s.vq.size && n < offered && s.vq.last_avail_idx == n + 1);
 		s.heads[n] = s.chain.head;
 		s.in_bytes[n] = s.chain.in_bytes;
@@ -121,13 +144,17 @@ static unsigned int pop_all(uint8_t flags, int *result)
 		}
 		if (n == 0 && (flags & FLAG_MOVE))
 			guest_ram_move();
+		if (n == 0 && (flags & FLAG_REVOKE))
+			guest_ram_revoke();
 		if (++n == MAX_POPS)
 			break;
 	}
 	*result = ret;
 	if (ret == 0)
 		FUZZ_CHECK(n == offered);
-	if (ret < 0) {
+	if (ret < 0 && guest_ram_revoked()) {
+		FUZZ_CHECK(ret == -EFAULT && s.vq.last_avail_idx == n);
+	} else if (ret < 0) {
 		/* Nothing moved, and the same ring is refused again. */
 		FUZZ_CHECK(ret == -EPROTO && s.vq.last_avail_idx == n);
 		FUZZ_CHECK(virtq_pop(&s.vq, &s.chain, "fuzz") == -EPROTO);
@@ -135,10 +162,28 @@ static unsigned int pop_all(uint8_t flags, int *result)
 	return n;
 }
 
-/* What a device does: pop, read the request, write the reply, push, maybe interrupt. */
+/* What a driver does with buffers it got back: make them available again. */
+static void offer_again(unsigned int popped)
+{
+	uint64_t avail = s.vq.avail_addr;
+	uint16_t idx = ram16(avail + 2);
+
+	for (unsigned int i = 0; i < popped; i++, idx++) {
+		uint16_t head = htole16(s.heads[i]);
+
+		memcpy(guest_ram_at(avail + 4 + 2ULL * (idx & (s.vq.size - 1))), &head, 2);
+	}
+	idx = htole16(idx);
+	memcpy(guest_ram_at(avail + 2), &idx, 2);
+}
+
+/*
+ * What a device does: pop, read the request, write the reply, push, maybe
+ * interrupt. The replies may land on the rings (the guest laid them out).
+ */
 static void serve(void)
 {
-	static uint8_t bytes[256];
+	static const uint8_t reply[256] = "reply";
 
 	for (unsigned int n = 0; n < MAX_SERVED; n++) {
 		uint64_t got, want;
@@ -149,11 +194,9 @@ static void serve(void)
 			break;
 		}
 		check_chain(&s.chain);
-		want = s.chain.out_bytes < sizeof(bytes) ? s.chain.out_bytes : sizeof(bytes);
-		got = virtq_chain_read(&s.chain, 0, bytes, sizeof(bytes));
-		FUZZ_CHECK(got == want);
-		want = s.chain.in_bytes < sizeof(bytes) ? s.chain.in_bytes : sizeof(bytes);
-		got = virtq_chain_write(&s.chain, 0, bytes, sizeof(bytes));
+		check_read(&s.chain);
+		want = s.chain.in_bytes < sizeof(reply) ? s.chain.in_bytes : sizeof(reply);
+		got = virtq_chain_write(&s.chain, 0, reply, sizeof(reply));
 		FUZZ_CHECK(got == want);
 		push(s.chain.head, (uint32_t)got);
 		virtq_should_interrupt(&s.vq);
@@ -187,7 +230,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			addr[i] = GUEST_RAM_BASE + (addr[i] % GUEST_RAM_SIZE & ~15ULL);
 	}
 	guest_ram_reset();
-	fuzz_bytes(&in, guest_ram_at(GUEST_RAM_BASE), GUEST_RAM_SIZE);
+	while (!fuzz_done(&in)) {
+		uint64_t off = fuzz_u32(&in) % GUEST_RAM_SIZE;
+		uint64_t len = fuzz_u16(&in);
+
+		fuzz_bytes(&in, guest_ram_at(GUEST_RAM_BASE + off),
+			   len < GUEST_RAM_SIZE - off ? len : GUEST_RAM_SIZE - off);
+	}
 
 	s.vq = (struct virtqueue){
 		.size = queue_size,
@@ -213,8 +262,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		virtq_should_interrupt(&s.vq);
 	}
 	virtq_disable_notification(&s.vq);
-	if (ret == 0)
+	if (guest_ram_revoked()) {
+		FUZZ_CHECK(!virtq_enable_notification(&s.vq));
+	} else if (ret == 0) {
+		offer_again(popped);
 		serve();
+	}
 	virtq_stop(&s.vq);
 	FUZZ_CHECK(virtq_pop(&s.vq, &s.chain, "fuzz") == 0);
 	return 0;

@@ -12,6 +12,7 @@ static struct {
 	uint8_t *copies[2];
 	unsigned int current;
 	uint64_t generation;
+	bool revoked;
 } ram;
 
 static bool overlap(uint64_t a, uint64_t a_len, uint64_t b, uint64_t b_len)
@@ -22,7 +23,7 @@ static bool overlap(uint64_t a, uint64_t a_len, uint64_t b, uint64_t b_len)
 static void *translate(void *opaque, uint64_t gpa, uint64_t len, bool writable)
 {
 	(void)opaque;
-	if (len == 0 || len - 1 > UINT64_MAX - gpa)
+	if (ram.revoked || len == 0 || len - 1 > UINT64_MAX - gpa)
 		return NULL;
 	if (gpa < GUEST_RAM_BASE || gpa - GUEST_RAM_BASE >= GUEST_RAM_SIZE ||
 	    len > GUEST_RAM_SIZE - (gpa - GUEST_RAM_BASE))
@@ -56,6 +57,7 @@ void guest_ram_reset(void)
 	}
 	ram.current = 0;
 	ram.generation = 1;
+	ram.revoked = false;
 	ASAN_UNPOISON_MEMORY_REGION(ram.copies[0], GUEST_RAM_SIZE);
 	memset(ram.copies[0], 0, GUEST_RAM_SIZE);
 	ASAN_POISON_MEMORY_REGION(ram.copies[1], GUEST_RAM_SIZE);
@@ -70,6 +72,18 @@ void guest_ram_move(void)
 	ASAN_POISON_MEMORY_REGION(from, GUEST_RAM_SIZE);
 	ram.current = !ram.current;
 	ram.generation++;
+}
+
+void guest_ram_revoke(void)
+{
+	ASAN_POISON_MEMORY_REGION(ram.copies[ram.current], GUEST_RAM_SIZE);
+	ram.revoked = true;
+	ram.generation++;
+}
+
+bool guest_ram_revoked(void)
+{
+	return ram.revoked;
 }
 
 uint8_t *guest_ram_at(uint64_t gpa)

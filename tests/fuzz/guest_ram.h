@@ -5,7 +5,8 @@
  * GUEST_RAM_BASE on, with a hole that is not RAM and a part that is
  * read-only. guest_ram_move() is Xen replacing the mapping: the generation
  * changes and, under ASan, the old copy is poisoned, so a pointer kept
- * across the change is reported the moment it is used.
+ * across the change is reported the moment it is used. guest_ram_revoke()
+ * takes it away altogether.
  */
 #ifndef XVP_TESTS_FUZZ_GUEST_RAM_H
 #define XVP_TESTS_FUZZ_GUEST_RAM_H
@@ -29,6 +30,9 @@ extern const struct virtio_mem guest_ram;
 void guest_ram_reset(void);
 /* The same contents somewhere else, at a new generation; the old place is gone. */
 void guest_ram_move(void);
+/* Xen takes the mapping away for good: a new generation, nothing translates. */
+void guest_ram_revoke(void);
+bool guest_ram_revoked(void);
 /* Where guest-physical @gpa is now (inside the RAM; no checks). */
 uint8_t *guest_ram_at(uint64_t gpa);
 /* Is [p, p + len) guest RAM now, and writable if @writable? */

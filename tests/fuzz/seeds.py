@@ -121,12 +121,8 @@ F_NEXT, F_WRITE, F_INDIRECT = 1, 2, 4
 
 
 def ram(layout):
-    """@layout: {offset: bytes} placed into RAM from offset 0."""
-    end = max(off + len(b) for off, b in layout.items())
-    buf = bytearray(end)
-    for off, b in layout.items():
-        buf[off:off + len(b)] = b
-    return bytes(buf)
+    """@layout: {offset: bytes}, as chunks: offset, length, bytes."""
+    return b''.join(u32(off) + u16(len(b)) + b for off, b in layout.items())
 
 
 def vq(size_exp, flags, layout, rings=(0x000, 0x040, 0x080)):
@@ -137,12 +133,15 @@ def avail(*heads, used_event=0):
     return u16(0) + u16(len(heads)) + b''.join(u16(h) for h in heads) + u16(used_event)
 
 
+CHAINS = {
+    0x000: desc(RAM + 0x100, 16, F_NEXT, 1) + desc(RAM + 0x200, 512, F_NEXT | F_WRITE, 2) +
+           desc(RAM + 0x110, 1, F_WRITE) + desc(RAM + 0x400, 64, F_WRITE),
+    0x040: avail(0, 3), 0x100: u32(0) + u32(0) + u64(8)}
 VIRTQUEUE = {
     # Two block-like chains: header, data, status; then a lone writable buffer.
-    'seed-chains': vq(2, 0, {
-        0x000: desc(RAM + 0x100, 16, F_NEXT, 1) + desc(RAM + 0x200, 512, F_NEXT | F_WRITE, 2) +
-               desc(RAM + 0x110, 1, F_WRITE) + desc(RAM + 0x400, 64, F_WRITE),
-        0x040: avail(0, 3), 0x100: u32(0) + u32(0) + u64(8)}),
+    'seed-chains': vq(2, 0, CHAINS),
+    # The same, and Xen takes guest RAM away after the first.
+    'seed-revoked': vq(2, 0x20, CHAINS),
     # An indirect table, EVENT_IDX, the mapping moves, a chain given back.
     'seed-indirect': vq(3, 0x0f, {
         0x000: desc(RAM + 0x0c0, 48, F_INDIRECT) + desc(RAM + 0x300, 8, 0),
@@ -152,6 +151,15 @@ VIRTQUEUE = {
     # Broken rings: a loop, then (raw addresses) a used ring in read-only RAM.
     'seed-loop': vq(2, 0, {0x000: desc(RAM + 0x100, 16, F_NEXT, 0), 0x040: avail(0)}),
     'seed-rom-used': vq(2, 0x10, {0x000: b'\0'}, rings=(0x100, 0x140, 0xf0100)),
+    # Buffers beyond the queue size through an indirect table.
+    'seed-too-long': vq(1, 0x01, {
+        0x000: desc(RAM + 0x100, 16, F_NEXT, 1) + desc(RAM + 0x0c0, 32, F_INDIRECT),
+        0x040: avail(0, 0),
+        0x0c0: desc(RAM + 0x110, 16, F_NEXT, 1) + desc(RAM + 0x120, 1, F_WRITE)}),
+    # The descriptor table at the very end of RAM, its buffers in read-only RAM.
+    'seed-ram-end': vq(1, 0, {
+        0xfffe0: desc(RAM + 0xf0000, 16, F_NEXT, 1) + desc(RAM + 0xf0010, 16, 0),
+        0x40: avail(0)}, rings=(0xfffe0, 0x040, 0x080)),
 }
 
 # ---- fuzz_blk_request: limits, buffer counts, buffers, an iov_slice query
