@@ -5,14 +5,20 @@
 # Debian's arm64 hypervisor is built without CONFIG_EXPERT, so it has no IOREQ
 # servers (every device-model call returns ENOSYS). Rebuild it from Debian's
 # own xen source package, with Debian's config plus CONFIG_EXPERT=y and
-# CONFIG_IOREQ_SERVER=y. Output: build/boot/xen-VERSION/xen (cached).
+# CONFIG_IOREQ_SERVER=y, and our patches in tests/boot/xen-patches/ (each
+# says what it backports; today trap-unmapped-accesses for dom0less guests).
+# Output: build/boot/xen-VERSION-PATCHHASH/xen (cached; the key includes the
+# patches' hash, so changing a patch rebuilds).
 set -eu
 . "$(dirname "$0")/env.sh"
 
 apt_setup bookworm
 version=$(apt_cache bookworm showsrc xen | sed -n 's/^Version: //p' | head -1)
 [ -n "$version" ] || die "no xen source package in bookworm"
-out=$BOOT/xen-$version
+patches=$(ls "$BOOT_SRC"/xen-patches/*.patch 2>/dev/null | sort)
+# shellcheck disable=SC2086
+phash=$(cat /dev/null $patches | sha256sum | cut -c1-12)
+out=$BOOT/xen-$version-$phash
 if [ -f "$out/xen" ]; then
 	echo "$out/xen"
 	exit 0
@@ -36,8 +42,32 @@ dpkg-deb -x "$DEBS/${hvpkg}_$(echo "$version" | sed 's/:/%3a/')_arm64.deb" "$cfg
 config=$(ls "$cfgdir"/boot/xen-*-arm64.config 2>/dev/null | head -1)
 [ -n "$config" ] || die "no /boot/xen-*-arm64.config in $hvpkg"
 
-log "building the Xen $version hypervisor (arm64, IOREQ servers)"
-tree=$src/xen-$upstream/xen
+# Our patches: the tree keeps a copy of what it has applied (.xvp-patches/),
+# so that a changed patch is first reversed in its old form.
+top=$src/xen-$upstream
+applied=$top/.xvp-patches
+mkdir -p "$applied"
+for old in $(ls "$applied"/*.patch 2>/dev/null | sort -r); do
+	new=$BOOT_SRC/xen-patches/$(basename "$old")
+	if ! cmp -s "$old" "$new"; then
+		log "reversing the old $(basename "$old")"
+		(cd "$top" && patch -p1 -R -s -f < "$old" >&2) || die "cannot reverse $(basename "$old")"
+		rm -f "$old"
+	fi
+done
+for p in $patches; do
+	[ -f "$applied/$(basename "$p")" ] && continue
+	if (cd "$top" && patch -p1 -R --dry-run -s -f < "$p" >/dev/null 2>&1); then
+		log "$(basename "$p") is already applied"
+	else
+		log "applying $(basename "$p")"
+		(cd "$top" && patch -p1 -N -s -f < "$p" >&2) || die "$(basename "$p") does not apply"
+	fi
+	cp "$p" "$applied/"
+done
+
+log "building the Xen $version hypervisor (arm64, IOREQ servers, patches $phash)"
+tree=$top/xen
 cp "$config" "$tree/.config"
 cat >> "$tree/.config" <<-END
 	CONFIG_EXPERT=y

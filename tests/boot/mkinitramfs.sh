@@ -1,20 +1,27 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 #
-# tests/boot/mkinitramfs.sh DAEMON OUTDIR: build the guest's and dom0's
-# initramfs (uncompressed newc cpio, the fastest to unpack under emulation):
+# tests/boot/mkinitramfs.sh DAEMON OUTDIR [RESCAN]: build the guest's and
+# dom0's initramfs (uncompressed newc cpio, the fastest to unpack under
+# emulation):
 #   OUTDIR/guest-K.cpio  busybox, guest-init, virtio modules of Linux K, the
-#                      pattern (K in GUEST_KERNELS, default "6.12 6.1")
+#                      pattern (K in GUEST_KERNELS, default "6.12 6.1"), and
+#                      for the dom0less run the rescan helpers: RESCAN (the
+#                      arm64 C helper, static or dynamic), the sh helper and
+#                      the xenstore tools it uses
 #   OUTDIR/dom0.cpio   busybox, Xen 4.17 tools + libraries, xen modules, the
 #                      daemon (DAEMON, arm64) + its libraries, the guests'
 #                      kernels and initramfs (/test/K/), the xl config, and
 #                      a fallback device-tree fragment
+#   OUTDIR/dom0-dom0less.cpio  the same without the guests (/test/K/), plus
+#                      init-dom0less: dom0 of the dom0less run
 # Also writes OUTDIR/pattern.bin: 4 MiB of fresh random data per run, so an
 # image left from an earlier run cannot pass.
 set -eu
 . "$(dirname "$0")/env.sh"
 daemon=$1
 out=$2
+rescan=${3:-}
 kernels=${GUEST_KERNELS:-6.12 6.1}
 mkdir -p "$out"
 RE=aarch64-linux-gnu-readelf
@@ -77,6 +84,16 @@ for k in $kernels; do
 	# shellcheck disable=SC2086
 	add_modules "$g" "$k" $mods
 	cp "$out/pattern.bin" "$g/pattern.bin"
+	if [ -n "$rescan" ]; then
+		add_elf "$g" "$rescan" bin/xen-virtio-pci-rescan
+		# glibc dlopens libgcc_s for pthread_cancel (libxenstore's reader thread).
+		add_elf "$g" "$ROOT/lib/aarch64-linux-gnu/libgcc_s.so.1" lib/aarch64-linux-gnu/libgcc_s.so.1
+		cp "$REPO/guest/xen-virtio-pci-rescan.sh" "$g/bin/"
+		add_elf "$g" "$ROOT/lib/aarch64-linux-gnu/ld-linux-aarch64.so.1" lib/ld-linux-aarch64.so.1
+		for t in xenstore-read xenstore-watch xenstore-exists; do
+			add_elf "$g" "$ROOT/usr/bin/$t" "bin/$t"
+		done
+	fi
 	cpio_of "$g" "$out/guest-$k.cpio"
 done
 
@@ -87,7 +104,7 @@ cp "$BOOT_SRC/dom0-init" "$d/init"
 chmod 755 "$d/init"
 add_elf "$d" "$ROOT/lib/aarch64-linux-gnu/ld-linux-aarch64.so.1" lib/ld-linux-aarch64.so.1
 xb=usr/lib/xen-$XEN_SERIES/bin
-for t in xl xenstored xenconsoled xen-init-dom0 xenstore-control; do
+for t in xl xenstored xenconsoled xen-init-dom0 xenstore-control init-dom0less; do
 	add_elf "$d" "$ROOT/$xb/$t" "$xb/$t"
 done
 for t in xenstore-exists xenstore-read xenstore-write xenstore-ls xenstore-list xenstore-rm; do
@@ -104,7 +121,7 @@ for k in $kernels; do
 	cp "$KROOT/$k/Image" "$d/test/$k/Image"
 	cp "$out/guest-$k.cpio" "$d/test/$k/initrd"
 done
-cp "$BOOT_SRC/guest.cfg" "$BOOT_SRC/dom0-test.sh" "$d/test/"
+cp "$BOOT_SRC/guest.cfg" "$BOOT_SRC/dom0-test.sh" "$BOOT_SRC/dom0less-test.sh" "$d/test/"
 sh "$BOOT_SRC/guest-fragment.sh" | dtc -q -I dts -O dtb -o "$d/test/guest.dtb" -
 cat > "$d/test/params" <<END
 DAEMON_EXTRA="${DAEMON_EXTRA:-}"
@@ -114,4 +131,6 @@ PATTERN_SHA256=$(sha256sum < "$out/pattern.bin" | cut -d' ' -f1)
 PATTERN_SIZE=$(stat -c %s "$out/pattern.bin")
 END
 cpio_of "$d" "$out/dom0.cpio"
+# dom0 of the dom0less run: Xen starts the guests itself, dom0 needs no images.
+(cd "$d" && find . | grep -Ev '^\./test/[0-9][^/]*(/|$)' | sort | cpio -o -H newc -R 0:0 --quiet) > "$out/dom0-dom0less.cpio"
 log "initramfs: $out/dom0.cpio ($(du -m "$out/dom0.cpio" | cut -f1) MiB), guest kernels $kernels"

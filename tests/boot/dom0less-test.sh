@@ -1,0 +1,127 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+#
+# tests/boot/dom0less-test.sh K:HELPER,...: the dom0less boot run as dom0 runs
+# it. Xen started the guests from /chosen/domU1, domU2, ... (domain 1 runs
+# Linux K with the C rescan helper or the sh one, HELPER c or sh; then domain
+# 2, ...) before dom0, with trap-unmapped-accesses = <0>: their buses were
+# empty. Here dom0 introduces them to xenstore (init-dom0less), starts one
+# daemon per guest, and follows the guests' consoles in Xen's console ring
+# (`xl dmesg`: their vpl011 lines read "(XEN) DOMn: ..."). Same report lines
+# as dom0-test.sh: "BOOTTEST: step", "BOOTTEST: FAIL STEP: why", "BOOTTEST: PASS";
+# plus "BOOTTEST: clock daemon-attached[n]", each after `xl debug-keys t`,
+# whose "Synced stime skew" line in Xen's log carries Xen's timestamp: the host takes
+# the time from there to the guest's "DOMn: GUEST: clock disk-visible" line.
+. /test/params
+guests=$(echo "$1" | tr ',' ' ')
+
+step() { STEP=$1; echo "BOOTTEST: step $1 ($(cut -d' ' -f1 /proc/uptime) s)"; }
+fail() {
+	echo "BOOTTEST: FAIL $STEP: $*"
+	xenstore-ls -fp /local/domain 2>/dev/null | grep -v '^/local/domain/0/' | sed 's/^/BOOTTEST: xenstore: /' | head -80
+	for f in /tmp/daemon-*.log; do
+		[ -f "$f" ] && sed "s/^/BOOTTEST: $(basename "$f" .log): /" "$f"
+	done
+	exit 1
+}
+wait_for() {
+	end=$(($(cut -d. -f1 /proc/uptime) + $1)); shift
+	while ! "$@"; do
+		[ "$(cut -d. -f1 /proc/uptime)" -lt "$end" ] || return 1
+		sleep 0.2
+	done
+}
+devices() { # DOMID
+	echo "--device blk,path=/tmp/disk-$1.img --device rng --device blk,path=/tmp/disk2-$1.img,direct=on"
+}
+guest_log() { xl dmesg | sed -n "s/^.*DOM$1: //p" | tr -d '\r'; }
+
+step xenstored
+xenstored --pid-file /var/run/xenstored.pid || fail "xenstored did not start"
+wait_for 20 xenstore-exists / 2>/dev/null || fail "xenstore does not answer"
+timeout 30 xen-init-dom0 || fail "xen-init-dom0"
+
+step init-dom0less
+timeout 60 init-dom0less || fail "init-dom0less"
+domid=0
+for g in $guests; do
+	domid=$((domid + 1))
+	xenstore-exists "/local/domain/$domid" || fail "domain $domid ($g) is not in xenstore"
+	echo "BOOTTEST: domain $domid: Linux ${g%:*}, ${g#*:} helper, in xenstore as $(xenstore-read "/local/domain/$domid/name" 2>/dev/null)"
+done
+
+step daemon-start
+domid=0
+for g in $guests; do
+	domid=$((domid + 1))
+	rm -f "/tmp/disk-$domid.img" "/tmp/disk2-$domid.img"
+	truncate -s 64M "/tmp/disk-$domid.img" "/tmp/disk2-$domid.img" || fail "cannot make the images"
+	# shellcheck disable=SC2046,SC2086
+	xen-virtio-pcid --domain "$domid" $(devices "$domid") $DAEMON_EXTRA 2>"/tmp/daemon-$domid.log" &
+	echo $! > "/tmp/daemon-$domid.pid"
+done
+domid=0
+for g in $guests; do
+	domid=$((domid + 1))
+	# Poll finely: the moment the daemon has told the guest is the reference.
+	n=0
+	while ! grep -q 'generation = 1' "/tmp/daemon-$domid.log"; do
+		kill -0 "$(cat "/tmp/daemon-$domid.pid")" 2>/dev/null || fail "daemon $domid exited"
+		n=$((n + 1))
+		[ $n -lt 1200 ] || fail "daemon $domid did not write its generation key within 60 s"
+		sleep 0.05
+	done
+	xl debug-keys t
+	echo "BOOTTEST: clock daemon-attached[$domid] uptime $(cut -d' ' -f1 /proc/uptime)"
+done
+for f in /tmp/daemon-*.log; do sed "s/^/BOOTTEST: $(basename "$f" .log): /" "$f"; done
+
+step guests-run
+domid=0
+for g in $guests; do
+	domid=$((domid + 1))
+	wait_for "$GUEST_SECONDS" sh -c "xl dmesg | grep -q 'DOM$domid: GUEST: DONE'" ||
+		fail "guest $domid not done within $GUEST_SECONDS s; its last step: $(guest_log $domid | grep '^GUEST: step' | tail -1)"
+done
+sleep 1
+domid=0
+for g in $guests; do
+	domid=$((domid + 1))
+	guest_log "$domid" | grep '^GUEST: ' | sed "s/^/BOOTTEST: guest $domid: /"
+	if guest_log "$domid" | grep -q '^GUEST: FAIL'; then
+		fail "guest $domid: $(guest_log "$domid" | grep '^GUEST: FAIL' | head -1 | sed 's/^GUEST: FAIL //')"
+	fi
+	for s in modules bus-empty xenstore rescan pci blk rng blk-direct; do
+		guest_log "$domid" | grep -q "^GUEST: ok $s " || fail "guest $domid did not report step $s"
+	done
+	guest_log "$domid" | grep -q "^GUEST: start ${g%:*}" || fail "guest $domid does not run Linux ${g%:*}"
+done
+
+step daemon-stop
+domid=0
+for g in $guests; do
+	domid=$((domid + 1))
+	pid=$(cat "/tmp/daemon-$domid.pid")
+	kill -0 "$pid" 2>/dev/null || fail "daemon $domid died while serving"
+	kill -TERM "$pid"
+	n=0
+	while kill -0 "$pid" 2>/dev/null && [ $n -lt 100 ]; do sleep 0.2; n=$((n + 1)); done
+	kill -0 "$pid" 2>/dev/null && { kill -KILL "$pid"; fail "daemon $domid did not stop within 20 s of SIGTERM"; }
+	wait "$pid"
+	rc=$?
+	[ "$rc" = 0 ] || fail "daemon $domid exited with status $rc after SIGTERM"
+	grep -q 'stopping' "/tmp/daemon-$domid.log" || fail "daemon $domid did not log its teardown"
+	grep -q 'error:' "/tmp/daemon-$domid.log" && fail "daemon $domid logged errors"
+done
+
+step image-check
+domid=0
+for g in $guests; do
+	domid=$((domid + 1))
+	for img in "/tmp/disk-$domid.img" "/tmp/disk2-$domid.img"; do
+		got=$(dd if="$img" bs=64k skip=16 count=$((PATTERN_SIZE / 65536)) 2>/dev/null | sha256sum | cut -d' ' -f1)
+		[ "$got" = "$PATTERN_SHA256" ] || fail "$img holds $got at 1 MiB, the guest wrote $PATTERN_SHA256"
+		echo "BOOTTEST: $img holds the pattern (sha256 $got)"
+	done
+done
+echo "BOOTTEST: PASS"
