@@ -61,6 +61,9 @@ static enum blk_parse_result parse_rw(const struct virtq_chain *chain, const str
 	req->data_len = out ? chain->out_bytes - HEADER_SIZE : chain->in_bytes - 1;
 	if (out && limits->readonly)
 		return complete(req, VIRTIO_BLK_S_IOERR, "write to a read-only disk");
+	/* 2.7.8: the used length (data + status byte) is 32 bits. */
+	if (req->data_len >= UINT32_MAX)
+		return complete(req, VIRTIO_BLK_S_IOERR, "more data than a used length can describe");
 	if (req->data_len % limits->align)
 		return complete(req, VIRTIO_BLK_S_IOERR, "length not a multiple of the block size");
 	if ((req->sector * VIRTIO_BLK_SECTOR_SIZE) % limits->align)

@@ -23,6 +23,12 @@
 #define RNG_CLASS_CODE		0xff0000	/* no PCI class fits: "unassigned" */
 #define RNG_REQUESTQ		0
 #define RETRY_AFTER_ERROR_NS	100000000ULL	/* 100 ms */
+/*
+ * 5.4.7.1: the device may fill less than the whole buffer. A guest can hand
+ * us gigabytes in one chain; answering a bounded amount keeps one request
+ * from stalling the event loop (and the used length within 32 bits).
+ */
+#define RNG_MAX_PER_REQUEST	(64 * 1024)
 
 struct rng {
 	struct virtio_device *vdev;
@@ -106,6 +112,8 @@ static uint64_t grant(struct rng *rng)
 {
 	uint64_t want = rng->chain.in_bytes;
 
+	if (want > RNG_MAX_PER_REQUEST)
+		want = RNG_MAX_PER_REQUEST;
 	if (rng->config.rate && (double)want > rng->tokens)
 		want = (uint64_t)rng->tokens;
 	return want;

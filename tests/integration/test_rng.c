@@ -162,6 +162,22 @@ static bool all_zero(const uint8_t *bytes, uint32_t len)
 	return true;
 }
 
+static void test_a_huge_buffer_gets_at_most_64_KiB(void **state)
+{
+	struct fixture *f = *state;
+	const char *const args[] = { "--device", "rng", NULL };
+	uint32_t len;
+
+	/*
+	 * 5.4.7.1: the device may fill less than the whole buffer. A bounded
+	 * answer keeps one request from stalling the event loop.
+	 */
+	start_with_rngs(f, args, 1);
+	rng_init(&f->rng[0]);
+	len = read_entropy(&f->rng[0], 8 << 20, NULL);
+	assert_in_range(len, 1, 64 * 1024);
+}
+
 static void test_guest_initialises_the_rng_and_reads_entropy(void **state)
 {
 	struct fixture *f = *state;
@@ -595,6 +611,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_guest_initialises_the_rng_and_reads_entropy, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_huge_buffer_gets_at_most_64_KiB, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_device_refuses_a_driver_without_version_1, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reset_with_buffers_in_flight_then_reinitialise, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_two_rngs_sharing_one_line_lose_no_completion, setup, teardown),

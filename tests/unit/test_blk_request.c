@@ -198,6 +198,21 @@ static void test_more_segments_than_seg_max_fail(void **state)
 	assert_answered(VIRTIO_BLK_S_IOERR);
 }
 
+static void test_data_beyond_a_32_bit_used_length_fails(void **state)
+{
+	struct blk_limits big = disk;
+
+	(void)state;
+	/* The used length is data + status in 32 bits (2.7.8): 4 GiB of data cannot be described. */
+	big.capacity = 1ULL << 40;
+	header(VIRTIO_BLK_T_IN, 0);
+	add_in(r.data, 1ULL << 31);	/* never dereferenced: refused before any I/O */
+	add_in(r.data, 1ULL << 31);
+	add_in(&r.status, 1);
+	assert_int_equal(parse_with(&big), BLK_PARSE_COMPLETE);
+	assert_int_equal(r.parsed.status_value, VIRTIO_BLK_S_IOERR);
+}
+
 static void test_unknown_type_is_unsupported(void **state)
 {
 	(void)state;
@@ -284,6 +299,7 @@ int main(void)
 		cmocka_unit_test(test_write_to_a_read_only_disk_fails),
 		cmocka_unit_test(test_partial_sectors_and_misalignment_fail),
 		cmocka_unit_test(test_more_segments_than_seg_max_fail),
+		cmocka_unit_test(test_data_beyond_a_32_bit_used_length_fails),
 		cmocka_unit_test(test_unknown_type_is_unsupported),
 		cmocka_unit_test(test_get_id_is_limited_to_20_bytes),
 		cmocka_unit_test(test_write_zeroes_reads_its_one_range),
