@@ -16,15 +16,12 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 #include <xen/memory.h>
 
 #include "tests/sim/protocol.h"
-
-#define PAGE_SIZE_4K 4096ULL
 
 void hv_deadline(struct timespec *deadline, int timeout_ms)
 {
@@ -74,15 +71,19 @@ static struct sim_port *find_local_port(struct sim_hv *hv, int handle, uint32_t 
 /* The daemon notified @port: wake the vCPU whose channel it is. */
 static void notify_guest(struct sim_hv *hv, const struct sim_port *port)
 {
-	for (unsigned int s = 0; s < SIM_MAX_SERVERS; s++) {
-		if (!hv->servers[s].used)
-			continue;
-		for (unsigned int v = 0; v < hv->config.nr_vcpus; v++) {
-			if (hv->servers[s].guest_ports[v] != port->guest_port)
+	for (int i = 0; i < SIM_MAX_DOMAINS; i++) {
+		struct sim_domain *d = &hv->domains[i];
+
+		for (unsigned int s = 0; d->used && s < SIM_MAX_SERVERS; s++) {
+			if (!d->servers[s].used)
 				continue;
-			hv->vcpus[v].notified = true;
-			pthread_cond_broadcast(&hv->vcpus[v].answered);
-			return;
+			for (unsigned int v = 0; v < d->config.nr_vcpus; v++) {
+				if (d->servers[s].guest_ports[v] != port->guest_port)
+					continue;
+				d->vcpus[v].notified = true;
+				pthread_cond_broadcast(&d->vcpus[v].answered);
+				return;
+			}
 		}
 	}
 }
@@ -90,17 +91,17 @@ static void notify_guest(struct sim_hv *hv, const struct sim_port *port)
 /* ---- interrupts */
 
 /* Xen's vGIC on GICv3 ignores level 0, so every level-1 call is a new interrupt (an edge). */
-static void set_irq(struct sim_hv *hv, uint32_t irq, uint32_t level)
+static void set_irq(struct sim_hv *hv, struct sim_domain *d, uint32_t irq, uint32_t level)
 {
-	hv->irq_level[irq] = level != 0;
-	if (hv->irq_level[irq])
-		hv->irq_raises[irq]++;
+	d->irq_level[irq] = level != 0;
+	if (d->irq_level[irq])
+		d->irq_raises[irq]++;
 	pthread_cond_broadcast(&hv->changed);
 }
 
-static bool is_guest_spi(const struct sim_hv *hv, uint64_t irq)
+static bool is_guest_spi(const struct sim_domain *d, uint64_t irq)
 {
-	return irq >= 32 && irq < 32 + (uint64_t)hv->config.nr_spis;
+	return irq >= 32 && irq < 32 + (uint64_t)d->config.nr_spis;
 }
 
 /* Apply every irq message already sent; a socket at EOF (its daemon exited) is closed. */
@@ -120,8 +121,8 @@ static void drain_irq_messages(struct sim_hv *hv)
 				break;
 			}
 			/* The sender checked the SPI; a stray one is dropped, as Xen would refuse it. */
-			if (is_guest_spi(hv, msg.irq))
-				set_irq(hv, msg.irq, msg.level);
+			if (!hv->irq_domains[i]->destroyed && is_guest_spi(hv->irq_domains[i], msg.irq))
+				set_irq(hv, hv->irq_domains[i], msg.irq, msg.level);
 		}
 	}
 }
@@ -179,42 +180,43 @@ static int fail(struct call *c, int error)
 	return -1;
 }
 
-static bool is_our_domain(struct call *c, uint64_t domid)
-{
-	return domid == c->hv->config.domid && !c->hv->domain_destroyed;
-}
-
-/* What Xen says about a server of a domain that is gone: no such domain. */
+/* What Xen says about a server it cannot find: no such domain, or no such server. */
 static int server_missing(struct call *c)
 {
-	return fail(c, c->hv->domain_destroyed ? ESRCH : ENOENT);
+	return fail(c, hv_find_domain(c->hv, c->req->arg[0]) ? ENOENT : ESRCH);
 }
 
 static struct sim_server *find_server(struct call *c, uint64_t domid, uint64_t id)
 {
-	if (!is_our_domain(c, domid) || id >= SIM_MAX_SERVERS || !c->hv->servers[id].used)
+	struct sim_domain *d = hv_find_domain(c->hv, domid);
+
+	if (!d || id >= SIM_MAX_SERVERS || !d->servers[id].used)
 		return NULL;
-	return &c->hv->servers[id];
+	return &d->servers[id];
 }
 
 static int op_domain_info(struct call *c)
 {
-	if (c->req->arg[0] > c->hv->config.domid || c->hv->domain_destroyed)
+	struct sim_domain *d = hv_next_domain(c->hv, c->req->arg[0]);
+
+	if (!d)
 		return 0;
-	c->reply->val[0] = c->hv->config.domid;
+	c->reply->val[0] = d->config.domid;
 	c->reply->val[1] = 0;	/* not dying */
 	return 1;
 }
 
 static int op_nr_vcpus(struct call *c)
 {
-	if (!is_our_domain(c, c->req->arg[0]))
+	struct sim_domain *d = hv_find_domain(c->hv, c->req->arg[0]);
+
+	if (!d)
 		return fail(c, ESRCH);
-	c->reply->val[0] = c->hv->config.nr_vcpus;
+	c->reply->val[0] = d->config.nr_vcpus;
 	return 0;
 }
 
-static int setup_server_page(struct sim_hv *hv, struct sim_server *srv)
+static int setup_server_page(struct sim_hv *hv, struct sim_domain *d, struct sim_server *srv)
 {
 	srv->page_fd = memfd_create("sim-ioreq-page", MFD_CLOEXEC);
 	if (srv->page_fd < 0 || ftruncate(srv->page_fd, PAGE_SIZE_4K))
@@ -222,7 +224,7 @@ static int setup_server_page(struct sim_hv *hv, struct sim_server *srv)
 	srv->page = mmap(NULL, PAGE_SIZE_4K, PROT_READ | PROT_WRITE, MAP_SHARED, srv->page_fd, 0);
 	if (srv->page == MAP_FAILED)
 		return -1;
-	for (unsigned int v = 0; v < hv->config.nr_vcpus; v++) {
+	for (unsigned int v = 0; v < d->config.nr_vcpus; v++) {
 		srv->guest_ports[v] = hv->next_guest_port++;
 		srv->page[v].vp_eport = srv->guest_ports[v];
 	}
@@ -232,21 +234,23 @@ static int setup_server_page(struct sim_hv *hv, struct sim_server *srv)
 static int op_create_server(struct call *c)
 {
 	struct sim_hv *hv = c->hv;
+	struct sim_domain *d = hv_find_domain(hv, c->req->arg[0]);
 
-	if (!is_our_domain(c, c->req->arg[0]))
+	if (!d)
 		return fail(c, ESRCH);
 	/* Arm Xen has no buffered ioreqs: only HVM_IOREQSRV_BUFIOREQ_OFF (0). */
 	if (c->req->arg[1] != 0)
 		return fail(c, EINVAL);
 	for (unsigned int id = 0; id < SIM_MAX_SERVERS; id++) {
-		struct sim_server *srv = &hv->servers[id];
+		struct sim_server *srv = &d->servers[id];
 
 		if (srv->used)
 			continue;
 		memset(srv, 0, sizeof(*srv));
-		if (setup_server_page(hv, srv))
+		if (setup_server_page(hv, d, srv))
 			return fail(c, ENOMEM);
 		srv->used = true;
+		srv->creator = c->caller;
 		hv->stats.servers_created++;
 		c->reply->val[0] = id;
 		return 0;
@@ -261,9 +265,7 @@ static int op_destroy_server(struct call *c)
 	if (!srv)
 		return server_missing(c);
 	c->hv->stats.ranges_dropped_by_destroy += srv->nr_ranges;
-	munmap((void *)srv->page, PAGE_SIZE_4K);
-	close(srv->page_fd);
-	srv->used = false;
+	hv_server_release(srv);
 	return 0;
 }
 
@@ -274,8 +276,11 @@ static int op_set_server_state(struct call *c)
 	if (!srv)
 		return server_missing(c);
 	srv->enabled = c->req->arg[2] != 0;
-	if (srv->enabled)
-		hv_post_queued_requests(c->hv, (int)(srv - c->hv->servers));
+	if (srv->enabled) {
+		struct sim_domain *d = hv_find_domain(c->hv, c->req->arg[0]);
+
+		hv_post_queued_requests(c->hv, d, (int)(srv - d->servers));
+	}
 	return 0;
 }
 
@@ -337,20 +342,23 @@ static int op_map_resource(struct call *c)
 
 static int op_set_irq_level(struct call *c)
 {
-	if (!is_our_domain(c, c->req->arg[0]))
+	struct sim_domain *d = hv_find_domain(c->hv, c->req->arg[0]);
+
+	if (!d)
 		return fail(c, ESRCH);
 	/* Only the SPIs the guest's vGIC has (Xen: EINVAL otherwise). */
-	if (!is_guest_spi(c->hv, c->req->arg[1]))
+	if (!is_guest_spi(d, c->req->arg[1]))
 		return fail(c, EINVAL);
-	set_irq(c->hv, (uint32_t)c->req->arg[1], c->req->arg[2] != 0);
+	set_irq(c->hv, d, (uint32_t)c->req->arg[1], c->req->arg[2] != 0);
 	return 0;
 }
 
 static int op_irq_info(struct call *c)
 {
+	struct sim_domain *d = hv_find_domain(c->hv, c->req->arg[0]);
 	int pair[2];
 
-	if (!is_our_domain(c, c->req->arg[0]))
+	if (!d)
 		return fail(c, ESRCH);
 	for (int i = 0; i < SIM_MAX_CONNS; i++) {
 		if (c->hv->irq_fds[i] >= 0)
@@ -358,9 +366,10 @@ static int op_irq_info(struct call *c)
 		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair))
 			return fail(c, errno);
 		c->hv->irq_fds[i] = pair[0];
+		c->hv->irq_domains[i] = d;
 		c->fd_to_pass = pair[1];
 		c->close_passed_fd = true;
-		c->reply->val[0] = c->hv->config.nr_spis;
+		c->reply->val[0] = d->config.nr_spis;
 		return 0;
 	}
 	return fail(c, EMFILE);
@@ -368,11 +377,13 @@ static int op_irq_info(struct call *c)
 
 static int op_guest_ram(struct call *c)
 {
-	if (!is_our_domain(c, c->req->arg[0]))
+	struct sim_domain *d = hv_find_domain(c->hv, c->req->arg[0]);
+
+	if (!d)
 		return fail(c, ESRCH);
-	c->fd_to_pass = c->hv->ram_fd;
-	c->reply->val[0] = c->hv->config.ram_base / PAGE_SIZE_4K;
-	c->reply->val[1] = c->hv->config.ram_size / PAGE_SIZE_4K;
+	c->fd_to_pass = d->ram_fd;
+	c->reply->val[0] = d->config.ram_base / PAGE_SIZE_4K;
+	c->reply->val[1] = d->config.ram_size / PAGE_SIZE_4K;
 	return 0;
 }
 
@@ -385,9 +396,11 @@ static int op_foreign_map_count(struct call *c)
 
 static int op_guest_p2m(struct call *c)
 {
-	if (!is_our_domain(c, c->req->arg[0]))
+	struct sim_domain *d = hv_find_domain(c->hv, c->req->arg[0]);
+
+	if (!d)
 		return fail(c, ESRCH);
-	c->fd_to_pass = c->hv->p2m_fd;
+	c->fd_to_pass = d->p2m_fd;
 	return 0;
 }
 
@@ -409,11 +422,11 @@ static int op_evtchn_open(struct call *c)
 	return fail(c, EMFILE);
 }
 
-static bool is_server_port(struct sim_hv *hv, uint32_t guest_port)
+static bool is_server_port(const struct sim_domain *d, uint32_t guest_port)
 {
 	for (unsigned int s = 0; s < SIM_MAX_SERVERS; s++)
-		for (unsigned int v = 0; hv->servers[s].used && v < hv->config.nr_vcpus; v++)
-			if (hv->servers[s].guest_ports[v] == guest_port)
+		for (unsigned int v = 0; d->servers[s].used && v < d->config.nr_vcpus; v++)
+			if (d->servers[s].guest_ports[v] == guest_port)
 				return true;
 	return false;
 }
@@ -423,12 +436,13 @@ static int op_evtchn_bind(struct call *c)
 	struct sim_hv *hv = c->hv;
 	uint64_t handle = c->req->arg[0];
 	uint32_t guest_port = (uint32_t)c->req->arg[2];
+	struct sim_domain *d = hv_find_domain(hv, c->req->arg[1]);
 
 	if (handle >= SIM_MAX_HANDLES || !hv->handles[handle].used)
 		return fail(c, EBADF);
-	if (!is_our_domain(c, c->req->arg[1]))
+	if (!d)
 		return fail(c, ESRCH);
-	if (!is_server_port(hv, guest_port))
+	if (!is_server_port(d, guest_port))
 		return fail(c, EINVAL);
 	for (unsigned int i = 0; i < SIM_MAX_PORTS; i++)
 		if (hv->ports[i].used && hv->ports[i].guest_port == guest_port)
@@ -510,12 +524,13 @@ struct request_message {
 };
 
 /* Returns false when the connection is gone. */
-static bool handle_call(struct sim_hv *hv, int conn)
+static bool handle_call(struct sim_hv *hv, int i)
 {
 	struct request_message msg;
 	char out[SIM_PAYLOAD_MAX];
 	struct sim_reply reply = { 0 };
-	struct call c = { hv, &msg.req, &reply, -1, false, msg.payload, 0, out, 0 };
+	struct call c = { hv, hv->conn_pids[i], &msg.req, &reply, -1, false, msg.payload, 0, out, 0 };
+	int conn = hv->conns[i];
 	ssize_t n = recv(conn, &msg, sizeof(msg), MSG_DONTWAIT);
 
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
@@ -540,12 +555,16 @@ static bool handle_call(struct sim_hv *hv, int conn)
 static void accept_connection(struct sim_hv *hv)
 {
 	int fd = accept4(hv->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+	struct ucred cred = { 0 };
+	socklen_t len = sizeof(cred);
 
 	if (fd < 0)
 		return;
+	getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len);
 	for (int i = 0; i < SIM_MAX_CONNS; i++) {
 		if (hv->conns[i] < 0) {
 			hv->conns[i] = fd;
+			hv->conn_pids[i] = cred.pid;
 			return;
 		}
 	}
@@ -610,7 +629,7 @@ static void serve_ready_fds(struct sim_hv *hv, const struct poll_set *set)
 		if (!set->fds[i].revents || owner == OWNER_IRQ)
 			continue;
 		if (owner >= 0) {
-			if (!handle_call(hv, hv->conns[owner])) {
+			if (!handle_call(hv, owner)) {
 				close(hv->conns[owner]);
 				hv->conns[owner] = -1;
 			}
@@ -644,109 +663,6 @@ static void *hypervisor_thread(void *arg)
 
 /* ---- creation */
 
-static void apply_defaults(struct sim_hv_config *config)
-{
-	if (!config->domid)
-		config->domid = 1;
-	if (!config->nr_vcpus)
-		config->nr_vcpus = 2;
-	if (config->nr_vcpus > SIM_MAX_VCPUS)
-		config->nr_vcpus = SIM_MAX_VCPUS;
-	if (!config->ram_base)
-		config->ram_base = 0x40000000ULL;
-	if (!config->ram_size)
-		config->ram_size = 64ULL << 20;
-	if (!config->nr_spis)
-		config->nr_spis = 64;
-	if (config->nr_spis > SIM_MAX_SPI - 32)
-		config->nr_spis = SIM_MAX_SPI - 32;
-}
-
-static uint64_t p2m_size(const struct sim_hv *hv)
-{
-	return hv->config.ram_size / PAGE_SIZE_4K * sizeof(uint64_t);
-}
-
-/* RAM plus the spare pages page replacement hands out. */
-static off_t ram_file_size(const struct sim_hv *hv)
-{
-	return (off_t)(hv->config.ram_size + SIM_SPARE_PAGES * PAGE_SIZE_4K);
-}
-
-/*
- * Xen's foreign mappings are VM_PFNMAP: O_DIRECT (anything that pins user
- * pages) cannot target them, buffered I/O can. Secret memory behaves the
- * same way, so the daemon meets the same refusal here. It takes one
- * ftruncate only, and counts against the memlock limit when mapped.
- */
-static int map_secret_ram(struct sim_hv *hv)
-{
-	hv->ram_fd = (int)syscall(SYS_memfd_secret, O_CLOEXEC);
-	if (hv->ram_fd < 0)
-		return -1;
-	hv->ram = MAP_FAILED;
-	if (!ftruncate(hv->ram_fd, ram_file_size(hv)))
-		hv->ram = mmap(NULL, hv->config.ram_size, PROT_READ | PROT_WRITE, MAP_SHARED,
-			       hv->ram_fd, 0);
-	if (hv->ram != MAP_FAILED)
-		return 0;
-	close(hv->ram_fd);
-	hv->ram_fd = -1;
-	return -1;
-}
-
-/* Without secret memory (old kernel, secretmem off, memlock limit): plain shared memory. */
-static int map_plain_ram(struct sim_hv *hv)
-{
-	hv->ram_fd = memfd_create("sim-guest-ram", MFD_CLOEXEC);
-	if (hv->ram_fd < 0 || ftruncate(hv->ram_fd, ram_file_size(hv)))
-		return -1;
-	hv->ram = mmap(NULL, hv->config.ram_size, PROT_READ | PROT_WRITE, MAP_SHARED, hv->ram_fd, 0);
-	return hv->ram == MAP_FAILED ? -1 : 0;
-}
-
-static int setup_guest_ram(struct sim_hv *hv)
-{
-	uint64_t pages = hv->config.ram_size / PAGE_SIZE_4K;
-
-	hv->ram_refuses_direct_io = map_secret_ram(hv) == 0;
-	if (!hv->ram_refuses_direct_io && map_plain_ram(hv))
-		return -1;
-	/* The physical-to-machine map, shared with the daemon side: identity at first. */
-	hv->p2m_fd = memfd_create("sim-guest-p2m", MFD_CLOEXEC);
-	if (hv->p2m_fd < 0 || ftruncate(hv->p2m_fd, (off_t)p2m_size(hv)))
-		return -1;
-	hv->p2m = mmap(NULL, p2m_size(hv), PROT_READ | PROT_WRITE, MAP_SHARED, hv->p2m_fd, 0);
-	if (hv->p2m == MAP_FAILED)
-		return -1;
-	for (uint64_t i = 0; i < pages; i++)
-		hv->p2m[i] = i * PAGE_SIZE_4K;
-	return 0;
-}
-
-int sim_hv_replace_guest_page(struct sim_hv *hv, unsigned int vcpu, uint64_t gpa)
-{
-	ioreq_t invalidate = { .type = IOREQ_TYPE_INVALIDATE, .size = 4, .count = 1,
-			       .dir = IOREQ_WRITE, .data = ~0ULL };
-	uint64_t index, offset;
-	void *page;
-
-	if (!sim_hv_guest_ram(hv, gpa, 1) || hv->spare_used == SIM_SPARE_PAGES)
-		return -EINVAL;
-	index = (gpa - hv->config.ram_base) / PAGE_SIZE_4K;
-	offset = hv->config.ram_size + hv->spare_used++ * PAGE_SIZE_4K;
-	pthread_mutex_lock(&hv->lock);
-	hv->p2m[index] = offset;
-	page = mmap(hv->ram + index * PAGE_SIZE_4K, PAGE_SIZE_4K, PROT_READ | PROT_WRITE,
-		    MAP_SHARED | MAP_FIXED, hv->ram_fd, (off_t)offset);
-	pthread_mutex_unlock(&hv->lock);
-	if (page == MAP_FAILED)
-		return -errno;
-	memset(page, 0, PAGE_SIZE_4K);
-	/* What Xen does after changing the guest's p2m: tell every IOREQ server. */
-	return sim_vcpu_send_raw(hv, vcpu, &invalidate);
-}
-
 static int setup_socket(struct sim_hv *hv)
 {
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
@@ -772,20 +688,15 @@ struct sim_hv *sim_hv_create(const struct sim_hv_config *config)
 		return NULL;
 	if (config)
 		hv->config = *config;
-	apply_defaults(&hv->config);
 	pthread_mutex_init(&hv->lock, NULL);
 	pthread_cond_init(&hv->changed, NULL);
-	for (unsigned int v = 0; v < SIM_MAX_VCPUS; v++) {
-		pthread_cond_init(&hv->vcpus[v].answered, NULL);
-		hv->vcpus[v].queued_server = -1;
-	}
 	for (int i = 0; i < SIM_MAX_CONNS; i++)
 		hv->conns[i] = hv->irq_fds[i] = -1;
 	hv->next_guest_port = 1;
 	hv->next_local_port = 1;
 	hv->listen_fd = -1;
 	hv_xenstore_init(hv);
-	if (setup_guest_ram(hv) || setup_socket(hv) || pipe2(hv->stop_pipe, O_CLOEXEC) ||
+	if (hv_domain_create(hv, &hv->config) || setup_socket(hv) || pipe2(hv->stop_pipe, O_CLOEXEC) ||
 	    pthread_create(&hv->thread, NULL, hypervisor_thread, hv)) {
 		perror("simulated hypervisor");
 		exit(1);
@@ -811,16 +722,7 @@ void sim_hv_destroy(struct sim_hv *hv)
 	for (int h = 0; h < SIM_MAX_HANDLES; h++)
 		if (hv->handles[h].used)
 			close(hv->handles[h].fd);
-	for (int s = 0; s < SIM_MAX_SERVERS; s++) {
-		if (hv->servers[s].used) {
-			munmap((void *)hv->servers[s].page, PAGE_SIZE_4K);
-			close(hv->servers[s].page_fd);
-		}
-	}
-	munmap(hv->ram, hv->config.ram_size);
-	close(hv->ram_fd);
-	munmap(hv->p2m, p2m_size(hv));
-	close(hv->p2m_fd);
+	hv_domains_free(hv);
 	close(hv->listen_fd);
 	close(hv->stop_pipe[0]);
 	close(hv->stop_pipe[1]);
@@ -830,92 +732,4 @@ void sim_hv_destroy(struct sim_hv *hv)
 	rmdir(hv->dir);
 	free(hv->log_text);
 	free(hv);
-}
-
-/* ---- inspection */
-
-void *sim_hv_guest_ram(struct sim_hv *hv, uint64_t gpa, size_t len)
-{
-	if (gpa < hv->config.ram_base || len > hv->config.ram_size ||
-	    gpa - hv->config.ram_base > hv->config.ram_size - len)
-		return NULL;
-	return hv->ram + (gpa - hv->config.ram_base);
-}
-
-int sim_hv_irq_level(struct sim_hv *hv, unsigned int spi)
-{
-	int level;
-
-	pthread_mutex_lock(&hv->lock);
-	level = spi < SIM_MAX_SPI ? hv->irq_level[spi] : 0;
-	pthread_mutex_unlock(&hv->lock);
-	return level;
-}
-
-unsigned long sim_hv_irq_raises(struct sim_hv *hv, unsigned int spi)
-{
-	unsigned long raises;
-
-	pthread_mutex_lock(&hv->lock);
-	raises = spi < SIM_MAX_SPI ? hv->irq_raises[spi] : 0;
-	pthread_mutex_unlock(&hv->lock);
-	return raises;
-}
-
-int sim_hv_wait_irq(struct sim_hv *hv, unsigned int spi, unsigned long seen, int timeout_ms)
-{
-	struct timespec deadline;
-	int ret = 0;
-
-	if (spi >= SIM_MAX_SPI)
-		return -EINVAL;
-	hv_deadline(&deadline, timeout_ms);
-	pthread_mutex_lock(&hv->lock);
-	while (hv->irq_raises[spi] <= seen && ret == 0)
-		ret = pthread_cond_timedwait(&hv->changed, &hv->lock, &deadline);
-	pthread_mutex_unlock(&hv->lock);
-	return ret ? -ETIMEDOUT : 0;
-}
-
-void sim_hv_get_state(struct sim_hv *hv, struct sim_hv_state *state)
-{
-	pthread_mutex_lock(&hv->lock);
-	*state = hv->stats;
-	state->servers = state->servers_enabled = state->ranges = 0;
-	state->ports_bound = state->evtchn_handles = 0;
-	for (int s = 0; s < SIM_MAX_SERVERS; s++) {
-		if (!hv->servers[s].used)
-			continue;
-		state->servers++;
-		state->servers_enabled += hv->servers[s].enabled;
-		state->ranges += hv->servers[s].nr_ranges;
-	}
-	for (int i = 0; i < SIM_MAX_PORTS; i++)
-		state->ports_bound += hv->ports[i].used;
-	for (int h = 0; h < SIM_MAX_HANDLES; h++)
-		state->evtchn_handles += hv->handles[h].used;
-	pthread_mutex_unlock(&hv->lock);
-}
-
-bool sim_hv_guest_ram_refuses_direct_io(struct sim_hv *hv)
-{
-	return hv->ram_refuses_direct_io;
-}
-
-void sim_hv_destroy_domain(struct sim_hv *hv)
-{
-	pthread_mutex_lock(&hv->lock);
-	hv->domain_destroyed = true;
-	/* Xen destroys the domain's IOREQ servers, and their ranges, with it. */
-	for (int id = 0; id < SIM_MAX_SERVERS; id++) {
-		struct sim_server *srv = &hv->servers[id];
-
-		if (!srv->used)
-			continue;
-		munmap((void *)srv->page, PAGE_SIZE_4K);
-		close(srv->page_fd);
-		srv->used = false;
-	}
-	pthread_cond_broadcast(&hv->changed);
-	pthread_mutex_unlock(&hv->lock);
 }

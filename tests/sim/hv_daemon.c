@@ -20,17 +20,28 @@
 
 int sim_hv_start_daemon(struct sim_hv *hv, const char *daemon_path, const char *const extra_args[])
 {
-	const char *argv[MAX_DAEMON_ARGS];
+	const char *args[MAX_DAEMON_ARGS];
 	char domid[16];
+	size_t argc = 0;
+
+	snprintf(domid, sizeof(domid), "%u", hv->guest->config.domid);
+	args[argc++] = "--domain";
+	args[argc++] = domid;
+	for (size_t i = 0; extra_args && extra_args[i] && argc < MAX_DAEMON_ARGS - 1; i++)
+		args[argc++] = extra_args[i];
+	args[argc] = NULL;
+	return sim_hv_start_daemon_argv(hv, daemon_path, args);
+}
+
+int sim_hv_start_daemon_argv(struct sim_hv *hv, const char *daemon_path, const char *const args[])
+{
+	const char *argv[MAX_DAEMON_ARGS];
 	size_t argc = 0;
 	pid_t pid;
 
-	snprintf(domid, sizeof(domid), "%u", hv->config.domid);
 	argv[argc++] = daemon_path;
-	argv[argc++] = "--domain";
-	argv[argc++] = domid;
-	for (size_t i = 0; extra_args && extra_args[i] && argc < MAX_DAEMON_ARGS - 1; i++)
-		argv[argc++] = extra_args[i];
+	for (size_t i = 0; args && args[i] && argc < MAX_DAEMON_ARGS - 1; i++)
+		argv[argc++] = args[i];
 	argv[argc] = NULL;
 
 	pid = fork();
@@ -66,37 +77,41 @@ bool hv_daemon_gone(struct sim_hv *hv)
 	return hv->daemon_exited;
 }
 
-static bool serving(struct sim_hv *hv)
+/* The pid of the process whose enabled server of @d has every vCPU's port bound, or 0. */
+static pid_t serving(struct sim_hv *hv, const struct sim_domain *d)
 {
-	for (int s = 0; s < SIM_MAX_SERVERS; s++) {
-		const struct sim_server *srv = &hv->servers[s];
+	for (int s = 0; d && s < SIM_MAX_SERVERS; s++) {
+		const struct sim_server *srv = &d->servers[s];
 		unsigned int bound = 0;
 
 		if (!srv->used || !srv->enabled)
 			continue;
-		for (unsigned int v = 0; v < hv->config.nr_vcpus; v++)
+		for (unsigned int v = 0; v < d->config.nr_vcpus; v++)
 			for (int p = 0; p < SIM_MAX_PORTS; p++)
 				bound += hv->ports[p].used && hv->ports[p].guest_port == srv->guest_ports[v];
-		if (bound == hv->config.nr_vcpus)
-			return true;
+		if (bound == d->config.nr_vcpus)
+			return srv->creator ? srv->creator : 1;
 	}
-	return false;
+	return 0;
 }
 
-int sim_hv_wait_serving(struct sim_hv *hv, int timeout_ms)
+/* Wait until @domid is served by a process other than @not_by: its pid, or -errno. */
+static int wait_serving(struct sim_hv *hv, uint32_t domid, pid_t not_by, bool daemon_must_live,
+			int timeout_ms)
 {
 	int ret = -ETIMEDOUT;
 
 	pthread_mutex_lock(&hv->lock);
 	/* Poll in short steps: the daemon exiting does not signal the condition. */
 	for (int waited = 0; waited <= timeout_ms; waited += 20) {
+		pid_t by = serving(hv, hv_find_domain(hv, domid));
 		struct timespec step;
 
-		if (serving(hv)) {
-			ret = 0;
+		if (by && by != not_by) {
+			ret = by;
 			break;
 		}
-		if (hv_daemon_gone(hv)) {
+		if (daemon_must_live && hv_daemon_gone(hv)) {
 			ret = -ECHILD;
 			break;
 		}
@@ -105,6 +120,18 @@ int sim_hv_wait_serving(struct sim_hv *hv, int timeout_ms)
 	}
 	pthread_mutex_unlock(&hv->lock);
 	return ret;
+}
+
+int sim_hv_wait_serving(struct sim_hv *hv, int timeout_ms)
+{
+	int ret = wait_serving(hv, hv->guest->config.domid, 0, true, timeout_ms);
+
+	return ret > 0 ? 0 : ret;
+}
+
+pid_t sim_hv_wait_domain_served(struct sim_hv *hv, uint32_t domid, pid_t not_by, int timeout_ms)
+{
+	return wait_serving(hv, domid, not_by, false, timeout_ms);
 }
 
 static int exit_result(int status)
@@ -164,7 +191,7 @@ pid_t sim_hv_spawn_guest_program(struct sim_hv *hv, const char *const argv[], co
 	char domid[16];
 	pid_t pid;
 
-	snprintf(domid, sizeof(domid), "%u", hv->config.domid);
+	snprintf(domid, sizeof(domid), "%u", hv->guest->config.domid);
 	pid = fork();
 	if (pid < 0)
 		return -errno;

@@ -8,6 +8,8 @@
 #include "tests/sim/hypervisor.h"
 #include "tests/sim/protocol.h"
 
+#define PAGE_SIZE_4K		4096ULL
+#define SIM_MAX_DOMAINS		8	/* guest domains, live or destroyed, per simulated host */
 #define SIM_MAX_SERVERS		8	/* Xen: MAX_NR_IOREQ_SERVERS */
 #define SIM_MAX_RANGES		512
 #define SIM_MAX_VCPUS		128	/* one ioreq page */
@@ -31,6 +33,7 @@ struct sim_server {
 	uint32_t guest_ports[SIM_MAX_VCPUS];	/* vp_eport of each vCPU */
 	struct sim_range ranges[SIM_MAX_RANGES];
 	unsigned int nr_ranges;
+	pid_t creator;		/* the process that created it (SO_PEERCRED of its connection) */
 };
 
 /* A daemon-side (dom0) end of an interdomain channel. */
@@ -92,8 +95,28 @@ struct sim_xenstore {
 	struct sim_xs_handle handles[SIM_XS_MAX_HANDLES];
 };
 
+/* One guest domain: its RAM, vCPUs, IOREQ servers and SPIs. */
+struct sim_domain {
+	bool used;
+	bool destroyed;		/* gone: calls about it fail with ESRCH */
+	struct sim_hv_config config;	/* with defaults applied; name points at name[] */
+	char name[64];
+
+	int ram_fd;		/* RAM pages, then spare pages for replacements */
+	uint8_t *ram;		/* the guest's view: page i is at p2m[i] in ram_fd */
+	bool ram_refuses_direct_io;	/* secret memory: O_DIRECT fails as on Xen */
+	int p2m_fd;
+	uint64_t *p2m;		/* offset in ram_fd of each guest page */
+	unsigned int spare_used;
+
+	struct sim_server servers[SIM_MAX_SERVERS];
+	struct sim_vcpu vcpus[SIM_MAX_VCPUS];
+	uint8_t irq_level[SIM_MAX_SPI];
+	unsigned long irq_raises[SIM_MAX_SPI];
+};
+
 struct sim_hv {
-	struct sim_hv_config config;
+	struct sim_hv_config config;	/* the first guest's, and the host's no_xenstore */
 	pthread_mutex_t lock;
 	pthread_cond_t changed;	/* any state change (servers, ports, irqs) */
 	pthread_t thread;
@@ -104,26 +127,17 @@ struct sim_hv {
 	char log_path[96];
 	char *log_text;
 
-	int ram_fd;		/* RAM pages, then spare pages for replacements */
-	uint8_t *ram;		/* the guest's view: page i is at p2m[i] in ram_fd */
-	bool ram_refuses_direct_io;	/* secret memory: O_DIRECT fails as on Xen */
-	int p2m_fd;
-	uint64_t *p2m;		/* offset in ram_fd of each guest page */
-	unsigned int spare_used;
+	struct sim_domain domains[SIM_MAX_DOMAINS];
+	struct sim_domain *guest;	/* the first guest: what the single-domain calls act on */
 
-	struct sim_server servers[SIM_MAX_SERVERS];
 	struct sim_port ports[SIM_MAX_PORTS];
 	struct sim_handle handles[SIM_MAX_HANDLES];
 	int conns[SIM_MAX_CONNS];
+	pid_t conn_pids[SIM_MAX_CONNS];	/* the process at the other end of each connection */
 	int irq_fds[SIM_MAX_CONNS];	/* hypervisor ends of the one-way irq sockets, or -1 */
-	struct sim_vcpu vcpus[SIM_MAX_VCPUS];
+	struct sim_domain *irq_domains[SIM_MAX_CONNS];	/* whose SPIs each irq socket sets */
 	uint32_t next_guest_port;
 	uint32_t next_local_port;
-
-	uint8_t irq_level[SIM_MAX_SPI];
-	unsigned long irq_raises[SIM_MAX_SPI];
-
-	bool domain_destroyed;	/* sim_hv_destroy_domain() */
 
 	pid_t daemon_pid;	/* 0: none */
 	bool daemon_exited;
@@ -136,6 +150,7 @@ struct sim_hv {
 /* One control call being answered (tests/sim/hv_core.c), with its payloads. */
 struct call {
 	struct sim_hv *hv;
+	pid_t caller;		/* the calling process */
 	const struct sim_request *req;
 	struct sim_reply *reply;
 	int fd_to_pass;
@@ -149,14 +164,34 @@ struct call {
 /* With hv->lock held: deliver an event from the guest on its end @guest_port. */
 void hv_signal_guest_port(struct sim_hv *hv, uint32_t guest_port);
 /* With hv->lock held: a server's slot for @vcpu, after placing @req in it and signalling. */
-void hv_post_request(struct sim_hv *hv, int server, unsigned int vcpu, const ioreq_t *req);
+void hv_post_request(struct sim_hv *hv, struct sim_domain *d, int server, unsigned int vcpu,
+		     const ioreq_t *req);
 /* With hv->lock held: requests queued for the moment @server is enabled. */
-void hv_post_queued_requests(struct sim_hv *hv, int server);
+void hv_post_queued_requests(struct sim_hv *hv, struct sim_domain *d, int server);
+
+/* Domains (tests/sim/hv_domain.c), with hv->lock held where it matters. */
+/* The live (not destroyed) domain @domid, or NULL. */
+struct sim_domain *hv_find_domain(struct sim_hv *hv, uint64_t domid);
+/* The live domain with the lowest ID >= @domid, or NULL (xc_domain_getinfolist's order). */
+struct sim_domain *hv_next_domain(struct sim_hv *hv, uint64_t domid);
+/* Set up a new domain from @config (defaults applied): 0 or -errno. Lock not held. */
+int hv_domain_create(struct sim_hv *hv, const struct sim_hv_config *config);
+/* Release the server's ioreq page. */
+void hv_server_release(struct sim_server *srv);
+/* Free every domain's memory (sim_hv_destroy). */
+void hv_domains_free(struct sim_hv *hv);
 /* With hv->lock held: reap the daemon if it exited; true if it is gone. */
 bool hv_daemon_gone(struct sim_hv *hv);
 
-/* Xenstore (tests/sim/hv_xenstore.c): the guest's home, as init-dom0less writes it. */
+/* Xenstore (tests/sim/hv_xenstore.c): the root node. */
 void hv_xenstore_init(struct sim_hv *hv);
+/*
+ * With hv->lock held: domain @d's home as init-dom0less and xl write it
+ * (domid, name if any, data), then @introduceDomain fires; removal takes
+ * the home away and fires @releaseDomain.
+ */
+void hv_xenstore_add_domain(struct sim_hv *hv, const struct sim_domain *d);
+void hv_xenstore_remove_domain(struct sim_hv *hv, const struct sim_domain *d);
 void hv_xenstore_destroy(struct sim_hv *hv);
 /*
  * The store, with hv->lock held, for a caller of domain @domid (0 is

@@ -49,7 +49,8 @@ char *hv_xs_absolute_path(uint32_t domid, const char *path)
 		errno = EINVAL;
 		return NULL;
 	}
-	if (path[0] == '/')
+	/* "@introduceDomain", "@releaseDomain": special watch paths, never relative. */
+	if (path[0] == '/' || path[0] == '@')
 		return strdup(path);
 	home_of(domid, home, sizeof(home));
 	if (asprintf(&abs, "%s/%s", home, path) < 0)
@@ -267,11 +268,20 @@ int hv_xs_rm(struct sim_hv *hv, uint32_t domid, const char *path)
 	return 0;
 }
 
-/* ---- creation */
+/* ---- creation, and the domains' homes */
 
-static void write_guest_key(struct sim_hv *hv, const char *key, const char *value)
+/* A special watch path fires for dom0's watchers only (xenstore.txt: they need privilege). */
+static void fire_special(struct sim_hv *hv, const char *special)
 {
-	uint32_t domid = hv->config.domid;
+	struct sim_xenstore *xs = &hv->xenstore;
+
+	for (struct sim_xs_watch *w = xs->watches; w; w = w->next)
+		if (!strcmp(w->path, special) && xs->handles[w->handle].domid == 0)
+			hv_xs_send_event(&xs->handles[w->handle], special, w->token);
+}
+
+static void write_guest_key(struct sim_hv *hv, uint32_t domid, const char *key, const char *value)
+{
 	/* init-dom0less's do_xs_write_dom(): the guest owns it, dom0 may read it. */
 	const struct sim_xs_perm perms[] = { { domid, XS_PERM_NONE }, { 0, XS_PERM_READ } };
 	char home[HOME_MAX], path[HOME_MAX + 16];
@@ -285,10 +295,30 @@ static void write_guest_key(struct sim_hv *hv, const char *key, const char *valu
 	}
 }
 
+void hv_xenstore_add_domain(struct sim_hv *hv, const struct sim_domain *d)
+{
+	char domid[16];
+
+	snprintf(domid, sizeof(domid), "%u", d->config.domid);
+	write_guest_key(hv, d->config.domid, "domid", domid);
+	if (d->config.name)
+		write_guest_key(hv, d->config.domid, "name", d->config.name);
+	write_guest_key(hv, d->config.domid, "data", "");
+	fire_special(hv, "@introduceDomain");
+}
+
+void hv_xenstore_remove_domain(struct sim_hv *hv, const struct sim_domain *d)
+{
+	char home[HOME_MAX];
+
+	home_of(d->config.domid, home, sizeof(home));
+	hv_xs_rm(hv, 0, home);
+	fire_special(hv, "@releaseDomain");
+}
+
 void hv_xenstore_init(struct sim_hv *hv)
 {
 	struct sim_xs_node *root;
-	char domid[16];
 
 	if (hv->config.no_xenstore)
 		return;
@@ -299,9 +329,6 @@ void hv_xenstore_init(struct sim_hv *hv)
 	}
 	root->perms[0] = (struct sim_xs_perm){ 0, XS_PERM_NONE };
 	root->nr_perms = 1;
-	snprintf(domid, sizeof(domid), "%u", hv->config.domid);
-	write_guest_key(hv, "domid", domid);
-	write_guest_key(hv, "data", "");
 }
 
 void hv_xenstore_destroy(struct sim_hv *hv)

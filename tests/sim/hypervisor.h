@@ -2,7 +2,8 @@
 /*
  * tests/sim/hypervisor.h: the simulated hypervisor, as a test sees it.
  *
- * A test creates one simulated Xen with one guest domain, starts the daemon
+ * A test creates one simulated Xen with one guest domain (more may be
+ * created and destroyed later, for the supervisor), starts the daemon
  * (the simulated-hypervisor build of the real daemon objects) against it, and
  * then *is* the guest: its vCPUs issue MMIO reads and writes that block until
  * the daemon answers, as on Xen; it reads and writes guest RAM; it watches
@@ -64,6 +65,8 @@ struct sim_hv_config {
 	 * .../data, owned by the guest, as init-dom0less writes them.
 	 */
 	bool no_xenstore;
+	/* The domain's name in xenstore (/local/domain/DOMID/name), as xl writes it; NULL: none. */
+	const char *name;
 };
 
 /* @config may be NULL (all defaults); zero fields take their default. */
@@ -78,6 +81,8 @@ void sim_hv_destroy(struct sim_hv *hv);
  * NULL) with $XENSIM_SOCKET pointing here, its stderr captured.
  */
 int sim_hv_start_daemon(struct sim_hv *hv, const char *daemon_path, const char *const extra_args[]);
+/* The same with exactly @args (NULL-terminated): no --domain added (the supervisor). */
+int sim_hv_start_daemon_argv(struct sim_hv *hv, const char *daemon_path, const char *const args[]);
 /* Wait until a server is enabled with every vCPU's port bound: 0, -ETIMEDOUT, -ECHILD (it exited). */
 int sim_hv_wait_serving(struct sim_hv *hv, int timeout_ms);
 /* Send @signal and wait: the exit status (0..255), -EINTR if a signal killed it, -ETIMEDOUT (then SIGKILLed). */
@@ -164,9 +169,40 @@ int sim_hv_xenstore_wait(struct sim_hv *hv, const char *path, const char *value,
 /*
  * The guest is destroyed (xl destroy, or it powered off): from now on the
  * domain does not exist, its IOREQ servers and their ranges are gone, and
- * calls about it fail with ESRCH, as on Xen.
+ * calls about it fail with ESRCH, as on Xen. Its xenstore home is removed and
+ * @releaseDomain fires.
  */
 void sim_hv_destroy_domain(struct sim_hv *hv);
+
+/* ---- more guest domains (the supervisor's tests); the calls above act on the first */
+
+/*
+ * Create another guest domain (@config->domid required; no_xenstore is the
+ * host's): its xenstore home is written as xl and init-dom0less write it
+ * (domid, name, data) and @introduceDomain fires. 0, -EEXIST (a live domain
+ * has that ID) or -ENOSPC.
+ */
+int sim_hv_create_domain(struct sim_hv *hv, const struct sim_hv_config *config);
+/* sim_hv_destroy_domain() for domain @domid: 0 or -ESRCH. */
+int sim_hv_destroy_domain_id(struct sim_hv *hv, uint32_t domid);
+/* sim_vcpu_mmio_read() on domain @domid's vCPU (-ESRCH: no such domain). */
+int sim_dom_mmio_read(struct sim_hv *hv, uint32_t domid, unsigned int vcpu, uint64_t addr,
+		      unsigned int size, uint64_t *value);
+/*
+ * Wait until an enabled server of @domid has every vCPU's port bound, created
+ * by a process other than @not_by (0: any): that process's pid, or -ETIMEDOUT.
+ * Whoever serves it (a worker of the supervisor) need not be our child.
+ */
+pid_t sim_hv_wait_domain_served(struct sim_hv *hv, uint32_t domid, pid_t not_by, int timeout_ms);
+
+struct sim_hv_domain_state {
+	unsigned int servers;		/* live IOREQ servers of the domain */
+	unsigned int servers_enabled;
+	pid_t serving_pid;		/* creator of the first enabled server, 0 if none */
+};
+
+/* 0, or -ESRCH if @domid is not a live domain. */
+int sim_hv_get_domain_state(struct sim_hv *hv, uint32_t domid, struct sim_hv_domain_state *state);
 
 /* ---- what is registered */
 
