@@ -17,6 +17,7 @@
 #include "lib/log.h"
 #include "xen/guest_memory.h"
 #include "xen/ioreq_server.h"
+#include "daemon/stale_server.h"
 #include "xen/xenstore.h"
 
 /* A BAR the host bridge routed: what the IOREQ range's handler calls. */
@@ -305,9 +306,15 @@ int served_domain_start(struct served_domain **out, const struct daemon_options 
 		return -ENOMEM;
 	d->domid = opts->domid;
 	d->layout = *layout;
+	/* Xenstore first: an earlier daemon's server, recorded there, goes before ours comes. */
+	d->xenstore = xen_xenstore_start((domid_t)d->domid);
+	ret = stale_server_clear(d->xenstore, d->domid);
+	if (ret)
+		goto fail;
 	ret = xen_ioreq_server_create(&d->server, (domid_t)opts->domid, &dispatch_hooks, d);
 	if (ret)
 		goto fail;
+	xen_xenstore_record_server(d->xenstore, xen_ioreq_server_id(d->server));
 	intx_router_init(&d->intx, d->server, layout->intx_spi);
 	ret = guest_memory_create(&d->memory, opts->domid, opts->map_budget);
 	if (ret)
@@ -328,7 +335,6 @@ int served_domain_start(struct served_domain **out, const struct daemon_options 
 		goto fail;
 	log_serving(layout);
 	/* From here the functions answer: tell the guest (or log why it cannot be told). */
-	d->xenstore = xen_xenstore_start((domid_t)d->domid);
 	served_domain_functions_changed(d);
 	*out = d;
 	return 0;

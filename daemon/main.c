@@ -71,7 +71,7 @@ static int serve(const struct daemon_options *opts)
 	else if (stop.signal)
 		log_info("%s received, stopping", strsignal(stop.signal));
 	else
-		log_error("the event loop ended with nothing left to serve");
+		log_error("serving ended without a stop signal: see the errors above");
 	served_domain_stop(domain);
 	status = stop.signal ? EXIT_SUCCESS : EXIT_FAILURE;
 

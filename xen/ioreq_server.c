@@ -224,9 +224,16 @@ static void on_event_channel(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	port = xenevtchn_pending(s->xce);
 	if (port < 0) {
-		if (errno != EAGAIN)
-			log_ratelimited(&s->port_log, LOG_LEVEL_ERROR,
-					"ioreq server %u: reading pending event: %s", s->id, strerror(errno));
+		if (errno == EAGAIN || errno == EINTR)
+			return;
+		/*
+		 * The handle is broken and stays readable: serving cannot go on,
+		 * and retrying would spin. Stop the loop; the caller tears down.
+		 */
+		log_error("ioreq server %u: the event channel failed: %s: stopping",
+			  s->id, strerror(errno));
+		event_del(s->evtchn_event);
+		event_base_loopbreak(event_get_base(s->evtchn_event));
 		return;
 	}
 	/* Unmask first: an event that arrives while we serve is then not lost. */
@@ -456,6 +463,35 @@ int xen_ioreq_server_set_irq_level(struct xen_ioreq_server *s, uint32_t irq, uns
 	if (xendevicemodel_set_irq_level(s->dmod, s->domid, irq, level))
 		return -errno;
 	return 0;
+}
+
+int xen_ioreq_server_destroy_stale(domid_t domid, unsigned int id)
+{
+	xendevicemodel_handle *dmod = xendevicemodel_open(NULL, 0);
+	int ret = 0;
+
+	if (!dmod) {
+		log_error("ioreq server: cannot open the device-model interface: %s", strerror(errno));
+		return -errno;
+	}
+	if (xendevicemodel_destroy_ioreq_server(dmod, domid, (ioservid_t)id)) {
+		ret = -errno;
+		/* The domain it served is gone (a reboot gave the ID again): nothing to remove. */
+		if (errno == ENOENT || errno == ESRCH)
+			log_info("ioreq server %u of an earlier process: already gone", id);
+		else
+			log_error("ioreq server %u of an earlier process: cannot destroy it: %s",
+				  id, strerror(errno));
+	} else {
+		log_info("ioreq server %u of an earlier process destroyed", id);
+	}
+	xendevicemodel_close(dmod);
+	return ret == -ENOENT || ret == -ESRCH ? 0 : ret;
+}
+
+unsigned int xen_ioreq_server_id(const struct xen_ioreq_server *s)
+{
+	return s->id;
 }
 
 unsigned int xen_ioreq_server_nr_vcpus(const struct xen_ioreq_server *s)

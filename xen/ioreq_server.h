@@ -55,6 +55,13 @@ void xen_ioreq_server_destroy(struct xen_ioreq_server *server);
 /* Raise or lower an interrupt line (an SPI on Arm). 0 or -errno. */
 int xen_ioreq_server_set_irq_level(struct xen_ioreq_server *server, uint32_t irq, unsigned int level);
 
+/*
+ * Destroy server @id of @domid that an earlier process created and left
+ * behind (it was killed): 0 when it is gone (or was already), else -errno.
+ */
+int xen_ioreq_server_destroy_stale(domid_t domid, unsigned int id);
+
+unsigned int xen_ioreq_server_id(const struct xen_ioreq_server *server);
 unsigned int xen_ioreq_server_nr_vcpus(const struct xen_ioreq_server *server);
 const struct ioreq_dispatcher *xen_ioreq_server_stats(const struct xen_ioreq_server *server);
 

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * xen/xenstore.c: the readiness key, written from a thread of its own so
- * that a store that does not answer never holds up the event loop.
+ * xen/xenstore.c: the readiness key and the server record, read and written
+ * from a thread of its own so that a store that does not answer never holds
+ * up the event loop.
  */
 #include "xen/xenstore.h"
 
@@ -11,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <xenstore.h>
 
 #include "lib/log.h"
@@ -27,6 +29,13 @@ struct xen_xenstore {
 	bool finished;		/* the thread is about to return: it may be joined */
 	char dir[64];		/* /local/domain/<domid>/data/virtio-pci */
 	char key[80];
+	/* The server record: what a previous process left, then ours. */
+	char record_key[80];
+	enum { RECORD_UNREAD, RECORD_NONE, RECORD_FOUND } record_read;
+	unsigned int recorded_id;
+	long recorded_pid;
+	bool record_pending;	/* xen_xenstore_record_server() asked for it */
+	unsigned int record_id;
 };
 
 /* The value a previous daemon left (it crashed, or never removed it), or 0. */
@@ -70,38 +79,91 @@ static void publish(struct xs_handle *xsh, const struct xen_xenstore *xs,
 	log_info("xenstore: %s = %s", xs->key, value);
 }
 
-/* Sleep until there is something to write or the daemon stops; returns the raises to write. */
-static unsigned int wait_for_work(struct xen_xenstore *xs, bool *stopping)
-{
+/* What the thread is asked to do next. */
+struct work {
 	unsigned int raises;
+	bool record;
+	unsigned int record_id;
+	bool stopping;
+};
 
+/* Sleep until there is something to write or the daemon stops. */
+static void wait_for_work(struct xen_xenstore *xs, struct work *work)
+{
 	pthread_mutex_lock(&xs->lock);
-	while (!xs->pending && !xs->stopping)
+	while (!xs->pending && !xs->record_pending && !xs->stopping)
 		pthread_cond_wait(&xs->changed, &xs->lock);
-	raises = xs->pending;
+	work->raises = xs->pending;
+	work->record = xs->record_pending;
+	work->record_id = xs->record_id;
+	work->stopping = xs->stopping;
 	xs->pending = 0;
-	*stopping = xs->stopping;
+	xs->record_pending = false;
 	pthread_mutex_unlock(&xs->lock);
-	return raises;
 }
 
-static void serve_key(struct xen_xenstore *xs, struct xs_handle *xsh)
+/* "<id> <pid>" left by an earlier process for this domain, for xen_xenstore_recorded_server(). */
+static void read_record(struct xen_xenstore *xs, struct xs_handle *xsh)
+{
+	char *value = xs_read(xsh, XBT_NULL, xs->record_key, NULL);
+	unsigned int id;
+	long pid;
+	char extra;
+	bool found = value && sscanf(value, "%u %ld %c", &id, &pid, &extra) == 2 && pid > 0;
+
+	if (value && !found)
+		log_warn("xenstore: %s = '%s': not '<server id> <pid>', ignored", xs->record_key, value);
+	free(value);
+	pthread_mutex_lock(&xs->lock);
+	xs->record_read = found ? RECORD_FOUND : RECORD_NONE;
+	xs->recorded_id = found ? id : 0;
+	xs->recorded_pid = found ? pid : 0;
+	pthread_cond_broadcast(&xs->changed);
+	pthread_mutex_unlock(&xs->lock);
+}
+
+static bool write_record(struct xs_handle *xsh, const struct xen_xenstore *xs, unsigned int id)
+{
+	char value[32];
+	int len = snprintf(value, sizeof(value), "%u %ld", id, (long)getpid());
+
+	/* dom0's own area: no guest may read or change it (the parent's permissions). */
+	if (!xs_write(xsh, XBT_NULL, xs->record_key, value, (unsigned int)len)) {
+		log_warn("xenstore: cannot write %s: %s (a restarted daemon cannot remove "
+			 "this server)", xs->record_key, strerror(errno));
+		return false;
+	}
+	log_debug("xenstore: %s = %s", xs->record_key, value);
+	return true;
+}
+
+static void remove_key(struct xs_handle *xsh, const char *key)
+{
+	if (!xs_rm(xsh, XBT_NULL, key))
+		log_debug("xenstore: cannot remove %s: %s", key, strerror(errno));
+}
+
+static void serve_keys(struct xen_xenstore *xs, struct xs_handle *xsh)
 {
 	unsigned long long generation = read_generation(xsh, xs->key);
-	bool stopping = false, written = false;
+	bool written = false, recorded = false;
+	struct work work = { 0 };
 
-	while (!stopping) {
-		unsigned int raises = wait_for_work(xs, &stopping);
-
-		if (!raises)
+	while (!work.stopping) {
+		wait_for_work(xs, &work);
+		if (work.record)
+			recorded = write_record(xsh, xs, work.record_id) || recorded;
+		if (!work.raises)
 			continue;
-		generation += raises;
+		generation += work.raises;
 		publish(xsh, xs, generation);
 		written = true;
 	}
 	/* The functions stop answering: the guest must not take the key for readiness. */
-	if (written && !xs_rm(xsh, XBT_NULL, xs->key))
-		log_debug("xenstore: cannot remove %s: %s", xs->key, strerror(errno));
+	if (written)
+		remove_key(xsh, xs->key);
+	if (recorded)
+		remove_key(xsh, xs->record_key);
 }
 
 static void *xenstore_thread(void *arg)
@@ -110,13 +172,16 @@ static void *xenstore_thread(void *arg)
 	struct xs_handle *xsh = xs_open(0);
 
 	if (xsh) {
-		serve_key(xs, xsh);
+		read_record(xs, xsh);
+		serve_keys(xs, xsh);
 		xs_close(xsh);
 	} else {
 		log_info("no xenstore (%s): the guest is not told when its functions answer, "
 			 "its rescan helper polls", strerror(errno));
 	}
 	pthread_mutex_lock(&xs->lock);
+	if (xs->record_read == RECORD_UNREAD)
+		xs->record_read = RECORD_NONE;
 	xs->finished = true;
 	pthread_cond_broadcast(&xs->changed);
 	pthread_mutex_unlock(&xs->lock);
@@ -135,6 +200,7 @@ struct xen_xenstore *xen_xenstore_start(domid_t domid)
 	xs->domid = domid;
 	snprintf(xs->dir, sizeof(xs->dir), "/local/domain/%u/data/virtio-pci", domid);
 	snprintf(xs->key, sizeof(xs->key), XEN_XENSTORE_KEY_FORMAT, domid);
+	snprintf(xs->record_key, sizeof(xs->record_key), XEN_XENSTORE_RECORD_FORMAT, domid);
 	pthread_mutex_init(&xs->lock, NULL);
 	pthread_cond_init(&xs->changed, NULL);
 	ret = pthread_create(&xs->thread, NULL, xenstore_thread, xs);
@@ -155,6 +221,43 @@ void xen_xenstore_bump_generation(struct xen_xenstore *xs)
 		return;
 	pthread_mutex_lock(&xs->lock);
 	xs->pending++;
+	pthread_cond_broadcast(&xs->changed);
+	pthread_mutex_unlock(&xs->lock);
+}
+
+int xen_xenstore_recorded_server(struct xen_xenstore *xs, unsigned int *id, long *pid,
+				 int timeout_ms)
+{
+	struct timespec deadline;
+	int ret;
+
+	if (!xs)
+		return 0;
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += timeout_ms / 1000;
+	deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	if (deadline.tv_nsec >= 1000000000L) {
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&xs->lock);
+	while (xs->record_read == RECORD_UNREAD)
+		if (pthread_cond_timedwait(&xs->changed, &xs->lock, &deadline) == ETIMEDOUT)
+			break;
+	ret = xs->record_read == RECORD_UNREAD ? -ETIMEDOUT : xs->record_read == RECORD_FOUND;
+	*id = xs->recorded_id;
+	*pid = xs->recorded_pid;
+	pthread_mutex_unlock(&xs->lock);
+	return ret;
+}
+
+void xen_xenstore_record_server(struct xen_xenstore *xs, unsigned int id)
+{
+	if (!xs)
+		return;
+	pthread_mutex_lock(&xs->lock);
+	xs->record_pending = true;
+	xs->record_id = id;
 	pthread_cond_broadcast(&xs->changed);
 	pthread_mutex_unlock(&xs->lock);
 }

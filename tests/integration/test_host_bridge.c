@@ -332,6 +332,16 @@ static void test_stop_after_the_guest_is_gone_is_quiet(void **state)
 		fail_msg("the daemon logged errors for a domain that is simply gone:\n%s", log);
 }
 
+/* A broken event-channel handle: the daemon stops with an error instead of spinning. */
+static void test_a_failing_event_channel_stops_the_daemon(void **state)
+{
+	struct fixture *f = *state;
+
+	sim_hv_close_event_channels(f->hv);
+	assert_int_equal(sim_hv_wait_daemon_exit(f->hv, 5000), 1);
+	assert_non_null(strstr(sim_hv_daemon_log(f->hv), "event channel failed"));
+}
+
 static void test_sigint_stops_cleanly_too(void **state)
 {
 	struct fixture *f = *state;
@@ -410,6 +420,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_malformed_requests_get_their_defined_answer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sigterm_leaves_no_server_range_or_port_behind, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sigint_stops_cleanly_too, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_failing_event_channel_stops_the_daemon, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stop_after_the_guest_is_gone_is_quiet, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_request_pending_before_ports_are_bound_is_answered, setup_without_daemon, teardown),
 		cmocka_unit_test_setup_teardown(test_a_domain_that_does_not_exist_is_refused, setup_without_daemon, teardown),

@@ -140,6 +140,15 @@ static void close_handle(struct sim_hv *hv, int handle)
 	pthread_cond_broadcast(&hv->changed);
 }
 
+void sim_hv_close_event_channels(struct sim_hv *hv)
+{
+	pthread_mutex_lock(&hv->lock);
+	for (int h = 0; h < SIM_MAX_HANDLES; h++)
+		if (hv->handles[h].used)
+			close_handle(hv, h);
+	pthread_mutex_unlock(&hv->lock);
+}
+
 static void handle_evtchn_message(struct sim_hv *hv, int handle)
 {
 	struct sim_evtchn_msg msg;

@@ -174,6 +174,13 @@ int sim_hv_xenstore_wait(struct sim_hv *hv, const char *path, const char *value,
  */
 void sim_hv_destroy_domain(struct sim_hv *hv);
 
+/*
+ * Close the hypervisor's end of every event-channel handle: the daemon's
+ * reads fail from now on (a broken /dev/xen/evtchn). The daemon must stop,
+ * not spin.
+ */
+void sim_hv_close_event_channels(struct sim_hv *hv);
+
 /* ---- more guest domains (the supervisor's tests); the calls above act on the first */
 
 /*

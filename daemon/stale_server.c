@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: MIT
+/*
+ * daemon/stale_server.c: the earlier daemon's IOREQ server, destroyed
+ * before ours is created, unless that daemon is alive.
+ */
+#include "daemon/stale_server.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lib/log.h"
+#include "xen/ioreq_server.h"
+
+/*
+ * Does @pid run this program? A recycled pid running something else does
+ * not count; one we may not inspect does (better refuse than destroy a
+ * server that is in use).
+ */
+static bool runs_this_program(long pid)
+{
+	char path[64], exe[PATH_MAX], self[PATH_MAX];
+	ssize_t len, self_len;
+
+	snprintf(path, sizeof(path), "/proc/%ld/exe", pid);
+	len = readlink(path, exe, sizeof(exe) - 1);
+	if (len < 0)
+		return errno == EACCES || errno == EPERM;
+	self_len = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (self_len < 0)
+		return true;
+	return len == self_len && !memcmp(exe, self, (size_t)len);
+}
+
+int stale_server_clear(struct xen_xenstore *xs, uint32_t domid)
+{
+	unsigned int id;
+	long pid;
+	int found = xen_xenstore_recorded_server(xs, &id, &pid, STALE_SERVER_READ_MS);
+
+	if (found == -ETIMEDOUT) {
+		log_warn("xenstore did not answer within %d ms: a server an earlier daemon "
+			 "left for this domain (if any) stays registered", STALE_SERVER_READ_MS);
+		return 0;
+	}
+	if (found <= 0)
+		return 0;
+	if (pid != (long)getpid() && runs_this_program(pid)) {
+		log_error("domain %u is served by process %ld already (ioreq server %u): "
+			  "stop it first", domid, pid, id);
+		return -EBUSY;
+	}
+	log_info("process %ld, which served this domain with ioreq server %u, is gone",
+		 pid, id);
+	/* A failure is logged; ours is created all the same (Xen allows a few). */
+	xen_ioreq_server_destroy_stale((domid_t)domid, id);
+	return 0;
+}
