@@ -2,7 +2,8 @@
 /*
  * daemon/main.c: xen-virtio-pcid in single-domain mode: parse the options,
  * check the domain, serve it until SIGTERM or SIGINT, tear down, exit 0.
- * `xen-virtio-pcid fdt ...` writes the guest's device-tree fragment instead.
+ * `xen-virtio-pcid fdt ...` writes the guest's device-tree fragment instead;
+ * `xen-virtio-pcid --config FILE` is the supervisor (daemon/supervisor.h).
  */
 #include <errno.h>
 #include <signal.h>
@@ -14,6 +15,7 @@
 #include "daemon/domain.h"
 #include "daemon/fdt_command.h"
 #include "daemon/options.h"
+#include "daemon/supervisor.h"
 #include "lib/log.h"
 #include "xen/domain.h"
 
@@ -103,6 +105,8 @@ int main(int argc, char **argv)
 
 	if (argc > 1 && !strcmp(argv[1], "fdt"))
 		return fdt_command_main(argc - 1, argv + 1);
+	if (supervisor_requested(argc, argv))
+		return supervisor_main(argc, argv);
 	switch (options_parse(argc, argv, &opts, stderr)) {
 	case OPTIONS_EXIT_OK:
 		return EXIT_SUCCESS;

@@ -35,3 +35,36 @@ int xen_domain_exists(uint32_t domid)
 	xc_interface_close(xch);
 	return ret;
 }
+
+/* Domains are listed this many at a time. */
+#define LIST_BATCH 64
+
+int xen_domain_list(uint32_t *domids, unsigned int max)
+{
+	xc_domaininfo_t info[LIST_BATCH];
+	unsigned int count = 0;
+	uint32_t next = 1;	/* dom0 is never a guest we serve */
+	xc_interface *xch;
+	int n = 0;
+
+	xch = xc_interface_open(NULL, NULL, 0);
+	if (!xch) {
+		log_error("cannot open the Xen control interface: %s", strerror(errno));
+		return -errno;
+	}
+	/* A call may return fewer than asked while more exist: ask again from the last + 1. */
+	while (count < max && (n = xc_domain_getinfolist(xch, next, LIST_BATCH, info)) > 0) {
+		for (int i = 0; i < n && count < max; i++)
+			if (!(info[i].flags & XEN_DOMINF_dying))
+				domids[count++] = info[i].domain;
+		next = (uint32_t)info[n - 1].domain + 1;
+	}
+	if (n < 0 && count < max) {
+		n = -errno;
+		log_error("cannot list Xen domains: %s", strerror(errno));
+		xc_interface_close(xch);
+		return n;
+	}
+	xc_interface_close(xch);
+	return (int)count;
+}

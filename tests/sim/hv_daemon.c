@@ -168,6 +168,13 @@ int sim_hv_stop_daemon(struct sim_hv *hv, int signal, int timeout_ms)
 	return sim_hv_wait_daemon_exit(hv, timeout_ms);
 }
 
+int sim_hv_signal_daemon(struct sim_hv *hv, int signal)
+{
+	if (!hv->daemon_pid || hv->daemon_exited)
+		return -ECHILD;
+	return kill(hv->daemon_pid, signal) ? -errno : 0;
+}
+
 const char *sim_hv_daemon_log(struct sim_hv *hv)
 {
 	FILE *log = fopen(hv->log_path, "r");

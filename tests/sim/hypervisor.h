@@ -87,6 +87,8 @@ int sim_hv_start_daemon_argv(struct sim_hv *hv, const char *daemon_path, const c
 int sim_hv_wait_serving(struct sim_hv *hv, int timeout_ms);
 /* Send @signal and wait: the exit status (0..255), -EINTR if a signal killed it, -ETIMEDOUT (then SIGKILLed). */
 int sim_hv_stop_daemon(struct sim_hv *hv, int signal, int timeout_ms);
+/* Send @signal (SIGHUP) and return at once: 0 or -errno. */
+int sim_hv_signal_daemon(struct sim_hv *hv, int signal);
 /* Wait for the daemon to exit by itself; same results as sim_hv_stop_daemon. */
 int sim_hv_wait_daemon_exit(struct sim_hv *hv, int timeout_ms);
 /* Everything the daemon wrote to stderr so far (valid until the next call). */

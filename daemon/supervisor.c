@@ -1,0 +1,351 @@
+// SPDX-License-Identifier: MIT
+/*
+ * daemon/supervisor.c: the supervisor's command line, its event loop and
+ * signals, and the match between existing domains and config blocks.
+ */
+#include "daemon/supervisor.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "daemon/config_file.h"
+#include "daemon/options.h"
+#include "daemon/workers.h"
+#include "lib/log.h"
+#include "xen/domain.h"
+#include "xen/domain_watch.h"
+
+#define PROGRAM			"xen-virtio-pcid"
+#define MAX_LISTED_DOMAINS	1024
+#define DEFAULT_POLL_SECONDS	2.0
+#define DEFAULT_RESTART_DELAY	1.0
+
+static const char usage_text[] =
+	"Usage: xen-virtio-pcid --config FILE [--check] [OPTIONS]\n"
+	"Serve the guests FILE describes: wait for each to exist, run one worker\n"
+	"(xen-virtio-pcid --domain ID ...) per guest, restart a worker that dies,\n"
+	"stop it when its guest goes away. The file's syntax: docs/configuration.md,\n"
+	"xen-virtio-pcid(8).\n"
+	"\n"
+	"  --config FILE          the guests to serve\n"
+	"  --check                check FILE and exit: 0 if it is valid, 2 if not\n"
+	"  --restart-delay SECS   wait before restarting a failed worker, doubling with\n"
+	"                         each failure in a row (default 1; at most 60)\n"
+	"  --poll SECS            also look for new domains this often (default 2)\n"
+	"  -v, --verbose          log debug messages (workers too)\n"
+	"  -h, --help             print this help and exit\n"
+	"  -V, --version          print the version and exit\n"
+	"\n"
+	"Signals: SIGTERM or SIGINT stops every worker and exits 0; SIGHUP reloads\n"
+	"FILE (a file with errors is refused and the running configuration stays).\n"
+	"Exit status: 0 after a clean stop, 1 if serving failed, 2 for a bad option\n"
+	"or configuration file.\n";
+
+enum { OPT_CONFIG = 256, OPT_CHECK, OPT_RESTART_DELAY, OPT_POLL };
+
+static const struct option long_options[] = {
+	{ "config", required_argument, NULL, OPT_CONFIG },
+	{ "check", no_argument, NULL, OPT_CHECK },
+	{ "restart-delay", required_argument, NULL, OPT_RESTART_DELAY },
+	{ "poll", required_argument, NULL, OPT_POLL },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+struct supervisor_options {
+	const char *config;
+	bool check;
+	double restart_delay;
+	double poll;
+	bool verbose;
+};
+
+struct supervisor {
+	struct supervisor_options opts;
+	struct event_base *base;
+	struct config_file config;
+	struct workers *workers;
+	struct xen_domain_watch *watch;
+	struct event *signals[4];
+	int stop_signal;
+};
+
+bool supervisor_requested(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++)
+		if (!strncmp(argv[i], "--config", 8) || !strcmp(argv[i], "--check"))
+			return true;
+	return false;
+}
+
+/* ---- the command line */
+
+static bool parse_seconds(const char *text, double min, double max, double *seconds)
+{
+	char *end;
+
+	errno = 0;
+	*seconds = strtod(text, &end);
+	return !errno && end != text && !*end && *seconds >= min && *seconds <= max;
+}
+
+static enum options_result apply(int code, const char *arg, struct supervisor_options *opts)
+{
+	switch (code) {
+	case OPT_CONFIG:
+		opts->config = arg;
+		return OPTIONS_RUN;
+	case OPT_CHECK:
+		opts->check = true;
+		return OPTIONS_RUN;
+	case OPT_RESTART_DELAY:
+		if (!parse_seconds(arg, 0.001, 60, &opts->restart_delay))
+			return options_bad_value(stderr, PROGRAM, "--restart-delay", arg,
+						 "expected seconds from 0.001 to 60");
+		return OPTIONS_RUN;
+	case OPT_POLL:
+		if (!parse_seconds(arg, 0.01, 3600, &opts->poll))
+			return options_bad_value(stderr, PROGRAM, "--poll", arg,
+						 "expected seconds from 0.01 to 3600");
+		return OPTIONS_RUN;
+	case 'v':
+		opts->verbose = true;
+		return OPTIONS_RUN;
+	case 'h':
+		fputs(usage_text, stdout);
+		return OPTIONS_EXIT_OK;
+	case 'V':
+		printf(PROGRAM " %s\n", XVP_VERSION);
+		return OPTIONS_EXIT_OK;
+	default:
+		return OPTIONS_EXIT_ERROR;
+	}
+}
+
+static enum options_result parse(int argc, char **argv, struct supervisor_options *opts)
+{
+	int opt;
+
+	*opts = (struct supervisor_options){ .restart_delay = DEFAULT_RESTART_DELAY,
+					     .poll = DEFAULT_POLL_SECONDS };
+	optind = 0;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":vhV", long_options, NULL)) != -1) {
+		enum options_result result;
+
+		if (opt == '?' || opt == ':')
+			return options_getopt_error(opt, argv, PROGRAM, stderr);
+		result = apply(opt, optarg, opts);
+		if (result != OPTIONS_RUN)
+			return result;
+	}
+	if (optind < argc) {
+		fprintf(stderr, PROGRAM ": unexpected argument '%s' (the supervisor takes "
+			"its guests from --config FILE)\nTry '" PROGRAM " --help'.\n", argv[optind]);
+		return OPTIONS_EXIT_ERROR;
+	}
+	if (!opts->config) {
+		fprintf(stderr, PROGRAM ": --check needs --config FILE\n");
+		return OPTIONS_EXIT_ERROR;
+	}
+	return OPTIONS_RUN;
+}
+
+/* ---- domains and blocks */
+
+static void serve_if_configured(struct supervisor *s, uint32_t domid)
+{
+	char *name = xen_domain_watch_name(s->watch, domid);
+	const struct config_domain *block = config_file_match(&s->config, name, domid);
+	int ret;
+
+	if (block) {
+		ret = workers_domain_present(s->workers, domid, name, block);
+		if (ret)
+			log_error("domain %u: cannot start its worker: %s", domid, strerror(-ret));
+	} else {
+		log_debug("domain %u (%s): not in %s", domid, name ? name : "no name",
+			  s->opts.config);
+	}
+	free(name);
+}
+
+static void on_domains_changed(void *opaque)
+{
+	struct supervisor *s = opaque;
+	uint32_t domids[MAX_LISTED_DOMAINS];
+	int count = xen_domain_list(domids, MAX_LISTED_DOMAINS);
+
+	if (count < 0)
+		return;		/* logged; the next look tries again */
+	workers_domains_exist(s->workers, domids, (unsigned int)count);
+	for (int i = 0; i < count; i++)
+		if (!workers_has(s->workers, domids[i]))
+			serve_if_configured(s, domids[i]);
+}
+
+static const struct config_domain *lookup_block(void *opaque, uint32_t domid, const char *name)
+{
+	struct supervisor *s = opaque;
+
+	return config_file_match(&s->config, name, domid);
+}
+
+static void warn_unmatchable_names(const struct supervisor *s)
+{
+	if (xen_domain_watch_has_xenstore(s->watch))
+		return;
+	for (unsigned int i = 0; i < s->config.nr_domains; i++)
+		if (s->config.domains[i].by_name)
+			log_warn("%s:%u: [domain \"%s\"] cannot match without xenstore (names "
+				 "are unknown): use [domain ID]", s->opts.config,
+				 s->config.domains[i].line, s->config.domains[i].name);
+}
+
+static void reload(struct supervisor *s)
+{
+	struct config_file next = { 0 };
+	struct config_file old;
+
+	if (config_file_load(s->opts.config, &next, stderr)) {
+		log_error("%s has errors (above): not reloaded, the running configuration stays",
+			  s->opts.config);
+		return;
+	}
+	old = s->config;
+	s->config = next;
+	workers_reconfigure(s->workers, lookup_block, s);
+	config_file_free(&old);
+	log_info("%s reloaded: %u domain block%s", s->opts.config, s->config.nr_domains,
+		 s->config.nr_domains == 1 ? "" : "s");
+	warn_unmatchable_names(s);
+	on_domains_changed(s);
+}
+
+/* ---- signals and the loop */
+
+static void on_workers_stopped(void *opaque)
+{
+	struct supervisor *s = opaque;
+
+	event_base_loopbreak(s->base);
+}
+
+static void on_signal(evutil_socket_t signum, short what, void *arg)
+{
+	struct supervisor *s = arg;
+
+	(void)what;
+	if (signum == SIGCHLD) {
+		workers_reap(s->workers);
+	} else if (signum == SIGHUP) {
+		log_info("SIGHUP: reloading %s", s->opts.config);
+		reload(s);
+	} else if (!s->stop_signal) {
+		s->stop_signal = (int)signum;
+		log_info("%s received: stopping %u worker%s", strsignal((int)signum),
+			 workers_running(s->workers), workers_running(s->workers) == 1 ? "" : "s");
+		workers_stop_all(s->workers, on_workers_stopped, s);
+	}
+}
+
+static int add_signals(struct supervisor *s)
+{
+	static const int signums[] = { SIGTERM, SIGINT, SIGHUP, SIGCHLD };
+
+	for (size_t i = 0; i < sizeof(signums) / sizeof(signums[0]); i++) {
+		s->signals[i] = evsignal_new(s->base, signums[i], on_signal, s);
+		if (!s->signals[i] || evsignal_add(s->signals[i], NULL)) {
+			log_error("cannot handle signal %d", signums[i]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* This program, for the workers: they run the same binary. */
+static int find_program(char *path, size_t size, const char *argv0)
+{
+	ssize_t len = readlink("/proc/self/exe", path, size - 1);
+
+	if (len > 0) {
+		path[len] = '\0';
+		return 0;
+	}
+	if (realpath(argv0, path))
+		return 0;
+	log_error("cannot find this program's path: %s", strerror(errno));
+	return -1;
+}
+
+static int run(struct supervisor *s, const char *argv0)
+{
+	char program[PATH_MAX];
+	struct workers_settings settings = { program, s->opts.restart_delay, s->opts.verbose };
+	int ret = EXIT_FAILURE;
+
+	if (find_program(program, sizeof(program), argv0))
+		return EXIT_FAILURE;
+	s->base = event_base_new();
+	if (!s->base)
+		return EXIT_FAILURE;
+	s->workers = workers_create(s->base, &settings);
+	if (!s->workers || add_signals(s) ||
+	    xen_domain_watch_start(&s->watch, s->base, (int)(s->opts.poll * 1000),
+				   on_domains_changed, s)) {
+		log_error("cannot start the supervisor");
+		goto out;
+	}
+	log_info("supervising %u domain block%s of %s", s->config.nr_domains,
+		 s->config.nr_domains == 1 ? "" : "s", s->opts.config);
+	warn_unmatchable_names(s);
+	if (event_base_dispatch(s->base) < 0)
+		log_error("the event loop failed");
+	ret = s->stop_signal ? EXIT_SUCCESS : EXIT_FAILURE;
+out:
+	xen_domain_watch_stop(s->watch);
+	workers_destroy(s->workers);
+	for (size_t i = 0; i < sizeof(s->signals) / sizeof(s->signals[0]); i++)
+		if (s->signals[i])
+			event_free(s->signals[i]);
+	event_base_free(s->base);
+	return ret;
+}
+
+int supervisor_main(int argc, char **argv)
+{
+	struct supervisor s = { 0 };
+	int status;
+
+	switch (parse(argc, argv, &s.opts)) {
+	case OPTIONS_EXIT_OK:
+		return EXIT_SUCCESS;
+	case OPTIONS_EXIT_ERROR:
+		return EXIT_CONFIG_ERROR;
+	case OPTIONS_RUN:
+		break;
+	}
+	log_set_level(s.opts.verbose ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO);
+	if (config_file_load(s.opts.config, &s.config, stderr))
+		return EXIT_CONFIG_ERROR;
+	if (s.opts.check) {
+		printf("%s: %u domain block%s, valid\n", s.opts.config, s.config.nr_domains,
+		       s.config.nr_domains == 1 ? "" : "s");
+		config_file_free(&s.config);
+		return EXIT_SUCCESS;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	status = run(&s, argv[0]);
+	config_file_free(&s.config);
+	return status;
+}

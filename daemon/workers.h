@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * daemon/workers.h: the supervisor's worker processes, one per served
+ * domain: each is this program in single-domain mode
+ * (`xen-virtio-pcid --domain ID ARGS...`), so a guest that crashes its
+ * worker, or a bad disk image, touches that domain only.
+ *
+ * A worker that exits unasked is restarted after restart_delay, doubling
+ * with each failure in a row (a run of WORKERS_STABLE_SECONDS resets the
+ * count); after WORKERS_MAX_FAILURES in a row the pool gives up on that
+ * domain, loudly, until the domain comes back or the config is reloaded.
+ */
+#ifndef XVP_DAEMON_WORKERS_H
+#define XVP_DAEMON_WORKERS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "daemon/config_file.h"
+
+#define WORKERS_MAX		CONFIG_DOMAINS_MAX
+#define WORKERS_MAX_FAILURES	5
+#define WORKERS_STABLE_SECONDS	30
+#define WORKERS_MAX_DELAY	60.0	/* seconds between restarts at most */
+#define WORKERS_STOP_SECONDS	10	/* SIGTERM, then SIGKILL after this */
+
+struct event_base;
+struct workers;
+
+struct workers_settings {
+	const char *program;	/* what a worker runs: this program's path */
+	double restart_delay;	/* seconds before the first restart */
+	bool verbose;		/* pass --verbose to workers */
+};
+
+struct workers *workers_create(struct event_base *base, const struct workers_settings *settings);
+void workers_destroy(struct workers *pool);
+
+/*
+ * Domain @domid (named @name, or NULL) exists: start its worker with
+ * @block's options, unless it has one (running, waiting to restart, or
+ * given up on). 0 or -errno.
+ */
+int workers_domain_present(struct workers *pool, uint32_t domid, const char *name,
+			   const struct config_domain *block);
+
+/* Is there a worker (in any state) for @domid? */
+bool workers_has(const struct workers *pool, uint32_t domid);
+
+/*
+ * The domains that exist now (@domids, @count): stop the workers of the
+ * others (their domain is gone) and forget them.
+ */
+void workers_domains_exist(struct workers *pool, const uint32_t *domids, unsigned int count);
+
+/*
+ * The config was reloaded: for each worker, @lookup gives its new block
+ * (NULL: removed from the file). A removed block stops the worker, a
+ * changed one restarts it with the new options, an equal one is left
+ * alone; a worker given up on is tried again.
+ */
+typedef const struct config_domain *workers_lookup_fn(void *opaque, uint32_t domid,
+							const char *name);
+void workers_reconfigure(struct workers *pool, workers_lookup_fn *lookup, void *opaque);
+
+/* A child exited (SIGCHLD): reap every exited worker and act on it. */
+void workers_reap(struct workers *pool);
+
+/*
+ * Stop every worker (SIGTERM, SIGKILL after WORKERS_STOP_SECONDS) and call
+ * @done from the loop once none runs.
+ */
+void workers_stop_all(struct workers *pool, void (*done)(void *opaque), void *opaque);
+
+/* How many workers run (a process exists). */
+unsigned int workers_running(const struct workers *pool);
+
+#endif

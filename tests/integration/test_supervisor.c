@@ -1,0 +1,314 @@
+// SPDX-License-Identifier: MIT
+/*
+ * tests/integration/test_supervisor.c: `xen-virtio-pcid --config FILE`
+ * against a simulated host whose guests come and go: a worker per
+ * configured guest that exists, found by name or ID; restarted when it dies
+ * (its stale IOREQ server destroyed); stopped when its guest goes; one
+ * guest's failure leaves the other served; SIGHUP applies a changed file;
+ * SIGTERM leaves nothing registered.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "tests/integration/daemon_path.h"
+#include "tests/sim/hypervisor.h"
+
+#define ECAM_BASE	0x10000000ULL
+#define WAIT_MS		10000
+
+struct fixture {
+	struct sim_hv *hv;
+	char config[64];
+};
+
+static void write_config(struct fixture *f, const char *text)
+{
+	FILE *file = fopen(f->config, "w");
+
+	assert_non_null(file);
+	fputs(text, file);
+	assert_int_equal(fclose(file), 0);
+}
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	struct sim_hv_config config = { .domid = 1, .name = "first" };
+	int fd;
+
+	if (!f)
+		return -1;
+	strcpy(f->config, "/tmp/xvp-supervisor-XXXXXX");
+	fd = mkstemp(f->config);
+	if (fd < 0)
+		return -1;
+	close(fd);
+	f->hv = sim_hv_create(&config);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	sim_hv_destroy(f->hv);
+	unlink(f->config);
+	free(f);
+	return 0;
+}
+
+static void start_supervisor(struct fixture *f)
+{
+	const char *args[] = { "--config", f->config, "--restart-delay", "0.05", "--poll", "0.1",
+			       NULL };
+
+	assert_int_equal(sim_hv_start_daemon_argv(f->hv, sim_daemon_path(), args), 0);
+}
+
+static void add_domain(struct fixture *f, uint32_t domid, const char *name)
+{
+	struct sim_hv_config config = { .domid = domid, .name = name };
+
+	assert_int_equal(sim_hv_create_domain(f->hv, &config), 0);
+}
+
+/* The host bridge answers in @domid's ECAM window: a worker serves it. */
+static void assert_served(struct fixture *f, uint32_t domid)
+{
+	uint64_t vendor = 0;
+
+	assert_int_equal(sim_dom_mmio_read(f->hv, domid, 0, ECAM_BASE, 2, &vendor),
+			 SIM_ACCESS_SERVED);
+	assert_int_equal(vendor, 0x1b36);
+}
+
+static pid_t wait_served(struct fixture *f, uint32_t domid, pid_t not_by)
+{
+	pid_t pid = sim_hv_wait_domain_served(f->hv, domid, not_by, WAIT_MS);
+
+	if (pid <= 0) {
+		fprintf(stderr, "%s", sim_hv_daemon_log(f->hv));
+		fail_msg("domain %u is not served (the daemon's log is above)", domid);
+	}
+	assert_served(f, domid);
+	return pid;
+}
+
+static unsigned int servers_of(struct fixture *f, uint32_t domid)
+{
+	struct sim_hv_domain_state state;
+
+	assert_int_equal(sim_hv_get_domain_state(f->hv, domid, &state), 0);
+	return state.servers;
+}
+
+static bool process_exists(pid_t pid)
+{
+	return kill(pid, 0) == 0 || errno != ESRCH;
+}
+
+static void wait_process_gone(pid_t pid)
+{
+	for (int waited = 0; waited < WAIT_MS && process_exists(pid); waited += 10)
+		usleep(10000);
+	assert_false(process_exists(pid));
+}
+
+static void stop_supervisor(struct fixture *f)
+{
+	struct sim_hv_state state;
+
+	assert_int_equal(sim_hv_stop_daemon(f->hv, SIGTERM, WAIT_MS), 0);
+	sim_hv_get_state(f->hv, &state);
+	/* Every worker tore its server down: nothing stays registered with Xen. */
+	assert_int_equal(state.servers, 0);
+	assert_int_equal(state.ports_bound, 0);
+}
+
+static void test_a_guest_created_after_the_supervisor_is_served(void **state)
+{
+	struct fixture *f = *state;
+
+	write_config(f, "[domain \"late\"]\ndevice = [ \"rng\" ]\n");
+	start_supervisor(f);
+	usleep(300000);
+	/* The first domain is not in the file: nobody serves it. */
+	assert_int_equal(servers_of(f, 1), 0);
+	add_domain(f, 2, "late");
+	wait_served(f, 2, 0);
+	assert_int_equal(servers_of(f, 1), 0);
+	stop_supervisor(f);
+}
+
+static void test_a_recreated_guest_gets_a_new_worker(void **state)
+{
+	struct fixture *f = *state;
+	pid_t first, second;
+
+	write_config(f, "[domain \"vm\"]\ndevice = [ \"rng\" ]\n");
+	add_domain(f, 2, "vm");
+	start_supervisor(f);
+	first = wait_served(f, 2, 0);
+	/* xl destroy; xl create: the same name, a new domid. */
+	assert_int_equal(sim_hv_destroy_domain_id(f->hv, 2), 0);
+	wait_process_gone(first);
+	add_domain(f, 3, "vm");
+	second = wait_served(f, 3, 0);
+	assert_int_not_equal(first, second);
+	assert_non_null(strstr(sim_hv_daemon_log(f->hv), "domain 2 (vm) is gone"));
+	stop_supervisor(f);
+}
+
+static void test_a_failing_guest_leaves_the_other_served(void **state)
+{
+	struct fixture *f = *state;
+	const char *log;
+
+	write_config(f, "[domain \"good\"]\ndevice = [ \"rng\" ]\n\n"
+			"[domain \"bad\"]\ndevice = [ \"blk,path=/nonexistent/disk.img\" ]\n");
+	add_domain(f, 2, "good");
+	add_domain(f, 3, "bad");
+	start_supervisor(f);
+	wait_served(f, 2, 0);
+	/* 0.05 + 0.1 + 0.2 + 0.4 s of backoff, then the supervisor gives up on it. */
+	for (int waited = 0; waited < WAIT_MS; waited += 50) {
+		if (strstr(sim_hv_daemon_log(f->hv), "giving up on this domain"))
+			break;
+		usleep(50000);
+	}
+	log = sim_hv_daemon_log(f->hv);
+	assert_non_null(strstr(log, "domain 3 (bad): its worker failed 5 times in a row"));
+	assert_non_null(strstr(log, "/nonexistent/disk.img"));
+	assert_int_equal(servers_of(f, 3), 0);
+	/* The good one never stopped. */
+	assert_served(f, 2);
+	stop_supervisor(f);
+}
+
+static void test_a_killed_worker_is_restarted_and_its_server_destroyed(void **state)
+{
+	struct fixture *f = *state;
+	pid_t first, second;
+
+	write_config(f, "[domain 2]\ndevice = [ \"rng\" ]\n");
+	add_domain(f, 2, NULL);
+	start_supervisor(f);
+	first = wait_served(f, 2, 0);
+	assert_int_equal(kill(first, SIGKILL), 0);
+	second = wait_served(f, 2, first);
+	/* The killed worker's server (Xen kept it) was destroyed by the new one. */
+	assert_int_equal(servers_of(f, 2), 1);
+	assert_non_null(strstr(sim_hv_daemon_log(f->hv), "was killed by signal 9"));
+	assert_int_not_equal(first, second);
+	stop_supervisor(f);
+}
+
+static void test_sighup_applies_the_changed_file(void **state)
+{
+	struct fixture *f = *state;
+	pid_t kept, changed, removed;
+	uint64_t value;
+
+	write_config(f, "[domain \"kept\"]\ndevice = [ \"rng\" ]\n\n"
+			"[domain \"changed\"]\ndevice = [ \"rng\" ]\n\n"
+			"[domain \"removed\"]\ndevice = [ \"rng\" ]\n");
+	add_domain(f, 2, "kept");
+	add_domain(f, 3, "changed");
+	add_domain(f, 4, "removed");
+	add_domain(f, 5, "added");
+	start_supervisor(f);
+	kept = wait_served(f, 2, 0);
+	changed = wait_served(f, 3, 0);
+	removed = wait_served(f, 4, 0);
+	assert_int_equal(servers_of(f, 5), 0);
+
+	/* "changed" moves its ECAM window; "removed" goes; "added" comes. */
+	write_config(f, "[domain \"kept\"]\ndevice = [ \"rng\" ]\n\n"
+			"[domain \"changed\"]\necam = \"0x34000000,0x1000000\"\n"
+			"device = [ \"rng\" ]\n\n"
+			"[domain \"added\"]\ndevice = [ \"rng\" ]\n");
+	assert_int_equal(sim_hv_signal_daemon(f->hv, SIGHUP), 0);
+	wait_served(f, 5, 0);
+	assert_true(sim_hv_wait_domain_served(f->hv, 3, changed, WAIT_MS) > 0);
+	assert_int_equal(sim_dom_mmio_read(f->hv, 3, 0, 0x34000000, 2, &value), SIM_ACCESS_SERVED);
+	assert_int_equal(value, 0x1b36);
+	wait_process_gone(removed);
+	assert_int_equal(servers_of(f, 4), 0);
+	/* The unchanged one was left alone. */
+	assert_int_equal(sim_hv_wait_domain_served(f->hv, 2, 0, WAIT_MS), kept);
+
+	/* A broken file is refused; the running configuration stays. */
+	write_config(f, "[domain \"kept\"]\nintx_spi = 2000\n");
+	assert_int_equal(sim_hv_signal_daemon(f->hv, SIGHUP), 0);
+	for (int waited = 0; waited < WAIT_MS; waited += 20) {
+		if (strstr(sim_hv_daemon_log(f->hv), "not reloaded"))
+			break;
+		usleep(20000);
+	}
+	assert_non_null(strstr(sim_hv_daemon_log(f->hv), ":2: intx_spi '2000'"));
+	assert_int_equal(sim_hv_wait_domain_served(f->hv, 2, 0, WAIT_MS), kept);
+	stop_supervisor(f);
+}
+
+/* --check: 0 for a valid file, 2 with FILE:LINE for a bad one; nothing is started. */
+static int run_check(const char *config, char *output, size_t size)
+{
+	char command[1200];
+	FILE *out;
+	size_t n;
+	int status;
+
+	snprintf(command, sizeof(command), "%s --check --config %s 2>&1", sim_daemon_path(), config);
+	out = popen(command, "r");
+	assert_non_null(out);
+	n = fread(output, 1, size - 1, out);
+	output[n] = '\0';
+	status = pclose(out);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static void test_check_validates_the_file(void **state)
+{
+	struct fixture *f = *state;
+	char output[1024], expected[128];
+
+	write_config(f, "[domain \"a\"]\ndevice = [ \"rng\" ]\n[domain 7]\ndevice = \"rng\"\n");
+	assert_int_equal(run_check(f->config, output, sizeof(output)), 0);
+	assert_non_null(strstr(output, "2 domain blocks, valid"));
+	write_config(f, "[domain \"a\"]\ndevice = [ \"rng\" ]\nspeed = 3\n");
+	assert_int_equal(run_check(f->config, output, sizeof(output)), 2);
+	snprintf(expected, sizeof(expected), "%s:3:", f->config);
+	assert_non_null(strstr(output, expected));
+	assert_non_null(strstr(output, "speed"));
+	assert_int_equal(run_check("/nonexistent/virtio-pci.cfg", output, sizeof(output)), 2);
+	assert_non_null(strstr(output, "/nonexistent/virtio-pci.cfg"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_a_guest_created_after_the_supervisor_is_served,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_recreated_guest_gets_a_new_worker, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_failing_guest_leaves_the_other_served, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_a_killed_worker_is_restarted_and_its_server_destroyed,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sighup_applies_the_changed_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_check_validates_the_file, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
