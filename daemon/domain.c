@@ -314,7 +314,9 @@ int served_domain_start(struct served_domain **out, const struct daemon_options 
 	ret = xen_ioreq_server_create(&d->server, (domid_t)opts->domid, &dispatch_hooks, d);
 	if (ret)
 		goto fail;
-	xen_xenstore_record_server(d->xenstore, xen_ioreq_server_id(d->server));
+	/* Before it can serve: killed from here on, it leaves a server the next daemon finds. */
+	xen_xenstore_record_server(d->xenstore, xen_ioreq_server_id(d->server),
+				   STALE_SERVER_READ_MS);
 	intx_router_init(&d->intx, d->server, layout->intx_spi);
 	ret = guest_memory_create(&d->memory, opts->domid, opts->map_budget);
 	if (ret)

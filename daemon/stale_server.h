@@ -12,7 +12,7 @@
 
 #include "xen/xenstore.h"
 
-/* How long the record may take to read before serving starts without it. */
+/* How long the record may take to read, or to write, before serving goes on without it. */
 #define STALE_SERVER_READ_MS 2000
 
 /*

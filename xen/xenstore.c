@@ -35,6 +35,7 @@ struct xen_xenstore {
 	unsigned int recorded_id;
 	long recorded_pid;
 	bool record_pending;	/* xen_xenstore_record_server() asked for it */
+	bool record_done;	/* the thread tried to write it */
 	unsigned int record_id;
 };
 
@@ -151,8 +152,13 @@ static void serve_keys(struct xen_xenstore *xs, struct xs_handle *xsh)
 
 	while (!work.stopping) {
 		wait_for_work(xs, &work);
-		if (work.record)
+		if (work.record) {
 			recorded = write_record(xsh, xs, work.record_id) || recorded;
+			pthread_mutex_lock(&xs->lock);
+			xs->record_done = true;
+			pthread_cond_broadcast(&xs->changed);
+			pthread_mutex_unlock(&xs->lock);
+		}
 		if (!work.raises)
 			continue;
 		generation += work.raises;
@@ -225,6 +231,17 @@ void xen_xenstore_bump_generation(struct xen_xenstore *xs)
 	pthread_mutex_unlock(&xs->lock);
 }
 
+static void deadline_in(struct timespec *deadline, int timeout_ms)
+{
+	clock_gettime(CLOCK_REALTIME, deadline);
+	deadline->tv_sec += timeout_ms / 1000;
+	deadline->tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	if (deadline->tv_nsec >= 1000000000L) {
+		deadline->tv_sec++;
+		deadline->tv_nsec -= 1000000000L;
+	}
+}
+
 int xen_xenstore_recorded_server(struct xen_xenstore *xs, unsigned int *id, long *pid,
 				 int timeout_ms)
 {
@@ -233,13 +250,7 @@ int xen_xenstore_recorded_server(struct xen_xenstore *xs, unsigned int *id, long
 
 	if (!xs)
 		return 0;
-	clock_gettime(CLOCK_REALTIME, &deadline);
-	deadline.tv_sec += timeout_ms / 1000;
-	deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-	if (deadline.tv_nsec >= 1000000000L) {
-		deadline.tv_sec++;
-		deadline.tv_nsec -= 1000000000L;
-	}
+	deadline_in(&deadline, timeout_ms);
 	pthread_mutex_lock(&xs->lock);
 	while (xs->record_read == RECORD_UNREAD)
 		if (pthread_cond_timedwait(&xs->changed, &xs->lock, &deadline) == ETIMEDOUT)
@@ -251,14 +262,21 @@ int xen_xenstore_recorded_server(struct xen_xenstore *xs, unsigned int *id, long
 	return ret;
 }
 
-void xen_xenstore_record_server(struct xen_xenstore *xs, unsigned int id)
+void xen_xenstore_record_server(struct xen_xenstore *xs, unsigned int id, int timeout_ms)
 {
+	struct timespec deadline;
+
 	if (!xs)
 		return;
+	deadline_in(&deadline, timeout_ms);
 	pthread_mutex_lock(&xs->lock);
 	xs->record_pending = true;
+	xs->record_done = false;
 	xs->record_id = id;
 	pthread_cond_broadcast(&xs->changed);
+	while (!xs->record_done && !xs->finished)
+		if (pthread_cond_timedwait(&xs->changed, &xs->lock, &deadline) == ETIMEDOUT)
+			break;
 	pthread_mutex_unlock(&xs->lock);
 }
 

@@ -50,8 +50,12 @@ struct xen_xenstore *xen_xenstore_start(domid_t domid);
 int xen_xenstore_recorded_server(struct xen_xenstore *xs, unsigned int *id, long *pid,
 				 int timeout_ms);
 
-/* Record that this process serves the domain with server @id. Never blocks. */
-void xen_xenstore_record_server(struct xen_xenstore *xs, unsigned int id);
+/*
+ * Record that this process serves the domain with server @id, and wait
+ * @timeout_ms at most for it to be written: a process killed after that
+ * leaves a server the next one can find.
+ */
+void xen_xenstore_record_server(struct xen_xenstore *xs, unsigned int id, int timeout_ms);
 
 /*
  * The functions answer for the first time, or their set changed: raise the
