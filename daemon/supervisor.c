@@ -294,7 +294,12 @@ static int run(struct supervisor *s, const char *argv0)
 	struct workers_settings settings = { program, s->opts.restart_delay, s->opts.verbose };
 	int ret = EXIT_FAILURE;
 
+	uint32_t probe;
+
 	if (find_program(program, sizeof(program), argv0))
+		return EXIT_FAILURE;
+	/* No Xen (or no privilege): say so once and stop, rather than fail every poll. */
+	if (xen_domain_list(&probe, 1) < 0)
 		return EXIT_FAILURE;
 	s->base = event_base_new();
 	if (!s->base)
