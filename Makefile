@@ -13,6 +13,12 @@
 #   make boot-test  real Xen (arm64, under qemu-system-aarch64) with Linux guests using
 #                   the daemon's devices; see docs/testing.md (downloads into build/boot/)
 #   make fuzz       the libFuzzer targets of tests/fuzz/ (clang), FUZZ_SECONDS=60 each
+#   make install    the dom0 side: daemon, systemd unit, init script, example config,
+#                   man page, docs (PREFIX=/usr/local, DESTDIR, SBINDIR, MANDIR,
+#                   DOCDIR, SYSCONFDIR=/etc, SYSTEMDUNITDIR; see README.md)
+#   make install-guest  the guest side: the rescan helper (C and sh), its unit and
+#                   busybox init script, its man page
+#   make uninstall, make uninstall-guest  remove what those installed
 #
 # "demo", "check" and "bench" first make sure the Debian packages are there
 # (mk/ensure-deps.sh installs them as root, or prints the apt-get line).
@@ -97,7 +103,8 @@ SIM_RESCAN	:= $(BUILD)/tests/xen-virtio-pci-rescan-sim
 BENCH		:= $(BUILD)/tests/bench/bench_blk
 BENCH_IMAGE	?= $(BUILD)/bench/disk.img
 
-.PHONY: all build tests demo check check-run asan check-asan bench deps clean boot-test
+.PHONY: all build tests demo check check-run asan check-asan bench deps clean boot-test \
+	install install-guest uninstall uninstall-guest
 
 # Keep the objects of test binaries (make would delete them as intermediates).
 .SECONDARY:
@@ -188,6 +195,84 @@ $(FUZZ_REGRESS_DIR)/$(1): $(patsubst %.c,$(FUZZ_REGRESS_DIR)/obj/%.o,tests/fuzz/
 	$$(CC) $$(FUZZ_SAN) -o $$@ $$^
 endef
 $(foreach t,$(FUZZ_TARGETS),$(eval $(call fuzz_target,$(t))))
+
+# ---- install (begin) --------------------------------------------------------
+# Two sides, one target each, so that a packager makes one package per side:
+#   install        dom0: the daemon, its systemd unit and init script, the
+#                  example configuration, its man page and the documentation;
+#   install-guest  guests: the rescan helper (C and sh), its systemd unit and
+#                  busybox init script, its man page.
+# DESTDIR stages the tree (packages). The configuration itself is never
+# installed, only virtio-pci.cfg.example beside it: an install never
+# overwrites what the administrator wrote. Units, init scripts and man pages
+# name the installed paths: SBINDIR, SYSCONFDIR, SYSTEMDUNITDIR and DOCDIR
+# are written into them as they are copied. Debian packaging would pass
+# PREFIX=/usr SYSTEMDUNITDIR=/lib/systemd/system (man pages are installed
+# uncompressed; dh_compress gzips them).
+PREFIX		?= /usr/local
+SBINDIR		?= $(PREFIX)/sbin
+MANDIR		?= $(PREFIX)/share/man
+DOCDIR		?= $(PREFIX)/share/doc/xen-virtio-pci
+SYSCONFDIR	?= /etc
+SYSTEMDUNITDIR	?= $(PREFIX)/lib/systemd/system
+INSTALL		?= install
+
+# What each side installs, as paths below DESTDIR (uninstall removes these).
+INSTALL_DOCS	:= README.md docs/configuration.md docs/xl.md docs/dom0less.md
+DOM0_FILES	= $(SBINDIR)/xen-virtio-pcid \
+		  $(SYSTEMDUNITDIR)/xen-virtio-pcid.service \
+		  $(SYSCONFDIR)/init.d/xen-virtio-pcid \
+		  $(SYSCONFDIR)/xen/virtio-pci.cfg.example \
+		  $(MANDIR)/man8/xen-virtio-pcid.8 \
+		  $(addprefix $(DOCDIR)/,$(notdir $(INSTALL_DOCS)))
+GUEST_FILES	= $(SBINDIR)/xen-virtio-pci-rescan \
+		  $(SBINDIR)/xen-virtio-pci-rescan.sh \
+		  $(SYSTEMDUNITDIR)/xen-virtio-pci-rescan.service \
+		  $(SYSCONFDIR)/init.d/S40xen-virtio-pci-rescan \
+		  $(MANDIR)/man8/xen-virtio-pci-rescan.8
+
+# The sources say /usr/sbin, /etc and the Debian paths; the copies say where
+# things were installed.
+INSTALL_SUBST	= sed -e 's|/usr/sbin/xen-virtio-pci|$(SBINDIR)/xen-virtio-pci|g' \
+		      -e 's|/etc/xen/virtio-pci\.cfg|$(SYSCONFDIR)/xen/virtio-pci.cfg|g' \
+		      -e 's|/etc/default/xen-virtio-pci|$(SYSCONFDIR)/default/xen-virtio-pci|g' \
+		      -e 's|^\.ds sbindir .*|.ds sbindir $(SBINDIR)|' \
+		      -e 's|^\.ds sysconfdir .*|.ds sysconfdir $(SYSCONFDIR)|' \
+		      -e 's|^\.ds systemdunitdir .*|.ds systemdunitdir $(SYSTEMDUNITDIR)|' \
+		      -e 's|^\.ds docdir .*|.ds docdir $(DOCDIR)|'
+# $(call install_subst,MODE,SOURCE,DEST): SOURCE with INSTALL_SUBST applied,
+# staged under $(BUILD)/install/, installed as DEST.
+define install_subst
+@mkdir -p $(BUILD)/install/$(dir $(2)) && $(INSTALL_SUBST) $(2) >$(BUILD)/install/$(2)
+$(INSTALL) -D -m $(1) $(BUILD)/install/$(2) $(DESTDIR)$(3)
+endef
+
+install: $(DAEMON)
+	$(INSTALL) -D -m 0755 $(DAEMON) $(DESTDIR)$(SBINDIR)/xen-virtio-pcid
+	$(call install_subst,0644,dist/xen-virtio-pcid.service,$(SYSTEMDUNITDIR)/xen-virtio-pcid.service)
+	$(call install_subst,0755,dist/init.d/xen-virtio-pcid,$(SYSCONFDIR)/init.d/xen-virtio-pcid)
+	$(call install_subst,0644,dist/virtio-pci.cfg,$(SYSCONFDIR)/xen/virtio-pci.cfg.example)
+	$(call install_subst,0644,docs/man/xen-virtio-pcid.8,$(MANDIR)/man8/xen-virtio-pcid.8)
+	$(foreach doc,$(INSTALL_DOCS),$(INSTALL) -D -m 0644 $(doc) $(DESTDIR)$(DOCDIR)/$(notdir $(doc)) &&) true
+
+install-guest: $(RESCAN)
+	$(INSTALL) -D -m 0755 $(RESCAN) $(DESTDIR)$(SBINDIR)/xen-virtio-pci-rescan
+	$(INSTALL) -D -m 0755 guest/xen-virtio-pci-rescan.sh $(DESTDIR)$(SBINDIR)/xen-virtio-pci-rescan.sh
+	$(call install_subst,0644,guest/xen-virtio-pci-rescan.service,$(SYSTEMDUNITDIR)/xen-virtio-pci-rescan.service)
+	$(call install_subst,0755,guest/S40xen-virtio-pci-rescan,$(SYSCONFDIR)/init.d/S40xen-virtio-pci-rescan)
+	$(call install_subst,0644,docs/man/xen-virtio-pci-rescan.8,$(MANDIR)/man8/xen-virtio-pci-rescan.8)
+
+# Never $(SYSCONFDIR)/xen/virtio-pci.cfg, the administrator's file.
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(DOM0_FILES))
+	rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null || true
+
+uninstall-guest:
+	rm -f $(addprefix $(DESTDIR),$(GUEST_FILES))
+
+# Installs both sides under a temporary DESTDIR and checks the tree.
+CHECK_SCRIPTS	+= tests/install/check-install.sh
+# ---- install (end) ----------------------------------------------------------
 
 # ---- rules
 $(BUILD)/%.o: %.c

@@ -20,9 +20,12 @@
 
 static const char usage_text[] =
 	"Usage: xen-virtio-pcid --domain ID [OPTIONS]\n"
+	"   or: xen-virtio-pcid --config FILE [--check]   (the supervisor: see\n"
+	"       xen-virtio-pcid --config FILE --help)\n"
 	"   or: xen-virtio-pcid fdt [OPTIONS] -o FILE   (see xen-virtio-pcid fdt --help)\n"
 	"Serve virtio-pci devices behind an emulated pci-host-ecam-generic host bridge\n"
-	"to Xen domain ID, as an IOREQ server; or (fdt) write the guest's device-tree\n"
+	"to Xen domain ID, as an IOREQ server; or (--config) run one such worker for\n"
+	"each guest a config file describes; or (fdt) write the guest's device-tree\n"
 	"fragment for the same options.\n"
 	"\n"
 	"  --domain ID          the guest domain to serve (1..32751); it must exist\n"
