@@ -5,7 +5,8 @@
  * when xen-virtio-pcid says they answer, through the readiness key in the
  * guest's own xenstore area (interface version 1, docs/dom0less.md), or,
  * for a guest without xenstore, rescans with growing waits until a virtio
- * function appears.
+ * function appears. It asks xenstore nothing while the kernel still waits
+ * for dom0 to run init-dom0less.
  */
 #include <errno.h>
 #include <poll.h>
@@ -21,6 +22,8 @@
 
 #define PROGRAM		"xen-virtio-pci-rescan"
 #define WATCH_TOKEN	"xen-virtio-pci"
+/* While xenbus is not up: how often /proc/interrupts is read, at most (seconds). */
+#define XENBUS_CHECK_INTERVAL 1.0
 
 static bool verbose;
 
@@ -91,6 +94,67 @@ static int poll_sysfs(const struct rescan_options *opts)
 	}
 }
 
+/* The kernel's xenbus state; a /proc/interrupts that cannot be read counts as no xenbus. */
+static enum rescan_xenbus xenbus_state(const struct rescan_options *opts)
+{
+	int state = rescan_xenbus_state(opts->proc);
+
+	if (state < 0) {
+		say("cannot read %s/interrupts: %s: taking it for no xenbus", opts->proc,
+		    strerror(-state));
+		return RESCAN_XENBUS_ABSENT;
+	}
+	return state;
+}
+
+/*
+ * xenbus is not up yet: Linux (6.1, 6.12) probes it in a dom0less guest once
+ * dom0 has run init-dom0less, and a request to /dev/xen/xenbus before then
+ * wakes that probe too early and breaks xenstore in this guest for good. So
+ * nothing opens xenstore here. The daemon may attach before, so rescan with
+ * the backoff meanwhile (until a virtio function is there), and read
+ * /proc/interrupts every second at most: once "xenbus" is listed, the
+ * caller watches the key. Only that ends the wait: "xenstore_late_init" goes
+ * a moment before "xenbus" comes. An exit status, or -1 once xenbus is up.
+ */
+static int wait_xenbus(const struct rescan_options *opts, double deadline)
+{
+	double check = opts->poll_first < XENBUS_CHECK_INTERVAL ? opts->poll_first
+								 : XENBUS_CHECK_INTERVAL;
+	double started = now(), next_rescan = started;
+	struct rescan_backoff backoff;
+	bool found = false;
+
+	rescan_backoff_init(&backoff, opts->poll_first, opts->poll_max);
+	for (;;) {
+		double wait = check;
+
+		if (!found && now() >= next_rescan) {
+			if (rescan(opts, "xenbus not up yet") > 0) {
+				if (opts->once)
+					return EXIT_SUCCESS;
+				found = true;	/* what comes later, the key will say */
+			}
+			next_rescan = now() + rescan_backoff_next(&backoff);
+		}
+		if (rescan_xenbus_state(opts->proc) == RESCAN_XENBUS_READY) {
+			say("xenbus is up after %.1f s: using xenstore", now() - started);
+			return -1;
+		}
+		/* --timeout as with xenstore: it applies with --once only. */
+		if (opts->once && deadline - now() <= 0) {
+			say("no virtio function after %g s: giving up", opts->timeout);
+			return EXIT_FAILURE;
+		}
+		if (!found && next_rescan - now() < wait)
+			wait = next_rescan - now();
+		if (opts->once && deadline - now() < wait)
+			wait = deadline - now();
+		if (wait > 0)
+			sleep_seconds(wait);
+	}
+}
+
 /* Wait @timeout seconds at most (< 0: for ever) for fired watches and take them all: 1, 0 (time out), -1. */
 static int wait_watch(struct xs_handle *xsh, int fd, double timeout)
 {
@@ -128,11 +192,14 @@ static int on_watch(struct xs_handle *xsh, const struct rescan_options *opts,
 	return found;
 }
 
-/* Rescan on every new generation: an exit status, or -1 if xenstore failed (then poll). */
-static int watch_generation(struct xs_handle *xsh, const struct rescan_options *opts)
+/*
+ * Rescan on every new generation: an exit status, or -1 if xenstore failed
+ * (then poll). With --once, gives up at @deadline.
+ */
+static int watch_generation(struct xs_handle *xsh, const struct rescan_options *opts,
+			    double deadline)
 {
 	struct rescan_generation generation = { 0 };
-	double deadline = now() + opts->timeout;
 	int fd = xs_fileno(xsh);
 
 	/* A new watch fires once at once: a key written before we started is seen. */
@@ -162,6 +229,7 @@ int main(int argc, char **argv)
 {
 	struct rescan_options opts;
 	struct xs_handle *xsh;
+	double deadline;
 	int status = -1;
 
 	switch (rescan_options_parse(argc, argv, &opts, stderr)) {
@@ -173,9 +241,27 @@ int main(int argc, char **argv)
 		break;
 	}
 	verbose = opts.verbose;
+	deadline = now() + opts.timeout;
+	switch (xenbus_state(&opts)) {
+	case RESCAN_XENBUS_LATE:
+		say("xenbus not up yet (xenstore_late_init in %s/interrupts): leaving xenstore "
+		    "alone until it is, rescanning meanwhile", opts.proc);
+		status = wait_xenbus(&opts, deadline);
+		if (status >= 0)
+			return status;
+		break;
+	case RESCAN_XENBUS_READY:
+		if (verbose)
+			say("xenbus is up");
+		break;
+	case RESCAN_XENBUS_ABSENT:
+		if (verbose)
+			say("no xenbus in %s/interrupts", opts.proc);
+		break;
+	}
 	xsh = xs_open(0);
 	if (xsh) {
-		status = watch_generation(xsh, &opts);
+		status = watch_generation(xsh, &opts, deadline);
 		xs_close(xsh);
 	} else {
 		say("no xenstore (%s): rescanning until a virtio function appears", strerror(errno));

@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: MIT
-/* guest/rescan_logic.c: sysfs, backoff and the generation rule of xen-virtio-pci-rescan. */
+/*
+ * guest/rescan_logic.c: sysfs, the xenbus state, backoff and the generation
+ * rule of xen-virtio-pci-rescan.
+ */
 #include "guest/rescan_logic.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -65,6 +69,50 @@ int rescan_count_virtio(const char *sysfs)
 			count++;
 	closedir(dir);
 	return count;
+}
+
+/* The last whitespace-separated field of @line, cut off at its end (empty if there is none). */
+static const char *last_field(char *line)
+{
+	char *end = line + strlen(line), *start;
+
+	while (end > line && isspace((unsigned char)end[-1]))
+		end--;
+	*end = '\0';
+	start = end;
+	while (start > line && !isspace((unsigned char)start[-1]))
+		start--;
+	return start;
+}
+
+int rescan_xenbus_state(const char *proc)
+{
+	bool late = false, ready = false;
+	char path[4096], *line = NULL;
+	size_t size = 0;
+	FILE *file;
+	int ret;
+
+	if (snprintf(path, sizeof(path), "%s/interrupts", proc) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	file = fopen(path, "re");
+	if (!file)
+		return -errno;
+	/* Lines grow with the number of CPUs: getline takes any length. */
+	errno = 0;
+	while (getline(&line, &size, file) >= 0) {
+		const char *name = last_field(line);
+
+		ready |= !strcmp(name, "xenbus");
+		late |= !strcmp(name, "xenstore_late_init");
+	}
+	if (ferror(file))
+		ret = errno ? -errno : -EIO;
+	else
+		ret = ready ? RESCAN_XENBUS_READY : late ? RESCAN_XENBUS_LATE : RESCAN_XENBUS_ABSENT;
+	free(line);
+	fclose(file);
+	return ret;
 }
 
 void rescan_backoff_init(struct rescan_backoff *backoff, double first, double max)

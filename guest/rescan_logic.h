@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * guest/rescan_logic.h: what xen-virtio-pci-rescan decides and does in
- * sysfs, apart from xenstore, so that tests run it against a fake tree.
+ * sysfs and reads in procfs, apart from xenstore, so that tests run it
+ * against fake trees.
  * This folder is the guest side of the project: nothing here is linked into
  * the daemon, and nothing here includes the daemon's headers.
  */
@@ -23,6 +24,29 @@ int rescan_trigger(const char *sysfs);
  * be read.
  */
 int rescan_count_virtio(const char *sysfs);
+
+/*
+ * Whether the kernel's xenbus may be asked anything yet, from the names in
+ * @proc/interrupts. Linux (6.1, 6.12) defers xenbus in a dom0less guest
+ * with xen,enhanced = "enabled" until dom0 runs init-dom0less, and a request
+ * to /dev/xen/xenbus before then breaks xenstore in that guest for good
+ * (docs/dom0less.md).
+ */
+enum rescan_xenbus {
+	/* Neither interrupt: no xenstore ("no-xenstore"), or not a guest with xenbus. */
+	RESCAN_XENBUS_ABSENT,
+	/* "xenstore_late_init" and no "xenbus": xenstore comes later; ask nothing yet. */
+	RESCAN_XENBUS_LATE,
+	/* "xenbus": the kernel connected to xenstore (or never had to wait). */
+	RESCAN_XENBUS_READY,
+};
+
+/*
+ * An enum rescan_xenbus, or -errno if @proc/interrupts cannot be read. The
+ * name of an interrupt is the last whitespace-separated field of its line
+ * ("  5:   12    3  xen-dyn    -event     xenbus"), matched whole.
+ */
+int rescan_xenbus_state(const char *proc);
 
 /* Waits between rescans when there is no xenstore: @first seconds, doubling up to @max. */
 struct rescan_backoff {

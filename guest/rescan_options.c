@@ -13,20 +13,25 @@ static const char usage_text[] =
 	"Usage: " PROGRAM " [OPTIONS]\n"
 	"In a Xen guest: rescan PCI when xen-virtio-pcid's functions appear.\n"
 	"With xenstore, rescans whenever data/virtio-pci/generation changes; without,\n"
-	"rescans with growing waits until a virtio function appears.\n"
+	"rescans with growing waits until a virtio function appears. While the kernel\n"
+	"waits for dom0's init-dom0less (xenstore_late_init in /proc/interrupts), it\n"
+	"leaves xenstore alone and rescans with growing waits until xenbus is up.\n"
 	"  --sysfs DIR          where sysfs is (default /sys)\n"
+	"  --proc DIR           where procfs is (default /proc)\n"
 	"  --once               exit 0 after the first rescan that finds a virtio function\n"
 	"  --timeout S          give up (exit 1) after S seconds without one: always\n"
 	"                       without xenstore, with --once otherwise (default 600)\n"
-	"  --poll FIRST[,MAX]   without xenstore: seconds between rescans, doubling\n"
-	"                       from FIRST up to MAX (default 1,60)\n"
+	"  --poll FIRST[,MAX]   without xenstore or before xenbus is up: seconds\n"
+	"                       between rescans, doubling from FIRST up to MAX\n"
+	"                       (default 1,60)\n"
 	"  -v, --verbose        say what happens\n"
 	"  -h, --help           this text\n";
 
-enum { OPT_SYSFS = 256, OPT_ONCE, OPT_TIMEOUT, OPT_POLL };
+enum { OPT_SYSFS = 256, OPT_PROC, OPT_ONCE, OPT_TIMEOUT, OPT_POLL };
 
 static const struct option long_options[] = {
 	{ "sysfs", required_argument, NULL, OPT_SYSFS },
+	{ "proc", required_argument, NULL, OPT_PROC },
 	{ "once", no_argument, NULL, OPT_ONCE },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "poll", required_argument, NULL, OPT_POLL },
@@ -86,6 +91,11 @@ static enum rescan_options_result apply(int code, const char *arg, struct rescan
 			return bad_value(err, "--sysfs", arg, "expected a directory");
 		opts->sysfs = arg;
 		break;
+	case OPT_PROC:
+		if (!*arg)
+			return bad_value(err, "--proc", arg, "expected a directory");
+		opts->proc = arg;
+		break;
 	case OPT_ONCE:
 		opts->once = true;
 		break;
@@ -119,7 +129,8 @@ enum rescan_options_result rescan_options_parse(int argc, char **argv, struct re
 {
 	int code;
 
-	*opts = (struct rescan_options){ "/sys", false, 600, 1, 60, false };
+	*opts = (struct rescan_options){ .sysfs = "/sys", .proc = "/proc", .timeout = 600,
+					 .poll_first = 1, .poll_max = 60 };
 	optind = 1;
 	opterr = 0;
 	while ((code = getopt_long(argc, argv, ":vh", long_options, NULL)) != -1) {

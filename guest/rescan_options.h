@@ -10,6 +10,7 @@
 
 struct rescan_options {
 	const char *sysfs;	/* default /sys */
+	const char *proc;	/* default /proc: its interrupts tell the xenbus state */
 	bool once;		/* exit after the first rescan that finds a virtio function */
 	double timeout;		/* seconds without a virtio function before giving up (600) */
 	double poll_first;	/* without xenstore: first wait between rescans (1 s) */

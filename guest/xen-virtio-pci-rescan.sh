@@ -8,7 +8,10 @@
 #     version 1) holds a new value: with xenstore-watch, or, without it, with
 #     xenstore-read every FIRST seconds (the tools of Debian's xenstore-utils);
 #   - without xenstore, rescan with growing waits until a virtio function
-#     appears or the timeout.
+#     appears or the timeout;
+#   - while the kernel waits for dom0's init-dom0less (xenstore_late_init in
+#     /proc/interrupts), ask xenstore nothing and rescan with growing waits
+#     until xenbus is up.
 # Needs sh, cat, awk, date, sleep (fractions of seconds, as GNU and busybox
 # have), and mkfifo, mktemp, rm, touch for xenstore-watch.
 set -u
@@ -17,6 +20,7 @@ PROGRAM=xen-virtio-pci-rescan
 KEY=data/virtio-pci/generation
 
 sysfs=/sys
+proc=/proc
 once=0
 timeout=600
 poll_first=1
@@ -28,13 +32,17 @@ usage() {
 Usage: $PROGRAM [OPTIONS]
 In a Xen guest: rescan PCI when xen-virtio-pcid's functions appear.
 With xenstore, rescans whenever $KEY changes; without,
-rescans with growing waits until a virtio function appears.
+rescans with growing waits until a virtio function appears. While the kernel
+waits for dom0's init-dom0less (xenstore_late_init in /proc/interrupts), it
+leaves xenstore alone and rescans with growing waits until xenbus is up.
   --sysfs DIR          where sysfs is (default /sys)
+  --proc DIR           where procfs is (default /proc)
   --once               exit 0 after the first rescan that finds a virtio function
   --timeout S          give up (exit 1) after S seconds without one: always
                        without xenstore, with --once otherwise (default 600)
-  --poll FIRST[,MAX]   without xenstore: seconds between rescans, doubling
-                       from FIRST up to MAX (default 1,60)
+  --poll FIRST[,MAX]   without xenstore or before xenbus is up: seconds
+                       between rescans, doubling from FIRST up to MAX
+                       (default 1,60)
   -v, --verbose        say what happens
   -h, --help           this text
 EOF
@@ -98,6 +106,12 @@ while [ $# -gt 0 ]; do
 		sysfs=$2
 		shift
 		;;
+	--proc)
+		needs_value "$1" $#
+		[ -n "$2" ] || refuse "--proc '': expected a directory"
+		proc=$2
+		shift
+		;;
 	--once) once=1 ;;
 	--timeout)
 		needs_value "$1" $#
@@ -158,6 +172,11 @@ give_up() {
 	return 1
 }
 
+# next_wait: the wait after $wait, twice as long, at most $poll_max.
+next_wait() {
+	awk -v w="$wait" -v m="$poll_max" 'BEGIN { w *= 2; print (w > m ? m : w) }'
+}
+
 # No xenstore: rescan with growing waits until a virtio function appears.
 poll_sysfs() {
 	started=$(date +%s)
@@ -169,7 +188,51 @@ poll_sysfs() {
 			return 1
 		fi
 		sleep "$wait"
-		wait=$(awk -v w="$wait" -v m="$poll_max" 'BEGIN { w *= 2; print (w > m ? m : w) }')
+		wait=$(next_wait)
+	done
+}
+
+# xenbus_state: ready, late or absent, from the names of the interrupts in
+# $proc/interrupts (the last field of a line, matched whole): "xenbus" once
+# the kernel connected to xenstore, "xenstore_late_init" while it waits for
+# dom0's init-dom0less, neither without xenstore. "unreadable" if it cannot
+# be read.
+xenbus_state() {
+	[ -r "$proc/interrupts" ] || { echo unreadable; return; }
+	awk '$NF == "xenbus" { ready = 1 } $NF == "xenstore_late_init" { late = 1 }
+		END { print (ready ? "ready" : late ? "late" : "absent") }' "$proc/interrupts" 2>/dev/null
+}
+
+# While xenbus is not up, /proc/interrupts is read every this many seconds (at most 1).
+xenbus_check=$(awk -v f="$poll_first" 'BEGIN { print (f < 1 ? f : 1) }')
+
+# xenbus is not up yet: Linux (6.1, 6.12) probes it in a dom0less guest
+# once dom0 has run init-dom0less, and a request to /dev/xen/xenbus before
+# then breaks xenstore in this guest for good, so nothing here asks
+# xenstore. The daemon may attach before: rescan with growing waits
+# meanwhile (until a virtio function is there), reading /proc/interrupts
+# every second at most. Only "xenbus" ends the wait ("xenstore_late_init"
+# goes a moment before it comes). Returns 0 (--once satisfied), 1 (timed
+# out, with --once only, as with xenstore) or 2 (xenbus is up).
+wait_xenbus() {
+	wait=$poll_first
+	have=0
+	while :; do
+		if [ "$have" -eq 0 ] && rescan "xenbus not up yet" && [ "$found" -gt 0 ]; then
+			[ "$once" -eq 0 ] || return 0
+			have=1	# what comes later, the key will say
+		fi
+		checks=$(awk -v w="$wait" -v c="$xenbus_check" 'BEGIN { n = int(w / c + 0.5); print (n < 1 ? 1 : n) }')
+		while [ "$checks" -gt 0 ]; do
+			[ "$(xenbus_state)" != ready ] || return 2
+			if [ "$once" -eq 1 ] && expired; then
+				give_up
+				return 1
+			fi
+			sleep "$xenbus_check"
+			checks=$((checks - 1))
+		done
+		wait=$(next_wait)
 	done
 }
 
@@ -218,9 +281,11 @@ watch_key() {
 	xenstore-watch "$KEY" >"$dir/events" 2>/dev/null &
 	watcher=$!
 	if [ "$once" -eq 1 ]; then
+		# What is left of --timeout (the wait for xenbus counts too).
+		left=$(awk -v t="$timeout" -v e="$(($(date +%s) - started))" 'BEGIN { l = t - e; print (l > 0 ? l : 0) }')
 		(
 			trap 'kill $sleeper 2>/dev/null; exit 0' TERM
-			sleep "$timeout" &
+			sleep "$left" &
 			sleeper=$!
 			wait "$sleeper"
 			touch "$dir/timed-out"
@@ -254,6 +319,20 @@ poll_key() {
 		sleep "$poll_first"
 	done
 }
+
+case $(xenbus_state) in
+late)
+	say "xenbus not up yet (xenstore_late_init in $proc/interrupts): leaving xenstore alone until it is, rescanning meanwhile"
+	waited=$(date +%s)
+	wait_xenbus
+	status=$?
+	[ "$status" -eq 2 ] || exit "$status"
+	say "xenbus is up after $(($(date +%s) - waited)) s: using xenstore"
+	;;
+ready) [ "$verbose" -eq 0 ] || say "xenbus is up" ;;
+absent) [ "$verbose" -eq 0 ] || say "no xenbus in $proc/interrupts" ;;
+*) say "cannot read $proc/interrupts: taking it for no xenbus" ;;
+esac
 
 # A guest can read its own domid key when it has xenstore (init-dom0less and libxl write it).
 if command -v xenstore-read >/dev/null 2>&1 && xenstore-read domid >/dev/null 2>&1; then

@@ -6,8 +6,10 @@
  * functions answer, it says so in the guest's xenstore area
  * (data/virtio-pci/generation, interface version 1), and the guest's rescan
  * helper (its simulated-hypervisor build, running as a guest program against
- * a fake sysfs tree) rescans. Without xenstore, the daemon serves all the
- * same and the helper polls.
+ * a fake sysfs tree and a fake proc/interrupts) rescans. Without xenstore,
+ * the daemon serves all the same and the helper polls. Before dom0 ran
+ * init-dom0less (the guest's proc/interrupts lists xenstore_late_init), the
+ * helper leaves xenstore alone and polls, and watches once xenbus is up.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +18,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <signal.h>
@@ -42,10 +45,26 @@
 #define WAIT_MS		10000
 #define QUIET_MS	300		/* how long "nothing happens" is watched for */
 
+/* The guest kernel's xenbus, as its /proc/interrupts shows it (Linux 6.12, arm64). */
+#define INTERRUPTS_HEAD \
+	"           CPU0       CPU1       \n" \
+	" 11:       4123       3991     GICv3  27 Level     arch_timer\n"
+#define INTERRUPTS_TAIL \
+	"IPI0:       213        250       Rescheduling interrupts\n" \
+	"Err:          0\n"
+/* Before dom0 ran init-dom0less: nothing may ask xenstore yet. */
+#define XENBUS_LATE \
+	INTERRUPTS_HEAD "  5:          0          0  xen-dyn    -event     xenstore_late_init\n" INTERRUPTS_TAIL
+/* Connected (and from the start in a guest whose xenstore was there at boot). */
+#define XENBUS_READY \
+	INTERRUPTS_HEAD "  5:         12          3  xen-dyn    -event     xenbus\n" INTERRUPTS_TAIL
+/* xen,enhanced = "no-xenstore". */
+#define XENBUS_ABSENT INTERRUPTS_HEAD INTERRUPTS_TAIL
+
 struct fixture {
 	struct sim_hv *hv;
 	struct guest_pci pci;
-	char dir[64];			/* the fake sysfs under DIR/sys, the helper's log */
+	char dir[64];			/* the fake sysfs under DIR/sys, DIR/proc, the helper's log */
 	char rescan_file[128];
 	char helper_log[128];
 	pid_t helper;
@@ -74,7 +93,7 @@ static void make_dir(struct fixture *f, const char *relative)
 static void make_fake_sysfs(struct fixture *f)
 {
 	static const char *const dirs[] = {
-		"sys", "sys/bus", "sys/bus/pci", "sys/bus/pci/devices",
+		"sys", "sys/bus", "sys/bus/pci", "sys/bus/pci/devices", "proc",
 	};
 
 	strcpy(f->dir, "/tmp/xvp-late-XXXXXX");
@@ -84,6 +103,17 @@ static void make_fake_sysfs(struct fixture *f)
 	snprintf(f->rescan_file, sizeof(f->rescan_file), "%s/sys/bus/pci/rescan", f->dir);
 	snprintf(f->helper_log, sizeof(f->helper_log), "%s/helper.log", f->dir);
 	write_file(f->rescan_file, "");
+}
+
+/* What the guest's proc/interrupts says (XENBUS_*): replaced at once, as a reader sees it. */
+static void set_xenbus(struct fixture *f, const char *interrupts)
+{
+	char path[128], next[128];
+
+	snprintf(path, sizeof(path), "%s/proc/interrupts", f->dir);
+	snprintf(next, sizeof(next), "%s/proc/interrupts.new", f->dir);
+	write_file(next, interrupts);
+	assert_int_equal(rename(next, path), 0);
 }
 
 /* The kernel's rescan found a function: its sysfs directory with its vendor ID. */
@@ -97,31 +127,34 @@ static void add_fake_function(struct fixture *f, const char *name, const char *v
 	write_file(path, vendor);
 }
 
-static int create(void **state, const struct sim_hv_config *config)
+static int create(void **state, const struct sim_hv_config *config, const char *interrupts)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 
 	f->hv = sim_hv_create(config);
 	guest_pci_init(&f->pci, f->hv, 0, ECAM_BASE, ECAM_SIZE);
 	make_fake_sysfs(f);
+	set_xenbus(f, interrupts);
 	*state = f;
 	return 0;
 }
 
 static int setup(void **state)
 {
-	return create(state, &(struct sim_hv_config){ .domid = DOMID });
+	return create(state, &(struct sim_hv_config){ .domid = DOMID }, XENBUS_READY);
 }
 
 static int setup_no_xenstore(void **state)
 {
-	return create(state, &(struct sim_hv_config){ .domid = DOMID, .no_xenstore = true });
+	return create(state, &(struct sim_hv_config){ .domid = DOMID, .no_xenstore = true },
+		      XENBUS_ABSENT);
 }
 
 static int setup_abort_background(void **state)
 {
 	return create(state, &(struct sim_hv_config){ .domid = DOMID,
-						      .background = SIM_BACKGROUND_ABORT });
+						      .background = SIM_BACKGROUND_ABORT },
+		      XENBUS_READY);
 }
 
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -155,14 +188,15 @@ static void start_daemon(struct fixture *f)
 		fail_msg("daemon did not start serving; its log:\n%s", sim_hv_daemon_log(f->hv));
 }
 
-/* The helper as a program of the guest, on the fake sysfs, with @extra (NULL-terminated). */
+/* The helper as a program of the guest, on the fake sysfs and proc, with @extra (NULL-terminated). */
 static void start_helper(struct fixture *f, const char *const extra[])
 {
-	char sysfs[96];
-	const char *argv[16] = { sim_rescan_path(), "--sysfs", sysfs, "--verbose" };
-	size_t argc = 4;
+	char sysfs[96], proc[96];
+	const char *argv[16] = { sim_rescan_path(), "--sysfs", sysfs, "--proc", proc, "--verbose" };
+	size_t argc = 6;
 
 	snprintf(sysfs, sizeof(sysfs), "%s/sys", f->dir);
+	snprintf(proc, sizeof(proc), "%s/proc", f->dir);
 	for (size_t i = 0; extra && extra[i]; i++)
 		argv[argc++] = extra[i];
 	f->helper = sim_hv_spawn_guest_program(f->hv, argv, f->helper_log);
@@ -194,6 +228,49 @@ static int wait_helper(struct fixture *f, int timeout_ms)
 		usleep(10000);
 	}
 	return -ETIMEDOUT;
+}
+
+/* Wait until the helper's log has @text: 0, or -ETIMEDOUT. */
+static int wait_log(struct fixture *f, const char *text, int timeout_ms)
+{
+	for (int waited = 0; waited <= timeout_ms; waited += 10) {
+		if (strstr(helper_log(f), text))
+			return 0;
+		usleep(10000);
+	}
+	return -ETIMEDOUT;
+}
+
+/*
+ * Whether the running helper holds a socket: its simulated libxenstore
+ * reaches the hypervisor through one, opened at its first call and kept
+ * until it exits (as the real one keeps /dev/xen/xenbus or xenstored's
+ * socket). Its standard streams do not count.
+ */
+static bool helper_has_socket(struct fixture *f)
+{
+	char dir[32], path[320], target[64];
+	struct dirent *entry;
+	bool found = false;
+	DIR *fds;
+
+	snprintf(dir, sizeof(dir), "/proc/%d/fd", (int)f->helper);
+	fds = opendir(dir);
+	assert_non_null(fds);
+	while ((entry = readdir(fds))) {
+		ssize_t n;
+
+		if (entry->d_name[0] == '.' || atoi(entry->d_name) <= STDERR_FILENO)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, entry->d_name);
+		n = readlink(path, target, sizeof(target) - 1);
+		if (n > 0) {
+			target[n] = '\0';
+			found |= !strncmp(target, "socket:", 7);
+		}
+	}
+	closedir(fds);
+	return found;
 }
 
 static long file_size(const char *path)
@@ -371,6 +448,73 @@ static void the_helper_rescans_on_every_new_generation(void **state)
 	assert_int_equal(wait_helper(f, 0), -ETIMEDOUT);	/* still watching */
 }
 
+/* ---- before dom0 ran init-dom0less */
+
+/*
+ * The guest's kernel waits for init-dom0less (xenstore_late_init), and the
+ * daemon attached already: the key is there, but a request now would break
+ * xenstore in this guest for good. The helper asks nothing and rescans
+ * through sysfs; once the kernel's xenbus is up, it watches the key, acts
+ * on its value and on every new one.
+ */
+static void before_xenbus_is_up_the_helper_polls_then_watches(void **state)
+{
+	struct fixture *f = *state;
+	const char *const fast[] = { "--poll", "0.02,0.1", NULL };
+
+	set_xenbus(f, XENBUS_LATE);
+	start_daemon(f);
+	assert_int_equal(sim_hv_xenstore_wait(f->hv, KEY, "1", WAIT_MS), 0);
+	start_helper(f, fast);
+	assert_int_equal(wait_rescan(f, WAIT_MS), 0);
+	take_rescan(f, "1\n");
+	assert_int_equal(wait_rescan(f, WAIT_MS), 0);	/* and again: still nothing */
+	take_rescan(f, "1\n");
+	for (int waited = 0; waited < QUIET_MS; waited += 10) {
+		assert_false(helper_has_socket(f));
+		usleep(10000);
+	}
+	assert_non_null(strstr(helper_log(f), "xenbus not up yet: rescanned, 0 virtio functions"));
+	assert_null(strstr(helper_log(f), "generation"));
+
+	/* The kernel's next rescan will find the device: polling stops there. */
+	add_fake_function(f, "0000:00:01.0", "0x1af4\n");
+	assert_int_equal(wait_log(f, "xenbus not up yet: rescanned, 1 virtio function", WAIT_MS), 0);
+	assert_false(helper_has_socket(f));
+	assert_int_equal(wait_helper(f, 0), -ETIMEDOUT);	/* a service: it goes on */
+
+	set_xenbus(f, XENBUS_READY);
+	assert_int_equal(wait_log(f, "generation 1: rescanned, 1 virtio function", WAIT_MS), 0);
+	assert_true(helper_has_socket(f));
+	assert_non_null(strstr(helper_log(f), "xenbus is up after"));
+	assert_non_null(strstr(helper_log(f), "watching data/virtio-pci/generation"));
+	assert_int_equal(truncate(f->rescan_file, 0), 0);
+	assert_int_equal(sim_hv_xenstore_write(f->hv, KEY, "2"), 0);
+	assert_int_equal(wait_rescan(f, WAIT_MS), 0);
+	take_rescan(f, "1\n");
+}
+
+/* With --once, a virtio function found before xenbus is up ends the helper: xenstore untouched. */
+static void before_xenbus_is_up_a_function_found_ends_the_helper_with_once(void **state)
+{
+	struct fixture *f = *state;
+	const char *const once[] = { "--once", "--poll", "0.02,0.1", NULL };
+	struct guest_pci_function found[8];
+
+	set_xenbus(f, XENBUS_LATE);
+	start_daemon(f);
+	assert_int_equal(sim_hv_xenstore_wait(f->hv, KEY, "1", WAIT_MS), 0);
+	start_helper(f, once);
+	assert_int_equal(wait_rescan(f, WAIT_MS), 0);
+	assert_false(helper_has_socket(f));
+	add_fake_function(f, "0000:00:01.0", "0x1af4\n");
+	assert_int_equal(wait_helper(f, WAIT_MS), 0);
+	assert_non_null(strstr(helper_log(f), "xenbus not up yet: rescanned, 1 virtio function"));
+	assert_null(strstr(helper_log(f), "generation"));
+	assert_null(strstr(helper_log(f), "watching"));
+	assert_int_equal(scan_bus(f, found, 8), 2);
+}
+
 /* ---- no xenstore */
 
 /* The daemon says once that it cannot tell the guest, and serves. */
@@ -420,6 +564,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(the_helper_rescans_when_the_daemon_attaches,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(the_helper_rescans_on_every_new_generation,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(before_xenbus_is_up_the_helper_polls_then_watches,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(before_xenbus_is_up_a_function_found_ends_the_helper_with_once,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(without_xenstore_the_daemon_serves_and_says_so,
 						setup_no_xenstore, teardown),

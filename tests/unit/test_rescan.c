@@ -3,7 +3,7 @@
  * tests/unit/test_rescan.c: the guest helper's logic (guest/rescan_logic.c,
  * guest/rescan_options.c) against a fake sysfs tree in a temporary
  * directory: bus/pci/rescan and bus/pci/devices/<function>/vendor, as Linux
- * lays them out.
+ * lays them out, and a fake proc/interrupts in Linux's format.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -150,6 +150,122 @@ static void count_without_pci_devices_fails(void **state)
 	assert_int_equal(rescan_count_virtio("/nonexistent-sysfs"), -ENOENT);
 }
 
+/* ---- the xenbus state, from /proc/interrupts */
+
+/*
+ * The lines of an arm64 dom0less guest with two vCPUs (Linux 6.12) around
+ * the xenstore one: the header, GIC and event-channel interrupts, IPIs
+ * (whose names have spaces) and Err.
+ */
+#define INTERRUPTS_HEAD \
+	"           CPU0       CPU1       \n" \
+	" 11:       4123       3991     GICv3  27 Level     arch_timer\n" \
+	" 12:          0          0     GICv3  33 Level     uart-pl011\n"
+#define INTERRUPTS_TAIL \
+	" 46:          0          0     GICv3  45 Level     virtio0\n" \
+	"IPI0:       213        250       Rescheduling interrupts\n" \
+	"IPI1:        17         31       Function call interrupts\n" \
+	"IPI2:         0          0       CPU stop interrupts\n" \
+	"IPI3:         0          0       CPU stop NMIs\n" \
+	"IPI4:         0          0       Timer broadcast interrupts\n" \
+	"IPI5:         0          0       IRQ work interrupts\n" \
+	"Err:          0\n"
+#define LINE_LATE_INIT	"  5:          0          0  xen-dyn    -event     xenstore_late_init\n"
+#define LINE_XENBUS	"  5:         12          3  xen-dyn    -event     xenbus\n"
+
+/* @s->root/proc/interrupts holding @text; the proc directory's path in @proc. */
+static void write_interrupts(struct fake_sysfs *s, const char *text, char *proc, size_t size)
+{
+	char path[128];
+
+	snprintf(proc, size, "%s/proc", s->root);
+	mkdir(proc, 0755);
+	snprintf(path, sizeof(path), "%s/interrupts", proc);
+	write_file(path, text);
+}
+
+static int xenbus_state_of(struct fake_sysfs *s, const char *text)
+{
+	char proc[96];
+
+	write_interrupts(s, text, proc, sizeof(proc));
+	return rescan_xenbus_state(proc);
+}
+
+/* Before dom0 ran init-dom0less: xenstore comes later, nothing may ask it yet. */
+static void xenbus_is_late_while_xenstore_late_init_is_listed(void **state)
+{
+	struct fake_sysfs *s = *state;
+
+	assert_int_equal(xenbus_state_of(s, INTERRUPTS_HEAD LINE_LATE_INIT INTERRUPTS_TAIL),
+			 RESCAN_XENBUS_LATE);
+}
+
+/* The kernel connected: "xenbus" replaced "xenstore_late_init" (same in an xl guest). */
+static void xenbus_is_ready_once_xenbus_is_listed(void **state)
+{
+	struct fake_sysfs *s = *state;
+
+	assert_int_equal(xenbus_state_of(s, INTERRUPTS_HEAD LINE_XENBUS INTERRUPTS_TAIL),
+			 RESCAN_XENBUS_READY);
+	/* Both at once (not seen, but "xenbus" is what says the kernel connected). */
+	assert_int_equal(xenbus_state_of(s, LINE_LATE_INIT INTERRUPTS_HEAD LINE_XENBUS),
+			 RESCAN_XENBUS_READY);
+}
+
+/* xen,enhanced = "no-xenstore", a guest without xenbus, or no Xen at all. */
+static void xenbus_is_absent_when_neither_is_listed(void **state)
+{
+	struct fake_sysfs *s = *state;
+
+	assert_int_equal(xenbus_state_of(s, INTERRUPTS_HEAD INTERRUPTS_TAIL), RESCAN_XENBUS_ABSENT);
+	assert_int_equal(xenbus_state_of(s, ""), RESCAN_XENBUS_ABSENT);
+}
+
+/* Only a whole last field is a name: longer names and words in the middle are not. */
+static void xenbus_names_match_whole_last_fields_only(void **state)
+{
+	struct fake_sysfs *s = *state;
+
+	assert_int_equal(xenbus_state_of(s, INTERRUPTS_HEAD
+		"  6:          0          0  xen-dyn    -event     xenbus_frontend\n"
+		"  7:          0          0  xen-dyn    -event     my-xenbus\n"
+		"  8:          0          0  xen-dyn    -event     xenstore_late_init_old\n"
+		"IPI6:         0          0       xenbus interrupts\n"
+		"IPI7:         0          0       xenstore_late_init interrupts\n"
+		"  9:          0          0  xenbus    -event     virtio1\n"
+		INTERRUPTS_TAIL), RESCAN_XENBUS_ABSENT);
+	/* Trailing blanks, tabs, no final newline: still the name. */
+	assert_int_equal(xenbus_state_of(s, INTERRUPTS_HEAD "  5:\t12\t3\txen-dyn\t-event\txenbus \t"),
+			 RESCAN_XENBUS_READY);
+	assert_int_equal(xenbus_state_of(s, INTERRUPTS_HEAD "  5:   0   0  xen-dyn  -event  xenstore_late_init  \n"),
+			 RESCAN_XENBUS_LATE);
+}
+
+/* A machine with many CPUs has lines longer than any fixed buffer. */
+static void xenbus_state_reads_lines_of_any_length(void **state)
+{
+	struct fake_sysfs *s = *state;
+	size_t size = 256 * 11 + 128, len;
+	char *text = malloc(size);
+
+	assert_non_null(text);
+	len = (size_t)snprintf(text, size, "  5:");
+	for (int cpu = 0; cpu < 256; cpu++)
+		len += (size_t)snprintf(text + len, size - len, " %10d", cpu);
+	snprintf(text + len, size - len, "  xen-dyn    -event     xenbus\n");
+	assert_true(strlen(text) > 2048);
+	assert_int_equal(xenbus_state_of(s, text), RESCAN_XENBUS_READY);
+	free(text);
+}
+
+/* No procfs mounted (or a wrong --proc): the error, for the caller to report. */
+static void xenbus_state_without_interrupts_fails(void **state)
+{
+	(void)state;
+	assert_int_equal(rescan_xenbus_state("/nonexistent-proc"), -ENOENT);
+}
+
 /* ---- backoff */
 
 static void backoff_doubles_up_to_its_maximum(void **state)
@@ -229,6 +345,7 @@ static void options_defaults(void **state)
 	(void)state;
 	assert_int_equal(parse(argv), RESCAN_RUN);
 	assert_string_equal(opts.sysfs, "/sys");
+	assert_string_equal(opts.proc, "/proc");
 	assert_false(opts.once);
 	assert_false(opts.verbose);
 	assert_true(opts.timeout == 600);
@@ -237,12 +354,13 @@ static void options_defaults(void **state)
 
 static void options_all_given(void **state)
 {
-	char *argv[] = { "xen-virtio-pci-rescan", "--sysfs", "/tmp/fake", "--once", "--timeout",
-			 "2.5", "--poll", "0.05,0.4", "-v", NULL };
+	char *argv[] = { "xen-virtio-pci-rescan", "--sysfs", "/tmp/fake", "--proc", "/tmp/proc",
+			 "--once", "--timeout", "2.5", "--poll", "0.05,0.4", "-v", NULL };
 
 	(void)state;
 	assert_int_equal(parse(argv), RESCAN_RUN);
 	assert_string_equal(opts.sysfs, "/tmp/fake");
+	assert_string_equal(opts.proc, "/tmp/proc");
 	assert_true(opts.once && opts.verbose);
 	assert_true(opts.timeout == 2.5);
 	assert_true(opts.poll_first == 0.05 && opts.poll_max == 0.4);
@@ -277,6 +395,8 @@ static void options_bad_ones_are_refused_by_name(void **state)
 	char *trailing[] = { "p", "--poll", "1,", NULL };
 	char *missing[] = { "p", "--sysfs", NULL };
 	char *empty[] = { "p", "--sysfs", "", NULL };
+	char *no_proc[] = { "p", "--proc", NULL };
+	char *empty_proc[] = { "p", "--proc", "", NULL };
 	char *unknown[] = { "p", "--rescan-now", NULL };
 	char *extra[] = { "p", "now", NULL };
 
@@ -287,6 +407,8 @@ static void options_bad_ones_are_refused_by_name(void **state)
 	assert_refused(trailing, "--poll '1,'");
 	assert_refused(missing, "--sysfs: needs a value");
 	assert_refused(empty, "--sysfs ''");
+	assert_refused(no_proc, "--proc: needs a value");
+	assert_refused(empty_proc, "--proc ''");
 	assert_refused(unknown, "--rescan-now: unknown option");
 	assert_refused(extra, "unexpected argument 'now'");
 }
@@ -298,6 +420,14 @@ int main(void)
 		cmocka_unit_test_setup_teardown(trigger_without_the_rescan_file_fails, setup, teardown),
 		cmocka_unit_test_setup_teardown(count_finds_virtio_functions_only, setup, teardown),
 		cmocka_unit_test(count_without_pci_devices_fails),
+		cmocka_unit_test_setup_teardown(xenbus_is_late_while_xenstore_late_init_is_listed,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(xenbus_is_ready_once_xenbus_is_listed, setup, teardown),
+		cmocka_unit_test_setup_teardown(xenbus_is_absent_when_neither_is_listed, setup, teardown),
+		cmocka_unit_test_setup_teardown(xenbus_names_match_whole_last_fields_only,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(xenbus_state_reads_lines_of_any_length, setup, teardown),
+		cmocka_unit_test(xenbus_state_without_interrupts_fails),
 		cmocka_unit_test(backoff_doubles_up_to_its_maximum),
 		cmocka_unit_test(backoff_maximum_below_first_means_fixed_waits),
 		cmocka_unit_test(generation_rescans_on_each_new_value_only),
