@@ -297,7 +297,12 @@ $(BUILD)/tests/integration/%: $(BUILD)/tests/integration/%.o $(call obj,$(SIM_HV
 $(RESCAN): $(RESCAN_OBJS)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(XENSTORE_LIBS)
 
-$(RESCAN_STATIC): $(RESCAN_OBJS)
+# The static one reads the key periodically: Debian's libxenstore.a has no
+# reader thread, without which its watches are unreliable (guest/rescan.c).
+$(BUILD)/guest/rescan-static.o: guest/rescan.c
+	$(CC) $(ALL_CFLAGS) $(XEN_CFLAGS) -DRESCAN_READ_KEY_PERIODICALLY -c -o $@ $<
+
+$(RESCAN_STATIC): $(BUILD)/guest/rescan-static.o $(call obj,$(RESCAN_SRCS))
 	$(CC) $(ALL_LDFLAGS) -static -o $@ $^ $(XENSTORE_STATIC_LIBS) -lpthread
 
 # The same objects with the simulated libxenstore, for the integration tests.

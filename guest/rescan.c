@@ -225,6 +225,34 @@ static int watch_generation(struct xs_handle *xsh, const struct rescan_options *
 	}
 }
 
+/*
+ * --no-watch, and the static build: Debian's libxenstore.a is built without the reader
+ * thread (Xen's tools/libs/store/Makefile gives -DUSE_PTHREAD to the shared
+ * objects only), and without it a watch's first event and the reply to
+ * XS_WATCH can arrive in either order through /dev/xen/xenbus: xs_watch()
+ * then fails with EINVAL, or the event is never read and poll() waits for
+ * ever. So this build reads the key every @poll_first seconds instead: one
+ * request and its reply, which needs no thread.
+ */
+static int read_generation_periodically(struct xs_handle *xsh, const struct rescan_options *opts,
+					double deadline)
+{
+	struct rescan_generation generation = { 0 };
+
+	if (verbose)
+		say("reading %s every %g s (no watches in a static build)",
+		    RESCAN_GENERATION_KEY, opts->poll_first);
+	for (;;) {
+		if (on_watch(xsh, opts, &generation) > 0 && opts->once)
+			return EXIT_SUCCESS;
+		if (opts->once && now() >= deadline) {
+			say("no virtio function after %g s: giving up", opts->timeout);
+			return EXIT_FAILURE;
+		}
+		sleep_seconds(opts->poll_first);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct rescan_options opts;
@@ -241,6 +269,9 @@ int main(int argc, char **argv)
 		break;
 	}
 	verbose = opts.verbose;
+#ifdef RESCAN_READ_KEY_PERIODICALLY
+	opts.no_watch = true;
+#endif
 	deadline = now() + opts.timeout;
 	switch (xenbus_state(&opts)) {
 	case RESCAN_XENBUS_LATE:
@@ -261,7 +292,8 @@ int main(int argc, char **argv)
 	}
 	xsh = xs_open(0);
 	if (xsh) {
-		status = watch_generation(xsh, &opts, deadline);
+		status = opts.no_watch ? read_generation_periodically(xsh, &opts, deadline)
+				       : watch_generation(xsh, &opts, deadline);
 		xs_close(xsh);
 	} else {
 		say("no xenstore (%s): rescanning until a virtio function appears", strerror(errno));

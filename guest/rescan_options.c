@@ -24,10 +24,13 @@ static const char usage_text[] =
 	"  --poll FIRST[,MAX]   without xenstore or before xenbus is up: seconds\n"
 	"                       between rescans, doubling from FIRST up to MAX\n"
 	"                       (default 1,60)\n"
+	"  --no-watch           with xenstore: read the key every FIRST seconds instead of\n"
+	"                       watching it (always so in the -static build, whose\n"
+	"                       libxenstore cannot watch reliably)\n"
 	"  -v, --verbose        say what happens\n"
 	"  -h, --help           this text\n";
 
-enum { OPT_SYSFS = 256, OPT_PROC, OPT_ONCE, OPT_TIMEOUT, OPT_POLL };
+enum { OPT_SYSFS = 256, OPT_PROC, OPT_ONCE, OPT_TIMEOUT, OPT_POLL, OPT_NO_WATCH };
 
 static const struct option long_options[] = {
 	{ "sysfs", required_argument, NULL, OPT_SYSFS },
@@ -35,6 +38,7 @@ static const struct option long_options[] = {
 	{ "once", no_argument, NULL, OPT_ONCE },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "poll", required_argument, NULL, OPT_POLL },
+	{ "no-watch", no_argument, NULL, OPT_NO_WATCH },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -106,6 +110,9 @@ static enum rescan_options_result apply(int code, const char *arg, struct rescan
 	case OPT_POLL:
 		if (!parse_poll(arg, opts))
 			return bad_value(err, "--poll", arg, "expected FIRST[,MAX] seconds, FIRST <= MAX");
+		break;
+	case OPT_NO_WATCH:
+		opts->no_watch = true;
 		break;
 	case 'v':
 		opts->verbose = true;

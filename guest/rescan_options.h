@@ -15,6 +15,7 @@ struct rescan_options {
 	double timeout;		/* seconds without a virtio function before giving up (600) */
 	double poll_first;	/* without xenstore: first wait between rescans (1 s) */
 	double poll_max;	/* ... doubling up to (60 s) */
+	bool no_watch;		/* read the key every poll_first seconds instead of watching */
 	bool verbose;
 };
 

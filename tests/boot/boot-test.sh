@@ -17,10 +17,10 @@
 #
 # Environment:
 #   BOOT_TEST_DAEMON        an arm64 daemon to use instead of building one
-#   BOOT_TEST_DAEMON_EXTRA  extra options for the serving daemon only (not for
-#                           its fragment), e.g. "--intx-spi 48" to prove that
-#                           a daemon whose interrupts the guest never sees
-#                           makes the test FAIL
+#   BOOT_TEST_BLOCK_EXTRA   lines added to every [domain] block of the
+#                           supervisor's config in dom0 (not to the fragment),
+#                           e.g. "intx_spi = 48" to prove that a daemon whose
+#                           interrupts the guest never sees makes the test FAIL
 #   BOOT_TEST_GUEST_KERNELS the guests' kernels, one guest after the other:
 #                           "6.12 6.1" (trixie's and bookworm's, the default)
 #   BOOT_TEST_SECONDS       each whole QEMU run (default 600)
@@ -48,17 +48,20 @@ dom0less=${BOOT_TEST_DOM0LESS:-0}
 rescan=""
 if [ "$dom0less" != 0 ]; then
 	# The C helper in the guest: the dynamic build (default) or the static one,
-	# whose xs_watch fails in the guest (EINVAL, or it hangs): see docs/testing.md.
+	# which reads the key periodically (its libxenstore cannot watch).
 	case ${BOOT_TEST_RESCAN:-dynamic} in
 	static) rescan=$REPO/build/arm64/xen-virtio-pci-rescan-static ;;
 	dynamic) rescan=$REPO/build/arm64/xen-virtio-pci-rescan ;;
 	*) die "BOOT_TEST_RESCAN: static or dynamic" ;;
 	esac
-	step rescan-build 600 make -s -C "$REPO" CROSS=aarch64-linux-gnu- BUILD=build/arm64 "$rescan"
+	# The target as the Makefile names it (relative): an absolute path would
+	# match no rule, and make would keep a stale helper.
+	step rescan-build 600 make -s -C "$REPO" CROSS=aarch64-linux-gnu- BUILD=build/arm64 \
+		"build/arm64/$(basename "$rescan")"
 	step fdt-build 600 make -s -C "$REPO" build/xen-virtio-pcid
 fi
 
-step initramfs 300 env DAEMON_EXTRA="${BOOT_TEST_DAEMON_EXTRA:-}" \
+step initramfs 300 env BLOCK_EXTRA="${BOOT_TEST_BLOCK_EXTRA:-}" \
 	GUEST_KERNELS="${BOOT_TEST_GUEST_KERNELS:-6.12 6.1}" \
 	sh "$BOOT_SRC/mkinitramfs.sh" "$daemon" "$BOOT/initramfs" ${rescan:+"$rescan"}
 

@@ -448,6 +448,27 @@ static void the_helper_rescans_on_every_new_generation(void **state)
 	assert_int_equal(wait_helper(f, 0), -ETIMEDOUT);	/* still watching */
 }
 
+/* --no-watch (the static build's way): the key is read every FIRST seconds. */
+static void the_helper_without_watches_reads_the_key_periodically(void **state)
+{
+	struct fixture *f = *state;
+	const char *const no_watch[] = { "--no-watch", "--poll", "0.05", NULL };
+
+	start_helper(f, no_watch);
+	assert_int_equal(wait_rescan(f, QUIET_MS), -ETIMEDOUT);
+	start_daemon(f);
+	assert_int_equal(wait_rescan(f, WAIT_MS), 0);
+	take_rescan(f, "1\n");
+	assert_non_null(strstr(helper_log(f), "every 0.05 s"));
+
+	assert_int_equal(sim_hv_xenstore_write(f->hv, KEY, "7"), 0);
+	assert_int_equal(wait_rescan(f, WAIT_MS), 0);
+	take_rescan(f, "1\n");
+	/* The same value again is no reason to rescan. */
+	assert_int_equal(wait_rescan(f, QUIET_MS), -ETIMEDOUT);
+	assert_int_equal(wait_helper(f, 0), -ETIMEDOUT);
+}
+
 /* ---- before dom0 ran init-dom0less */
 
 /*
@@ -564,6 +585,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(the_helper_rescans_when_the_daemon_attaches,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(the_helper_rescans_on_every_new_generation,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(the_helper_without_watches_reads_the_key_periodically,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(before_xenbus_is_up_the_helper_polls_then_watches,
 						setup, teardown),
