@@ -345,6 +345,9 @@ int xen_ioreq_server_remove_mmio(struct xen_ioreq_server *s, uint64_t base, uint
 
 	if (ret)
 		return ret;
+	/* Xen removed every range with the domain: nothing to unregister. */
+	if (s->domain_gone)
+		return 0;
 	return unregister_range(s, base, size);
 }
 
