@@ -3,15 +3,15 @@
 #
 # tests/boot/boot-test.sh: `make boot-test`. Real Xen 4.17 (rebuilt with
 # IOREQ servers) on qemu-system-aarch64, a Linux 6.12 dom0 that runs the
-# daemon (cross-built for arm64), and an xl guest whose own drivers
-# (pci-host-generic, virtio_pci, virtio_blk, virtio-rng) use its devices:
-# one guest on Linux 6.12, then one on 6.1. Then, with BOOT_TEST_DOM0LESS=1,
-# the dom0less run (a second boot): Xen starts two guests from /chosen
-# (trap-unmapped-accesses = <0>, patched into 4.17 by
+# daemon's supervisor (cross-built for arm64) with a config file, and xl
+# guests whose own drivers (pci-host-generic, virtio_pci, virtio_blk,
+# virtio-rng) use the devices of their workers: one guest on Linux 6.12, then
+# one on 6.1. Then the dom0less run (a second boot): Xen starts two guests
+# from /chosen (trap-unmapped-accesses = <0>, patched into 4.17 by
 # tests/boot/xen-patches/), Linux 6.12 with the C rescan helper and 6.1 with
 # the sh one; they boot to an empty bus, dom0 runs init-dom0less and the
-# daemons, the helpers rescan, the guests use their disks. The run reports
-# how long after each daemon attached its guest's disk appeared.
+# supervisor, the helpers rescan, the guests use their disks. The run reports
+# how long after each worker attached its guest's disk appeared.
 # Prints "PASS" or "FAIL: STEP: why" last; exits 0 only on PASS. The serial
 # log (Xen, dom0 and the guest) is kept in build/boot/logs/.
 #
@@ -24,7 +24,8 @@
 #   BOOT_TEST_GUEST_KERNELS the guests' kernels, one guest after the other:
 #                           "6.12 6.1" (trixie's and bookworm's, the default)
 #   BOOT_TEST_SECONDS       each whole QEMU run (default 600)
-#   BOOT_TEST_DOM0LESS      1: also the dom0less run (opt-in); only: only that run
+#   BOOT_TEST_DOM0LESS      1: also the dom0less run (the default); 0: the xl
+#                           run only; only: the dom0less run only
 #   BOOT_TEST_RESCAN        the dom0less C helper: dynamic (default) or static
 #   BOOT_TEST_TRAP_UNMAPPED the dom0less guests' trap-unmapped-accesses (default 0;
 #                           1 shows the data abort the patch avoids)
@@ -44,7 +45,7 @@ if [ -z "$daemon" ]; then
 	daemon=$REPO/build/arm64/xen-virtio-pcid
 fi
 
-dom0less=${BOOT_TEST_DOM0LESS:-0}
+dom0less=${BOOT_TEST_DOM0LESS:-1}
 rescan=""
 if [ "$dom0less" != 0 ]; then
 	# The C helper in the guest: the dynamic build (default) or the static one,

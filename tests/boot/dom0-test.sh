@@ -5,18 +5,23 @@
 # timeout and reports "BOOTTEST: step NAME" when it starts, then
 # "BOOTTEST: FAIL NAME: why" (and stops) or, after the last one,
 # "BOOTTEST: PASS". boot-test.sh on the host reads these lines off the serial log.
-# Reads /test/params: DAEMON_EXTRA (extra options for the serving daemon
-# only, not for the fragment: a way to break it on purpose), PATTERN_SHA256,
-# PATTERN_SIZE, GUEST_SECONDS (how long a guest may take), GUEST_KERNELS
-# (one guest after the other, each on one of these kernels: /test/K/).
+# The guests are served the way an integrator's dom0 does it: the supervisor
+# (xen-virtio-pcid --config) started once, before any guest exists, starts a
+# worker when xl creates a configured guest and stops it when the guest goes.
+# Reads /test/params: BLOCK_EXTRA (lines added to every [domain] block of the
+# supervisor's config, not to the fragment: a way to break it on purpose),
+# PATTERN_SHA256, PATTERN_SIZE, GUEST_SECONDS (how long a guest may take),
+# GUEST_KERNELS (one guest after the other, each on one of these kernels: /test/K/).
 . /test/params
 # The devices, in this order: 00:01.0, 00:02.0, 00:03.0 (guest-init expects it).
 DEVICES="--device blk,path=/tmp/disk.img --device rng --device blk,path=/tmp/disk2.img,direct=on"
+CONFIG_DEVICES='"blk,path=/tmp/disk.img", "rng", "blk,path=/tmp/disk2.img,direct=on"'
+LOG=/tmp/supervisor.log
 
 step() { STEP=$1; echo "BOOTTEST: step $1 ($(cut -d' ' -f1 /proc/uptime) s)"; }
 fail() {
 	echo "BOOTTEST: FAIL $STEP: $*"
-	[ -f /tmp/daemon.log ] && sed 's/^/BOOTTEST: daemon: /' /tmp/daemon.log
+	[ -f $LOG ] && sed 's/^/BOOTTEST: supervisor: /' $LOG
 	exit 1
 }
 # wait_for SECONDS TEST...: poll until TEST succeeds, for SECONDS of uptime
@@ -47,12 +52,31 @@ else
 	echo "BOOTTEST: fragment from tests/boot/guest-fragment.sh"
 fi
 
+step supervisor-start
+# One block per guest, by name: dom0-test.sh names them guest-612, guest-61, ...
+for k in $GUEST_KERNELS; do
+	printf '[domain "guest-%s"]\ndevice = [ %s ]\n%s\n\n' "$(echo "$k" | tr -d .)" \
+		"$CONFIG_DEVICES" "$BLOCK_EXTRA"
+done > /tmp/virtio-pci.cfg
+sed 's/^/BOOTTEST: config: /' /tmp/virtio-pci.cfg
+xen-virtio-pcid --check --config /tmp/virtio-pci.cfg || fail "--check refused the config"
+xen-virtio-pcid --config /tmp/virtio-pci.cfg 2>$LOG &
+supervisor=$!
+wait_for 10 grep -q 'supervising' $LOG || fail "the supervisor did not start"
+
 # shut_down NAME: the domain has shut down (and is kept: on_poweroff = "preserve").
 shut_down() { xl list "$1" 2>/dev/null | awk -v n="$1" '$1 == n { exit $5 ~ /s/ ? 0 : 1 }'; }
 
-# run_guest K: one guest on Linux K (6.12, 6.1) with its own daemon and images.
+# worker_log DOMID: the lines of domain DOMID's worker in the supervisor's log.
+worker_log() { grep "dom$1: " $LOG; }
+
+# run_guest K LAST: one guest on Linux K (6.12, 6.1) with its own worker and
+# images. It is stopped by xl destroy (the supervisor stops the worker of a
+# domain that is gone), the LAST one by stopping the supervisor while the
+# shut-down domain still exists (each worker tears its server down).
 run_guest() {
 	k=$1
+	last=$2
 	step "xl-create[$k]"
 	name=guest-$(echo "$k" | tr -d .)
 	rm -f /tmp/disk.img /tmp/disk2.img
@@ -65,14 +89,11 @@ run_guest() {
 	tail -F "$log" 2>/dev/null &
 	tail_pid=$!
 
-	step "daemon-start[$k]"
-	# shellcheck disable=SC2086
-	xen-virtio-pcid --domain "$domid" $DEVICES $DAEMON_EXTRA 2>/tmp/daemon.log &
-	daemon=$!
-	wait_for 30 grep -q 'serving ECAM' /tmp/daemon.log ||
-		fail "the daemon did not start serving"
-	kill -0 "$daemon" 2>/dev/null || fail "the daemon exited"
-	sed 's/^/BOOTTEST: daemon: /' /tmp/daemon.log
+	step "worker-start[$k]"
+	# The supervisor saw @introduceDomain (or its poll) and started a worker.
+	wait_for 30 sh -c "grep -q 'dom$domid: serving ECAM' $LOG" ||
+		fail "no worker serves domain $domid"
+	grep "domain $domid ($name): worker" $LOG | sed 's/^/BOOTTEST: /'
 
 	step "guest-run[$k]"
 	# on_poweroff = "preserve": the domain stays (shut down) after the guest's
@@ -91,19 +112,20 @@ run_guest() {
 		grep -q "^GUEST: ok $s " "$log" || fail "the guest did not report step $s"
 	done
 
-	step "daemon-stop[$k]"
-	kill -0 "$daemon" 2>/dev/null || fail "the daemon died while serving"
-	kill -TERM "$daemon"
-	n=0
-	while kill -0 "$daemon" 2>/dev/null && [ $n -lt 100 ]; do sleep 0.2; n=$((n + 1)); done
-	kill -0 "$daemon" 2>/dev/null && { kill -KILL "$daemon"; fail "the daemon did not stop within 20 s of SIGTERM"; }
-	wait "$daemon"
-	rc=$?
-	sed 's/^/BOOTTEST: daemon: /' /tmp/daemon.log
-	[ "$rc" = 0 ] || fail "the daemon exited with status $rc after SIGTERM"
-	grep -q 'stopping' /tmp/daemon.log || fail "the daemon did not log its teardown"
-	grep -q 'error:' /tmp/daemon.log && fail "the daemon logged errors"
-	timeout 30 xl destroy "$name" || fail "xl destroy"
+	step "worker-stop[$k]"
+	kill -0 "$supervisor" 2>/dev/null || fail "the supervisor died"
+	if [ "$last" = yes ]; then
+		stop_supervisor
+	else
+		timeout 30 xl destroy "$name" || fail "xl destroy"
+		wait_for 20 sh -c "grep -q 'domain $domid ($name) is gone' $LOG" ||
+			fail "the supervisor did not notice that domain $domid is gone"
+		wait_for 20 sh -c "grep -q 'dom$domid: stopping' $LOG" ||
+			fail "the worker of domain $domid did not stop"
+	fi
+	worker_log "$domid" | sed 's/^/BOOTTEST: worker: /'
+	worker_log "$domid" | grep -q 'error:' && fail "the worker of domain $domid logged errors"
+	[ "$last" = yes ] && { timeout 30 xl destroy "$name" || fail "xl destroy"; }
 
 	step "image-check[$k]"
 	for img in /tmp/disk.img /tmp/disk2.img; do
@@ -113,7 +135,24 @@ run_guest() {
 	done
 }
 
+# stop_supervisor: SIGTERM; it stops its workers and exits 0 within 20 s.
+stop_supervisor() {
+	kill -TERM "$supervisor"
+	n=0
+	while kill -0 "$supervisor" 2>/dev/null && [ $n -lt 100 ]; do sleep 0.2; n=$((n + 1)); done
+	kill -0 "$supervisor" 2>/dev/null && { kill -KILL "$supervisor"; fail "the supervisor did not stop within 20 s of SIGTERM"; }
+	wait "$supervisor"
+	rc=$?
+	[ "$rc" = 0 ] || fail "the supervisor exited with status $rc after SIGTERM"
+	grep -q 'stopping [0-9]* worker' $LOG || fail "the supervisor did not log its stop"
+}
+
+count=$(echo $GUEST_KERNELS | wc -w)
+i=0
 for k in $GUEST_KERNELS; do
-	run_guest "$k"
+	i=$((i + 1))
+	run_guest "$k" "$([ $i = "$count" ] && echo yes || echo no)"
 done
+sed 's/^/BOOTTEST: supervisor: /' $LOG
+grep -q 'error:' $LOG && fail "the supervisor's log has errors"
 echo "BOOTTEST: PASS"

@@ -5,8 +5,8 @@
 # it. Xen started the guests from /chosen/domU1, domU2, ... (domain 1 runs
 # Linux K with the C rescan helper or the sh one, HELPER c or sh; then domain
 # 2, ...) before dom0, with trap-unmapped-accesses = <0>: their buses were
-# empty. Here dom0 introduces them to xenstore (init-dom0less), starts one
-# daemon per guest, and follows the guests' consoles in Xen's console ring
+# empty. Here dom0 introduces them to xenstore (init-dom0less), starts the
+# supervisor with a [domain N] block per guest (it runs one worker each), and follows the guests' consoles in Xen's console ring
 # (`xl dmesg`: their vpl011 lines read "(XEN) DOMn: ..."). Same report lines
 # as dom0-test.sh: "BOOTTEST: step", "BOOTTEST: FAIL STEP: why", "BOOTTEST: PASS";
 # plus "BOOTTEST: clock daemon-attached[n]", each after `xl debug-keys t`,
@@ -19,11 +19,10 @@ step() { STEP=$1; echo "BOOTTEST: step $1 ($(cut -d' ' -f1 /proc/uptime) s)"; }
 fail() {
 	echo "BOOTTEST: FAIL $STEP: $*"
 	xenstore-ls -fp /local/domain 2>/dev/null | grep -v '^/local/domain/0/' | sed 's/^/BOOTTEST: xenstore: /' | head -80
-	for f in /tmp/daemon-*.log; do
-		[ -f "$f" ] && sed "s/^/BOOTTEST: $(basename "$f" .log): /" "$f"
-	done
+	[ -f $LOG ] && sed 's/^/BOOTTEST: supervisor: /' $LOG
 	exit 1
 }
+LOG=/tmp/supervisor.log
 wait_for() {
 	end=$(($(cut -d. -f1 /proc/uptime) + $1)); shift
 	while ! "$@"; do
@@ -31,8 +30,9 @@ wait_for() {
 		sleep 0.2
 	done
 }
-devices() { # DOMID
-	echo "--device blk,path=/tmp/disk-$1.img --device rng --device blk,path=/tmp/disk2-$1.img,direct=on"
+block() { # DOMID: its block of the supervisor's config (dom0less guests: by ID)
+	printf '[domain %s]\ndevice = [ "blk,path=/tmp/disk-%s.img", "rng",\n' "$1" "$1"
+	printf '           "blk,path=/tmp/disk2-%s.img,direct=on" ]\n%s\n\n' "$1" "$BLOCK_EXTRA"
 }
 guest_log() { xl dmesg | sed -n "s/^.*DOM$1: //p" | tr -d '\r'; }
 
@@ -50,31 +50,32 @@ for g in $guests; do
 	echo "BOOTTEST: domain $domid: Linux ${g%:*}, ${g#*:} helper, in xenstore as $(xenstore-read "/local/domain/$domid/name" 2>/dev/null)"
 done
 
-step daemon-start
+step supervisor-start
 domid=0
 for g in $guests; do
 	domid=$((domid + 1))
 	rm -f "/tmp/disk-$domid.img" "/tmp/disk2-$domid.img"
 	truncate -s 64M "/tmp/disk-$domid.img" "/tmp/disk2-$domid.img" || fail "cannot make the images"
-	# shellcheck disable=SC2046,SC2086
-	xen-virtio-pcid --domain "$domid" $(devices "$domid") $DAEMON_EXTRA 2>"/tmp/daemon-$domid.log" &
-	echo $! > "/tmp/daemon-$domid.pid"
-done
+	block "$domid"
+done > /tmp/virtio-pci.cfg
+sed 's/^/BOOTTEST: config: /' /tmp/virtio-pci.cfg
+xen-virtio-pcid --config /tmp/virtio-pci.cfg 2>$LOG &
+supervisor=$!
 domid=0
 for g in $guests; do
 	domid=$((domid + 1))
-	# Poll finely: the moment the daemon has told the guest is the reference.
+	# Poll finely: the moment the worker has told the guest is the reference.
 	n=0
-	while ! grep -q 'generation = 1' "/tmp/daemon-$domid.log"; do
-		kill -0 "$(cat "/tmp/daemon-$domid.pid")" 2>/dev/null || fail "daemon $domid exited"
+	while ! grep -q "dom$domid: xenstore: .*generation = 1" $LOG; do
+		kill -0 "$supervisor" 2>/dev/null || fail "the supervisor exited"
 		n=$((n + 1))
-		[ $n -lt 1200 ] || fail "daemon $domid did not write its generation key within 60 s"
+		[ $n -lt 1200 ] || fail "no worker wrote domain $domid's generation key within 60 s"
 		sleep 0.05
 	done
 	xl debug-keys t
 	echo "BOOTTEST: clock daemon-attached[$domid] uptime $(cut -d' ' -f1 /proc/uptime)"
 done
-for f in /tmp/daemon-*.log; do sed "s/^/BOOTTEST: $(basename "$f" .log): /" "$f"; done
+sed 's/^/BOOTTEST: supervisor: /' $LOG
 
 step guests-run
 domid=0
@@ -97,22 +98,22 @@ for g in $guests; do
 	guest_log "$domid" | grep -q "^GUEST: start ${g%:*}" || fail "guest $domid does not run Linux ${g%:*}"
 done
 
-step daemon-stop
+step supervisor-stop
+# SIGTERM: every worker tears its server down while its domain still runs.
+kill -0 "$supervisor" 2>/dev/null || fail "the supervisor died while serving"
+kill -TERM "$supervisor"
+n=0
+while kill -0 "$supervisor" 2>/dev/null && [ $n -lt 100 ]; do sleep 0.2; n=$((n + 1)); done
+kill -0 "$supervisor" 2>/dev/null && { kill -KILL "$supervisor"; fail "the supervisor did not stop within 20 s of SIGTERM"; }
+wait "$supervisor"
+rc=$?
+[ "$rc" = 0 ] || fail "the supervisor exited with status $rc after SIGTERM"
 domid=0
 for g in $guests; do
 	domid=$((domid + 1))
-	pid=$(cat "/tmp/daemon-$domid.pid")
-	kill -0 "$pid" 2>/dev/null || fail "daemon $domid died while serving"
-	kill -TERM "$pid"
-	n=0
-	while kill -0 "$pid" 2>/dev/null && [ $n -lt 100 ]; do sleep 0.2; n=$((n + 1)); done
-	kill -0 "$pid" 2>/dev/null && { kill -KILL "$pid"; fail "daemon $domid did not stop within 20 s of SIGTERM"; }
-	wait "$pid"
-	rc=$?
-	[ "$rc" = 0 ] || fail "daemon $domid exited with status $rc after SIGTERM"
-	grep -q 'stopping' "/tmp/daemon-$domid.log" || fail "daemon $domid did not log its teardown"
-	grep -q 'error:' "/tmp/daemon-$domid.log" && fail "daemon $domid logged errors"
+	grep -q "dom$domid: stopping" $LOG || fail "the worker of domain $domid did not log its teardown"
 done
+grep -q 'error:' $LOG && fail "the supervisor or a worker logged errors"
 
 step image-check
 domid=0

@@ -124,7 +124,7 @@ done
 cp "$BOOT_SRC/guest.cfg" "$BOOT_SRC/dom0-test.sh" "$BOOT_SRC/dom0less-test.sh" "$d/test/"
 sh "$BOOT_SRC/guest-fragment.sh" | dtc -q -I dts -O dtb -o "$d/test/guest.dtb" -
 cat > "$d/test/params" <<END
-DAEMON_EXTRA="${DAEMON_EXTRA:-}"
+BLOCK_EXTRA="${BLOCK_EXTRA:-}"
 GUEST_SECONDS=${GUEST_SECONDS:-150}
 GUEST_KERNELS="$kernels"
 PATTERN_SHA256=$(sha256sum < "$out/pattern.bin" | cut -d' ' -f1)
