@@ -336,9 +336,12 @@ static void test_stop_after_the_guest_is_gone_is_quiet(void **state)
 static void test_a_failing_event_channel_stops_the_daemon(void **state)
 {
 	struct fixture *f = *state;
+	int status;
 
 	sim_hv_close_event_channels(f->hv);
-	assert_int_equal(sim_hv_wait_daemon_exit(f->hv, 5000), 1);
+	status = sim_hv_wait_daemon_exit(f->hv, 10000);
+	if (status != 1)
+		fail_msg("exit status %d; the daemon's log:\n%s", status, sim_hv_daemon_log(f->hv));
 	assert_non_null(strstr(sim_hv_daemon_log(f->hv), "event channel failed"));
 }
 

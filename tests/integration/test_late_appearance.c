@@ -375,12 +375,18 @@ static void attach_writes_generation_1_owned_by_the_guest(void **state)
 	assert_null(sim_hv_xenstore_read(f->hv, KEY));
 	start_daemon(f);
 	assert_int_equal(sim_hv_xenstore_wait(f->hv, KEY, "1", WAIT_MS), 0);
+	/* The daemon logs it once the value and then the permissions are written. */
+	for (int waited = 0; waited < WAIT_MS; waited += 10) {
+		if (strstr(sim_hv_daemon_log(f->hv), "xenstore: " KEY " = 1"))
+			break;
+		usleep(10000);
+	}
+	assert_non_null(strstr(sim_hv_daemon_log(f->hv), "xenstore: " KEY " = 1"));
 	assert_int_equal(sim_hv_xenstore_owner(f->hv, KEY), DOMID);
 	assert_true(sim_hv_xenstore_readable(f->hv, KEY, DOMID));
 	assert_false(sim_hv_xenstore_readable(f->hv, KEY, DOMID + 1));
 	assert_int_equal(sim_hv_xenstore_owner(f->hv, "/local/domain/1/data/virtio-pci"), DOMID);
 	assert_int_equal(scan_bus(f, found, 8), 2);
-	assert_non_null(strstr(sim_hv_daemon_log(f->hv), "xenstore: " KEY " = 1"));
 
 	assert_int_equal(sim_hv_stop_daemon(f->hv, SIGTERM, WAIT_MS), 0);
 	assert_int_equal(sim_hv_xenstore_wait(f->hv, KEY, NULL, 0), 0);

@@ -135,6 +135,12 @@ static void close_handle(struct sim_hv *hv, int handle)
 			hv->stats.ports_dropped_by_close++;
 		}
 	}
+	/*
+	 * shutdown first: the hypervisor thread may be in poll() on this fd,
+	 * which holds the socket open past close(), and the daemon's end would
+	 * see no EOF until that poll returned.
+	 */
+	shutdown(hv->handles[handle].fd, SHUT_RDWR);
 	close(hv->handles[handle].fd);
 	hv->handles[handle].used = false;
 	pthread_cond_broadcast(&hv->changed);
