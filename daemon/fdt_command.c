@@ -68,9 +68,9 @@ static const struct option long_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-static enum options_result apply_one(int code, const char *arg, struct fdt_command_options *opts,
-				     FILE *err)
+static enum options_result apply_one(int code, const char *arg, void *ctx, FILE *err)
 {
+	struct fdt_command_options *opts = ctx;
 	uint64_t value;
 
 	switch (code) {
@@ -115,28 +115,15 @@ static enum options_result refuse(FILE *err, const char *message)
 enum options_result fdt_command_parse(int argc, char **argv, struct fdt_command_options *opts,
 				      FILE *err)
 {
-	int opt;
+	enum options_result result;
 
 	memset(opts, 0, sizeof(*opts));
 	options_init(&opts->config);
 	opts->pci_domain = GUEST_FRAGMENT_NO_PCI_DOMAIN;
 	opts->format = FDT_FORMAT_DTB;
-	optind = 0;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":o:vhV", long_options, NULL)) != -1) {
-		enum options_result result;
-
-		if (opt == '?' || opt == ':')
-			return options_getopt_error(opt, argv, PROGRAM, err);
-		result = apply_one(opt, optarg, opts, err);
-		if (result != OPTIONS_RUN)
-			return result;
-	}
-	if (optind < argc) {
-		fprintf(err, PROGRAM ": unexpected argument '%s'\n", argv[optind]);
-		fprintf(err, "Try '" PROGRAM " --help'.\n");
-		return OPTIONS_EXIT_ERROR;
-	}
+	result = options_getopt(argc, argv, ":o:vhV", long_options, PROGRAM, apply_one, opts, err);
+	if (result != OPTIONS_RUN)
+		return result;
 	if (!opts->output || !*opts->output)
 		return refuse(err, "-o FILE is required");
 	/* xl and dom0less load a blob: lines naming a source file would not work. */

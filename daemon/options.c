@@ -177,10 +177,37 @@ enum options_result options_check(struct daemon_options *opts, const char *progr
 	return OPTIONS_RUN;
 }
 
-/* -h and -V: only the serving command line's own. */
-static enum options_result apply_serving(int code, const char *arg, struct daemon_options *opts,
-					 FILE *err)
+enum options_result options_getopt(int argc, char **argv, const char *shortopts,
+				   const struct option *longopts, const char *program,
+				   options_apply_fn *apply, void *ctx, FILE *err)
 {
+	int opt;
+
+	/* 0, not 1: glibc then also forgets a half-parsed cluster such as -hv. */
+	optind = 0;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+		enum options_result result;
+
+		if (opt == '?' || opt == ':')
+			return options_getopt_error(opt, argv, program, err);
+		result = apply(opt, optarg, ctx, err);
+		if (result != OPTIONS_RUN)
+			return result;
+	}
+	if (optind < argc) {
+		fprintf(err, "%s: unexpected argument '%s'\n", program, argv[optind]);
+		fprintf(err, "Try '%s --help'.\n", program);
+		return OPTIONS_EXIT_ERROR;
+	}
+	return OPTIONS_RUN;
+}
+
+/* -h and -V: only the serving command line's own. */
+static enum options_result apply_serving(int code, const char *arg, void *ctx, FILE *err)
+{
+	struct daemon_options *opts = ctx;
+
 	switch (code) {
 	case 'h':
 		fputs(usage_text, stdout);
@@ -195,27 +222,12 @@ static enum options_result apply_serving(int code, const char *arg, struct daemo
 
 enum options_result options_parse(int argc, char **argv, struct daemon_options *opts, FILE *err)
 {
-	int opt;
+	enum options_result result;
 
 	options_init(opts);
-	/* 0, not 1: glibc then also forgets a half-parsed cluster such as -hv. */
-	optind = 0;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":vhV", long_options, NULL)) != -1) {
-		enum options_result result;
-
-		if (opt == '?' || opt == ':')
-			return options_getopt_error(opt, argv, PROGRAM, err);
-		result = apply_serving(opt, optarg, opts, err);
-
-		if (result != OPTIONS_RUN)
-			return result;
-	}
-	if (optind < argc) {
-		fprintf(err, PROGRAM ": unexpected argument '%s'\n", argv[optind]);
-		fprintf(err, "Try '" PROGRAM " --help'.\n");
-		return OPTIONS_EXIT_ERROR;
-	}
+	result = options_getopt(argc, argv, ":vhV", long_options, PROGRAM, apply_serving, opts, err);
+	if (result != OPTIONS_RUN)
+		return result;
 	/* --domain takes 1..32751, so 0 means it was not given. */
 	if (opts->domid == 0) {
 		fprintf(err, PROGRAM ": --domain ID is required\n");

@@ -65,6 +65,17 @@ void options_init(struct daemon_options *opts);
 enum options_result options_apply(int code, const char *arg, struct daemon_options *opts,
 				  const char *program, FILE *err);
 
+/*
+ * The getopt_long loop every command line of this program shares: each
+ * option goes to @apply (with @ctx), and no argument may be left over.
+ * OPTIONS_RUN, or what @apply returned, or OPTIONS_EXIT_ERROR after a
+ * message on @err naming the option or argument at fault.
+ */
+typedef enum options_result options_apply_fn(int code, const char *arg, void *ctx, FILE *err);
+enum options_result options_getopt(int argc, char **argv, const char *shortopts,
+				   const struct option *longopts, const char *program,
+				   options_apply_fn *apply, void *ctx, FILE *err);
+
 /* getopt_long returned '?' or ':' (with opterr = 0): say which option, on @err. */
 enum options_result options_getopt_error(int code, char **argv, const char *program, FILE *err);
 

@@ -99,8 +99,10 @@ static bool parse_seconds(const char *text, double min, double max, double *seco
 	return !errno && end != text && !*end && *seconds >= min && *seconds <= max;
 }
 
-static enum options_result apply(int code, const char *arg, struct supervisor_options *opts)
+static enum options_result apply(int code, const char *arg, void *ctx, FILE *err)
 {
+	struct supervisor_options *opts = ctx;
+
 	switch (code) {
 	case OPT_CONFIG:
 		opts->config = arg;
@@ -110,12 +112,12 @@ static enum options_result apply(int code, const char *arg, struct supervisor_op
 		return OPTIONS_RUN;
 	case OPT_RESTART_DELAY:
 		if (!parse_seconds(arg, 0.001, 60, &opts->restart_delay))
-			return options_bad_value(stderr, PROGRAM, "--restart-delay", arg,
+			return options_bad_value(err, PROGRAM, "--restart-delay", arg,
 						 "expected seconds from 0.001 to 60");
 		return OPTIONS_RUN;
 	case OPT_POLL:
 		if (!parse_seconds(arg, 0.01, 3600, &opts->poll))
-			return options_bad_value(stderr, PROGRAM, "--poll", arg,
+			return options_bad_value(err, PROGRAM, "--poll", arg,
 						 "expected seconds from 0.01 to 3600");
 		return OPTIONS_RUN;
 	case 'v':
@@ -134,26 +136,13 @@ static enum options_result apply(int code, const char *arg, struct supervisor_op
 
 static enum options_result parse(int argc, char **argv, struct supervisor_options *opts)
 {
-	int opt;
+	enum options_result result;
 
 	*opts = (struct supervisor_options){ .restart_delay = DEFAULT_RESTART_DELAY,
 					     .poll = DEFAULT_POLL_SECONDS };
-	optind = 0;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":vhV", long_options, NULL)) != -1) {
-		enum options_result result;
-
-		if (opt == '?' || opt == ':')
-			return options_getopt_error(opt, argv, PROGRAM, stderr);
-		result = apply(opt, optarg, opts);
-		if (result != OPTIONS_RUN)
-			return result;
-	}
-	if (optind < argc) {
-		fprintf(stderr, PROGRAM ": unexpected argument '%s' (the supervisor takes "
-			"its guests from --config FILE)\nTry '" PROGRAM " --help'.\n", argv[optind]);
-		return OPTIONS_EXIT_ERROR;
-	}
+	result = options_getopt(argc, argv, ":vhV", long_options, PROGRAM, apply, opts, stderr);
+	if (result != OPTIONS_RUN)
+		return result;
 	if (!opts->config) {
 		fprintf(stderr, PROGRAM ": --check needs --config FILE\n");
 		return OPTIONS_EXIT_ERROR;

@@ -238,6 +238,17 @@ static void failed(struct worker *w, int status)
 	schedule_restart(w);
 }
 
+/* A changed block: its options replace the old ones, and the count starts again. */
+static void start_with_next_args(struct worker *w)
+{
+	free_args(w->args);
+	w->args = w->next_args;
+	w->next_args = NULL;
+	w->failures = 0;
+	if (spawn(w))
+		w->state = WORKER_GAVE_UP;	/* fork failed: logged; a reload tries again */
+}
+
 static void maybe_done(struct workers *pool)
 {
 	if (pool->stopping_all && workers_running(pool) == 0 && pool->done) {
@@ -260,12 +271,7 @@ static void exited(struct worker *w, int status)
 		return;
 	}
 	/* Stopped to take a changed block: start again with it. */
-	free_args(w->args);
-	w->args = w->next_args;
-	w->next_args = NULL;
-	w->failures = 0;
-	if (spawn(w))
-		w->state = WORKER_GAVE_UP;
+	start_with_next_args(w);
 }
 
 /* ---- the pool */
@@ -382,12 +388,7 @@ static void reconfigure_one(struct worker *w, const struct config_domain *block)
 	}
 	if (w->timer)
 		event_del(w->timer);
-	free_args(w->args);
-	w->args = w->next_args;
-	w->next_args = NULL;
-	w->failures = 0;
-	if (spawn(w))
-		w->state = WORKER_GAVE_UP;
+	start_with_next_args(w);
 }
 
 void workers_reconfigure(struct workers *pool, workers_lookup_fn *lookup, void *opaque)
