@@ -39,9 +39,11 @@ static const struct key_info keys[CONFIG_KEY_COUNT] = {
 	[CONFIG_KEY_MAP_BUDGET] = { "map_budget", OPTIONS_MAP_BUDGET, "--map-budget",
 				    TAKES(INTEGER) | TAKES(STRING), "a number or a size such as \"256M\"" },
 	[CONFIG_KEY_VERBOSE] = { "verbose", 'v', "--verbose", TAKES(INTEGER), "0 or 1" },
+	[CONFIG_KEY_USER] = { "user", OPTIONS_USER, "--user", TAKES(STRING),
+			      "a string: a user name or \"UID[:GID]\"" },
 };
 
-#define KNOWN_KEYS "ecam, mmio, mmio64, intx_spi, device, map_budget, verbose"
+#define KNOWN_KEYS "ecam, mmio, mmio64, intx_spi, device, map_budget, verbose, user"
 
 /* What options_apply() and options_check() call themselves in captured messages. */
 #define CAPTURED_PROGRAM "config"

@@ -335,6 +335,12 @@ int served_domain_start(struct served_domain **out, const struct daemon_options 
 	ret = xen_ioreq_server_enable(d->server, base);
 	if (ret)
 		goto fail;
+	/* DESIGN.md 7: from here on every handle can name this domain only. */
+	ret = xen_ioreq_server_restrict(d->server);
+	if (!ret)
+		ret = guest_memory_restrict(d->memory);
+	if (ret)
+		goto fail;
 	log_serving(layout);
 	/* From here the functions answer: tell the guest (or log why it cannot be told). */
 	served_domain_functions_changed(d);

@@ -68,6 +68,11 @@ static int serve(const struct daemon_options *opts)
 		log_error("cannot serve domain %u: %s", opts->domid, strerror(-ret));
 		goto free_signals;
 	}
+	/* Serving, with restricted handles: root is needed no more. */
+	if (opts->user.set && privileges_drop(&opts->user)) {
+		served_domain_stop(domain);
+		goto free_signals;
+	}
 	if (event_base_dispatch(stop.base) < 0)
 		log_error("the event loop failed");
 	else if (stop.signal)

@@ -41,6 +41,8 @@ static const char usage_text[] =
 	"                       queue-size: entries per virtqueue, a power of two (default 256)\n"
 	"                       rate: rng bytes per second (default: unlimited)\n"
 	"  --map-budget SIZE    guest memory kept mapped at most (default 1G, at least 64M)\n"
+	"  --user USER          once serving, run as USER (a name, or UID[:GID]); the Xen\n"
+	"                       handles are restricted to the domain in any case\n"
 	"  -v, --verbose        log debug messages\n"
 	"  -h, --help           print this help and exit\n"
 	"  -V, --version        print the version and exit\n"
@@ -97,6 +99,18 @@ static enum options_result add_device(struct daemon_options *opts, const char *a
 	return OPTIONS_RUN;
 }
 
+static enum options_result apply_user(struct daemon_options *opts, const char *arg,
+				      const char *program, FILE *err)
+{
+	char why[256];
+
+	if (privileges_parse_user(arg, &opts->user, why, sizeof(why))) {
+		fprintf(err, "%s: %s\n", program, why);
+		return OPTIONS_EXIT_ERROR;
+	}
+	return OPTIONS_RUN;
+}
+
 enum options_result options_apply(int code, const char *arg, struct daemon_options *opts,
 				  const char *program, FILE *err)
 {
@@ -135,6 +149,8 @@ enum options_result options_apply(int code, const char *arg, struct daemon_optio
 						 "expected a size of at least 64M");
 		opts->map_budget = value;
 		return OPTIONS_RUN;
+	case OPTIONS_USER:
+		return apply_user(opts, arg, program, err);
 	case 'v':
 		opts->verbose++;
 		return OPTIONS_RUN;

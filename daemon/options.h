@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "daemon/device_config.h"
+#include "daemon/privileges.h"
 #include "xen/guest_layout.h"
 
 /* Exit status for a configuration error (bad option, bad value, no such domain). */
@@ -19,6 +20,7 @@ struct daemon_options {
 	uint64_t map_budget;	/* bytes of guest memory kept mapped at most */
 	struct device_config devices[DEVICE_MAX];
 	unsigned int nr_devices;
+	struct privileges_user user;	/* --user: run as this once serving */
 	int verbose;
 };
 
@@ -39,7 +41,7 @@ enum options_result options_parse(int argc, char **argv, struct daemon_options *
  */
 enum {
 	OPTIONS_DOMAIN = 256, OPTIONS_ECAM, OPTIONS_MMIO, OPTIONS_MMIO64, OPTIONS_INTX_SPI,
-	OPTIONS_DEVICE, OPTIONS_MAP_BUDGET,
+	OPTIONS_DEVICE, OPTIONS_MAP_BUDGET, OPTIONS_USER,
 	OPTIONS_FIRST_FREE,	/* subcommands number their own options from here */
 };
 
@@ -52,6 +54,7 @@ enum {
 	{ "intx-spi", required_argument, NULL, OPTIONS_INTX_SPI }, \
 	{ "device", required_argument, NULL, OPTIONS_DEVICE }, \
 	{ "map-budget", required_argument, NULL, OPTIONS_MAP_BUDGET }, \
+	{ "user", required_argument, NULL, OPTIONS_USER }, \
 	{ "verbose", no_argument, NULL, 'v' }
 
 /* Defaults: no domain (domid 0), Xen's GUEST_VPCI_* windows, no devices. */

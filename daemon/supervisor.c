@@ -18,6 +18,7 @@
 
 #include "daemon/config_file.h"
 #include "daemon/options.h"
+#include "daemon/privileges.h"
 #include "daemon/workers.h"
 #include "lib/log.h"
 #include "xen/domain.h"
@@ -40,6 +41,8 @@ static const char usage_text[] =
 	"  --restart-delay SECS   wait before restarting a failed worker, doubling with\n"
 	"                         each failure in a row (default 1; at most 60)\n"
 	"  --poll SECS            also look for new domains this often (default 2)\n"
+	"  --user USER            workers run as USER once serving, unless their block\n"
+	"                         says otherwise (user = ...); default: they stay root\n"
 	"  -v, --verbose          log debug messages (workers too)\n"
 	"  -h, --help             print this help and exit\n"
 	"  -V, --version          print the version and exit\n"
@@ -49,13 +52,14 @@ static const char usage_text[] =
 	"Exit status: 0 after a clean stop, 1 if serving failed, 2 for a bad option\n"
 	"or configuration file.\n";
 
-enum { OPT_CONFIG = 256, OPT_CHECK, OPT_RESTART_DELAY, OPT_POLL };
+enum { OPT_CONFIG = 256, OPT_CHECK, OPT_RESTART_DELAY, OPT_POLL, OPT_USER };
 
 static const struct option long_options[] = {
 	{ "config", required_argument, NULL, OPT_CONFIG },
 	{ "check", no_argument, NULL, OPT_CHECK },
 	{ "restart-delay", required_argument, NULL, OPT_RESTART_DELAY },
 	{ "poll", required_argument, NULL, OPT_POLL },
+	{ "user", required_argument, NULL, OPT_USER },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -67,6 +71,7 @@ struct supervisor_options {
 	bool check;
 	double restart_delay;
 	double poll;
+	const char *user;
 	bool verbose;
 };
 
@@ -102,6 +107,8 @@ static bool parse_seconds(const char *text, double min, double max, double *seco
 static enum options_result apply(int code, const char *arg, void *ctx, FILE *err)
 {
 	struct supervisor_options *opts = ctx;
+	struct privileges_user user;
+	char why[256];
 
 	switch (code) {
 	case OPT_CONFIG:
@@ -119,6 +126,14 @@ static enum options_result apply(int code, const char *arg, void *ctx, FILE *err
 		if (!parse_seconds(arg, 0.01, 3600, &opts->poll))
 			return options_bad_value(err, PROGRAM, "--poll", arg,
 						 "expected seconds from 0.01 to 3600");
+		return OPTIONS_RUN;
+	case OPT_USER:
+		/* Checked here, before any worker: a typo must not start them all as root. */
+		if (privileges_parse_user(arg, &user, why, sizeof(why))) {
+			fprintf(err, PROGRAM ": %s\n", why);
+			return OPTIONS_EXIT_ERROR;
+		}
+		opts->user = arg;
 		return OPTIONS_RUN;
 	case 'v':
 		opts->verbose = true;
@@ -280,7 +295,8 @@ static int find_program(char *path, size_t size, const char *argv0)
 static int run(struct supervisor *s, const char *argv0)
 {
 	char program[PATH_MAX];
-	struct workers_settings settings = { program, s->opts.restart_delay, s->opts.verbose };
+	struct workers_settings settings = { program, s->opts.restart_delay, s->opts.verbose,
+					     s->opts.user };
 	int ret = EXIT_FAILURE;
 
 	uint32_t probe;

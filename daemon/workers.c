@@ -111,24 +111,38 @@ static void forget(struct worker *w)
 	memset(w, 0, sizeof(*w));
 }
 
-/* The argv of a worker: PROGRAM --domain ID ARGS... [--verbose]. */
+static bool has_option(char **args, const char *option)
+{
+	for (char **a = args; *a; a++)
+		if (!strcmp(*a, option))
+			return true;
+	return false;
+}
+
+/* The argv of a worker: PROGRAM --domain ID ARGS... [--user USER] [--verbose]. */
 static const char **worker_argv(const struct worker *w, char *domid, size_t domid_size)
 {
+	const struct workers_settings *settings = &w->pool->settings;
 	size_t n = 0;
 	const char **argv;
 
 	while (w->args[n])
 		n++;
-	argv = calloc(n + 5, sizeof(*argv));
+	argv = calloc(n + 7, sizeof(*argv));
 	if (!argv)
 		return NULL;
 	snprintf(domid, domid_size, "%u", w->domid);
-	argv[0] = w->pool->settings.program;
+	argv[0] = settings->program;
 	argv[1] = "--domain";
 	argv[2] = domid;
 	memcpy(argv + 3, w->args, n * sizeof(*argv));
-	if (w->pool->settings.verbose)
-		argv[3 + n] = "--verbose";
+	n += 3;
+	if (settings->user && !has_option(w->args, "--user")) {
+		argv[n++] = "--user";
+		argv[n++] = settings->user;
+	}
+	if (settings->verbose)
+		argv[n] = "--verbose";
 	return argv;
 }
 

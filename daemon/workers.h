@@ -32,6 +32,7 @@ struct workers_settings {
 	const char *program;	/* what a worker runs: this program's path */
 	double restart_delay;	/* seconds before the first restart */
 	bool verbose;		/* pass --verbose to workers */
+	const char *user;	/* pass --user USER to workers whose block has no user; or NULL */
 };
 
 struct workers *workers_create(struct event_base *base, const struct workers_settings *settings);

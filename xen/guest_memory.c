@@ -65,6 +65,16 @@ int guest_memory_create(struct guest_memory **out, uint32_t domid, uint64_t budg
 	return 0;
 }
 
+int guest_memory_restrict(struct guest_memory *gm)
+{
+	if (xenforeignmemory_restrict(gm->fmem, (domid_t)gm->domid)) {
+		log_error("guest memory: cannot restrict the foreign-memory handle to domain %u: %s",
+			  gm->domid, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
 static unsigned int hash_of(uint64_t first_gfn, uint64_t nr_pages)
 {
 	uint64_t key = (first_gfn / BUCKET_PAGES) * 31 + nr_pages / BUCKET_PAGES;

@@ -41,6 +41,8 @@ struct guest_memory_stats {
 
 int guest_memory_create(struct guest_memory **out, uint32_t domid, uint64_t budget);
 void guest_memory_destroy(struct guest_memory *gm);
+/* Restrict the foreign-memory handle to the domain: 0 or -errno (logged). */
+int guest_memory_restrict(struct guest_memory *gm);
 
 /* See virtio_mem_ops.translate: a contiguous pointer to [gpa, gpa + len), or NULL. */
 void *guest_memory_translate(struct guest_memory *gm, uint64_t gpa, uint64_t len, bool writable);

@@ -29,7 +29,6 @@
 #include <xen/memory.h>
 
 #include "lib/log.h"
-#include "xen/domain.h"
 
 /* One 4 KiB ioreq page holds this many 32-byte slots (Arm guests: at most 128 vCPUs). */
 #define MAX_VCPUS (4096 / sizeof(ioreq_t))
@@ -365,8 +364,20 @@ static void disable_server(struct xen_ioreq_server *s)
 		return;
 	/* No vCPU may stay paused on a request we will never see. */
 	serve_all_slots(s);
-	if (xendevicemodel_set_ioreq_server_state(s->dmod, s->domid, s->id, 0))
+	if (xendevicemodel_set_ioreq_server_state(s->dmod, s->domid, s->id, 0)) {
+		/*
+		 * A domain being destroyed stays "dying" while we still map its
+		 * memory: it answers, but its servers (and their ranges) are
+		 * already gone: ENOENT. Gone altogether: ESRCH.
+		 */
+		if (errno == ENOENT || errno == ESRCH) {
+			s->domain_gone = true;
+			log_info("domain %u is gone: Xen destroyed ioreq server %u with it",
+				 s->domid, s->id);
+			return;
+		}
 		log_error("ioreq server %u: cannot disable: %s", s->id, strerror(errno));
+	}
 	/* Requests that raced with the disable. */
 	serve_all_slots(s);
 }
@@ -396,10 +407,18 @@ static void close_handles(struct xen_ioreq_server *s)
 	xendevicemodel_close(s->dmod);
 }
 
-/* Called once before tearing down a created server. */
+/*
+ * Called once before tearing down a created server. Asked through our own
+ * device-model handle, which works after it was restricted to the domain
+ * and privileges were dropped (a new libxenctrl handle would not): Xen
+ * answers ESRCH for a domain that is gone.
+ */
 static void check_domain_gone(struct xen_ioreq_server *s)
 {
-	if (s->domain_gone || s->stage < STAGE_SERVER_CREATED || xen_domain_exists(s->domid) != 0)
+	unsigned int vcpus;
+
+	if (s->domain_gone || s->stage < STAGE_SERVER_CREATED ||
+	    !xendevicemodel_nr_vcpus(s->dmod, s->domid, &vcpus) || errno != ESRCH)
 		return;
 	s->domain_gone = true;
 	log_info("domain %u is gone: Xen destroyed ioreq server %u with it", s->domid, s->id);
@@ -465,6 +484,19 @@ int xen_ioreq_server_set_irq_level(struct xen_ioreq_server *s, uint32_t irq, uns
 {
 	if (xendevicemodel_set_irq_level(s->dmod, s->domid, irq, level))
 		return -errno;
+	return 0;
+}
+
+int xen_ioreq_server_restrict(struct xen_ioreq_server *s)
+{
+	/* Linux's privcmd and evtchn drivers enforce it; a compromised worker reaches this domain only. */
+	if (xendevicemodel_restrict(s->dmod, s->domid) ||
+	    xenforeignmemory_restrict(s->fmem, s->domid) ||
+	    xenevtchn_restrict(s->xce, s->domid)) {
+		log_error("ioreq server %u: cannot restrict its handles to domain %u: %s", s->id,
+			  s->domid, strerror(errno));
+		return -errno;
+	}
 	return 0;
 }
 

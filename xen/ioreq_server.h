@@ -56,6 +56,13 @@ void xen_ioreq_server_destroy(struct xen_ioreq_server *server);
 int xen_ioreq_server_set_irq_level(struct xen_ioreq_server *server, uint32_t irq, unsigned int level);
 
 /*
+ * Restrict the server's Xen handles (device model, foreign memory, event
+ * channels) to its domain, once serving: from then on they can name no
+ * other domain. 0 or -errno (logged).
+ */
+int xen_ioreq_server_restrict(struct xen_ioreq_server *server);
+
+/*
  * Destroy server @id of @domid that an earlier process created and left
  * behind (it was killed): 0 when it is gone (or was already), else -errno.
  */

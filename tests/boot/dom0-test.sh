@@ -60,7 +60,8 @@ for k in $GUEST_KERNELS; do
 done > /tmp/virtio-pci.cfg
 sed 's/^/BOOTTEST: config: /' /tmp/virtio-pci.cfg
 xen-virtio-pcid --check --config /tmp/virtio-pci.cfg || fail "--check refused the config"
-xen-virtio-pcid --config /tmp/virtio-pci.cfg 2>$LOG &
+# Workers run as nobody once serving, with handles restricted to their guest.
+xen-virtio-pcid --config /tmp/virtio-pci.cfg --user 65534:65534 2>$LOG &
 supervisor=$!
 wait_for 10 grep -q 'supervising' $LOG || fail "the supervisor did not start"
 
@@ -94,6 +95,8 @@ run_guest() {
 	wait_for 30 sh -c "grep -q 'dom$domid: serving ECAM' $LOG" ||
 		fail "no worker serves domain $domid"
 	grep "domain $domid ($name): worker" $LOG | sed 's/^/BOOTTEST: /'
+	wait_for 10 sh -c "grep -q 'dom$domid: running as uid 65534' $LOG" ||
+		fail "the worker of domain $domid did not drop its privileges"
 
 	step "guest-run[$k]"
 	# on_poweroff = "preserve": the domain stays (shut down) after the guest's

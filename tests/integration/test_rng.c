@@ -14,6 +14,8 @@
 
 #include <endian.h>
 #include <errno.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -607,10 +609,92 @@ static void test_unknown_device_type_is_refused(void **state)
 	assert_refused(*state, args, "bogus");
 }
 
+/* ---- isolation (DESIGN.md 7) */
+
+/* The real uid of @pid, from /proc/PID/status, or -1. */
+static long uid_of(pid_t pid)
+{
+	char path[64], line[256];
+	long uid = -1;
+	FILE *status;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	status = fopen(path, "r");
+	while (status && fgets(line, sizeof(line), status))
+		if (sscanf(line, "Uid: %ld", &uid) == 1)
+			break;
+	if (status)
+		fclose(status);
+	return uid;
+}
+
+/* One request of @size bytes of entropy, answered. */
+static void read_entropy_once(struct fixture *f, struct guest_virtio *vd, uint32_t size)
+{
+	struct guest_buf buf = { guest_ram_alloc(&f->ram, size, 4096), size, true };
+	void *token = NULL;
+	uint32_t len = 0;
+
+	assert_int_equal(guest_virtio_add(vd, REQUESTQ, &buf, 1, &buf), 0);
+	guest_virtio_kick(vd, REQUESTQ);
+	wait_used(vd, &len, &token);
+	assert_ptr_equal(token, &buf);
+	assert_in_range(len, 1, size);
+	assert_false(all_zero(guest_ram_ptr(&f->ram, buf.gpa, len), len));
+}
+
+/*
+ * Once serving, the daemon's Xen handles name its domain only (the
+ * hypervisor refuses the rest), and with --user it runs unprivileged:
+ * guest memory is still mapped on demand, and the stop is clean.
+ */
+static void test_a_worker_is_restricted_to_its_domain_and_unprivileged(void **state)
+{
+	struct fixture *f = *state;
+	const char *const args[] = { "--device", "rng", "--user", "65534:65534", NULL };
+	struct sim_hv_domain_state domain;
+	struct sim_hv_state after;
+
+	start_with_rngs(f, args, 1);
+	assert_int_equal(sim_hv_wait_daemon_log(f->hv, "running as uid 65534 gid 65534", WAIT_MS), 0);
+	assert_int_equal(sim_hv_get_domain_state(f->hv, 1, &domain), 0);
+	assert_int_equal(sim_hv_restriction(f->hv, domain.serving_pid), 1);
+	assert_int_equal(uid_of(domain.serving_pid), 65534);
+	rng_init(&f->rng[0]);
+	/* Buffers far apart: new guest-memory mappings after the drop. */
+	read_entropy_once(f, &f->rng[0], 4096);
+	(void)guest_ram_alloc(&f->ram, 8 << 20, 4096);
+	read_entropy_once(f, &f->rng[0], 4096);
+	assert_non_null(strstr(sim_hv_daemon_log(f->hv), "running as uid 65534 gid 65534"));
+
+	assert_int_equal(sim_hv_stop_daemon(f->hv, SIGTERM, WAIT_MS), 0);
+	if (strstr(sim_hv_daemon_log(f->hv), "error:"))
+		fail_msg("errors after dropping privileges:\n%s", sim_hv_daemon_log(f->hv));
+	sim_hv_get_state(f->hv, &after);
+	assert_int_equal(after.servers, 0);
+	assert_int_equal(after.ports_bound, 0);
+}
+
+static void test_root_as_user_is_refused_before_xen(void **state)
+{
+	struct fixture *f = *state;
+	const char *const args[] = { "--device", "rng", "--user", "0", NULL };
+	struct sim_hv_state after;
+
+	assert_int_equal(sim_hv_start_daemon(f->hv, sim_daemon_path(), args), 0);
+	assert_int_equal(sim_hv_wait_daemon_exit(f->hv, WAIT_MS), 2);
+	assert_non_null(strstr(sim_hv_daemon_log(f->hv), "--user '0': is root"));
+	sim_hv_get_state(f->hv, &after);
+	assert_int_equal(after.servers_created, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_guest_initialises_the_rng_and_reads_entropy, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_worker_is_restricted_to_its_domain_and_unprivileged,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_root_as_user_is_refused_before_xen, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_huge_buffer_gets_at_most_64_KiB, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_device_refuses_a_driver_without_version_1, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reset_with_buffers_in_flight_then_reinitialise, setup, teardown),

@@ -262,6 +262,49 @@ static void test_sighup_applies_the_changed_file(void **state)
 	stop_supervisor(f);
 }
 
+static long uid_of(pid_t pid)
+{
+	char path[64], line[256];
+	long uid = -1;
+	FILE *status;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	status = fopen(path, "r");
+	while (status && fgets(line, sizeof(line), status))
+		if (sscanf(line, "Uid: %ld", &uid) == 1)
+			break;
+	if (status)
+		fclose(status);
+	return uid;
+}
+
+/* --user for every worker, unless its block names its own; handles restricted in any case. */
+static void test_workers_run_restricted_as_the_given_user(void **state)
+{
+	struct fixture *f = *state;
+	const char *args[] = { "--config", f->config, "--user", "65534", NULL };
+	pid_t a, b;
+
+	write_config(f, "[domain 2]\ndevice = [ \"rng\" ]\n\n"
+			"[domain 3]\ndevice = [ \"rng\" ]\nuser = \"65533:65533\"\n");
+	add_domain(f, 2, NULL);
+	add_domain(f, 3, NULL);
+	assert_int_equal(sim_hv_start_daemon_argv(f->hv, sim_daemon_path(), args), 0);
+	a = wait_served(f, 2, 0);
+	b = wait_served(f, 3, 0);
+	/* Restricted, then unprivileged, right after the ports were bound. */
+	assert_int_equal(sim_hv_wait_daemon_log(f->hv, "dom2: running as uid 65534", WAIT_MS), 0);
+	assert_int_equal(sim_hv_wait_daemon_log(f->hv, "dom3: running as uid 65533", WAIT_MS), 0);
+	assert_int_equal(uid_of(a), 65534);
+	assert_int_equal(uid_of(b), 65533);
+	assert_int_equal(sim_hv_restriction(f->hv, a), 2);
+	assert_int_equal(sim_hv_restriction(f->hv, b), 3);
+	/* The supervisor itself keeps its privileges and its unrestricted view. */
+	assert_int_equal(uid_of(getpid()), uid_of(sim_hv_daemon_pid(f->hv)));
+	stop_supervisor(f);
+	assert_null(strstr(sim_hv_daemon_log(f->hv), "error:"));
+}
+
 /* --check: 0 for a valid file, 2 with FILE:LINE for a bad one; nothing is started. */
 static int run_check(const char *config, char *output, size_t size)
 {
@@ -307,6 +350,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_a_killed_worker_is_restarted_and_its_server_destroyed,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sighup_applies_the_changed_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_workers_run_restricted_as_the_given_user, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_check_validates_the_file, setup, teardown),
 	};
 

@@ -146,6 +146,22 @@ static void close_handle(struct sim_hv *hv, int handle)
 	pthread_cond_broadcast(&hv->changed);
 }
 
+int64_t sim_hv_restriction(struct sim_hv *hv, pid_t pid)
+{
+	int64_t domid = -2;
+
+	pthread_mutex_lock(&hv->lock);
+	for (int i = 0; i < SIM_MAX_CONNS && domid == -2; i++)
+		if (hv->conns[i] >= 0 && hv->conn_pids[i] == pid)
+			domid = hv->conn_restricted[i];
+	for (int h = 0; h < SIM_MAX_HANDLES && domid >= 0; h++)
+		if (hv->handles[h].used && hv->handles[h].owner == pid &&
+		    hv->handles[h].restricted != domid)
+			domid = -1;	/* one of its event-channel handles is not */
+	pthread_mutex_unlock(&hv->lock);
+	return domid;
+}
+
 void sim_hv_close_event_channels(struct sim_hv *hv)
 {
 	pthread_mutex_lock(&hv->lock);
@@ -195,10 +211,15 @@ static int fail(struct call *c, int error)
 	return -1;
 }
 
-/* What Xen says about a server it cannot find: no such domain, or no such server. */
+/*
+ * What Xen says about a server it cannot find: no such server (ENOENT) in a
+ * live domain, and also in a destroyed one that is still dying because a
+ * process maps its memory (its servers went at destruction); no such
+ * domain (ESRCH) for one that never was.
+ */
 static int server_missing(struct call *c)
 {
-	return fail(c, hv_find_domain(c->hv, c->req->arg[0]) ? ENOENT : ESRCH);
+	return fail(c, hv_domain_dying_or_live(c->hv, c->req->arg[0]) ? ENOENT : ESRCH);
 }
 
 static struct sim_server *find_server(struct call *c, uint64_t domid, uint64_t id)
@@ -223,7 +244,8 @@ static int op_domain_info(struct call *c)
 
 static int op_nr_vcpus(struct call *c)
 {
-	struct sim_domain *d = hv_find_domain(c->hv, c->req->arg[0]);
+	/* A dying domain still answers this (Xen: the domain struct is there). */
+	struct sim_domain *d = hv_domain_dying_or_live(c->hv, c->req->arg[0]);
 
 	if (!d)
 		return fail(c, ESRCH);
@@ -428,7 +450,7 @@ static int op_evtchn_open(struct call *c)
 			continue;
 		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair))
 			return fail(c, errno);
-		c->hv->handles[h] = (struct sim_handle){ true, pair[0] };
+		c->hv->handles[h] = (struct sim_handle){ true, pair[0], -1, c->caller };
 		c->fd_to_pass = pair[1];
 		c->close_passed_fd = true;
 		c->reply->val[0] = (uint64_t)h;
@@ -457,6 +479,8 @@ static int op_evtchn_bind(struct call *c)
 		return fail(c, EBADF);
 	if (!d)
 		return fail(c, ESRCH);
+	if (hv->handles[handle].restricted >= 0 && hv->handles[handle].restricted != (int64_t)c->req->arg[1])
+		return fail(c, EPERM);
 	if (!is_server_port(d, guest_port))
 		return fail(c, EINVAL);
 	for (unsigned int i = 0; i < SIM_MAX_PORTS; i++)
@@ -486,6 +510,46 @@ static int op_evtchn_unbind(struct call *c)
 	return 0;
 }
 
+static int op_restrict(struct call *c)
+{
+	int64_t *restricted = &c->hv->conn_restricted[c->conn];
+
+	/* Linux's privcmd: a handle restricted once cannot be moved to another domain. */
+	if (*restricted >= 0 && *restricted != (int64_t)c->req->arg[0])
+		return fail(c, EPERM);
+	*restricted = (int64_t)c->req->arg[0];
+	return 0;
+}
+
+static int op_evtchn_restrict(struct call *c)
+{
+	uint64_t handle = c->req->arg[0];
+
+	if (handle >= SIM_MAX_HANDLES || !c->hv->handles[handle].used)
+		return fail(c, EBADF);
+	c->hv->handles[handle].restricted = (int64_t)c->req->arg[1];
+	return 0;
+}
+
+/*
+ * The calls a restricted process may make about its domain only (their arg0
+ * is the domain). Domain lookups are libxenctrl's, another handle: not these.
+ */
+static bool refused_by_restriction(const struct call *c)
+{
+	int64_t restricted = c->hv->conn_restricted[c->conn];
+
+	switch (c->req->op) {
+	case SIM_OP_NR_VCPUS: case SIM_OP_CREATE_SERVER: case SIM_OP_DESTROY_SERVER:
+	case SIM_OP_SET_SERVER_STATE: case SIM_OP_MAP_RANGE: case SIM_OP_UNMAP_RANGE:
+	case SIM_OP_MAP_RESOURCE: case SIM_OP_SET_IRQ_LEVEL: case SIM_OP_GUEST_RAM:
+	case SIM_OP_GUEST_P2M: case SIM_OP_IRQ_INFO:
+		return restricted >= 0 && restricted != (int64_t)c->req->arg[0];
+	default:
+		return false;
+	}
+}
+
 static int (*const ops[])(struct call *) = {
 	[SIM_OP_DOMAIN_INFO] = op_domain_info,
 	[SIM_OP_NR_VCPUS] = op_nr_vcpus,
@@ -510,6 +574,8 @@ static int (*const ops[])(struct call *) = {
 	[SIM_OP_XS_SET_PERMS] = hv_op_xs_set_perms,
 	[SIM_OP_XS_WATCH] = hv_op_xs_watch,
 	[SIM_OP_XS_UNWATCH] = hv_op_xs_unwatch,
+	[SIM_OP_RESTRICT] = op_restrict,
+	[SIM_OP_EVTCHN_RESTRICT] = op_evtchn_restrict,
 };
 
 static void send_reply(int conn, const struct sim_reply *reply, const struct call *c)
@@ -544,7 +610,8 @@ static bool handle_call(struct sim_hv *hv, int i)
 	struct request_message msg;
 	char out[SIM_PAYLOAD_MAX];
 	struct sim_reply reply = { 0 };
-	struct call c = { hv, hv->conn_pids[i], &msg.req, &reply, -1, false, msg.payload, 0, out, 0 };
+	struct call c = { hv, hv->conn_pids[i], i, &msg.req, &reply, -1, false, msg.payload, 0,
+			  out, 0 };
 	int conn = hv->conns[i];
 	ssize_t n = recv(conn, &msg, sizeof(msg), MSG_DONTWAIT);
 
@@ -553,7 +620,9 @@ static bool handle_call(struct sim_hv *hv, int i)
 	if (n < (ssize_t)sizeof(msg.req))
 		return false;
 	c.in_len = (size_t)n - sizeof(msg.req);
-	if (msg.req.op < sizeof(ops) / sizeof(ops[0]) && ops[msg.req.op])
+	if (refused_by_restriction(&c))
+		fail(&c, EPERM);
+	else if (msg.req.op < sizeof(ops) / sizeof(ops[0]) && ops[msg.req.op])
 		reply.ret = ops[msg.req.op](&c);
 	else
 		fail(&c, ENOSYS);
@@ -580,6 +649,7 @@ static void accept_connection(struct sim_hv *hv)
 		if (hv->conns[i] < 0) {
 			hv->conns[i] = fd;
 			hv->conn_pids[i] = cred.pid;
+			hv->conn_restricted[i] = -1;
 			return;
 		}
 	}

@@ -168,6 +168,21 @@ int sim_hv_stop_daemon(struct sim_hv *hv, int signal, int timeout_ms)
 	return sim_hv_wait_daemon_exit(hv, timeout_ms);
 }
 
+int sim_hv_wait_daemon_log(struct sim_hv *hv, const char *text, int timeout_ms)
+{
+	for (int waited = 0; waited <= timeout_ms; waited += 10) {
+		if (strstr(sim_hv_daemon_log(hv), text))
+			return 0;
+		usleep(10000);
+	}
+	return -ETIMEDOUT;
+}
+
+pid_t sim_hv_daemon_pid(struct sim_hv *hv)
+{
+	return hv->daemon_pid;
+}
+
 int sim_hv_signal_daemon(struct sim_hv *hv, int signal)
 {
 	if (!hv->daemon_pid || hv->daemon_exited)

@@ -28,6 +28,16 @@ struct sim_domain *hv_find_domain(struct sim_hv *hv, uint64_t domid)
 	return NULL;
 }
 
+struct sim_domain *hv_domain_dying_or_live(struct sim_hv *hv, uint64_t domid)
+{
+	struct sim_domain *live = hv_find_domain(hv, domid);
+
+	for (int i = 0; i < SIM_MAX_DOMAINS && !live; i++)
+		if (hv->domains[i].used && hv->domains[i].config.domid == domid)
+			return &hv->domains[i];
+	return live;
+}
+
 struct sim_domain *hv_next_domain(struct sim_hv *hv, uint64_t domid)
 {
 	struct sim_domain *next = NULL;

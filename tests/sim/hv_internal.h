@@ -49,6 +49,8 @@ struct sim_port {
 struct sim_handle {
 	bool used;
 	int fd;			/* hypervisor end of the handle's socket */
+	int64_t restricted;	/* xenevtchn_restrict: the only domain, or -1 */
+	pid_t owner;		/* the process that opened it */
 };
 
 struct sim_vcpu {
@@ -134,6 +136,7 @@ struct sim_hv {
 	struct sim_handle handles[SIM_MAX_HANDLES];
 	int conns[SIM_MAX_CONNS];
 	pid_t conn_pids[SIM_MAX_CONNS];	/* the process at the other end of each connection */
+	int64_t conn_restricted[SIM_MAX_CONNS];	/* the only domain its calls may name, or -1 */
 	int irq_fds[SIM_MAX_CONNS];	/* hypervisor ends of the one-way irq sockets, or -1 */
 	struct sim_domain *irq_domains[SIM_MAX_CONNS];	/* whose SPIs each irq socket sets */
 	uint32_t next_guest_port;
@@ -151,6 +154,7 @@ struct sim_hv {
 struct call {
 	struct sim_hv *hv;
 	pid_t caller;		/* the calling process */
+	int conn;		/* its connection's index */
 	const struct sim_request *req;
 	struct sim_reply *reply;
 	int fd_to_pass;
@@ -172,6 +176,11 @@ void hv_post_queued_requests(struct sim_hv *hv, struct sim_domain *d, int server
 /* Domains (tests/sim/hv_domain.c), with hv->lock held where it matters. */
 /* The live (not destroyed) domain @domid, or NULL. */
 struct sim_domain *hv_find_domain(struct sim_hv *hv, uint64_t domid);
+/*
+ * Domain @domid, live or destroyed but still dying (the simulated model of a
+ * domain whose memory a process still maps: every destroyed one), or NULL.
+ */
+struct sim_domain *hv_domain_dying_or_live(struct sim_hv *hv, uint64_t domid);
 /* The live domain with the lowest ID >= @domid, or NULL (xc_domain_getinfolist's order). */
 struct sim_domain *hv_next_domain(struct sim_hv *hv, uint64_t domid);
 /* Set up a new domain from @config (defaults applied): 0 or -errno. Lock not held. */

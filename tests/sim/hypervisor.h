@@ -87,6 +87,14 @@ int sim_hv_start_daemon_argv(struct sim_hv *hv, const char *daemon_path, const c
 int sim_hv_wait_serving(struct sim_hv *hv, int timeout_ms);
 /* Send @signal and wait: the exit status (0..255), -EINTR if a signal killed it, -ETIMEDOUT (then SIGKILLed). */
 int sim_hv_stop_daemon(struct sim_hv *hv, int signal, int timeout_ms);
+/*
+ * Wait until the daemon's log holds @text: 0 or -ETIMEDOUT. For what the
+ * hypervisor cannot see, such as "serving ECAM" (logged once the handles
+ * are restricted, after the ports were bound).
+ */
+int sim_hv_wait_daemon_log(struct sim_hv *hv, const char *text, int timeout_ms);
+/* The daemon's pid (0: none started). */
+pid_t sim_hv_daemon_pid(struct sim_hv *hv);
 /* Send @signal (SIGHUP) and return at once: 0 or -errno. */
 int sim_hv_signal_daemon(struct sim_hv *hv, int signal);
 /* Wait for the daemon to exit by itself; same results as sim_hv_stop_daemon. */
@@ -175,6 +183,13 @@ int sim_hv_xenstore_wait(struct sim_hv *hv, const char *path, const char *value,
  * @releaseDomain fires.
  */
 void sim_hv_destroy_domain(struct sim_hv *hv);
+
+/*
+ * The domain process @pid restricted its Xen handles to (devicemodel and
+ * foreignmemory calls, and every open event-channel handle), -1 if it did not
+ * (or only some), -2 if @pid has no connection.
+ */
+int64_t sim_hv_restriction(struct sim_hv *hv, pid_t pid);
 
 /*
  * Close the hypervisor's end of every event-channel handle: the daemon's

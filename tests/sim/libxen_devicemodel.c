@@ -34,6 +34,13 @@ int xendevicemodel_close(xendevicemodel_handle *dmod)
 	return 0;
 }
 
+/* The process's one connection carries devicemodel and foreignmemory calls alike. */
+int xendevicemodel_restrict(xendevicemodel_handle *dmod, domid_t domid)
+{
+	(void)dmod;
+	return sim_call_args(SIM_OP_RESTRICT, domid, 0, 0, 0, 0, NULL) < 0 ? -1 : 0;
+}
+
 int xendevicemodel_nr_vcpus(xendevicemodel_handle *dmod, domid_t domid, unsigned int *vcpus)
 {
 	struct sim_reply reply;

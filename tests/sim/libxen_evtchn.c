@@ -63,6 +63,11 @@ xenevtchn_port_or_error_t xenevtchn_bind_interdomain(xenevtchn_handle *xce, uint
 	return (xenevtchn_port_or_error_t)reply.val[0];
 }
 
+int xenevtchn_restrict(xenevtchn_handle *xce, domid_t domid)
+{
+	return sim_call_args(SIM_OP_EVTCHN_RESTRICT, xce->id, domid, 0, 0, 0, NULL) < 0 ? -1 : 0;
+}
+
 int xenevtchn_unbind(xenevtchn_handle *xce, evtchn_port_t port)
 {
 	return sim_call_args(SIM_OP_EVTCHN_UNBIND, xce->id, port, 0, 0, 0, NULL) < 0 ? -1 : 0;

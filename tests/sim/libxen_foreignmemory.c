@@ -38,6 +38,12 @@ xenforeignmemory_handle *xenforeignmemory_open(struct xentoollog_logger *logger,
 	return fmem;
 }
 
+int xenforeignmemory_restrict(xenforeignmemory_handle *fmem, domid_t domid)
+{
+	(void)fmem;
+	return sim_call_args(SIM_OP_RESTRICT, domid, 0, 0, 0, 0, NULL) < 0 ? -1 : 0;
+}
+
 int xenforeignmemory_close(xenforeignmemory_handle *fmem)
 {
 	if (!fmem)

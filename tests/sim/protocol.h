@@ -62,6 +62,9 @@ enum sim_op {
 	SIM_OP_XS_SET_PERMS,	/* arg0 handle; "path\0" then "n1\0r0\0"... as on the xenstore wire */
 	SIM_OP_XS_WATCH,	/* arg0 handle; "path\0token\0" */
 	SIM_OP_XS_UNWATCH,	/* same */
+	/* xendevicemodel_restrict, xenforeignmemory_restrict: the calling process's calls */
+	SIM_OP_RESTRICT,	/* arg0 domid: from now on calls about other domains fail (EPERM) */
+	SIM_OP_EVTCHN_RESTRICT,	/* arg0 handle, arg1 domid: binds to other domains fail */
 };
 
 struct sim_request {

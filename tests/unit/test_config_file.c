@@ -264,7 +264,21 @@ static void test_unknown_key_is_named_with_the_known_ones(void **state)
 	(void)state;
 	assert_refused("[domain 1]\ndevice = \"rng\"\nintx-spi = 44\n",
 		       CFG ":3: unknown key 'intx-spi' (known: ecam, mmio, mmio64, intx_spi, device, "
-		       "map_budget, verbose)");
+		       "map_budget, verbose, user)");
+}
+
+static void test_user_becomes_the_worker_option_and_root_is_refused(void **state)
+{
+	static const char *const expected[] = { "--device", "rng", "--user", "1000:1000", NULL };
+
+	(void)state;
+	assert_int_equal(parse("[domain 1]\ndevice = \"rng\"\nuser = \"1000:1000\"\n"), 0);
+	assert_args(&config.domains[0], expected);
+	config_file_free(&config);
+	assert_refused("[domain 1]\ndevice = \"rng\"\nuser = \"0\"\n",
+		       CFG ":3: user '0': is root; give an unprivileged user");
+	assert_refused("[domain 1]\ndevice = \"rng\"\nuser = \"no-such-user-xvp\"\n",
+		       CFG ":3: user 'no-such-user-xvp': no such user");
 }
 
 static void test_key_given_twice_is_refused(void **state)
@@ -426,7 +440,7 @@ static void test_only_the_first_error_is_reported(void **state)
 	(void)state;
 	assert_refused("[domain 1]\nfoo = 1\nbar = 2\n",
 		       CFG ":2: unknown key 'foo' (known: ecam, mmio, mmio64, intx_spi, device, "
-		       "map_budget, verbose)");
+		       "map_budget, verbose, user)");
 }
 
 /* ---- what the command line refuses, the file refuses */
@@ -675,6 +689,7 @@ int main(void)
 		TEST(test_key_before_any_block_is_refused),
 		TEST(test_unknown_key_is_named_with_the_known_ones),
 		TEST(test_key_given_twice_is_refused),
+		TEST(test_user_becomes_the_worker_option_and_root_is_refused),
 		TEST(test_the_same_name_twice_is_refused),
 		TEST(test_the_same_id_twice_is_refused),
 		TEST(test_a_block_without_device_is_refused_at_its_header),
