@@ -23,6 +23,7 @@
 #include "tests/guest/guest_pci.h"
 #include "tests/guest/guest_virtio.h"
 #include "tests/integration/daemon_path.h"
+#include "tests/integration/process.h"
 #include "tests/sim/hypervisor.h"
 
 #define ECAM_BASE	0x10000000ULL
@@ -611,23 +612,6 @@ static void test_unknown_device_type_is_refused(void **state)
 
 /* ---- isolation (DESIGN.md 7) */
 
-/* The real uid of @pid, from /proc/PID/status, or -1. */
-static long uid_of(pid_t pid)
-{
-	char path[64], line[256];
-	long uid = -1;
-	FILE *status;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	status = fopen(path, "r");
-	while (status && fgets(line, sizeof(line), status))
-		if (sscanf(line, "Uid: %ld", &uid) == 1)
-			break;
-	if (status)
-		fclose(status);
-	return uid;
-}
-
 /* One request of @size bytes of entropy, answered. */
 static void read_entropy_once(struct fixture *f, struct guest_virtio *vd, uint32_t size)
 {
@@ -659,7 +643,7 @@ static void test_a_worker_is_restricted_to_its_domain_and_unprivileged(void **st
 	assert_int_equal(sim_hv_wait_daemon_log(f->hv, "running as uid 65534 gid 65534", WAIT_MS), 0);
 	assert_int_equal(sim_hv_get_domain_state(f->hv, 1, &domain), 0);
 	assert_int_equal(sim_hv_restriction(f->hv, domain.serving_pid), 1);
-	assert_int_equal(uid_of(domain.serving_pid), 65534);
+	assert_int_equal(process_uid(domain.serving_pid), 65534);
 	rng_init(&f->rng[0]);
 	/* Buffers far apart: new guest-memory mappings after the drop. */
 	read_entropy_once(f, &f->rng[0], 4096);

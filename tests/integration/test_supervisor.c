@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "tests/integration/daemon_path.h"
+#include "tests/integration/process.h"
 #include "tests/sim/hypervisor.h"
 
 #define ECAM_BASE	0x10000000ULL
@@ -262,22 +263,6 @@ static void test_sighup_applies_the_changed_file(void **state)
 	stop_supervisor(f);
 }
 
-static long uid_of(pid_t pid)
-{
-	char path[64], line[256];
-	long uid = -1;
-	FILE *status;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	status = fopen(path, "r");
-	while (status && fgets(line, sizeof(line), status))
-		if (sscanf(line, "Uid: %ld", &uid) == 1)
-			break;
-	if (status)
-		fclose(status);
-	return uid;
-}
-
 /* --user for every worker, unless its block names its own; handles restricted in any case. */
 static void test_workers_run_restricted_as_the_given_user(void **state)
 {
@@ -295,12 +280,12 @@ static void test_workers_run_restricted_as_the_given_user(void **state)
 	/* Restricted, then unprivileged, right after the ports were bound. */
 	assert_int_equal(sim_hv_wait_daemon_log(f->hv, "dom2: running as uid 65534", WAIT_MS), 0);
 	assert_int_equal(sim_hv_wait_daemon_log(f->hv, "dom3: running as uid 65533", WAIT_MS), 0);
-	assert_int_equal(uid_of(a), 65534);
-	assert_int_equal(uid_of(b), 65533);
+	assert_int_equal(process_uid(a), 65534);
+	assert_int_equal(process_uid(b), 65533);
 	assert_int_equal(sim_hv_restriction(f->hv, a), 2);
 	assert_int_equal(sim_hv_restriction(f->hv, b), 3);
 	/* The supervisor itself keeps its privileges and its unrestricted view. */
-	assert_int_equal(uid_of(getpid()), uid_of(sim_hv_daemon_pid(f->hv)));
+	assert_int_equal(process_uid(getpid()), process_uid(sim_hv_daemon_pid(f->hv)));
 	stop_supervisor(f);
 	assert_null(strstr(sim_hv_daemon_log(f->hv), "error:"));
 }
