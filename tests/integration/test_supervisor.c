@@ -290,6 +290,29 @@ static void test_workers_run_restricted_as_the_given_user(void **state)
 	assert_null(strstr(sim_hv_daemon_log(f->hv), "error:"));
 }
 
+/*
+ * Without xenstore the supervisor finds guests by polling libxenctrl: a
+ * [domain ID] block is served, a name block cannot match and says so.
+ */
+static void test_without_xenstore_guests_are_found_by_polling(void **state)
+{
+	struct fixture *f = *state;
+	struct sim_hv_config host = { .domid = 1, .no_xenstore = true };
+
+	sim_hv_destroy(f->hv);
+	f->hv = sim_hv_create(&host);
+	write_config(f, "[domain 2]\ndevice = [ \"rng\" ]\n\n[domain \"named\"]\ndevice = \"rng\"\n");
+	start_supervisor(f);
+	assert_int_equal(sim_hv_wait_daemon_log(f->hv, "cannot match without xenstore", WAIT_MS), 0);
+	add_domain(f, 2, NULL);
+	wait_served(f, 2, 0);
+	assert_int_equal(servers_of(f, 1), 0);
+	assert_int_equal(sim_hv_destroy_domain_id(f->hv, 2), 0);
+	assert_int_equal(sim_hv_wait_daemon_log(f->hv, "domain 2 is gone: stopping its worker",
+						WAIT_MS), 0);
+	stop_supervisor(f);
+}
+
 /* --check: 0 for a valid file, 2 with FILE:LINE for a bad one; nothing is started. */
 static int run_check(const char *config, char *output, size_t size)
 {
@@ -336,6 +359,8 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sighup_applies_the_changed_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_workers_run_restricted_as_the_given_user, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_without_xenstore_guests_are_found_by_polling, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_check_validates_the_file, setup, teardown),
 	};
