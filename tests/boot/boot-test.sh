@@ -29,6 +29,9 @@
 #   BOOT_TEST_RESCAN        the dom0less C helper: dynamic (default) or static
 #   BOOT_TEST_TRAP_UNMAPPED the dom0less guests' trap-unmapped-accesses (default 0;
 #                           1 shows the data abort the patch avoids)
+#   BOOT_TEST_TRAP_PROOF    1 (default): after the dom0less run, boot it again with
+#                           trap-unmapped-accesses = <1> and require guest 1's panic
+#                           in pci_generic_config_read; 0: skip that boot
 set -eu
 . "$(dirname "$0")/env.sh"
 start=$(date +%s)
@@ -102,6 +105,22 @@ if [ "$dom0less" != only ]; then
 	verdict xl "$serial" "boot $(($(date +%s) - boot_start)) s, total $(($(date +%s) - start)) s" || exit 1
 fi
 
+# run_dom0less NAME [OUT]: the dom0less boot (trap-unmapped-accesses from
+# $BOOT_TEST_TRAP_UNMAPPED), its report lines echoed to OUT (default
+# stderr); its serial log's path in $serial.
+run_dom0less() {
+	serial=$LOGS/serial-$1-$(date +%Y%m%d-%H%M%S).log
+	ln -sfn "$(basename "$serial")" "$LOGS/serial-$1.log"
+	log "booting Xen with dom0less guests under QEMU; serial log: $serial"
+	boot_start=$(date +%s)
+	sh "$BOOT_SRC/run-qemu-dom0less.sh" "$xen" "$KROOT/6.12/Image" "$BOOT/initramfs/dom0-dom0less.cpio" \
+		"$serial" "$secs" "xvp_dom0less=$spec" \
+		"$KROOT/6.12/Image:$BOOT/initramfs/guest-6.12.cpio:$BOOT/initramfs/domU1.dtb:console=ttyAMA0 rdinit=/init loglevel=${BOOT_TEST_GUEST_LOGLEVEL:-4} panic=1 xvp_rescan=c" \
+		"$KROOT/6.1/Image:$BOOT/initramfs/guest-6.1.cpio:$BOOT/initramfs/domU2.dtb:console=ttyAMA0 rdinit=/init loglevel=${BOOT_TEST_GUEST_LOGLEVEL:-4} panic=1 xvp_rescan=sh" \
+		| grep -a --line-buffered -E "$filter" >"${2:-/dev/stderr}" || true
+	took="boot $(($(date +%s) - boot_start)) s, total $(($(date +%s) - start)) s"
+}
+
 if [ "$dom0less" != 0 ]; then
 	# The guests' fragments, from the host's xen-virtio-pcid with the options
 	# dom0less-test.sh serves them with (domain N: disk-N.img).
@@ -114,18 +133,10 @@ if [ "$dom0less" != 0 ]; then
 			--device "blk,path=/tmp/disk2-$n.img,direct=on" >&2 || { echo "FAIL: dom0less: xen-virtio-pcid fdt"; exit 1; }
 		spec="$spec${spec:+,}$k"
 	done
-	serial=$LOGS/serial-dom0less-$(date +%Y%m%d-%H%M%S).log
-	ln -sfn "$(basename "$serial")" "$LOGS/serial-dom0less.log"
-	log "booting Xen with dom0less guests under QEMU; serial log: $serial"
-	boot_start=$(date +%s)
-	sh "$BOOT_SRC/run-qemu-dom0less.sh" "$xen" "$KROOT/6.12/Image" "$BOOT/initramfs/dom0-dom0less.cpio" \
-		"$serial" "$secs" "xvp_dom0less=$spec" \
-		"$KROOT/6.12/Image:$BOOT/initramfs/guest-6.12.cpio:$BOOT/initramfs/domU1.dtb:console=ttyAMA0 rdinit=/init loglevel=${BOOT_TEST_GUEST_LOGLEVEL:-4} panic=1 xvp_rescan=c" \
-		"$KROOT/6.1/Image:$BOOT/initramfs/guest-6.1.cpio:$BOOT/initramfs/domU2.dtb:console=ttyAMA0 rdinit=/init loglevel=${BOOT_TEST_GUEST_LOGLEVEL:-4} panic=1 xvp_rescan=sh" \
-		| grep -a --line-buffered -E "$filter" >&2 || true
-	verdict dom0less "$serial" "boot $(($(date +%s) - boot_start)) s, total $(($(date +%s) - start)) s" || exit 1
+	run_dom0less dom0less
+	verdict dom0less "$serial" "$took" || exit 1
 	# Attach to disk visible, on Xen's clock: the "Synced stime skew" line dom0
-	# causes right after daemon n logged "generation = 1", to guest n's line
+	# causes right after worker n logged "generation = 1", to guest n's line
 	# saying its disk appeared.
 	for n in 1 2; do
 		t0=$(grep -a "Synced stime skew" "$serial" | sed -n "${n}s/^(XEN) \[ *\([0-9.]*\)\].*/\1/p")
@@ -133,6 +144,25 @@ if [ "$dom0less" != 0 ]; then
 		[ -n "$t0" ] && [ -n "$t1" ] &&
 			log "dom0less guest $n: disk visible $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }') s after its daemon attached"
 	done
+fi
+
+# The proof that the run above depends on the all-ones background: the same
+# boot with trap-unmapped-accesses = <1> (Xen's default, and 4.17 without
+# our patch) must end with the first guest's kernel panicking in its ECAM
+# accessor at its first PCI scan.
+if [ "$dom0less" != 0 ] && [ "${BOOT_TEST_TRAP_PROOF:-1}" = 1 ] &&
+   [ "${BOOT_TEST_TRAP_UNMAPPED:-0}" = 0 ]; then
+	# Its FAIL lines are the expected result: not echoed, checked below.
+	BOOT_TEST_TRAP_UNMAPPED=1 run_dom0less dom0less-trap /dev/null
+	tr -d '\r' < "$serial" > "$serial.tmp" && mv "$serial.tmp" "$serial"
+	if grep -aq '^BOOTTEST: FAIL guests-run: guest 1 panicked' "$serial" &&
+	   grep -aq 'DOM1: .*pc : pci_generic_config_read' "$serial"; then
+		log "dom0less with trap-unmapped-accesses = <1>: guest 1 panicked in pci_generic_config_read, as it must ($took)"
+	else
+		log "dom0less-trap: serial log: $serial ($took)"
+		echo "FAIL: dom0less-trap: with trap-unmapped-accesses = <1> the guest did not take the data abort it must"
+		exit 1
+	fi
 fi
 echo "PASS"
 exit 0

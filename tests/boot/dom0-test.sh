@@ -66,7 +66,13 @@ supervisor=$!
 wait_for 10 grep -q 'supervising' $LOG || fail "the supervisor did not start"
 
 # shut_down NAME: the domain has shut down (and is kept: on_poweroff = "preserve").
-shut_down() { xl list "$1" 2>/dev/null | awk -v n="$1" '$1 == n { exit $5 ~ /s/ ? 0 : 1 }'; }
+# A guest that crashed is destroyed (on_crash = "destroy"): fail at once with
+# its panic line from the console log $log, rather than after GUEST_SECONDS.
+shut_down() {
+	xl list "$1" >/dev/null 2>&1 ||
+		fail "the guest crashed: $(grep -m1 'Kernel panic' "$log" || tail -1 "$log")"
+	xl list "$1" 2>/dev/null | awk -v n="$1" '$1 == n { exit $5 ~ /s/ ? 0 : 1 }'
+}
 
 # worker_log DOMID: the lines of domain DOMID's worker in the supervisor's log.
 worker_log() { grep "dom$1: " $LOG; }

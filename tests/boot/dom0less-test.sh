@@ -35,6 +35,15 @@ block() { # DOMID: its block of the supervisor's config (dom0less guests: by ID)
 	printf '           "blk,path=/tmp/disk2-%s.img,direct=on" ]\n%s\n\n' "$1" "$BLOCK_EXTRA"
 }
 guest_log() { xl dmesg | sed -n "s/^.*DOM$1: //p" | tr -d '\r'; }
+# guest_done DOMID: true once the guest reported DONE; a guest that panicked
+# fails the run at once (with where: the faulting function), not after GUEST_SECONDS.
+guest_done() {
+	log=$(guest_log "$1")
+	echo "$log" | grep -q '^GUEST: DONE' && return 0
+	echo "$log" | grep -q 'Kernel panic' || return 1
+	fail "guest $1 panicked: $(echo "$log" | grep -m1 'Kernel panic' | sed 's/^\[ *[0-9.]*\] //')" \
+		"($(echo "$log" | grep -m1 'pc : ' | sed 's/^\[ *[0-9.]*\] //'))"
+}
 
 step xenstored
 xenstored --pid-file /var/run/xenstored.pid || fail "xenstored did not start"
@@ -81,7 +90,7 @@ step guests-run
 domid=0
 for g in $guests; do
 	domid=$((domid + 1))
-	wait_for "$GUEST_SECONDS" sh -c "xl dmesg | grep -q 'DOM$domid: GUEST: DONE'" ||
+	wait_for "$GUEST_SECONDS" guest_done "$domid" ||
 		fail "guest $domid not done within $GUEST_SECONDS s; its last step: $(guest_log $domid | grep '^GUEST: step' | tail -1)"
 done
 sleep 1
