@@ -105,6 +105,12 @@ if [ "$dom0less" != only ]; then
 	verdict xl "$serial" "boot $(($(date +%s) - boot_start)) s, total $(($(date +%s) - start)) s" || exit 1
 fi
 
+# report_to [FILE]: stdin to FILE, or to stderr. (Not `> /dev/stderr`: that
+# opens the file stderr is, and truncates a log that 2>&1 points at.)
+report_to() {
+	if [ -n "$1" ]; then cat > "$1"; else cat >&2; fi
+}
+
 # run_dom0less NAME [OUT]: the dom0less boot (trap-unmapped-accesses from
 # $BOOT_TEST_TRAP_UNMAPPED), its report lines echoed to OUT (default
 # stderr); its serial log's path in $serial.
@@ -117,7 +123,7 @@ run_dom0less() {
 		"$serial" "$secs" "xvp_dom0less=$spec" \
 		"$KROOT/6.12/Image:$BOOT/initramfs/guest-6.12.cpio:$BOOT/initramfs/domU1.dtb:console=ttyAMA0 rdinit=/init loglevel=${BOOT_TEST_GUEST_LOGLEVEL:-4} panic=1 xvp_rescan=c" \
 		"$KROOT/6.1/Image:$BOOT/initramfs/guest-6.1.cpio:$BOOT/initramfs/domU2.dtb:console=ttyAMA0 rdinit=/init loglevel=${BOOT_TEST_GUEST_LOGLEVEL:-4} panic=1 xvp_rescan=sh" \
-		| grep -a --line-buffered -E "$filter" >"${2:-/dev/stderr}" || true
+		| grep -a --line-buffered -E "$filter" | report_to "${2:-}" || true
 	took="boot $(($(date +%s) - boot_start)) s, total $(($(date +%s) - start)) s"
 }
 
