@@ -15,26 +15,15 @@ set -u
 daemon="${XVP_BUILD:-build}/xen-virtio-pcid"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-passed=0
-failed=""
-count=0
 
 CUSTOM="--ecam 0x10000000000,16M --mmio 0x30000000,0x8000000 --mmio64 0x10100000000,8G
 	--intx-spi 200 --pci-domain 3 --device rng --device blk,path=/nonexistent/disk.img,addr=5"
 
+# shellcheck source=tests/report.sh
+. "$(dirname "$0")/../report.sh"
+
 run() {
-	name=$1
-	shift
-	count=$((count + 1))
-	echo "[ RUN      ] $name"
-	if "$@"; then
-		echo "[       OK ] $name"
-		passed=$((passed + 1))
-	else
-		echo "[  FAILED  ] $name"
-		failed="$failed $name"
-		return 1
-	fi
+	report_check "$@"
 }
 
 need() {
@@ -143,14 +132,4 @@ run generate_custom generate custom $CUSTOM &&
 run lines_name_the_fragment_and_the_spis lines_name_the_fragment_and_the_spis
 run overlapping_windows_are_refused_with_exit_2 overlapping_windows_are_refused_with_exit_2
 
-echo "[==========] $count test(s) run."
-echo "[  PASSED  ] $passed test(s)."
-if [ -n "$failed" ]; then
-	set -- $failed
-	echo "[  FAILED  ] $# test(s), listed below:"
-	for name in $failed; do
-		echo "[  FAILED  ] $name"
-	done
-	exit 1
-fi
-exit 0
+report_summary

@@ -14,9 +14,6 @@ set -u
 
 build="${XVP_BUILD:-build}"
 here=$(dirname "$0")
-passed=0
-failed=""
-count=0
 
 replay() {
 	binary="$build/fuzz-regress/$1"
@@ -27,28 +24,13 @@ replay() {
 	printf '%s\n' "$output" | tail -n 1
 }
 
+# shellcheck source=tests/report.sh
+. "$(dirname "$0")/../report.sh"
+
 echo "[==========] Replaying the fuzz corpora through $build/fuzz-regress/."
 for source in "$here"/fuzz_*.c; do
 	target=$(basename "$source" .c)
-	count=$((count + 1))
-	echo "[ RUN      ] ${target}_corpus"
-	if replay "$target"; then
-		echo "[       OK ] ${target}_corpus"
-		passed=$((passed + 1))
-	else
-		echo "[  FAILED  ] ${target}_corpus"
-		failed="$failed ${target}_corpus"
-	fi
+	report_check "${target}_corpus" replay "$target"
 done
 
-echo "[==========] $count test(s) run."
-echo "[  PASSED  ] $passed test(s)."
-if [ -n "$failed" ]; then
-	set -- $failed
-	echo "[  FAILED  ] $# test(s), listed below:"
-	for name in $failed; do
-		echo "[  FAILED  ] $name"
-	done
-	exit 1
-fi
-exit 0
+report_summary

@@ -35,24 +35,14 @@ cleanup() {
 	rm -rf "$work"
 }
 trap cleanup EXIT
-passed=0
-failed=""
-count=0
 WAIT=100	# tenths of a second
 
+# shellcheck source=tests/report.sh
+. "$(dirname "$0")/../report.sh"
+
 run() {
-	name=$1
-	shift
-	count=$((count + 1))
-	echo "[ RUN      ] $name"
 	reset_tree
-	if "$@"; then
-		echo "[       OK ] $name"
-		passed=$((passed + 1))
-	else
-		echo "[  FAILED  ] $name"
-		failed="$failed $name"
-	fi
+	report_check "$@"
 	stop_helper
 }
 
@@ -419,15 +409,4 @@ for check in $C_CHECKS; do
 	run "$check" "$check"
 done
 
-echo "[==========] $count test(s) run."
-echo "[  PASSED  ] $passed test(s)."
-if [ -n "$failed" ]; then
-	# shellcheck disable=SC2086 # a list of names
-	set -- $failed
-	echo "[  FAILED  ] $# test(s), listed below:"
-	for name in $failed; do
-		echo "[  FAILED  ] $name"
-	done
-	exit 1
-fi
-exit 0
+report_summary

@@ -40,33 +40,14 @@ cleanup() {
 	rm -rf "$work"
 }
 trap cleanup EXIT
-passed=0
-failed=""
-skipped=""
-count=0
+
+# shellcheck source=tests/report.sh
+. "$(dirname "$0")/../report.sh"
 
 # run NAME COMMAND...: one check; COMMAND returns 0 (passed), 77 (skipped,
 # having said why) or anything else (failed, having said why).
 run() {
-	name=$1
-	shift
-	count=$((count + 1))
-	echo "[ RUN      ] $name"
-	"$@"
-	status=$?
-	if [ "$status" -eq 0 ]; then
-		echo "[       OK ] $name"
-		passed=$((passed + 1))
-		return 0
-	fi
-	if [ "$status" -eq 77 ]; then
-		echo "[  SKIPPED ] $name"
-		skipped="$skipped $name"
-	else
-		echo "[  FAILED  ] $name"
-		failed="$failed $name"
-	fi
-	return 1
+	report_check "$@"
 }
 
 # need COMMAND PACKAGE: 0 if COMMAND is there, else say so and return 77.
@@ -569,23 +550,4 @@ for side in debian default; do
 	[ -d "$work/$side" ] && run "uninstall_removes_everything_${side}_layout" uninstall_removes_everything "$side"
 done
 
-echo "[==========] $count test(s) run."
-echo "[  PASSED  ] $passed test(s)."
-if [ -n "$skipped" ]; then
-	# shellcheck disable=SC2086 # a list of names
-	set -- $skipped
-	echo "[  SKIPPED ] $# test(s), listed below:"
-	for name in $skipped; do
-		echo "[  SKIPPED ] $name"
-	done
-fi
-if [ -n "$failed" ]; then
-	# shellcheck disable=SC2086 # a list of names
-	set -- $failed
-	echo "[  FAILED  ] $# test(s), listed below:"
-	for name in $failed; do
-		echo "[  FAILED  ] $name"
-	done
-	exit 1
-fi
-exit 0
+report_summary
