@@ -18,20 +18,11 @@ DEVICES="--device blk,path=/tmp/disk.img --device rng --device blk,path=/tmp/dis
 CONFIG_DEVICES='"blk,path=/tmp/disk.img", "rng", "blk,path=/tmp/disk2.img,direct=on"'
 LOG=/tmp/supervisor.log
 
-step() { STEP=$1; echo "BOOTTEST: step $1 ($(cut -d' ' -f1 /proc/uptime) s)"; }
+. /test/dom0-lib.sh
 fail() {
 	echo "BOOTTEST: FAIL $STEP: $*"
 	[ -f $LOG ] && sed 's/^/BOOTTEST: supervisor: /' $LOG
 	exit 1
-}
-# wait_for SECONDS TEST...: poll until TEST succeeds, for SECONDS of uptime
-# (a TEST may itself take a while under emulation).
-wait_for() {
-	end=$(($(cut -d. -f1 /proc/uptime) + $1)); shift
-	while ! "$@"; do
-		[ "$(cut -d. -f1 /proc/uptime)" -lt "$end" ] || return 1
-		sleep 0.2
-	done
 }
 
 step xenstored
@@ -142,18 +133,6 @@ run_guest() {
 		[ "$got" = "$PATTERN_SHA256" ] || fail "$img holds $got at 1 MiB, the guest wrote $PATTERN_SHA256"
 		echo "BOOTTEST: $img holds the pattern (sha256 $got)"
 	done
-}
-
-# stop_supervisor: SIGTERM; it stops its workers and exits 0 within 20 s.
-stop_supervisor() {
-	kill -TERM "$supervisor"
-	n=0
-	while kill -0 "$supervisor" 2>/dev/null && [ $n -lt 100 ]; do sleep 0.2; n=$((n + 1)); done
-	kill -0 "$supervisor" 2>/dev/null && { kill -KILL "$supervisor"; fail "the supervisor did not stop within 20 s of SIGTERM"; }
-	wait "$supervisor"
-	rc=$?
-	[ "$rc" = 0 ] || fail "the supervisor exited with status $rc after SIGTERM"
-	grep -q 'stopping [0-9]* worker' $LOG || fail "the supervisor did not log its stop"
 }
 
 count=$(echo $GUEST_KERNELS | wc -w)

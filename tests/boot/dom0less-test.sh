@@ -15,7 +15,7 @@
 . /test/params
 guests=$(echo "$1" | tr ',' ' ')
 
-step() { STEP=$1; echo "BOOTTEST: step $1 ($(cut -d' ' -f1 /proc/uptime) s)"; }
+. /test/dom0-lib.sh
 fail() {
 	echo "BOOTTEST: FAIL $STEP: $*"
 	xenstore-ls -fp /local/domain 2>/dev/null | grep -v '^/local/domain/0/' | sed 's/^/BOOTTEST: xenstore: /' | head -80
@@ -23,13 +23,6 @@ fail() {
 	exit 1
 }
 LOG=/tmp/supervisor.log
-wait_for() {
-	end=$(($(cut -d. -f1 /proc/uptime) + $1)); shift
-	while ! "$@"; do
-		[ "$(cut -d. -f1 /proc/uptime)" -lt "$end" ] || return 1
-		sleep 0.2
-	done
-}
 block() { # DOMID: its block of the supervisor's config (dom0less guests: by ID)
 	printf '[domain %s]\ndevice = [ "blk,path=/tmp/disk-%s.img", "rng",\n' "$1" "$1"
 	printf '           "blk,path=/tmp/disk2-%s.img,direct=on" ]\n%s\n\n' "$1" "$BLOCK_EXTRA"
@@ -109,14 +102,7 @@ done
 
 step supervisor-stop
 # SIGTERM: every worker tears its server down while its domain still runs.
-kill -0 "$supervisor" 2>/dev/null || fail "the supervisor died while serving"
-kill -TERM "$supervisor"
-n=0
-while kill -0 "$supervisor" 2>/dev/null && [ $n -lt 100 ]; do sleep 0.2; n=$((n + 1)); done
-kill -0 "$supervisor" 2>/dev/null && { kill -KILL "$supervisor"; fail "the supervisor did not stop within 20 s of SIGTERM"; }
-wait "$supervisor"
-rc=$?
-[ "$rc" = 0 ] || fail "the supervisor exited with status $rc after SIGTERM"
+stop_supervisor
 domid=0
 for g in $guests; do
 	domid=$((domid + 1))

@@ -121,7 +121,8 @@ for k in $kernels; do
 	cp "$KROOT/$k/Image" "$d/test/$k/Image"
 	cp "$out/guest-$k.cpio" "$d/test/$k/initrd"
 done
-cp "$BOOT_SRC/guest.cfg" "$BOOT_SRC/dom0-test.sh" "$BOOT_SRC/dom0less-test.sh" "$d/test/"
+cp "$BOOT_SRC/guest.cfg" "$BOOT_SRC/dom0-test.sh" "$BOOT_SRC/dom0less-test.sh" \
+	"$BOOT_SRC/dom0-lib.sh" "$d/test/"
 sh "$BOOT_SRC/guest-fragment.sh" | dtc -q -I dts -O dtb -o "$d/test/guest.dtb" -
 cat > "$d/test/params" <<END
 BLOCK_EXTRA="${BLOCK_EXTRA:-}"

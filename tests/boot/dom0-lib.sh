@@ -1,0 +1,32 @@
+# SPDX-License-Identifier: MIT
+#
+# tests/boot/dom0-lib.sh: what dom0-test.sh and dom0less-test.sh share,
+# sourced from /test/ in dom0. Each script defines fail() itself (what it
+# prints besides the reason differs), and sets $supervisor and $LOG.
+
+# step NAME: "BOOTTEST: step NAME (UPTIME s)"; fail() names the current step.
+step() { STEP=$1; echo "BOOTTEST: step $1 ($(cut -d' ' -f1 /proc/uptime) s)"; }
+
+# wait_for SECONDS TEST...: poll until TEST succeeds, for SECONDS of uptime
+# (a TEST may itself take a while under emulation).
+wait_for() {
+	end=$(($(cut -d. -f1 /proc/uptime) + $1)); shift
+	while ! "$@"; do
+		[ "$(cut -d. -f1 /proc/uptime)" -lt "$end" ] || return 1
+		sleep 0.2
+	done
+}
+
+# stop_supervisor: SIGTERM; it stops its workers and must exit 0 within 20 s,
+# having logged its stop.
+stop_supervisor() {
+	kill -0 "$supervisor" 2>/dev/null || fail "the supervisor died while serving"
+	kill -TERM "$supervisor"
+	n=0
+	while kill -0 "$supervisor" 2>/dev/null && [ $n -lt 100 ]; do sleep 0.2; n=$((n + 1)); done
+	kill -0 "$supervisor" 2>/dev/null && { kill -KILL "$supervisor"; fail "the supervisor did not stop within 20 s of SIGTERM"; }
+	wait "$supervisor"
+	rc=$?
+	[ "$rc" = 0 ] || fail "the supervisor exited with status $rc after SIGTERM"
+	grep -q 'stopping [0-9]* worker' "$LOG" || fail "the supervisor did not log its stop"
+}
