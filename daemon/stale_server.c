@@ -16,13 +16,32 @@
 #include "xen/ioreq_server.h"
 
 /*
- * Does @pid run this program? A recycled pid running something else does
- * not count; one we may not inspect does (better refuse than destroy a
- * server that is in use).
+ * The program's name in @link, a /proc/PID/exe target: its last component,
+ * without the " (deleted)" Linux adds once the file was replaced (a package
+ * upgrade while the daemon runs). Into @name.
+ */
+static void program_name(const char *link, char *name, size_t size)
+{
+	const char *base = strrchr(link, '/');
+	size_t len;
+
+	base = base ? base + 1 : link;
+	len = strlen(base);
+	if (len > sizeof(" (deleted)") - 1 &&
+	    !strcmp(base + len - (sizeof(" (deleted)") - 1), " (deleted)"))
+		len -= sizeof(" (deleted)") - 1;
+	snprintf(name, size, "%.*s", (int)len, base);
+}
+
+/*
+ * Does @pid run this program (by name: an upgraded or relocated binary is
+ * still this program)? A recycled pid running something else does not
+ * count; one we may not inspect does (better refuse than destroy a server
+ * that is in use).
  */
 static bool runs_this_program(long pid)
 {
-	char path[64], exe[PATH_MAX], self[PATH_MAX];
+	char path[64], exe[PATH_MAX], self[PATH_MAX], exe_name[NAME_MAX + 1], self_name[NAME_MAX + 1];
 	ssize_t len, self_len;
 
 	snprintf(path, sizeof(path), "/proc/%ld/exe", pid);
@@ -32,7 +51,11 @@ static bool runs_this_program(long pid)
 	self_len = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	if (self_len < 0)
 		return true;
-	return len == self_len && !memcmp(exe, self, (size_t)len);
+	exe[len] = '\0';
+	self[self_len] = '\0';
+	program_name(exe, exe_name, sizeof(exe_name));
+	program_name(self, self_name, sizeof(self_name));
+	return !strcmp(exe_name, self_name);
 }
 
 int stale_server_clear(struct xen_xenstore *xs, uint32_t domid)

@@ -156,6 +156,42 @@ static void test_a_second_daemon_for_a_served_domain_refuses(void **state)
 	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
+/*
+ * The serving daemon's binary was replaced (a package upgrade): its
+ * /proc/PID/exe now ends in " (deleted)" and names another file; the new
+ * daemon must still see that the domain is served, not destroy its server.
+ */
+static void test_a_daemon_whose_binary_was_replaced_still_counts(void **state)
+{
+	struct sim_hv *hv = *state;
+	struct sim_hv_domain_state domain;
+	char dir[] = "/tmp/xvp-upgrade-XXXXXX", old_binary[64], command[1200];
+	pid_t first;
+	int status;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(old_binary, sizeof(old_binary), "%s/xen-virtio-pcid-sim", dir);
+	snprintf(command, sizeof(command), "cp %s %s", sim_daemon_path(), old_binary);
+	assert_int_equal(system(command), 0);
+	assert_int_equal(sim_hv_start_daemon(hv, old_binary, rng_args), 0);
+	assert_int_equal(sim_hv_wait_serving(hv, WAIT_MS), 0);
+	assert_int_equal(sim_hv_get_domain_state(hv, DOMID, &domain), 0);
+	first = untracked = domain.serving_pid;
+	assert_true(first > 0);
+	assert_record_names(hv, first);
+	assert_int_equal(unlink(old_binary), 0);
+	assert_int_equal(rmdir(dir), 0);
+
+	assert_int_equal(sim_hv_start_daemon(hv, sim_daemon_path(), rng_args), 0);
+	assert_int_equal(sim_hv_wait_daemon_exit(hv, WAIT_MS), 1);
+	assert_non_null(strstr(sim_hv_daemon_log(hv), "served by process"));
+	assert_int_equal(domain_servers(hv), 1);
+	assert_int_equal(host_bridge_vendor(hv), 0x1b36);
+	assert_int_equal(kill(first, SIGTERM), 0);
+	assert_int_equal(waitpid(first, &status, 0), first);
+	untracked = 0;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -163,6 +199,8 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_clean_stop_removes_the_record, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_second_daemon_for_a_served_domain_refuses,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_daemon_whose_binary_was_replaced_still_counts,
 						setup, teardown),
 	};
 
