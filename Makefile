@@ -125,7 +125,7 @@ check: deps
 	@$(MAKE) --no-print-directory check-run
 
 # Scripts (*.sh) report like cmocka and are counted the same way.
-CHECK_SCRIPTS	:= tests/fdt/check-fragment.sh tests/guest-helper/check-rescan-sh.sh
+CHECK_SCRIPTS	:= tests/fdt/check-fragment.sh tests/guest-helper/check-rescan-sh.sh tests/cli/check-bad-input.sh
 
 check-run: tests $(DAEMON)
 	@sh tests/run-tests.sh $(BUILD) $(UNIT_TESTS) $(INTEG_TESTS) $(CHECK_SCRIPTS)
