@@ -261,4 +261,23 @@ case_ fdt_config_needs_domain_for_two_blocks cli_case "has 2 [domain ...] blocks
 case_ fdt_config_without_that_block cli_case "has no [domain \"vm2\"] block" fdt --config "$work/two.cfg" --domain vm2 -o "$work/x.dtb"
 case_ fdt_config_and_layout_options cli_case "--ecam with --config" fdt --config "$work/two.cfg" --domain 7 --ecam 0x10000000,16M -o "$work/x.dtb"
 
+# Without Xen (no privcmd device), one line of ours in every mode, with the hint;
+# not libxencall's own line before it.
+without_xen_one_line() {
+	if [ -e /dev/xen/privcmd ] || [ -e /proc/xen/privcmd ]; then
+		echo "Xen is here: skipped"
+		return 77
+	fi
+	config "$work/one.cfg" '[domain 3]\ndevice = "rng"\n'
+	for mode in "--domain 5 --device rng" "--config $work/one.cfg"; do
+		# shellcheck disable=SC2086 # a list of words
+		run_bounded "$work/out" "$daemon" $mode
+		status=$?
+		[ "$status" -eq 1 ] || { echo "$mode: exit status $status, expected 1:"; cat "$work/out"; return 1; }
+		[ "$(wc -l <"$work/out")" -eq 1 ] && grep -q "is this dom0 with Xen running?" "$work/out" ||
+			{ echo "$mode: not one line with the hint:"; cat "$work/out"; return 1; }
+	done
+}
+case_ without_xen_one_line_in_every_mode without_xen_one_line
+
 report_summary
