@@ -18,6 +18,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+struct daemon_options;
+
 #define CONFIG_NAME_MAX		64	/* a domain name is 1..63 characters */
 #define CONFIG_DOMAINS_MAX	256	/* blocks in one file */
 
@@ -63,7 +65,6 @@ void config_file_free(struct config_file *config);
  * -EINVAL with "OPTION 'VALUE': reason" in @why (only if the file changed
  * meaning since it was checked: options_set() accepted every value then).
  */
-struct daemon_options;
 int config_domain_options(const struct config_domain *domain, struct daemon_options *opts,
 			  char *why, size_t why_len);
 

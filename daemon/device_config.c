@@ -117,11 +117,31 @@ static int apply_text_key(struct device_config *config, enum device_key key, con
 	}
 }
 
-static int apply_key(struct device_config *config, enum device_key key, const char *value,
-		     char *why, size_t why_len)
+/* rate=BYTES or rate=BYTES/s: the unit may be written out; 0 would give nothing. */
+static int apply_rate(struct device_config *config, const char *value, char *why, size_t why_len)
 {
 	size_t len = strlen(value);
 	char number_text[64], reason[256];
+	uint64_t number;
+
+	if (len > 2 && !strcmp(value + len - 2, "/s"))
+		len -= 2;
+	snprintf(number_text, sizeof(number_text), "%.*s", (int)len, value);
+	if (len >= sizeof(number_text))
+		number_text[0] = '\0';	/* not a number */
+	if (parse_number(number_text, PARSE_SIZE, 0, UINT64_MAX, "bytes per second, such as 64K",
+			 &number, reason, sizeof(reason)))
+		return bad(why, why_len, "rate=%.*s%s: %s", SHOWN(value), reason);
+	if (!number)
+		return bad(why, why_len, "rate=%s: a rate of 0 would give nothing: leave rate out "
+			   "for no limit", value);
+	config->rate = number;
+	return 0;
+}
+
+static int apply_key(struct device_config *config, enum device_key key, const char *value,
+		     char *why, size_t why_len)
+{
 	uint64_t number = 0;
 	int ret;
 
@@ -148,21 +168,7 @@ static int apply_key(struct device_config *config, enum device_key key, const ch
 		config->queues = (uint16_t)number;
 		return ret;
 	case KEY_RATE:
-		/* rate=BYTES/s: the unit may be written out. */
-		if (len > 2 && !strcmp(value + len - 2, "/s"))
-			len -= 2;
-		snprintf(number_text, sizeof(number_text), "%.*s", (int)len, value);
-		if (len >= sizeof(number_text))
-			number_text[0] = '\0';	/* not a number */
-		if (parse_number(number_text, PARSE_SIZE, 0, UINT64_MAX,
-				 "bytes per second, such as 64K", &number, reason, sizeof(reason)))
-			return bad(why, why_len, "rate=%.*s%s: %s", SHOWN(value), reason);
-		ret = 0;
-		if (!ret && !number)
-			return bad(why, why_len, "rate=%s: a rate of 0 would give nothing: leave "
-				   "rate out for no limit", value);
-		config->rate = number;
-		return ret;
+		return apply_rate(config, value, why, why_len);
 	default:
 		return apply_text_key(config, key, value, why, why_len);
 	}

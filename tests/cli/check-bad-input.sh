@@ -193,7 +193,7 @@ case_ file_unknown_device_key file_case 2 "unknown key 'cache'" '[domain 3]\ndev
 case_ file_unknown_key_string file_case 2 "unknown key 'cache'" '[domain 3]\ncache = "none"\ndevice = "rng"\n'
 case_ file_unknown_key_word file_case 2 "unknown key 'cache'" '[domain 3]\ncache = none\ndevice = "rng"\n'
 case_ file_unknown_key_number file_case 2 "unknown key 'cache'" '[domain 3]\ncache = 010\ndevice = "rng"\n'
-case_ file_byte_order_mark file_case 1 "byte-order mark" '\357\273\277[domain 3]\ndevice = "rng"\n'
+case_ file_byte_order_mark file_case 1 "byte-order mark" '\0357\0273\0277[domain 3]\ndevice = "rng"\n'
 case_ file_empty file_case - "no [domain ...] block" ''
 case_ file_only_comments file_case - "no [domain ...] block" '# nothing yet\n\n'
 case_ file_domain_0_by_name file_case 1 "Domain-0" '[domain "Domain-0"]\ndevice = "rng"\n'

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "daemon/device_config.h"
+#include "virtio/virtio_pci_private.h"
 
 static char why[1024];
 
@@ -325,6 +326,13 @@ static void test_one_writable_image_behind_two_devices_is_refused(void **state)
 	rmdir(dir);
 }
 
+/* options_check() counts room for BARs of this size: the transport's own. */
+static void test_the_bar_size_is_the_transports(void **state)
+{
+	(void)state;
+	assert_int_equal(DEVICE_BAR_BYTES, VIRTIO_BAR_SIZE);
+}
+
 static void on_alarm(int signum)
 {
 	(void)signum;
@@ -377,6 +385,7 @@ int main(void)
 		cmocka_unit_test(test_a_long_spec_keeps_its_reason_and_paths_reach_path_max),
 		cmocka_unit_test(test_one_writable_image_behind_two_devices_is_refused),
 		cmocka_unit_test(test_a_fifo_image_is_refused_without_hanging),
+		cmocka_unit_test(test_the_bar_size_is_the_transports),
 	};
 
 	return cmocka_run_group_tests_name("--device values", tests, NULL, NULL);
