@@ -40,17 +40,14 @@ else
 	[ -e /usr/include/stdio.h ] || need libc6-dev
 fi
 
-if [ -n "$cross" ] && [ ! -d "$sysroot/usr/include" ]; then
+# Without the compiler, say what to install before a download it cannot use.
+if [ -n "$cross" ] && [ -z "$missing" ] && [ ! -d "$sysroot/usr/include" ]; then
 	if [ -z "${FETCH_SYSROOT:-}" ]; then
-		echo "make: no arm64 sysroot in $sysroot (CROSS_ROOT): point CROSS_ROOT at one" >&2
+		echo "make: CROSS_ROOT=$sysroot holds no sysroot (no usr/include)" >&2
 		exit 1
 	fi
-	if [ -n "$missing" ]; then
-		: # say what to install before a download that could not be used
-	else
-		echo "make: fetching the arm64 packages to build against into $sysroot (no install)" >&2
-		sh -c "$FETCH_SYSROOT" >&2 || { echo "make: $FETCH_SYSROOT failed" >&2; exit 1; }
-	fi
+	echo "make: fetching the arm64 packages to build against into $sysroot (no install)" >&2
+	sh -c "$FETCH_SYSROOT" >&2 || { echo "make: $FETCH_SYSROOT failed" >&2; exit 1; }
 fi
 
 if ! $pkg_config --version >/dev/null 2>&1; then

@@ -59,16 +59,26 @@ make_stand_ins() {
 	chmod +x "$work/pkg-config" "$work/cc" "$work"/bin/*
 }
 
-# plain_make MISSING...: plain `make` (with -j2, as a user would) into an
-# empty BUILD with those packages reported missing (and $CC_USED,
-# $PKG_CONFIG_USED in place of the stand-ins if set); output in $work/out,
-# exit status in $status, stand-in calls in $work/calls.
+# plain_make [VAR=VALUE...] [MISSING...]: plain `make` (with -j2, as a user
+# would) with those variables into an empty BUILD, with those pkg-config
+# modules reported missing (and $CC_USED, $PKG_CONFIG_USED in place of the
+# stand-ins if set); output in $work/out, exit status in $status, stand-in
+# calls in $work/calls.
 plain_make() {
+	vars=""
+	while [ $# -gt 0 ]; do
+		case $1 in
+		*=*) vars="$vars $1" ;;
+		*) break ;;
+		esac
+		shift
+	done
 	rm -rf "$work/build" "$work/calls"
 	: >"$work/calls"
+	# shellcheck disable=SC2086 # VAR=VALUE words, without spaces
 	FAKE_MISSING="$*" PATH="$work/bin:$PATH" \
 		make -s -j2 --no-print-directory -C "$here" BUILD="$work/build" \
-		CC="${CC_USED:-$work/cc}" PKG_CONFIG="${PKG_CONFIG_USED:-$work/pkg-config}" \
+		CC="${CC_USED:-$work/cc}" PKG_CONFIG="${PKG_CONFIG_USED:-$work/pkg-config}" $vars \
 		>"$work/out" 2>&1
 	status=$?
 }
@@ -130,6 +140,25 @@ missing_compiler_is_named() {
 	stops_with_line gcc
 }
 
+# A cross-build without the cross compiler names it (the sysroot it would
+# fetch is no use without it, so nothing is downloaded first).
+cross_build_names_the_cross_compiler() {
+	CC_USED="$work/no-such-gcc" plain_make CROSS=aarch64-linux-gnu- CROSS_ROOT="$work/no-root"
+	stops_with_line gcc-aarch64-linux-gnu
+}
+
+# A CROSS_ROOT of one's own that is not a sysroot: one line, no compiler run.
+cross_build_refuses_an_empty_cross_root() {
+	[ -e /usr/aarch64-linux-gnu/include/stdio.h ] ||
+		{ echo "libc6-dev-arm64-cross is not installed: skipped"; return 77; }
+	plain_make CROSS=aarch64-linux-gnu- CROSS_ROOT="$work/no-root"
+	[ "$status" -ne 0 ] && grep -q "CROSS_ROOT=$work/no-root holds no sysroot" "$work/out" &&
+		[ ! -s "$work/calls" ] && return 0
+	echo "make exited $status and said:"
+	cat "$work/out" "$work/calls"
+	return 1
+}
+
 # With everything there, the check passes and the first compiler run comes.
 nothing_missing_reaches_the_compiler() {
 	plain_make
@@ -144,5 +173,7 @@ run missing_libevent_stops_make missing_libevent_stops_make
 run missing_xen_and_uring_name_both_packages missing_xen_and_uring_name_both_packages
 run missing_pkg_config_is_named missing_pkg_config_is_named
 run missing_compiler_is_named missing_compiler_is_named
+run cross_build_names_the_cross_compiler cross_build_names_the_cross_compiler
+run cross_build_refuses_an_empty_cross_root cross_build_refuses_an_empty_cross_root
 run nothing_missing_reaches_the_compiler nothing_missing_reaches_the_compiler
 report_summary
