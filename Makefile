@@ -19,6 +19,13 @@
 #   make install-guest  the guest side: the rescan helper (C and sh), its unit and
 #                   busybox init script, its man page
 #   make uninstall, make uninstall-guest  remove what those installed
+#   make deps       install the Debian packages make check needs (as root)
+#   make sysroot-arm64  the arm64 packages a CROSS=aarch64-linux-gnu- build
+#                   compiles against, under build/boot/root-arm64 (fetched)
+#   make readme-usage  README.md's usage block, rewritten from --help
+#
+# Plain `make` installs nothing: a missing package stops it before the
+# compiler, with the apt-get line to run (mk/check-build-deps.sh).
 #
 # "demo", "check" and "bench" first make sure the Debian packages are there
 # (mk/ensure-deps.sh installs them as root, or prints the apt-get line).
@@ -109,7 +116,7 @@ BENCH		:= $(BUILD)/tests/bench/bench_blk
 BENCH_IMAGE	?= $(BUILD)/bench/disk.img
 
 .PHONY: all build tests demo check check-run asan check-asan bench deps build-deps clean \
-	boot-test sysroot-arm64 install install-guest uninstall uninstall-guest
+	boot-test sysroot-arm64 readme-usage install install-guest uninstall uninstall-guest
 
 # Keep the objects of test binaries (make would delete them as intermediates).
 .SECONDARY:
@@ -151,10 +158,14 @@ check: deps
 
 # Scripts (*.sh) report like cmocka and are counted the same way.
 CHECK_SCRIPTS	:= tests/fdt/check-fragment.sh tests/guest-helper/check-rescan-sh.sh \
-		   tests/install/check-build-deps.sh
+		   tests/install/check-build-deps.sh tests/docs/check-readme-usage.sh
 
 check-run: tests $(DAEMON)
 	@sh tests/run-tests.sh $(BUILD) $(UNIT_TESTS) $(INTEG_TESTS) $(CHECK_SCRIPTS)
+
+# README.md's usage block, rewritten from --help (make check compares them).
+readme-usage: $(DAEMON)
+	@XVP_BUILD=$(BUILD) sh tests/docs/check-readme-usage.sh --update
 
 # Not part of check: it takes two measurements of BENCH_SECONDS and has no thresholds.
 bench:
