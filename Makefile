@@ -256,7 +256,8 @@ SYSTEMDUNITDIR	?= $(PREFIX)/lib/systemd/system
 INSTALL		?= install
 
 # What each side installs, as paths below DESTDIR (uninstall removes these).
-INSTALL_DOCS	:= README.md docs/configuration.md docs/xl.md docs/dom0less.md
+# All of docs/: the README and the guides name each other.
+INSTALL_DOCS	:= README.md $(wildcard docs/*.md)
 DOM0_FILES	= $(SBINDIR)/xen-virtio-pcid \
 		  $(SYSTEMDUNITDIR)/xen-virtio-pcid.service \
 		  $(SYSCONFDIR)/init.d/xen-virtio-pcid \
