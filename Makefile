@@ -140,14 +140,14 @@ BUILD_DEPS	+= cmocka=libcmocka-dev
 endif
 build-deps:
 	@CC='$(CC)' PKG_CONFIG='$(PKG_CONFIG)' CROSS='$(CROSS)' SYSROOT='$(CROSS_ROOT)' \
-		FETCH_SYSROOT='$(if $(filter $(DEFAULT_CROSS_ROOT),$(CROSS_ROOT)),sh $(CURDIR)/tests/boot/fetch.sh sysroot)' \
+		FETCH_SYSROOT='$(if $(filter $(DEFAULT_CROSS_ROOT),$(CROSS_ROOT)),BOOT_DIR=$(CURDIR)/build/boot sh $(CURDIR)/tests/boot/fetch.sh sysroot)' \
 		sh mk/check-build-deps.sh $(BUILD_DEPS)
 
 # The arm64 packages a cross-build compiles against (tests/boot/fetch.sh,
 # under build/boot/root-arm64), and the cross compiler (installed as root).
 sysroot-arm64:
 	@sh mk/ensure-deps.sh gcc-aarch64-linux-gnu libc6-dev-arm64-cross
-	@sh tests/boot/fetch.sh sysroot
+	@BOOT_DIR=$(CURDIR)/build/boot sh tests/boot/fetch.sh sysroot
 
 demo: deps
 	@$(MAKE) --no-print-directory $(DEMO) $(SIM_DAEMON)
