@@ -149,7 +149,13 @@ static void write_status(struct virtio_device *vdev, uint8_t value)
 
 	if (value == 0) {
 		virtio_device_reset(vdev);
-		vdev->reset_status = old;
+		/*
+		 * 4.1.4.3.2: the reset completes when the old requests are done,
+		 * however often the driver writes 0 meanwhile: a second write
+		 * (status already 0) keeps the pending reset.
+		 */
+		if (old)
+			vdev->reset_status = old;
 		return;
 	}
 	/* 2.1.2: the driver MUST NOT clear a status bit; only a write of 0 resets. */

@@ -1330,6 +1330,62 @@ static void test_reset_with_reads_in_flight_then_reinitialise(void **state)
 	free(content);
 }
 
+/* An image of @size bytes holding @seed's pattern, on the disk and not in the page cache. */
+static struct image *cold_image(struct fixture *f, unsigned int index, uint64_t size, uint32_t seed)
+{
+	struct image *img = image_create(f, index, size);
+	uint8_t *content = pattern(size, seed);
+
+	image_write(img, 0, content, size);
+	free(content);
+	/* Reads must go to the disk: written back, then dropped from the cache. */
+	assert_int_equal(fdatasync(img->fd), 0);
+	assert_int_equal(posix_fadvise(img->fd, 0, 0, POSIX_FADV_DONTNEED), 0);
+	return img;
+}
+
+static void test_reset_written_twice_still_waits_for_the_read_in_flight(void **state)
+{
+	struct fixture *f = *state;
+	const uint32_t len = 64u << 20;
+	struct image *img = cold_image(f, 0, len, 91);
+	struct guest_virtio *vd = start_with_disk(f, img, NULL);
+	uint64_t deadline, buf;
+	unsigned int polls = 0;
+	struct blk_request req;
+	uint8_t *at_zero;
+
+	blk_init(vd, 1, 0);
+	/* A 64 MiB read from the disk, straight into guest RAM (no direct=on): four 16 MiB buffers. */
+	buf = guest_filled(vd, len, 0xaa);
+	request_build(vd, &req, VIRTIO_BLK_T_IN, 0, buf, len, 4);
+	submit(vd, 0, &req);
+	guest_virtio_notify(vd, 0);
+
+	/*
+	 * 4.1.4.3.2: the reset is complete when device_status reads 0, however
+	 * often the driver wrote 0; until then the device may still write the
+	 * buffers, afterwards it must not (the guest reuses them).
+	 */
+	guest_virtio_set_status(vd, 0);
+	guest_virtio_set_status(vd, 0);
+	deadline = now_ms() + WAIT_MS;
+	while (guest_virtio_get_status(vd) != 0) {
+		assert_true(now_ms() < deadline);
+		polls++;
+	}
+	at_zero = malloc(len);
+	assert_non_null(at_zero);
+	memcpy(at_zero, ram(vd, buf, len), len);
+	print_message("device_status read non-zero %u times after the second write of 0\n", polls);
+
+	/* Once the daemon is gone, nothing of it can still be in flight: the buffer did not change. */
+	assert_int_equal(sim_hv_stop_daemon(f->hv, SIGTERM, WAIT_MS), 0);
+	if (memcmp(ram(vd, buf, len), at_zero, len))
+		fail_msg("the device wrote guest memory after device_status read 0");
+	free(at_zero);
+}
+
 static void test_requests_added_during_io_complete(void **state)
 {
 	struct fixture *f = *state;
@@ -1572,6 +1628,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_direct_io_keeps_data_intact, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_two_disks_sharing_one_line_lose_no_completion, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reset_with_reads_in_flight_then_reinitialise, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reset_written_twice_still_waits_for_the_read_in_flight, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_requests_added_during_io_complete, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed_requests_need_a_reset_and_the_other_disk_goes_on, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_an_image_in_use_or_missing_is_refused, setup, teardown),
