@@ -28,6 +28,7 @@
 #define BLK_DEVICE_TYPE		2		/* 5: Device Types */
 #define BLK_CLASS_CODE		0x010000	/* mass storage, SCSI: what guests expect of virtio-blk */
 /* 5.2.3 feature bits. */
+#define VIRTIO_BLK_F_SIZE_MAX	1
 #define VIRTIO_BLK_F_SEG_MAX	2
 #define VIRTIO_BLK_F_RO		5
 #define VIRTIO_BLK_F_BLK_SIZE	6
@@ -38,6 +39,12 @@
 /* 5.2.4: struct virtio_blk_config up to write_zeroes_may_unmap and its padding. */
 #define BLK_CONFIG_SIZE		60
 #define MAX_RANGE_SECTORS	(UINT32_MAX / VIRTIO_BLK_SECTOR_SIZE)
+/*
+ * Data buffers per request: what Linux fills a 256-entry queue with, and
+ * the per-request iovecs no larger whatever the queue size.
+ */
+#define BLK_SEG_MAX		254
+_Static_assert(BLK_SEG_MAX + 2 <= VIRTQ_CHAIN_MAX_SEGMENTS, "seg_max requests pass the ring walker");
 #define DRAIN_TIMEOUT_MS	5000
 
 struct blk;
@@ -78,6 +85,7 @@ struct blk {
 	const struct virtio_mem *mem;
 	uint16_t num_queues;
 	uint16_t queue_size;
+	uint32_t size_max;
 	struct blk_queue queues[VIRTIO_MAX_QUEUES];
 	struct virtq_chain chain;	/* scratch for virtq_pop() */
 	uint32_t epoch;			/* bumped by every reset */
@@ -92,6 +100,9 @@ static uint64_t blk_features(struct virtio_device *vdev)
 	struct blk *blk = virtio_backend(vdev);
 	uint64_t features = 1ULL << VIRTIO_BLK_F_SEG_MAX | 1ULL << VIRTIO_BLK_F_BLK_SIZE |
 			    1ULL << VIRTIO_BLK_F_FLUSH | 1ULL << VIRTIO_BLK_F_MQ;
+
+	if (blk->size_max)
+		features |= 1ULL << VIRTIO_BLK_F_SIZE_MAX;
 
 	if (blk->limits.readonly)
 		return features | 1ULL << VIRTIO_BLK_F_RO;
@@ -113,6 +124,7 @@ static void blk_config_read(struct virtio_device *vdev, uint32_t off, void *buf,
 	uint32_t align_sectors = blk->limits.align / VIRTIO_BLK_SECTOR_SIZE;
 
 	memcpy(config + 0, &capacity, 8);
+	put32(config, 8, blk->size_max);
 	put32(config, 12, blk->limits.seg_max);
 	put32(config, 20, blk->limits.align);		/* blk_size */
 	memcpy(config + 34, &num_queues, 2);
@@ -515,7 +527,7 @@ static void set_limits(struct blk *blk, const struct blk_config *config)
 	l->capacity = config->image->size / VIRTIO_BLK_SECTOR_SIZE;
 	l->readonly = config->image->readonly;
 	/* Header and status take two descriptors of a chain no longer than the queue (2.7.5.3.1). */
-	l->seg_max = config->queue_size > 2 ? config->queue_size - 2u : 1u;
+	l->seg_max = config->queue_size - 2u < BLK_SEG_MAX ? config->queue_size - 2u : BLK_SEG_MAX;
 	l->align = config->image->direct ? config->image->dio_offset_align : VIRTIO_BLK_SECTOR_SIZE;
 	l->max_discard_sectors = MAX_RANGE_SECTORS;
 	l->max_write_zeroes_sectors = MAX_RANGE_SECTORS;
@@ -534,7 +546,6 @@ static void free_blk(struct blk *blk)
 int blk_create(struct virtio_device **out, const struct blk_config *config,
 	       const struct virtio_mem *mem, struct event_base *base)
 {
-	struct blk *blk = calloc(1, sizeof(*blk));
 	struct virtio_device_info info = {
 		.device_type = BLK_DEVICE_TYPE,
 		.class_code = BLK_CLASS_CODE,
@@ -542,8 +553,12 @@ int blk_create(struct virtio_device **out, const struct blk_config *config,
 		.queue_size = config->queue_size,
 		.config_size = BLK_CONFIG_SIZE,
 	};
+	struct blk *blk;
 	int ret = 0;
 
+	if (config->queue_size < BLK_QUEUE_SIZE_MIN)
+		return -EINVAL;
+	blk = calloc(1, sizeof(*blk));
 	if (!blk)
 		return -ENOMEM;
 	snprintf(blk->name, sizeof(blk->name), "%s", config->name);
@@ -553,6 +568,7 @@ int blk_create(struct virtio_device **out, const struct blk_config *config,
 	blk->mem = mem;
 	blk->num_queues = config->num_queues;
 	blk->queue_size = config->queue_size;
+	blk->size_max = config->size_max;
 	info.name = blk->name;
 	set_limits(blk, config);
 	for (unsigned int i = 0; i < config->num_queues && !ret; i++)

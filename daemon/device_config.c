@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "backends/blk.h"
 #include "daemon/parse.h"
 #include "virtio/virtio_pci.h"
 
@@ -162,6 +163,10 @@ int device_config_parse(const char *text, struct device_config *config, char *wh
 	}
 	if (config->type == DEVICE_BLK && !config->path[0])
 		return bad(why, why_len, text, "path=FILE is required");
+	if (config->type == DEVICE_BLK && config->queue_size < BLK_QUEUE_SIZE_MIN)
+		return bad(why, why_len, text,
+			   "queue-size=%u: blk needs at least %u (a request is a header, data and a status byte)",
+			   config->queue_size, BLK_QUEUE_SIZE_MIN);
 	return 0;
 }
 

@@ -52,6 +52,7 @@
 				 VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK)
 
 /* 5.2.3: feature bits. */
+#define VIRTIO_BLK_F_SIZE_MAX		1
 #define VIRTIO_BLK_F_SEG_MAX		2
 #define VIRTIO_BLK_F_RO			5
 #define VIRTIO_BLK_F_BLK_SIZE		6
@@ -63,13 +64,14 @@
 #define BIT(n)				(1ULL << (n))
 
 /* What a Linux virtio_blk driver accepts when offered (and the ring features). */
-#define BLK_FEATURES	(BIT(VIRTIO_BLK_F_SEG_MAX) | BIT(VIRTIO_BLK_F_RO) | BIT(VIRTIO_BLK_F_BLK_SIZE) | \
+#define BLK_FEATURES	(BIT(VIRTIO_BLK_F_SIZE_MAX) | BIT(VIRTIO_BLK_F_SEG_MAX) | BIT(VIRTIO_BLK_F_RO) | BIT(VIRTIO_BLK_F_BLK_SIZE) | \
 			 BIT(VIRTIO_BLK_F_FLUSH) | BIT(VIRTIO_BLK_F_MQ) | BIT(VIRTIO_BLK_F_DISCARD) | \
 			 BIT(VIRTIO_BLK_F_WRITE_ZEROES) | BIT(VIRTIO_F_INDIRECT_DESC) | \
 			 BIT(VIRTIO_F_EVENT_IDX))
 
 /* 5.2.4: struct virtio_blk_config. */
 #define CFG_CAPACITY			0
+#define CFG_SIZE_MAX			8
 #define CFG_SEG_MAX			12
 #define CFG_BLK_SIZE			20
 #define CFG_NUM_QUEUES			34
@@ -104,7 +106,9 @@
 #define COMMON_QUEUE_SIZE	0x18
 
 /* Request chains: the header, up to a queue's worth of data buffers, the status. */
-#define MAX_CHAIN		(512 + 2)
+#define MAX_CHAIN		(2048 + 2)
+/* The largest buffer the daemon maps at once (xen/guest_memory.h), offered as size_max. */
+#define SIZE_MAX_BYTES		(16u << 20)
 
 struct image {
 	char path[64];
@@ -599,7 +603,7 @@ static void test_guest_finds_the_disk_and_reads_its_configuration(void **state)
 	struct image *odd = image_create(f, 1, (4ULL << 20) + 1000);
 	const char *const args[] = { "--device", disk_spec(f, img, NULL),
 				     "--device", disk_spec(f, odd, "queue-size=128,queues=4"), NULL };
-	const uint64_t expected_features = BIT(VIRTIO_BLK_F_SEG_MAX) | BIT(VIRTIO_BLK_F_BLK_SIZE) |
+	const uint64_t expected_features = BIT(VIRTIO_BLK_F_SIZE_MAX) | BIT(VIRTIO_BLK_F_SEG_MAX) | BIT(VIRTIO_BLK_F_BLK_SIZE) |
 		BIT(VIRTIO_BLK_F_FLUSH) | BIT(VIRTIO_BLK_F_MQ) | BIT(VIRTIO_BLK_F_DISCARD) |
 		BIT(VIRTIO_BLK_F_WRITE_ZEROES);
 	struct guest_virtio *vd, *second;
@@ -1269,6 +1273,73 @@ static void disk_works(struct guest_virtio *vd, uint64_t sector, uint32_t seed)
 	}
 }
 
+static void test_the_advertised_limits_are_served(void **state)
+{
+	struct fixture *f = *state;
+	const uint64_t size = 2ULL * SIZE_MAX_BYTES;
+	struct image *img = image_create(f, 0, size);
+	uint8_t *content = pattern(size, 95);
+	struct guest_virtio *vd;
+	uint32_t seg_max, len;
+	struct blk_request *req = malloc(sizeof(*req));
+	uint64_t buf;
+
+	image_write(img, 0, content, size);
+	vd = start_with_disk(f, img, "queue-size=2048");
+	assert_int_equal(queue_max_size(f, vd, 0), 2048);
+	blk_init(vd, 1, 2048);
+
+	/* 5.2.4: the largest single buffer the device takes, offered as size_max. */
+	assert_true(vd->driver_features & BIT(VIRTIO_BLK_F_SIZE_MAX));
+	assert_int_equal(guest_virtio_config_read(vd, CFG_SIZE_MAX, 4), SIZE_MAX_BYTES);
+	buf = guest_filled(vd, SIZE_MAX_BYTES, 0x5a);
+	read_ok(vd, 8, buf, SIZE_MAX_BYTES, 1);
+	assert_memory_equal(ram(vd, buf, SIZE_MAX_BYTES), content + 8 * SECTOR, SIZE_MAX_BYTES);
+
+	/* seg_max data buffers of one sector each, in one indirect table: served (5.2.6). */
+	seg_max = guest_virtio_config_read(vd, CFG_SEG_MAX, 4);
+	print_message("queue size 2048: seg_max %u\n", seg_max);
+	assert_true(seg_max >= 1 && seg_max <= 2048 - 2);
+	len = seg_max * SECTOR;
+	buf = guest_filled(vd, len, 0x5a);
+	vd->use_indirect = true;
+	request_build(vd, req, VIRTIO_BLK_T_IN, 100, buf, len, seg_max);
+	assert_int_equal(run(vd, 0, req), VIRTIO_BLK_S_OK);
+	assert_int_equal(req->used_len, len + 1);
+	assert_memory_equal(ram(vd, buf, len), content + 100 * SECTOR, len);
+	assert_false(guest_virtio_get_status(vd) & VIRTIO_STATUS_NEEDS_RESET);
+	free(req);
+	free(content);
+}
+
+static void test_a_queue_too_small_for_a_request_is_refused(void **state)
+{
+	struct fixture *f = *state;
+	struct image *img = image_create(f, 0, IMAGE_SIZE);
+	static const char *const sizes[] = { "queue-size=1", "queue-size=2" };
+
+	/* 5.2.6: a request is a header, data and a status byte: a chain of at least 3 (2.7.5.3.1). */
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		const char *const args[] = { "--device", disk_spec(f, img, sizes[i]), NULL };
+		const char *log;
+
+		assert_int_equal(sim_hv_start_daemon(f->hv, sim_daemon_path(), args), 0);
+		assert_int_equal(sim_hv_wait_daemon_exit(f->hv, WAIT_MS), 2);
+		log = sim_hv_daemon_log(f->hv);
+		if (!strstr(log, sizes[i]) || !strstr(log, "at least 4"))
+			fail_msg("the refusal does not name '%s' and its minimum; the log:\n%s", sizes[i], log);
+	}
+	/* The smallest that works. */
+	{
+		const char *const args[] = { "--device", disk_spec(f, img, "queue-size=4"), NULL };
+
+		start_with_disks(f, args, 1);
+		blk_init(&f->disk[0], 1, 0);
+		assert_int_equal(guest_virtio_config_read(&f->disk[0], CFG_SEG_MAX, 4), 2);
+		disk_works(&f->disk[0], 0, 97);
+	}
+}
+
 static void test_reset_with_reads_in_flight_then_reinitialise(void **state)
 {
 	struct fixture *f = *state;
@@ -1627,6 +1698,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_two_queues_serve_interleaved_requests, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_direct_io_keeps_data_intact, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_two_disks_sharing_one_line_lose_no_completion, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_the_advertised_limits_are_served, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_queue_too_small_for_a_request_is_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reset_with_reads_in_flight_then_reinitialise, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reset_written_twice_still_waits_for_the_read_in_flight, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_requests_added_during_io_complete, setup, teardown),
