@@ -2,8 +2,9 @@
 /*
  * backends/blk.c: virtio-blk (virtio 1.2, 5.2).
  *
- * Each queue has a pool of requests as large as the ring, so a request never
- * waits for memory. Chains are popped, parsed (blk_request.c) and submitted
+ * Each queue has a pool of requests as large as the ring, up to 256: chains
+ * beyond that wait in the ring until a request completes, so a 32768-entry
+ * queue costs no more than a 256-entry one. Chains are popped, parsed (blk_request.c) and submitted
  * to io_uring in a batch; completions come back through the event loop, where
  * the status byte is written, the chain returned and the ring polled again.
  * While a queue has I/O in flight the driver need not notify us (we look at
@@ -45,6 +46,8 @@
  */
 #define BLK_SEG_MAX		254
 _Static_assert(BLK_SEG_MAX + 2 <= VIRTQ_CHAIN_MAX_SEGMENTS, "seg_max requests pass the ring walker");
+/* Requests in flight per queue at most (and io_uring entries: 64 queues of them fit its 32768). */
+#define BLK_QUEUE_REQUESTS	256
 #define DRAIN_TIMEOUT_MS	5000
 
 struct blk;
@@ -84,7 +87,7 @@ struct blk {
 	struct blk_io *io;
 	const struct virtio_mem *mem;
 	uint16_t num_queues;
-	uint16_t queue_size;
+	unsigned int queue_requests;	/* the pool of each queue */
 	uint32_t size_max;
 	struct blk_queue queues[VIRTIO_MAX_QUEUES];
 	struct virtq_chain chain;	/* scratch for virtq_pop() */
@@ -508,11 +511,11 @@ static int create_queue(struct blk *blk, struct blk_queue *q, unsigned int index
 {
 	q->blk = blk;
 	q->index = index;
-	q->requests = calloc(blk->queue_size, sizeof(*q->requests));
-	q->iov_storage = calloc((size_t)blk->queue_size * blk->limits.seg_max, sizeof(struct iovec));
+	q->requests = calloc(blk->queue_requests, sizeof(*q->requests));
+	q->iov_storage = calloc((size_t)blk->queue_requests * blk->limits.seg_max, sizeof(struct iovec));
 	if (!q->requests || !q->iov_storage)
 		return -ENOMEM;
-	for (unsigned int i = 0; i < blk->queue_size; i++) {
+	for (unsigned int i = 0; i < blk->queue_requests; i++) {
 		q->requests[i].iov = &q->iov_storage[(size_t)i * blk->limits.seg_max];
 		q->requests[i].next_free = q->free;
 		q->free = &q->requests[i];
@@ -567,14 +570,14 @@ int blk_create(struct virtio_device **out, const struct blk_config *config,
 	blk->image = config->image;
 	blk->mem = mem;
 	blk->num_queues = config->num_queues;
-	blk->queue_size = config->queue_size;
+	blk->queue_requests = config->queue_size < BLK_QUEUE_REQUESTS ? config->queue_size : BLK_QUEUE_REQUESTS;
 	blk->size_max = config->size_max;
 	info.name = blk->name;
 	set_limits(blk, config);
 	for (unsigned int i = 0; i < config->num_queues && !ret; i++)
 		ret = create_queue(blk, &blk->queues[i], i);
 	if (!ret)
-		ret = blk_io_create(&blk->io, (unsigned int)config->num_queues * config->queue_size, base,
+		ret = blk_io_create(&blk->io, config->num_queues * blk->queue_requests, base,
 				    on_complete, on_batch_done, blk);
 	if (!ret)
 		ret = virtio_pci_create(&blk->vdev, &info, &blk_ops, blk, mem);

@@ -1312,6 +1312,47 @@ static void test_the_advertised_limits_are_served(void **state)
 	free(content);
 }
 
+/* Field @name of /proc/PID/status ("VmHWM"), in KiB. */
+static uint64_t process_status_kib(pid_t pid, const char *name)
+{
+	char path[64], line[256];
+	uint64_t kib = 0;
+	size_t len = strlen(name);
+	FILE *status;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	status = fopen(path, "r");
+	assert_non_null(status);
+	while (fgets(line, sizeof(line), status))
+		if (!strncmp(line, name, len) && line[len] == ':')
+			kib = strtoull(line + len + 1, NULL, 10);
+	fclose(status);
+	assert_true(kib > 0);
+	return kib;
+}
+
+static void test_the_largest_queue_size_costs_little_memory(void **state)
+{
+	struct fixture *f = *state;
+	struct image *img = image_create(f, 0, IMAGE_SIZE);
+	struct guest_virtio *vd = start_with_disk(f, img, "queue-size=32768");
+	pid_t daemon = sim_hv_daemon_pid(f->hv);
+	uint64_t peak, data;
+
+	/* 2.7: 32768 entries is legal; the guest takes 2048 of them and uses the disk. */
+	assert_int_equal(queue_max_size(f, vd, 0), 32768);
+	blk_init(vd, 2, 2048);
+	disk_works(vd, 0, 98);
+
+	/* Per-request state is sized by what a request holds, not by the queue size. */
+	peak = process_status_kib(daemon, "VmHWM");
+	data = process_status_kib(daemon, "VmData");
+	print_message("daemon with two 32768-entry queues: peak RSS %llu KiB, data %llu KiB\n",
+		      (unsigned long long)peak, (unsigned long long)data);
+	assert_true(peak < 32 * 1024);
+	assert_true(data < 64 * 1024);
+}
+
 static void test_a_queue_too_small_for_a_request_is_refused(void **state)
 {
 	struct fixture *f = *state;
@@ -1700,6 +1741,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_two_disks_sharing_one_line_lose_no_completion, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_the_advertised_limits_are_served, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_queue_too_small_for_a_request_is_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_the_largest_queue_size_costs_little_memory, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reset_with_reads_in_flight_then_reinitialise, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reset_written_twice_still_waits_for_the_read_in_flight, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_requests_added_during_io_complete, setup, teardown),
