@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backends/blk_bounce.h"
 #include "backends/blk_io.h"
 #include "backends/blk_request.h"
 #include "lib/log.h"
@@ -61,8 +62,13 @@ struct blk_request {
 	struct iovec *iov;		/* seg_max entries of the pool */
 	struct iovec *io_iov;		/* what goes to the kernel: iov, or the bounce buffer */
 	unsigned int io_nr;
+	/* direct=on: the data goes through chunks of the device's bounce budget. */
+	bool bounced;
 	struct iovec bounce_iov;
-	void *bounce;
+	void *bounce;			/* the current chunk, NULL between chunks */
+	uint64_t chunk;			/* its length */
+	uint64_t done;			/* data bytes before it, already transferred */
+	struct blk_request *next_waiting;
 	uint64_t offset;		/* file offset of what is left */
 	uint64_t remaining;		/* bytes left (short I/O resubmits the rest) */
 	int fallocate_mode;
@@ -91,6 +97,9 @@ struct blk {
 	uint32_t size_max;
 	struct blk_queue queues[VIRTIO_MAX_QUEUES];
 	struct virtq_chain chain;	/* scratch for virtq_pop() */
+	struct blk_bounce *bounce;	/* direct=on only */
+	struct blk_request *waiting;	/* for bounce memory, oldest first */
+	struct blk_request **waiting_tail;
 	uint32_t epoch;			/* bumped by every reset */
 	bool stopping;
 	struct log_ratelimit log;
@@ -157,7 +166,8 @@ static void release(struct blk_queue *q, struct blk_request *req, bool was_async
 		q->in_flight--;
 		virtio_mem_unhold(q->blk->mem);
 	}
-	free(req->bounce);
+	if (req->bounce)
+		blk_bounce_give(q->blk->bounce, req->bounce, req->chunk);
 	req->bounce = NULL;
 	req->next_free = q->free;
 	q->free = req;
@@ -232,26 +242,62 @@ static bool submit(struct blk *blk, struct blk_request *req)
 	return true;
 }
 
-/* O_DIRECT cannot reach guest memory (foreign mappings are VM_PFNMAP): go through our own. */
-static int use_bounce_buffer(struct blk *blk, struct blk_request *req)
+/*
+ * O_DIRECT cannot reach guest memory (foreign mappings are VM_PFNMAP): the
+ * next chunk of @req goes through the bounce budget. False if it is all in use.
+ */
+static bool take_chunk(struct blk *blk, struct blk_request *req)
 {
-	uint64_t size = (req->remaining + 4095) & ~4095ULL;
-	size_t align = blk->image->dio_mem_align > 4096 ? blk->image->dio_mem_align : 4096;
-
-	if (posix_memalign(&req->bounce, align, size))
-		return -ENOMEM;
-	if (req->parsed.type == VIRTIO_BLK_T_OUT) {
-		uint8_t *to = req->bounce;
-
-		for (unsigned int i = 0; i < req->parsed.nr_data; i++) {
-			memcpy(to, req->parsed.data[i].iov_base, req->parsed.data[i].iov_len);
-			to += req->parsed.data[i].iov_len;
-		}
-	}
-	req->bounce_iov = (struct iovec){ req->bounce, req->remaining };
+	req->bounce = blk_bounce_take(blk->bounce, req->parsed.data_len - req->done, &req->chunk);
+	if (!req->bounce)
+		return false;
+	if (req->parsed.type == VIRTIO_BLK_T_OUT)
+		blk_bounce_copy(req->parsed.data, req->parsed.nr_data, req->done, req->bounce, req->chunk,
+				false);
+	req->bounce_iov = (struct iovec){ req->bounce, req->chunk };
 	req->io_iov = &req->bounce_iov;
 	req->io_nr = 1;
-	return 0;
+	req->offset = req->parsed.sector * VIRTIO_BLK_SECTOR_SIZE + req->done;
+	req->remaining = req->chunk;
+	return true;
+}
+
+/* Submit the next chunk of @req, or queue it behind the requests already waiting for memory. */
+static void bounce_next_chunk(struct blk *blk, struct blk_request *req)
+{
+	if (!blk->waiting && take_chunk(blk, req)) {
+		submit(blk, req);
+		return;
+	}
+	req->next_waiting = NULL;
+	*blk->waiting_tail = req;
+	blk->waiting_tail = &req->next_waiting;
+}
+
+/* Bounce memory was given back: start the waiting requests, oldest first, while it lasts. */
+static void start_waiting(struct blk *blk)
+{
+	struct blk_request *req;
+
+	while (!blk->stopping && (req = blk->waiting) && take_chunk(blk, req)) {
+		blk->waiting = req->next_waiting;
+		if (!blk->waiting)
+			blk->waiting_tail = &blk->waiting;
+		submit(blk, req);
+	}
+	blk_io_submit(blk->io);
+}
+
+/* A reset: requests still waiting never touched the guest; they go back to the pool. */
+static void drop_waiting(struct blk *blk)
+{
+	while (blk->waiting) {
+		struct blk_request *req = blk->waiting;
+
+		blk->waiting = req->next_waiting;
+		release(req->queue, req, true);
+	}
+	blk->waiting_tail = &blk->waiting;
 }
 
 static int prepare_range(struct blk_request *req)
@@ -318,12 +364,15 @@ static bool start_request(struct blk *blk, struct blk_queue *q, struct blk_reque
 	req->remaining = req->parsed.data_len;
 	if (req->parsed.type == VIRTIO_BLK_T_DISCARD || req->parsed.type == VIRTIO_BLK_T_WRITE_ZEROES)
 		prepare_range(req);
-	else if (blk->image->direct && req->remaining && use_bounce_buffer(blk, req)) {
-		fail_io(req, -ENOMEM, false);
-		return true;
-	}
+	req->bounced = req->remaining && blk->image->direct &&
+		       (req->parsed.type == VIRTIO_BLK_T_IN || req->parsed.type == VIRTIO_BLK_T_OUT);
+	req->done = 0;
 	q->in_flight++;
 	virtio_mem_hold(blk->mem);
+	if (req->bounced) {
+		bounce_next_chunk(blk, req);
+		return false;
+	}
 	return !submit(blk, req);
 }
 
@@ -394,14 +443,16 @@ static void advance(struct blk_request *req, uint64_t done)
 	}
 }
 
-static void copy_bounce_to_guest(struct blk_request *req)
+/* A chunk is done: copy it out (IN), give it back; true if the request has more to do. */
+static bool chunk_done(struct blk *blk, struct blk_request *req)
 {
-	const uint8_t *from = req->bounce;
-
-	for (unsigned int i = 0; i < req->parsed.nr_data; i++) {
-		memcpy(req->parsed.data[i].iov_base, from, req->parsed.data[i].iov_len);
-		from += req->parsed.data[i].iov_len;
-	}
+	if (req->parsed.type == VIRTIO_BLK_T_IN)
+		blk_bounce_copy(req->parsed.data, req->parsed.nr_data, req->done, req->bounce, req->chunk,
+				true);
+	blk_bounce_give(blk->bounce, req->bounce, req->chunk);
+	req->bounce = NULL;
+	req->done += req->chunk;
+	return req->done < req->parsed.data_len;
 }
 
 static void complete_rw(struct blk *blk, struct blk_request *req, int result)
@@ -423,8 +474,15 @@ static void complete_rw(struct blk *blk, struct blk_request *req, int result)
 		fail_io(req, 0, true);
 		return;
 	}
-	if (req->bounce && req->parsed.type == VIRTIO_BLK_T_IN)
-		copy_bounce_to_guest(req);
+	if (req->bounced && chunk_done(blk, req)) {
+		if (blk->stopping) {
+			fail_io(req, 0, true);
+			return;
+		}
+		bounce_next_chunk(blk, req);
+		blk_io_submit(blk->io);
+		return;
+	}
 	finish(req, VIRTIO_BLK_S_OK, used_length(req, VIRTIO_BLK_S_OK), true);
 }
 
@@ -468,6 +526,9 @@ static void on_batch_done(void *opaque)
 {
 	struct blk *blk = opaque;
 
+	/* Requests waiting for bounce memory go before new ones. */
+	if (blk->waiting)
+		start_waiting(blk);
 	for (unsigned int i = 0; i < blk->num_queues; i++)
 		serve_queue(blk, &blk->queues[i]);
 	/* serve_queue() stops early for a queue that is not ready: still interrupt for what completed. */
@@ -487,6 +548,7 @@ static void blk_reset(struct virtio_device *vdev)
 
 	/* Requests still in the kernel finish without touching the old rings. */
 	blk->epoch++;
+	drop_waiting(blk);
 	for (unsigned int i = 0; i < blk->num_queues; i++)
 		blk->queues[i].completed = false;
 }
@@ -536,6 +598,15 @@ static void set_limits(struct blk *blk, const struct blk_config *config)
 	l->max_write_zeroes_sectors = MAX_RANGE_SECTORS;
 }
 
+/* Chunks start at file offsets and memory addresses O_DIRECT accepts. */
+static uint32_t bounce_align(const struct blk_image *image)
+{
+	uint32_t align = image->dio_offset_align > image->dio_mem_align ? image->dio_offset_align :
+									 image->dio_mem_align;
+
+	return align > 4096 ? align : 4096;
+}
+
 static void free_blk(struct blk *blk)
 {
 	for (unsigned int i = 0; i < VIRTIO_MAX_QUEUES; i++) {
@@ -543,6 +614,7 @@ static void free_blk(struct blk *blk)
 		free(blk->queues[i].iov_storage);
 	}
 	blk_io_destroy(blk->io);
+	blk_bounce_destroy(blk->bounce);
 	free(blk);
 }
 
@@ -569,6 +641,7 @@ int blk_create(struct virtio_device **out, const struct blk_config *config,
 	memcpy(blk->serial, config->serial, strnlen(config->serial, sizeof(blk->serial)));
 	blk->image = config->image;
 	blk->mem = mem;
+	blk->waiting_tail = &blk->waiting;
 	blk->num_queues = config->num_queues;
 	blk->queue_requests = config->queue_size < BLK_QUEUE_REQUESTS ? config->queue_size : BLK_QUEUE_REQUESTS;
 	blk->size_max = config->size_max;
@@ -576,6 +649,9 @@ int blk_create(struct virtio_device **out, const struct blk_config *config,
 	set_limits(blk, config);
 	for (unsigned int i = 0; i < config->num_queues && !ret; i++)
 		ret = create_queue(blk, &blk->queues[i], i);
+	if (!ret && config->image->direct)
+		ret = blk_bounce_create(&blk->bounce, config->bounce_budget ? config->bounce_budget :
+					BLK_BOUNCE_BUDGET_DEFAULT, bounce_align(config->image));
 	if (!ret)
 		ret = blk_io_create(&blk->io, config->num_queues * blk->queue_requests, base,
 				    on_complete, on_batch_done, blk);

@@ -23,6 +23,7 @@ struct blk_config {
 	uint16_t num_queues;		/* 1..VIRTIO_MAX_QUEUES */
 	uint16_t queue_size;		/* BLK_QUEUE_SIZE_MIN..VIRTQ_MAX_SIZE, a power of two */
 	uint32_t size_max;		/* largest buffer guest memory maps at once; 0: no limit */
+	uint64_t bounce_budget;		/* direct=on: bounce memory at most (0: BLK_BOUNCE_BUDGET_DEFAULT) */
 };
 
 int blk_create(struct virtio_device **out, const struct blk_config *config,

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "backends/blk.h"
+#include "backends/blk_bounce.h"
 #include "daemon/parse.h"
 #include "virtio/virtio_pci.h"
 
@@ -19,7 +20,7 @@ struct device_type_info {
 
 static const struct device_type_info types[] = {
 	[DEVICE_RNG] = { "rng", "addr, queue-size, rate" },
-	[DEVICE_BLK] = { "blk", "path, readonly, serial, direct, queues, queue-size, addr" },
+	[DEVICE_BLK] = { "blk", "path, readonly, serial, direct, queues, queue-size, addr, bounce-budget" },
 };
 
 static int find_type(const char *name, size_t len)
@@ -97,7 +98,7 @@ static int apply_key(struct device_config *config, const char *key, const char *
 		return ret;
 	if (!strcmp(key, "path") || !strcmp(key, "serial") || !strcmp(key, "readonly") ||
 	    !strcmp(key, "direct") || (!strcmp(key, "rate") && config->type != DEVICE_RNG) ||
-	    (!strcmp(key, "queues") && config->type != DEVICE_BLK))
+	    ((!strcmp(key, "queues") || !strcmp(key, "bounce-budget")) && config->type != DEVICE_BLK))
 		return bad(why, why_len, text, "unknown key '%s' (known: %s)", key,
 			   types[config->type].keys);
 	/* rate=BYTES/s: the unit may be written out. */
@@ -127,6 +128,10 @@ static int apply_key(struct device_config *config, const char *key, const char *
 		if (number < 1 || number > VIRTIO_MAX_QUEUES)
 			return bad(why, why_len, text, "queues=%s: must be 1 to %d", value, VIRTIO_MAX_QUEUES);
 		config->queues = (uint16_t)number;
+	} else if (!strcmp(key, "bounce-budget")) {
+		if (number < BLK_BOUNCE_BUDGET_MIN || number > BLK_BOUNCE_BUDGET_MAX)
+			return bad(why, why_len, text, "bounce-budget=%s: must be 64K to 1G", value);
+		config->bounce_budget = number;
 	} else {
 		return bad(why, why_len, text, "unknown key '%s' (known: %s)", key,
 			   types[config->type].keys);

@@ -593,6 +593,25 @@ static uint64_t guest_filled(struct guest_virtio *vd, uint32_t len, uint8_t byte
 	return gpa;
 }
 
+/* Field @name of /proc/PID/status ("VmHWM"), in KiB. */
+static uint64_t process_status_kib(pid_t pid, const char *name)
+{
+	char path[64], line[256];
+	uint64_t kib = 0;
+	size_t len = strlen(name);
+	FILE *status;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	status = fopen(path, "r");
+	assert_non_null(status);
+	while (fgets(line, sizeof(line), status))
+		if (!strncmp(line, name, len) && line[len] == ':')
+			kib = strtoull(line + len + 1, NULL, 10);
+	fclose(status);
+	assert_true(kib > 0);
+	return kib;
+}
+
 /* ---- the tests */
 
 static void test_guest_finds_the_disk_and_reads_its_configuration(void **state)
@@ -1273,6 +1292,96 @@ static void disk_works(struct guest_virtio *vd, uint64_t sector, uint32_t seed)
 	}
 }
 
+static void test_direct_io_bounce_memory_is_bounded(void **state)
+{
+	struct fixture *f = *state;
+	const unsigned int n = 2, pieces = 32;
+	const uint64_t size = (uint64_t)pieces * SIZE_MAX_BYTES;
+	struct image *img = image_create(f, 0, size);
+	uint8_t *tail = pattern(SIZE_MAX_BYTES, 57);
+	struct blk_request *reqs = calloc(n, sizeof(*reqs));
+	struct guest_virtio *vd;
+	uint64_t before, after, buf;
+	pid_t daemon;
+
+	/* A sparse 512 MiB image whose last 16 MiB hold a pattern. */
+	image_write(img, size - SIZE_MAX_BYTES, tail, SIZE_MAX_BYTES);
+	vd = start_with_disk(f, img, "direct=on");
+	daemon = sim_hv_daemon_pid(f->hv);
+	blk_init(vd, 1, 0);
+	disk_works(vd, 0, 58);
+	before = process_status_kib(daemon, "VmHWM");
+
+	/*
+	 * A 64 MiB guest could ask this: reads of the whole image, each as 32
+	 * buffers that are all the same 16 MiB of its RAM, every request at once.
+	 * The bounce memory for them comes from the device's budget.
+	 */
+	buf = guest_filled(vd, SIZE_MAX_BYTES, 0x5a);
+	for (unsigned int i = 0; i < n; i++) {
+		request_begin(vd, &reqs[i], VIRTIO_BLK_T_IN, 0);
+		for (unsigned int p = 0; p < pieces; p++)
+			add_buf(&reqs[i], buf, SIZE_MAX_BYTES, true);
+		request_end(vd, &reqs[i]);
+		submit(vd, 0, &reqs[i]);
+	}
+	guest_virtio_kick(vd, 0);
+	wait_done(vd, reqs, n);
+	after = process_status_kib(daemon, "VmHWM");
+	print_message("peak RSS %llu KiB before, %llu KiB after %u reads of 512 MiB\n",
+		      (unsigned long long)before, (unsigned long long)after, n);
+	for (unsigned int i = 0; i < n; i++) {
+		assert_int_equal(request_status(vd, &reqs[i]), VIRTIO_BLK_S_OK);
+		assert_int_equal(reqs[i].used_len, size + 1);
+	}
+	/* The buffer holds the last piece read: the image's last 16 MiB. */
+	assert_memory_equal(ram(vd, buf, SIZE_MAX_BYTES), tail, SIZE_MAX_BYTES);
+	/* The default budget (16 MiB), the guest buffer the daemon wrote (16 MiB), and some slack. */
+	assert_true(after - before < 64 * 1024);
+	free(reqs);
+	free(tail);
+}
+
+static void test_direct_io_larger_than_the_bounce_budget_goes_in_chunks(void **state)
+{
+	struct fixture *f = *state;
+	struct image *img = image_create(f, 0, IMAGE_SIZE);
+	const unsigned int n = 8;
+	const uint32_t len = 4u << 20, small = 256 * KiB;
+	uint8_t *expected = pattern(len, 59), *on_disk;
+	struct blk_request *reqs = calloc(n, sizeof(*reqs));
+	struct guest_virtio *vd = start_with_disk(f, img, "direct=on,bounce-budget=64K");
+	uint64_t out, in, bufs;
+
+	blk_init(vd, 1, 0);
+	/* 4 MiB through a 64 KiB budget, from and to odd addresses in uneven buffers. */
+	out = alloc(vd, len + 4096, 4096) + 100;
+	memcpy(ram(vd, out, len), expected, len);
+	write_ok(vd, 2048, out, len, 7);
+	on_disk = image_read(img, 2048ULL * SECTOR, len);
+	assert_memory_equal(on_disk, expected, len);
+	free(on_disk);
+	in = alloc(vd, len + 4096, 4096) + 37;
+	memset(ram(vd, in, len), 0x5a, len);
+	read_ok(vd, 2048, in, len, 5);
+	assert_memory_equal(ram(vd, in, len), expected, len);
+
+	/* Eight requests at once, each larger than the budget: they wait for each other. */
+	bufs = guest_filled(vd, n * small, 0x5a);
+	for (unsigned int i = 0; i < n; i++) {
+		request_build(vd, &reqs[i], VIRTIO_BLK_T_IN, 2048 + i * (small / SECTOR),
+			      bufs + (uint64_t)i * small, small, 3);
+		submit(vd, 0, &reqs[i]);
+	}
+	guest_virtio_kick(vd, 0);
+	wait_done(vd, reqs, n);
+	for (unsigned int i = 0; i < n; i++)
+		assert_int_equal(request_status(vd, &reqs[i]), VIRTIO_BLK_S_OK);
+	assert_memory_equal(ram(vd, bufs, n * small), expected, n * small);
+	free(reqs);
+	free(expected);
+}
+
 static void test_the_advertised_limits_are_served(void **state)
 {
 	struct fixture *f = *state;
@@ -1312,45 +1421,42 @@ static void test_the_advertised_limits_are_served(void **state)
 	free(content);
 }
 
-/* Field @name of /proc/PID/status ("VmHWM"), in KiB. */
-static uint64_t process_status_kib(pid_t pid, const char *name)
+/* The daemon's peak RSS and data size (KiB) once the guest used a disk of @options. */
+static void daemon_memory(struct fixture *f, struct image *img, const char *options,
+			  uint64_t *peak, uint64_t *data)
 {
-	char path[64], line[256];
-	uint64_t kib = 0;
-	size_t len = strlen(name);
-	FILE *status;
+	struct guest_virtio *vd = start_with_disk(f, img, options);
+	pid_t daemon = sim_hv_daemon_pid(f->hv);
 
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	status = fopen(path, "r");
-	assert_non_null(status);
-	while (fgets(line, sizeof(line), status))
-		if (!strncmp(line, name, len) && line[len] == ':')
-			kib = strtoull(line + len + 1, NULL, 10);
-	fclose(status);
-	assert_true(kib > 0);
-	return kib;
+	blk_init(vd, 2, 0);
+	disk_works(vd, 0, 98);
+	*peak = process_status_kib(daemon, "VmHWM");
+	*data = process_status_kib(daemon, "VmData");
+	assert_int_equal(sim_hv_stop_daemon(f->hv, SIGTERM, WAIT_MS), 0);
 }
 
 static void test_the_largest_queue_size_costs_little_memory(void **state)
 {
 	struct fixture *f = *state;
 	struct image *img = image_create(f, 0, IMAGE_SIZE);
-	struct guest_virtio *vd = start_with_disk(f, img, "queue-size=32768");
-	pid_t daemon = sim_hv_daemon_pid(f->hv);
-	uint64_t peak, data;
+	uint64_t peak_256, data_256, peak_32768, data_32768;
+	struct guest_virtio *vd;
 
 	/* 2.7: 32768 entries is legal; the guest takes 2048 of them and uses the disk. */
+	vd = start_with_disk(f, img, "queue-size=32768");
 	assert_int_equal(queue_max_size(f, vd, 0), 32768);
 	blk_init(vd, 2, 2048);
 	disk_works(vd, 0, 98);
+	assert_int_equal(sim_hv_stop_daemon(f->hv, SIGTERM, WAIT_MS), 0);
 
 	/* Per-request state is sized by what a request holds, not by the queue size. */
-	peak = process_status_kib(daemon, "VmHWM");
-	data = process_status_kib(daemon, "VmData");
-	print_message("daemon with two 32768-entry queues: peak RSS %llu KiB, data %llu KiB\n",
-		      (unsigned long long)peak, (unsigned long long)data);
-	assert_true(peak < 32 * 1024);
-	assert_true(data < 64 * 1024);
+	daemon_memory(f, img, "queue-size=256", &peak_256, &data_256);
+	daemon_memory(f, img, "queue-size=32768", &peak_32768, &data_32768);
+	print_message("two queues of 256: peak RSS %llu KiB, data %llu KiB; of 32768: %llu KiB, %llu KiB\n",
+		      (unsigned long long)peak_256, (unsigned long long)data_256,
+		      (unsigned long long)peak_32768, (unsigned long long)data_32768);
+	assert_true(peak_32768 < peak_256 + 16 * 1024);
+	assert_true(data_32768 < data_256 + 16 * 1024);
 }
 
 static void test_a_queue_too_small_for_a_request_is_refused(void **state)
@@ -1738,6 +1844,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_unknown_request_types_are_unsupported, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_two_queues_serve_interleaved_requests, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_direct_io_keeps_data_intact, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_direct_io_bounce_memory_is_bounded, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_direct_io_larger_than_the_bounce_budget_goes_in_chunks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_two_disks_sharing_one_line_lose_no_completion, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_the_advertised_limits_are_served, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_queue_too_small_for_a_request_is_refused, setup, teardown),
