@@ -4,9 +4,10 @@
  *
  * Each queue has a pool of requests as large as the ring, up to 256: chains
  * beyond that wait in the ring until a request completes, so a 32768-entry
- * queue costs no more than a 256-entry one. Chains are popped, parsed (blk_request.c) and submitted
- * to io_uring in a batch; completions come back through the event loop, where
- * the status byte is written, the chain returned and the ring polled again.
+ * queue costs no more than a 256-entry one. Chains are popped, parsed
+ * (blk_request.c) and submitted to io_uring in a batch; completions come
+ * back through the event loop, where the status byte is written, the chain
+ * returned and the ring polled again.
  * While a queue has I/O in flight the driver need not notify us (we look at
  * the ring on every completion), so notifications are suppressed until the
  * queue is idle: with EVENT_IDX, a Linux guest then kicks about once per idle
@@ -46,7 +47,7 @@
  * the per-request iovecs no larger whatever the queue size.
  */
 #define BLK_SEG_MAX		254
-_Static_assert(BLK_SEG_MAX + 2 <= VIRTQ_CHAIN_MAX_SEGMENTS, "seg_max requests pass the ring walker");
+_Static_assert(BLK_SEG_MAX + 2 <= VIRTQ_CHAIN_MAX_SEGMENTS, "a request of seg_max buffers is popped");
 /* Requests in flight per queue at most (and io_uring entries: 64 queues of them fit its 32768). */
 #define BLK_QUEUE_REQUESTS	256
 #define DRAIN_TIMEOUT_MS	5000
@@ -115,7 +116,6 @@ static uint64_t blk_features(struct virtio_device *vdev)
 
 	if (blk->size_max)
 		features |= 1ULL << VIRTIO_BLK_F_SIZE_MAX;
-
 	if (blk->limits.readonly)
 		return features | 1ULL << VIRTIO_BLK_F_RO;
 	return features | 1ULL << VIRTIO_BLK_F_DISCARD | 1ULL << VIRTIO_BLK_F_WRITE_ZEROES;
@@ -643,7 +643,8 @@ int blk_create(struct virtio_device **out, const struct blk_config *config,
 	blk->mem = mem;
 	blk->waiting_tail = &blk->waiting;
 	blk->num_queues = config->num_queues;
-	blk->queue_requests = config->queue_size < BLK_QUEUE_REQUESTS ? config->queue_size : BLK_QUEUE_REQUESTS;
+	blk->queue_requests = config->queue_size < BLK_QUEUE_REQUESTS ? config->queue_size :
+								     BLK_QUEUE_REQUESTS;
 	blk->size_max = config->size_max;
 	info.name = blk->name;
 	set_limits(blk, config);

@@ -20,7 +20,8 @@ struct device_type_info {
 
 static const struct device_type_info types[] = {
 	[DEVICE_RNG] = { "rng", "addr, queue-size, rate" },
-	[DEVICE_BLK] = { "blk", "path, readonly, serial, direct, queues, queue-size, addr, bounce-budget" },
+	[DEVICE_BLK] = { "blk",
+			 "path, readonly, serial, direct, queues, queue-size, addr, bounce-budget" },
 };
 
 static int find_type(const char *name, size_t len)
@@ -170,8 +171,8 @@ int device_config_parse(const char *text, struct device_config *config, char *wh
 		return bad(why, why_len, text, "path=FILE is required");
 	if (config->type == DEVICE_BLK && config->queue_size < BLK_QUEUE_SIZE_MIN)
 		return bad(why, why_len, text,
-			   "queue-size=%u: blk needs at least %u (a request is a header, data and a status byte)",
-			   config->queue_size, BLK_QUEUE_SIZE_MIN);
+			   "queue-size=%u: blk needs at least %u (a request is a header, data "
+			   "and a status byte)", config->queue_size, BLK_QUEUE_SIZE_MIN);
 	return 0;
 }
 

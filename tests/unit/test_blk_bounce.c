@@ -109,7 +109,9 @@ static void test_no_chunk_is_larger_than_the_chunk_maximum(void **state)
 static void test_copy_crosses_buffer_boundaries_at_an_offset(void **state)
 {
 	uint8_t one[5], two[3], three[8], flat[6];
-	const struct iovec iov[] = { { one, sizeof(one) }, { two, sizeof(two) }, { three, sizeof(three) } };
+	const struct iovec iov[] = {
+		{ one, sizeof(one) }, { two, sizeof(two) }, { three, sizeof(three) },
+	};
 
 	(void)state;
 	memset(one, 1, sizeof(one));
