@@ -593,6 +593,20 @@ static uint64_t guest_filled(struct guest_virtio *vd, uint32_t len, uint8_t byte
 	return gpa;
 }
 
+/* The daemon with a disk of @options stops at once, status 2, naming the options and @why. */
+static void refused_at_start(struct fixture *f, const struct image *img, const char *options,
+			     const char *why)
+{
+	const char *const args[] = { "--device", disk_spec(f, img, options), NULL };
+	const char *log;
+
+	assert_int_equal(sim_hv_start_daemon(f->hv, sim_daemon_path(), args), 0);
+	assert_int_equal(sim_hv_wait_daemon_exit(f->hv, WAIT_MS), 2);
+	log = sim_hv_daemon_log(f->hv);
+	if (!strstr(log, options) || !strstr(log, why))
+		fail_msg("the refusal does not name '%s' and '%s'; the log:\n%s", options, why, log);
+}
+
 /* Field @name of /proc/PID/status ("VmHWM"), in KiB. */
 static uint64_t process_status_kib(pid_t pid, const char *name)
 {
@@ -1350,9 +1364,12 @@ static void test_direct_io_larger_than_the_bounce_budget_goes_in_chunks(void **s
 	const uint32_t len = 4u << 20, small = 256 * KiB;
 	uint8_t *expected = pattern(len, 59), *on_disk;
 	struct blk_request *reqs = calloc(n, sizeof(*reqs));
-	struct guest_virtio *vd = start_with_disk(f, img, "direct=on,bounce-budget=64K");
+	struct guest_virtio *vd;
 	uint64_t out, in, bufs;
 
+	refused_at_start(f, img, "direct=on,bounce-budget=32K", "64K to 1G");
+	refused_at_start(f, img, "direct=on,bounce-budget=2G", "64K to 1G");
+	vd = start_with_disk(f, img, "direct=on,bounce-budget=64K");
 	blk_init(vd, 1, 0);
 	/* 4 MiB through a 64 KiB budget, from and to odd addresses in uneven buffers. */
 	out = alloc(vd, len + 4096, 4096) + 100;
@@ -1417,6 +1434,18 @@ static void test_the_advertised_limits_are_served(void **state)
 	assert_int_equal(req->used_len, len + 1);
 	assert_memory_equal(ram(vd, buf, len), content + 100 * SECTOR, len);
 	assert_false(guest_virtio_get_status(vd) & VIRTIO_STATUS_NEEDS_RESET);
+
+	/* A driver that took SIZE_MAX and sends a larger buffer broke the rule: DEVICE_NEEDS_RESET. */
+	{
+		unsigned long seen = guest_virtio_interrupts(vd);
+
+		request_build(vd, req, VIRTIO_BLK_T_IN, 0, guest_filled(vd, SIZE_MAX_BYTES + 4096, 0),
+			      SIZE_MAX_BYTES + 4096, 1);
+		submit(vd, 0, req);
+		guest_virtio_kick(vd, 0);
+		assert_int_equal(guest_virtio_wait_interrupt(vd, seen, WAIT_MS), 0);
+		assert_true(guest_virtio_get_status(vd) & VIRTIO_STATUS_NEEDS_RESET);
+	}
 	free(req);
 	free(content);
 }
@@ -1466,16 +1495,8 @@ static void test_a_queue_too_small_for_a_request_is_refused(void **state)
 	static const char *const sizes[] = { "queue-size=1", "queue-size=2" };
 
 	/* 5.2.6: a request is a header, data and a status byte: a chain of at least 3 (2.7.5.3.1). */
-	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
-		const char *const args[] = { "--device", disk_spec(f, img, sizes[i]), NULL };
-		const char *log;
-
-		assert_int_equal(sim_hv_start_daemon(f->hv, sim_daemon_path(), args), 0);
-		assert_int_equal(sim_hv_wait_daemon_exit(f->hv, WAIT_MS), 2);
-		log = sim_hv_daemon_log(f->hv);
-		if (!strstr(log, sizes[i]) || !strstr(log, "at least 4"))
-			fail_msg("the refusal does not name '%s' and its minimum; the log:\n%s", sizes[i], log);
-	}
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
+		refused_at_start(f, img, sizes[i], "at least 4");
 	/* The smallest that works. */
 	{
 		const char *const args[] = { "--device", disk_spec(f, img, "queue-size=4"), NULL };
@@ -1487,9 +1508,9 @@ static void test_a_queue_too_small_for_a_request_is_refused(void **state)
 	}
 }
 
-static void test_reset_with_reads_in_flight_then_reinitialise(void **state)
+/* A reset while 32 reads of 64 KiB are in flight on a disk with @options; then the disk works. */
+static void reset_with_reads_in_flight(struct fixture *f, const char *options)
 {
-	struct fixture *f = *state;
 	struct image *img = image_create(f, 0, IMAGE_SIZE);
 	const unsigned int n = 32;
 	const uint32_t len = 64 * KiB;
@@ -1506,7 +1527,7 @@ static void test_reset_with_reads_in_flight_then_reinitialise(void **state)
 	 * reset arrives; buffered ones would be served from the page cache
 	 * as they are submitted.
 	 */
-	vd = start_with_disk(f, img, "direct=on");
+	vd = start_with_disk(f, img, options);
 	blk_init(vd, 1, 0);
 
 	/* 32 reads of 64 KiB, into buffers full of 0xaa; the kick; and at once a reset. */
@@ -1560,6 +1581,17 @@ static struct image *cold_image(struct fixture *f, unsigned int index, uint64_t 
 	assert_int_equal(fdatasync(img->fd), 0);
 	assert_int_equal(posix_fadvise(img->fd, 0, 0, POSIX_FADV_DONTNEED), 0);
 	return img;
+}
+
+static void test_reset_with_reads_in_flight_then_reinitialise(void **state)
+{
+	reset_with_reads_in_flight(*state, "direct=on");
+}
+
+static void test_reset_with_reads_waiting_for_bounce_memory(void **state)
+{
+	/* 64 KiB of bounce memory: one read at a time, the other 31 wait for it when the reset comes. */
+	reset_with_reads_in_flight(*state, "direct=on,bounce-budget=64K");
 }
 
 static void test_reset_written_twice_still_waits_for_the_read_in_flight(void **state)
@@ -1851,6 +1883,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_a_queue_too_small_for_a_request_is_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_the_largest_queue_size_costs_little_memory, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reset_with_reads_in_flight_then_reinitialise, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reset_with_reads_waiting_for_bounce_memory, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reset_written_twice_still_waits_for_the_read_in_flight, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_requests_added_during_io_complete, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed_requests_need_a_reset_and_the_other_disk_goes_on, setup, teardown),
