@@ -10,6 +10,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "backends/blk.h"
+#include "backends/blk_bounce.h"
 #include "daemon/parse.h"
 #include "virtio/virtio_pci.h"
 #include "virtio/virtqueue.h"
@@ -19,13 +21,13 @@
 
 enum device_key {
 	KEY_ADDR, KEY_QUEUE_SIZE, KEY_RATE, KEY_PATH, KEY_READONLY, KEY_SERIAL, KEY_DIRECT,
-	KEY_QUEUES, KEY_COUNT,
+	KEY_QUEUES, KEY_BOUNCE_BUDGET, KEY_COUNT,
 };
 
 static const char *const key_names[KEY_COUNT] = {
 	[KEY_ADDR] = "addr", [KEY_QUEUE_SIZE] = "queue-size", [KEY_RATE] = "rate",
 	[KEY_PATH] = "path", [KEY_READONLY] = "readonly", [KEY_SERIAL] = "serial",
-	[KEY_DIRECT] = "direct", [KEY_QUEUES] = "queues",
+	[KEY_DIRECT] = "direct", [KEY_QUEUES] = "queues", [KEY_BOUNCE_BUDGET] = "bounce-budget",
 };
 
 #define KEY(k) (1u << KEY_##k)
@@ -39,8 +41,8 @@ struct device_type_info {
 static const struct device_type_info types[] = {
 	[DEVICE_RNG] = { "rng", KEY(ADDR) | KEY(QUEUE_SIZE) | KEY(RATE), "addr, queue-size, rate" },
 	[DEVICE_BLK] = { "blk", KEY(PATH) | KEY(READONLY) | KEY(SERIAL) | KEY(DIRECT) | KEY(QUEUES) |
-			 KEY(QUEUE_SIZE) | KEY(ADDR),
-			 "path, readonly, serial, direct, queues, queue-size, addr" },
+			 KEY(QUEUE_SIZE) | KEY(ADDR) | KEY(BOUNCE_BUDGET),
+			 "path, readonly, serial, direct, queues, queue-size, addr, bounce-budget" },
 };
 
 static int find_type(const char *name, size_t len)
@@ -167,6 +169,12 @@ static int apply_key(struct device_config *config, enum device_key key, const ch
 				       why_len);
 		config->queues = (uint16_t)number;
 		return ret;
+	case KEY_BOUNCE_BUDGET:
+		ret = parse_key_number("bounce-budget", value, PARSE_SIZE, BLK_BOUNCE_BUDGET_MIN,
+				       BLK_BOUNCE_BUDGET_MAX, "a size from 64K to 1G", &number, why,
+				       why_len);
+		config->bounce_budget = number;
+		return ret;
 	case KEY_RATE:
 		return apply_rate(config, value, why, why_len);
 	default:
@@ -240,6 +248,9 @@ int device_config_parse(const char *text, struct device_config *config, char *wh
 check:
 	if (config->type == DEVICE_BLK && !config->path[0])
 		return bad(why, why_len, "path=FILE is required");
+	if (config->type == DEVICE_BLK && config->queue_size < BLK_QUEUE_SIZE_MIN)
+		return bad(why, why_len, "queue-size=%u: blk needs at least %u (a request is a "
+			   "header, data and a status byte)", config->queue_size, BLK_QUEUE_SIZE_MIN);
 	return 0;
 }
 

@@ -36,7 +36,7 @@ static const char usage_text[] =
 	"  --device SPEC        add a device (repeatable); SPEC is TYPE[,KEY=VALUE...]:\n"
 	"                         rng[,addr=DEV][,queue-size=N][,rate=BYTES/s]\n"
 	"                         blk,path=FILE[,readonly=on][,serial=STR][,direct=on][,queues=N]\n"
-	"                            [,queue-size=N][,addr=DEV]\n"
+	"                            [,queue-size=N][,addr=DEV][,bounce-budget=SIZE]\n"
 	"                       addr: device number 1..31 on bus 0 (default: the lowest free)\n"
 	"                       queue-size: entries per virtqueue, a power of two (default 256)\n"
 	"                       rate: rng bytes per second, not 0 (default: unlimited)\n"

@@ -140,6 +140,8 @@ case_ ecam_option_given_twice cli_case "--ecam '0x20000000,16M': given twice" --
 case_ fdt_output_given_twice cli_case "--output '$work/b.dtb': given twice" fdt -o "$work/a.dtb" -o "$work/b.dtb"
 case_ config_option_given_twice cli_case "--config '$work/b.cfg': given twice" --check --config "$work/a.cfg" --config "$work/b.cfg"
 case_ windows_too_small_for_the_bars cli_case "too small for the BARs of 2 devices" --domain 5 --mmio 0x30000000,0x4000 --mmio64 0x100000000,0x1000 --device rng --device rng
+case_ bounce_budget_010M_is_not_octal cli_case "bounce-budget=010M: a leading 0" --domain 5 --device "blk,path=$img,direct=on,bounce-budget=010M"
+case_ bounce_budget_2G_is_out_of_range cli_case "bounce-budget=2G: out of range" --domain 5 --device "blk,path=$img,direct=on,bounce-budget=2G"
 case_ rate_0_is_refused cli_case "rate=0: " --domain 5 --device rng,rate=0
 case_ rate_0_per_second_is_refused cli_case "rate=0/s: " --domain 5 --device rng,rate=0/s
 

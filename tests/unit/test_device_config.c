@@ -197,6 +197,19 @@ static void test_unknown_key_is_named_whatever_its_value(void **state)
 	assert_refused("rng,path=/a", "unknown key 'path'", NULL);
 	assert_refused("blk,path=/a,rate=5", "unknown key 'rate'", NULL);
 	assert_refused("blk,path=/a,cache=writeback", "unknown key 'cache'", NULL);
+	assert_refused("rng,bounce-budget=1M", "unknown key 'bounce-budget'", NULL);
+}
+
+static void test_bounce_budget_is_a_size_from_64k_to_1g(void **state)
+{
+	struct device_config config;
+
+	(void)state;
+	assert_int_equal(parse("blk,path=/a,direct=on,bounce-budget=4M", &config), 0);
+	assert_int_equal(config.bounce_budget, 4 << 20);
+	assert_refused("blk,path=/a,bounce-budget=010M", "bounce-budget=010M: a leading 0", NULL);
+	assert_refused("blk,path=/a,bounce-budget=2G", "bounce-budget=2G: out of range", NULL);
+	assert_refused("blk,path=/a,bounce-budget=1M,bounce-budget=2M", "'bounce-budget' given twice", NULL);
 }
 
 /* The spec once went through a 256-byte copy: a long one lost its reason. */
@@ -386,6 +399,7 @@ int main(void)
 		cmocka_unit_test(test_one_writable_image_behind_two_devices_is_refused),
 		cmocka_unit_test(test_a_fifo_image_is_refused_without_hanging),
 		cmocka_unit_test(test_the_bar_size_is_the_transports),
+		cmocka_unit_test(test_bounce_budget_is_a_size_from_64k_to_1g),
 	};
 
 	return cmocka_run_group_tests_name("--device values", tests, NULL, NULL);
