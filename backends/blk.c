@@ -47,6 +47,7 @@ struct blk_request {
 	struct blk_request *next_free;
 	uint16_t head;
 	uint32_t epoch;			/* the device's reset epoch when it started */
+	struct virtio_mem_refs refs;	/* keeps its buffers mapped until it is answered */
 	struct blk_parsed parsed;
 	struct iovec *iov;		/* seg_max entries of the pool */
 	struct iovec *io_iov;		/* what goes to the kernel: iov, or the bounce buffer */
@@ -138,10 +139,9 @@ static void blk_config_write(struct virtio_device *vdev, uint32_t off, const voi
 
 static void release(struct blk_queue *q, struct blk_request *req, bool was_async)
 {
-	if (was_async) {
+	if (was_async)
 		q->in_flight--;
-		virtio_mem_unhold(q->blk->mem);
-	}
+	virtio_mem_release(q->blk->mem, &req->refs);
 	free(req->bounce);
 	req->bounce = NULL;
 	req->next_free = q->free;
@@ -281,6 +281,7 @@ static bool start_request(struct blk *blk, struct blk_queue *q, struct blk_reque
 {
 	enum blk_parse_result result = blk_request_parse(&blk->chain, &blk->limits, req->iov, &req->parsed);
 
+	virtio_mem_refs_move(&req->refs, &blk->chain.refs);
 	req->queue = q;
 	req->head = blk->chain.head;
 	req->epoch = blk->epoch;
@@ -308,7 +309,6 @@ static bool start_request(struct blk *blk, struct blk_queue *q, struct blk_reque
 		return true;
 	}
 	q->in_flight++;
-	virtio_mem_hold(blk->mem);
 	return !submit(blk, req);
 }
 
@@ -321,6 +321,8 @@ static void serve_queue(struct blk *blk, struct blk_queue *q)
 	while (q->free) {
 		int ret = virtq_pop(vq, &blk->chain, blk->name);
 
+		if (ret == -EAGAIN)
+			break;	/* guest memory is all in use: a release serves us again */
 		if (ret < 0) {
 			virtio_device_needs_reset(blk->vdev, ret == -EFAULT ? "rings left guest RAM" : NULL);
 			break;
