@@ -357,9 +357,9 @@ void served_domain_stop(struct served_domain *d)
 	stats = xen_ioreq_server_stats(d->server);
 	memory = guest_memory_stats(d->memory);
 	log_info("stopping: %llu requests served (%llu refused, %llu unclaimed), "
-		 "%llu invalidations, %llu guest-memory map calls",
+		 "%llu invalidations, %llu guest-memory map calls, %llu waits for mapping room",
 		 (unsigned long long)stats->handled, (unsigned long long)stats->refused,
 		 (unsigned long long)stats->unclaimed, (unsigned long long)memory->invalidations,
-		 (unsigned long long)memory->map_calls);
+		 (unsigned long long)memory->map_calls, (unsigned long long)memory->waits);
 	teardown(d);
 }

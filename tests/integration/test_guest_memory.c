@@ -141,6 +141,19 @@ static unsigned long map_calls(struct fixture *f)
 	return state.foreign_map_calls;
 }
 
+/* The number the daemon's log puts just before @what ("... 12 @what"), or -1. */
+static long logged_count(const char *log, const char *what)
+{
+	const char *at = strstr(log, what);
+	const char *digits;
+
+	if (!at || at - log < 2)
+		return -1;
+	for (digits = at - 1; digits > log && digits[-1] >= '0' && digits[-1] <= '9'; digits--)
+		;
+	return strtol(digits, NULL, 10);
+}
+
 static unsigned long maps_with_holes(struct fixture *f)
 {
 	struct sim_hv_state state;
@@ -299,6 +312,9 @@ static void test_map_budget_holds_while_the_guest_floods_new_buckets(void **stat
 	if (peak_mapped_bytes(f) > (64ULL << 20))
 		fail_msg("%lu MiB of guest RAM mapped at once against a 64 MiB budget",
 			 peak_mapped_bytes(f) >> 20);
+	/* 64 requests on new buckets per pass cannot fit 32 buckets: requests did wait. */
+	assert_int_equal(sim_hv_stop_daemon(f->hv, SIGTERM, WAIT_MS), 0);
+	assert_true(logged_count(sim_hv_daemon_log(f->hv), "waits for mapping room") > 0);
 }
 
 static void test_steady_state_io_makes_no_map_calls(void **state)
