@@ -29,7 +29,7 @@
 
 #define GUEST_MEMORY_BUCKET_SIZE	(2ULL << 20)
 #define GUEST_MEMORY_DEFAULT_BUDGET	(1ULL << 30)
-/* At least this much, so that one request's buffers always fit. */
+/* At least this much (32 buckets): a request whose buffers need more is refused. */
 #define GUEST_MEMORY_MIN_BUDGET		(64ULL << 20)
 /* Largest single range translate() maps (a descriptor longer than this is refused). */
 #define GUEST_MEMORY_MAX_TRANSLATE	(16ULL << 20)

@@ -471,6 +471,8 @@ static void test_buffers_the_device_only_reads_are_mapped_read_only(void **state
 	struct disk_request write = { bucket, bucket + PAGE, status_bucket, PAGE, VIRTIO_BLK_T_OUT, 8 };
 	struct disk_request read = { bucket + 64, bucket + 2 * PAGE, status_bucket + 16, PAGE,
 				     VIRTIO_BLK_T_IN, 8 };
+	struct disk_request after = { status_bucket + 64, status_bucket + PAGE, status_bucket + 32,
+				      PAGE, VIRTIO_BLK_T_IN, 16 };
 	uint8_t *data = sim_hv_guest_ram(f->hv, write.data, PAGE);
 	unsigned int read_only, writable;
 
@@ -484,6 +486,12 @@ static void test_buffers_the_device_only_reads_are_mapped_read_only(void **state
 
 	disk_run(f, &read, 1);
 	assert_memory_equal(sim_hv_guest_ram(f->hv, read.data, PAGE), data, PAGE);
+	/*
+	 * The read's header was translated before its data: the read-only
+	 * mapping it referenced goes when that request's references do, just
+	 * after its used entry; one more request, served after, orders that.
+	 */
+	disk_run(f, &after, 1);
 	sim_hv_foreign_mappings(f->hv, write.data, &read_only, &writable);
 	assert_int_equal(writable, 1);
 	assert_int_equal(read_only, 0);	/* upgraded, not mapped twice */
