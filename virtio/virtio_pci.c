@@ -7,6 +7,7 @@
 #include "virtio/virtio_pci_private.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -246,7 +247,9 @@ static bool info_valid(const struct virtio_device_info *info)
 static void queue_memory_ready(struct virtqueue *vq, void *opaque)
 {
 	struct virtio_device *vdev = opaque;
-	unsigned int index = (unsigned int)((struct virtio_queue_slot *)(void *)vq - vdev->queues);
+	struct virtio_queue_slot *slot =
+		(struct virtio_queue_slot *)((char *)vq - offsetof(struct virtio_queue_slot, vq));
+	unsigned int index = (unsigned int)(slot - vdev->queues);
 
 	if (virtio_queue_ready(vdev, index))
 		vdev->ops->queue_notify(vdev, index);

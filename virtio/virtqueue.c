@@ -132,7 +132,8 @@ static int rings_current(struct virtqueue *vq)
 
 static void memory_ready(struct virtio_mem_waiter *waiter)
 {
-	struct virtqueue *vq = (struct virtqueue *)((char *)waiter - offsetof(struct virtqueue, mem_waiter));
+	struct virtqueue *vq =
+		(struct virtqueue *)((char *)waiter - offsetof(struct virtqueue, mem_waiter));
 
 	if (vq->started && vq->memory_ready)
 		vq->memory_ready(vq, vq->memory_ready_opaque);
