@@ -50,7 +50,7 @@ enum sim_op {
 	SIM_OP_GUEST_RAM,	/* arg0 domid -> fd, val0 base gfn, val1 nr pages */
 	SIM_OP_FOREIGN_MAP_COUNT,/* arg0 +map calls, arg1 +unmap calls: the daemon side's bookkeeping */
 	SIM_OP_GUEST_P2M,	/* arg0 domid -> fd: uint64_t offset into the RAM fd, per gfn from base */
-	SIM_OP_EVTCHN_OPEN,	/* -> fd, val0 handle id */
+	SIM_OP_EVTCHN_OPEN,	/* -> fd, val0 handle id, val1 1: notify with SIM_OP_EVTCHN_NOTIFY_SYNC */
 	SIM_OP_EVTCHN_BIND,	/* arg0 handle, arg1 domid, arg2 remote port -> val0 local port */
 	SIM_OP_EVTCHN_UNBIND,	/* arg0 handle, arg1 local port */
 	SIM_OP_IRQ_INFO,	/* arg0 domid -> fd (one-way irq socket), val0 nr_spis */
@@ -65,6 +65,12 @@ enum sim_op {
 	/* xendevicemodel_restrict, xenforeignmemory_restrict: the calling process's calls */
 	SIM_OP_RESTRICT,	/* arg0 domid: from now on calls about other domains fail (EPERM) */
 	SIM_OP_EVTCHN_RESTRICT,	/* arg0 handle, arg1 domid: binds to other domains fail */
+	/*
+	 * arg0 handle, arg1 local port: a notify answered once the vCPU is
+	 * woken, as the EVTCHNOP_send hypercall returns, for tests that record
+	 * the order of events (sim_hv_record_events()).
+	 */
+	SIM_OP_EVTCHN_NOTIFY_SYNC,
 };
 
 struct sim_request {
