@@ -569,6 +569,7 @@ int blk_create(struct virtio_device **out, const struct blk_config *config,
 	blk->num_queues = config->num_queues;
 	blk->queue_size = config->queue_size;
 	info.name = blk->name;
+	log_ratelimit_init(&blk->log, blk->name);
 	set_limits(blk, config);
 	for (unsigned int i = 0; i < config->num_queues && !ret; i++)
 		ret = create_queue(blk, &blk->queues[i], i);
@@ -603,5 +604,6 @@ void blk_destroy(struct virtio_device *vdev)
 	blk->stopping = true;
 	blk_io_drain(blk->io, DRAIN_TIMEOUT_MS);
 	virtio_pci_destroy(vdev);
+	log_ratelimit_flush(&blk->log);
 	free_blk(blk);
 }

@@ -211,6 +211,7 @@ int rng_create(struct virtio_device **out, const struct rng_config *config,
 	rng->config = *config;
 	snprintf(rng->name, sizeof(rng->name), "%s", config->name);
 	rng->config.name = rng->name;
+	log_ratelimit_init(&rng->log, rng->name);
 	info.name = rng->name;
 	rng->tokens = (double)config->rate;
 	clock_gettime(CLOCK_MONOTONIC, &rng->refilled);
@@ -246,6 +247,7 @@ void rng_destroy(struct virtio_device *vdev)
 	rng = virtio_backend(vdev);
 	virtio_pci_destroy(vdev);
 	queue_loop_detach(&rng->requestq);
+	log_ratelimit_flush(&rng->log);
 	event_free(rng->timer);
 	free(rng);
 }

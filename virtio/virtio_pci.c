@@ -282,9 +282,12 @@ int virtio_pci_create(struct virtio_device **out, const struct virtio_device_inf
 		free(vdev);
 		return ret;
 	}
+	/* One limit for every line this function's guest can cause (lib/log.h). */
+	log_ratelimit_init(&vdev->log, vdev->info.name);
 	for (unsigned int i = 0; i < info->num_queues; i++) {
 		vdev->queues[i].vq.mem = &vdev->mem;
 		vdev->queues[i].vq.size = info->queue_size;
+		vdev->queues[i].vq.log = &vdev->log;
 	}
 	*out = vdev;
 	return 0;
@@ -295,6 +298,7 @@ void virtio_pci_destroy(struct virtio_device *vdev)
 	if (!vdev)
 		return;
 	vdev->ops->reset(vdev);
+	log_ratelimit_flush(&vdev->log);
 	free(vdev->queues);
 	free(vdev);
 }
