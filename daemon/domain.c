@@ -196,6 +196,8 @@ static int create_blk(struct served_domain *d, const struct device_config *confi
 		.num_queues = config->queues ? config->queues :
 			      (uint16_t)(vcpus < VIRTIO_MAX_QUEUES ? vcpus : VIRTIO_MAX_QUEUES),
 		.queue_size = config->queue_size,
+		.size_max = GUEST_MEMORY_MAX_TRANSLATE,
+		.bounce_budget = config->bounce_budget,
 	};
 
 	return blk_create(&dev->vdev, &blk, &d->virtio_memory, base);

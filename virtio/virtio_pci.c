@@ -336,7 +336,8 @@ bool virtio_queue_ready(struct virtio_device *vdev, unsigned int index)
 
 	return index < vdev->info.num_queues && vdev->queues[index].enabled &&
 	       (vdev->status & VIRTIO_CONFIG_S_DRIVER_OK) &&
-	       !(vdev->status & VIRTIO_CONFIG_S_NEEDS_RESET) && (command & PCI_COMMAND_MASTER);
+	       !(vdev->status & (VIRTIO_CONFIG_S_NEEDS_RESET | VIRTIO_CONFIG_S_FAILED)) &&
+	       (command & PCI_COMMAND_MASTER);
 }
 
 void virtio_queue_interrupt(struct virtio_device *vdev, unsigned int index)

@@ -708,6 +708,38 @@ static void test_writable_buffer_in_read_only_memory_is_refused(void **state)
 	assert_offer_refused(0);
 }
 
+/*
+ * The device asks for write access only where it writes (the used ring and
+ * device-writable buffers): what it only reads may be read-only to it.
+ */
+static void test_read_only_memory_holds_what_the_device_only_reads(void **state)
+{
+	const uint64_t table = ROM_GPA + 0x2000, header = ROM_GPA + 0x3000;
+
+	(void)state;
+	vq.desc_addr = ROM_GPA;
+	vq.avail_addr = ROM_GPA + 0x1000;
+	start_queue();
+	write_desc(ROM_GPA, 0, header, 16, F_NEXT, 1);
+	write_desc(ROM_GPA, 1, table, 2 * 16, F_INDIRECT, 0);
+	write_desc(table, 0, header + 16, 512, F_NEXT, 1);
+	write_desc(table, 1, BUF_GPA, 1, F_WRITE, 0);
+	put16(vq.avail_addr + 4, 0);
+	put16(vq.avail_addr + 2, 1);
+	pop_one();
+	assert_int_equal(chain.nr_out, 2);
+	assert_int_equal(chain.nr_in, 1);
+	virtq_push(&vq, chain.head, 1);
+	assert_int_equal(used_idx(), 1);
+}
+
+static void test_used_ring_in_read_only_memory_is_refused(void **state)
+{
+	(void)state;
+	vq.used_addr = ROM_GPA;
+	assert_int_equal(virtq_start(&vq), -EFAULT);
+}
+
 static void test_readable_after_writable_is_refused(void **state)
 {
 	(void)state;
@@ -1120,6 +1152,8 @@ int main(void)
 		S(test_wrapping_buffer_is_refused),
 		S(test_buffer_outside_ram_is_refused),
 		S(test_writable_buffer_in_read_only_memory_is_refused),
+		cmocka_unit_test_setup_teardown(test_read_only_memory_holds_what_the_device_only_reads, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_used_ring_in_read_only_memory_is_refused, setup, teardown),
 		S(test_readable_after_writable_is_refused),
 		S(test_readable_after_writable_across_indirect_is_refused),
 		T(test_too_many_segments_is_refused),
