@@ -18,10 +18,12 @@
 
 #include <endian.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "lib/log.h"
@@ -250,6 +252,54 @@ static void test_repeated_bar_refusals_give_a_burst_and_a_count(void **state)
 	assert_in_range(printed + suppressed, REPEATS, REPEATS + 1);
 }
 
+/*
+ * systemd.exec(5): a service whose stderr is the journal gets $JOURNAL_STREAM
+ * naming that stream; sd-daemon(3): "<N>" at the start of a line is its
+ * priority. The daemon's stderr is made a file the test names that way.
+ */
+static void test_stderr_as_the_journal_gives_priorities(void **state)
+{
+	struct fixture *f = *state;
+	int fd = open(sim_hv_daemon_log_path(f->hv), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	struct stat st;
+	char stream[64];
+	const char *log;
+	double elapsed;
+
+	assert_true(fd >= 0);
+	assert_int_equal(fstat(fd, &st), 0);
+	close(fd);
+	snprintf(stream, sizeof(stream), "%llu:%llu", (unsigned long long)st.st_dev,
+		 (unsigned long long)st.st_ino);
+	setenv("JOURNAL_STREAM", stream, 1);
+	start(f);
+	unsetenv("JOURNAL_STREAM");
+	assert_int_equal(guest_virtio_negotiate_exact(&f->rng[0], 0), -EPROTO);
+	log = stop(f, &elapsed);
+
+	assert_non_null(strstr(log, "<6>xen-virtio-pcid: info: dom1: serving ECAM"));
+	assert_non_null(strstr(log, "<4>xen-virtio-pcid: warning: dom1: rng0: driver features"));
+	/* Every line of ours carries its priority. */
+	for (const char *at = strstr(log, "xen-virtio-pcid: "); at; at = strstr(at + 1, "xen-virtio-pcid: "))
+		if (at < log + 3 || at[-3] != '<' || at[-1] != '>')
+			fail_msg("a line without its priority: %.80s", at);
+}
+
+static void test_stderr_elsewhere_gives_plain_lines(void **state)
+{
+	struct fixture *f = *state;
+	const char *log;
+	double elapsed;
+
+	/* Inherited from a parent whose stderr was the journal; ours is a file. */
+	setenv("JOURNAL_STREAM", "0:0", 1);	/* inode 0: no file has it */
+	start(f);
+	unsetenv("JOURNAL_STREAM");
+	log = stop(f, &elapsed);
+	assert_non_null(strstr(log, "\nxen-virtio-pcid: info: dom1: serving ECAM"));
+	assert_null(strstr(log, "<6>"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -259,6 +309,8 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_repeated_bar_refusals_give_a_burst_and_a_count, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_stderr_as_the_journal_gives_priorities, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stderr_elsewhere_gives_plain_lines, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("guest-triggered log lines are rate-limited", tests, NULL,

@@ -101,6 +101,8 @@ int sim_hv_signal_daemon(struct sim_hv *hv, int signal);
 int sim_hv_wait_daemon_exit(struct sim_hv *hv, int timeout_ms);
 /* Everything the daemon wrote to stderr so far (valid until the next call). */
 const char *sim_hv_daemon_log(struct sim_hv *hv);
+/* The file the daemon's stderr is appended to (a test may create it first, to know its inode). */
+const char *sim_hv_daemon_log_path(struct sim_hv *hv);
 
 /*
  * Start @argv[0] with @argv as a program running in the guest: its
