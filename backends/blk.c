@@ -380,12 +380,12 @@ static bool start_request(struct blk *blk, struct blk_queue *q, struct blk_reque
 
 /* ---- the serve loop: passes of the shared queue service (virtio/queue_service.h) */
 
-/* Every request of the pool in flight: a completion will look at the ring. */
+/* Every request of the pool in flight: a completion will look at the ring. Stopping: nothing new. */
 static bool queue_has_room(struct queue_service *qs)
 {
 	struct blk_queue *q = qs->opaque;
 
-	return q->free != NULL;
+	return q->free != NULL && !q->blk->stopping;
 }
 
 static bool queue_serve(struct queue_service *qs, struct virtq_chain *chain)
