@@ -63,6 +63,7 @@
 #define VIRTIO_BLK_S_OK		0
 #define VIRTIO_BLK_S_UNSUPP	2
 #define VIRTIO_BLK_ID_BYTES	20
+#define VIRTIO_BLK_F_MQ		12	/* 5.2.3 */
 #define VICTIM_SERIAL		"victim-disk"
 
 /* The flood goes on vCPU 1, the victim's access on vCPU 2; vCPU 0 set everything up. */
@@ -181,7 +182,8 @@ static uint64_t fill_flood(struct fixture *f, bool rng)
 }
 
 /* A GET_ID request on the victim disk (5.2.6): header, 20 bytes of serial, status. */
-static uint64_t add_get_id(struct fixture *f, struct guest_virtio *vd, uint64_t *status_gpa)
+static uint64_t add_get_id(struct fixture *f, struct guest_virtio *vd, uint16_t queue,
+			   uint64_t *status_gpa)
 {
 	uint64_t header_gpa = guest_ram_alloc(&f->ram, 16, 16);
 	uint64_t id_gpa = guest_ram_alloc(&f->ram, VIRTIO_BLK_ID_BYTES, 4);
@@ -192,7 +194,7 @@ static uint64_t add_get_id(struct fixture *f, struct guest_virtio *vd, uint64_t 
 	*status_gpa = bufs[2].gpa = guest_ram_alloc(&f->ram, 1, 1);
 	memcpy(guest_ram_ptr(&f->ram, header_gpa, 16), &type, sizeof(type));
 	*(uint8_t *)guest_ram_ptr(&f->ram, *status_gpa, 1) = 0xff;
-	assert_int_equal(guest_virtio_add(vd, 0, bufs, 3, NULL), 0);
+	assert_int_equal(guest_virtio_add(vd, queue, bufs, 3, NULL), 0);
 	return id_gpa;
 }
 
@@ -374,7 +376,7 @@ static void flood_and_ask_the_other_disk(void **state, bool rng)
 	driver_init(&f->victim, 0);
 	assert_int_equal(sim_hv_watch_u16(f->hv, f->victim.queues[0].used_gpa + 2), 1);
 	flood_status_gpa = fill_flood(f, rng);
-	id_gpa = add_get_id(f, &f->victim, &status_gpa);
+	id_gpa = add_get_id(f, &f->victim, 0, &status_gpa);
 
 	kick_victim.addr = f->victim.queues[0].notify_gpa;
 	flood_with_victim(f, &kick_victim);
@@ -397,6 +399,38 @@ static void test_an_entropy_flood_lets_a_disk_through(void **state)
 	flood_and_ask_the_other_disk(state, true);
 }
 
+/* Queues of one disk are served apart too: a flood on queue 0 leaves queue 1 one pass behind. */
+static void test_a_flooded_queue_lets_the_same_disks_other_queue_through(void **state)
+{
+	struct fixture *f = *state;
+	const char *const args[] = { "--device", disk_spec(f, 0, 1, "queues=2,serial=" VICTIM_SERIAL
+							       "," FLOOD_QUEUE_SIZE_ARG), NULL };
+	struct access kick_queue_1 = { .write = true, .value = 1 };
+	uint64_t status_gpa, flood_status_gpa;
+	const struct sim_hv_event *answer;
+
+	start(f, args);
+	probe_slot(f, &f->flood, 1, VIRTIO_BLK_DEVICE_ID);
+	assert_int_equal(guest_virtio_negotiate(&f->flood, 1ULL << VIRTIO_F_INDIRECT_DESC |
+						1ULL << VIRTIO_BLK_F_MQ), 0);
+	assert_int_equal(guest_virtio_setup_queue(&f->flood, 0, FLOOD_QUEUE_SIZE), 0);
+	assert_int_equal(guest_virtio_setup_queue(&f->flood, 1, 0), 0);
+	guest_virtio_driver_ok(&f->flood);
+	assert_int_equal(sim_hv_watch_u16(f->hv, f->flood.queues[0].used_gpa + 2), 0);
+	assert_int_equal(sim_hv_watch_u16(f->hv, f->flood.queues[1].used_gpa + 2), 1);
+	flood_status_gpa = fill_flood(f, false);
+	add_get_id(f, &f->flood, 1, &status_gpa);
+
+	/* 4.1.5.2: the notify value is the queue's index. */
+	kick_queue_1.addr = f->flood.queues[1].notify_gpa;
+	flood_with_victim(f, &kick_queue_1);
+	assert_answered_within_one_pass(f, &kick_queue_1);
+	answer = answer_to(f, VICTIM_VCPU, kick_queue_1.addr);
+	assert_int_equal(answer->watched[1], 1);
+	assert_int_equal(*(uint8_t *)guest_ram_ptr(&f->ram, status_gpa, 1), VIRTIO_BLK_S_OK);
+	wait_flood_done(f, flood_status_gpa);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -406,6 +440,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_a_disk_flood_lets_the_other_disk_through, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_an_entropy_flood_lets_a_disk_through, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_flooded_queue_lets_the_same_disks_other_queue_through,
+						setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("one queue cannot monopolise the daemon", tests, NULL, NULL);
