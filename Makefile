@@ -330,6 +330,10 @@ $(SIM_DAEMON): $(DAEMON_OBJS) $(FDT_OBJS) $(XEN_OBJS) $(CORE_OBJS) $(call obj,$(
 $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(CORE_OBJS) $(XEN_OBJS) $(FDT_OBJS) $(call obj,$(DAEMON_SRCS) $(SIM_LIB_SRCS) $(RESCAN_SRCS))
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(EVENT_LIBS) $(FDT_LIBS) -lpthread
 
+# The mapping cache alone, over the simulated hypervisor in the same process.
+$(BUILD)/tests/unit/test_guest_memory: $(BUILD)/tests/unit/test_guest_memory.o $(CORE_OBJS) $(XEN_OBJS) $(call obj,$(SIM_LIB_SRCS) $(SIM_HV_SRCS))
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(EVENT_LIBS) -lpthread
+
 $(BUILD)/tests/integration/%: $(BUILD)/tests/integration/%.o $(call obj,$(SIM_HV_SRCS) $(GUEST_SRCS) $(LIB_SRCS))
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) -lpthread
 

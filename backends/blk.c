@@ -60,6 +60,7 @@ struct blk_request {
 	struct blk_request *next_free;
 	uint16_t head;
 	uint32_t epoch;			/* the device's reset epoch when it started */
+	struct virtio_mem_refs refs;	/* keeps its buffers mapped until it is answered */
 	struct blk_parsed parsed;
 	struct iovec *iov;		/* seg_max entries of the pool */
 	struct iovec *io_iov;		/* what goes to the kernel: iov, or the bounce buffer */
@@ -164,10 +165,9 @@ static void blk_config_write(struct virtio_device *vdev, uint32_t off, const voi
 
 static void release(struct blk_queue *q, struct blk_request *req, bool was_async)
 {
-	if (was_async) {
+	if (was_async)
 		q->in_flight--;
-		virtio_mem_unhold(q->blk->mem);
-	}
+	virtio_mem_release(q->blk->mem, &req->refs);
 	if (req->bounce)
 		blk_bounce_give(q->blk->bounce, req->bounce, req->chunk);
 	req->bounce = NULL;
@@ -344,6 +344,7 @@ static bool start_request(struct blk *blk, struct blk_queue *q, struct blk_reque
 {
 	enum blk_parse_result result = blk_request_parse(&blk->chain, &blk->limits, req->iov, &req->parsed);
 
+	virtio_mem_refs_move(&req->refs, &blk->chain.refs);
 	req->queue = q;
 	req->head = blk->chain.head;
 	req->epoch = blk->epoch;
@@ -370,7 +371,6 @@ static bool start_request(struct blk *blk, struct blk_queue *q, struct blk_reque
 		       (req->parsed.type == VIRTIO_BLK_T_IN || req->parsed.type == VIRTIO_BLK_T_OUT);
 	req->done = 0;
 	q->in_flight++;
-	virtio_mem_hold(blk->mem);
 	if (req->bounced) {
 		bounce_next_chunk(blk, req);
 		return false;

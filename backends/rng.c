@@ -137,22 +137,26 @@ static bool rng_has_room(struct queue_service *qs)
 static bool rng_serve(struct queue_service *qs, struct virtq_chain *chain)
 {
 	struct rng *rng = qs->opaque;
+	struct virtqueue *vq = virtio_queue(rng->vdev, RNG_REQUESTQ);
 	uint64_t len;
 
 	/* 5.4.6.1: the driver MUST NOT place driver-readable buffers into the queue. */
 	if (chain->nr_out) {
+		virtq_chain_release(vq, chain);
 		virtio_device_needs_reset(rng->vdev, "device-readable buffer in requestq (5.4.6.1)");
 		return false;
 	}
 	len = grant(rng);
 	if (!fill(rng, len)) {
 		log_ratelimited(&rng->log, LOG_LEVEL_ERROR, "%s: getrandom: %s", rng->name, strerror(errno));
-		virtq_unpop(virtio_queue(rng->vdev, RNG_REQUESTQ));
+		virtq_unpop(vq);
+		virtq_chain_release(vq, chain);
 		resume_after(rng, RETRY_AFTER_ERROR_NS);
 		return false;
 	}
 	rng->tokens -= (double)len;
 	queue_service_push(qs, chain->head, (uint32_t)len);
+	virtq_chain_release(vq, chain);
 	return true;
 }
 

@@ -153,18 +153,8 @@ static void on_invalidate(void *opaque)
 	guest_memory_invalidate(d->memory);
 }
 
-static void on_request_completed(void *opaque)
-{
-	struct served_domain *d = opaque;
-
-	/* No translated pointer is in use between requests: unmap what was evicted. */
-	if (d->memory)
-		guest_memory_release(d->memory);
-}
-
 static const struct ioreq_dispatch_hooks dispatch_hooks = {
 	.invalidate = on_invalidate,
-	.completed = on_request_completed,
 };
 
 static int create_host_bridge(struct served_domain *d)
@@ -320,7 +310,7 @@ int served_domain_start(struct served_domain **out, const struct daemon_options 
 	xen_xenstore_record_server(d->xenstore, xen_ioreq_server_id(d->server),
 				   STALE_SERVER_READ_MS);
 	intx_router_init(&d->intx, d->server, layout->intx_spi);
-	ret = guest_memory_create(&d->memory, opts->domid, opts->map_budget);
+	ret = guest_memory_create(&d->memory, opts->domid, opts->map_budget, base);
 	if (ret)
 		goto fail;
 	d->virtio_memory = guest_memory_virtio(d->memory);
@@ -369,9 +359,9 @@ void served_domain_stop(struct served_domain *d)
 	stats = xen_ioreq_server_stats(d->server);
 	memory = guest_memory_stats(d->memory);
 	log_info("stopping: %llu requests served (%llu refused, %llu unclaimed), "
-		 "%llu invalidations, %llu guest-memory map calls",
+		 "%llu invalidations, %llu guest-memory map calls, %llu waits for mapping room",
 		 (unsigned long long)stats->handled, (unsigned long long)stats->refused,
 		 (unsigned long long)stats->unclaimed, (unsigned long long)memory->invalidations,
-		 (unsigned long long)memory->map_calls);
+		 (unsigned long long)memory->map_calls, (unsigned long long)memory->waits);
 	teardown(d);
 }

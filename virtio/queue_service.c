@@ -53,6 +53,8 @@ static bool step(struct queue_service *qs, struct virtqueue *vq, unsigned int *s
 		return false;
 	}
 	ret = virtq_pop(vq, qs->chain, virtio_name(qs->vdev));
+	if (ret == -EAGAIN)
+		return false;	/* guest memory is all in use: its release runs the queue again */
 	if (ret < 0) {
 		/* virtq_pop() logged which rule a malformed ring broke. */
 		virtio_device_needs_reset(qs->vdev, ret == -EFAULT ? "rings left guest RAM" : NULL);

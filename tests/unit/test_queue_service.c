@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include <endian.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,14 +28,20 @@
 #define FULL_RING	200	/* three passes and a bit */
 
 static uint8_t *ram;
+static bool memory_full;	/* translations of buffers say "not now" */
 
-static void *translate(void *opaque, uint64_t gpa, uint64_t len, bool writable)
+static int translate(void *opaque, uint64_t gpa, uint64_t len, bool writable,
+		     struct virtio_mem_refs *refs, void **ptr)
 {
 	(void)opaque;
 	(void)writable;
+	(void)refs;
 	if (gpa < RAM_BASE || len > RAM_SIZE || gpa - RAM_BASE > RAM_SIZE - len)
-		return NULL;
-	return ram + (gpa - RAM_BASE);
+		return -EFAULT;
+	if (memory_full && gpa >= BUF_GPA)
+		return -EAGAIN;
+	*ptr = ram + (gpa - RAM_BASE);
+	return 0;
 }
 
 static uint64_t generation(void *opaque)
@@ -201,6 +208,7 @@ static int setup(void **state)
 	d->qs.loop = &fake_loop;
 	d->room = UINT32_MAX;
 	scheduled = cancelled = 0;
+	memory_full = false;
 	*state = d;
 	return 0;
 }
@@ -281,6 +289,22 @@ static void test_a_queue_not_ready_is_not_served(void **state)
 	assert_int_equal(d->passes_done, 0);
 }
 
+static void test_memory_not_now_ends_the_pass_and_needs_no_reset(void **state)
+{
+	struct device *d = *state;
+
+	make_available(FULL_RING);
+	memory_full = true;
+	queue_service_run(&d->qs);
+	assert_int_equal(d->served, 0);
+	assert_int_equal(scheduled, 0);
+	assert_false(d->vdev->status & VIRTIO_CONFIG_S_NEEDS_RESET);
+	/* Memory released: the queue goes on where it stopped. */
+	memory_full = false;
+	queue_service_run(&d->qs);
+	assert_int_equal(d->served, QUEUE_SERVICE_BUDGET);
+}
+
 static void test_cancel_forgets_the_scheduled_pass(void **state)
 {
 	struct device *d = *state;
@@ -303,6 +327,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_no_room_ends_the_pass_without_scheduling, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_without_a_loop_a_pass_is_not_bounded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_queue_not_ready_is_not_served, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_memory_not_now_ends_the_pass_and_needs_no_reset, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_cancel_forgets_the_scheduled_pass, setup, teardown),
 	};
 
