@@ -41,7 +41,7 @@ LDFLAGS		+= $(foreach d,usr/lib/aarch64-linux-gnu lib/aarch64-linux-gnu,-Wl,-rpa
 endif
 
 # pkg-config names: xencontrol is libxenctrl.
-XEN_PKGS	:= xencontrol xendevicemodel xenforeignmemory xenevtchn xenstore
+XEN_PKGS	:= xencontrol xendevicemodel xenforeignmemory xenevtchn xenstore xentoolcore
 EVENT_PKGS	:= libevent liburing
 
 # Recursive (=) so that pkg-config runs only when a rule needs it, after

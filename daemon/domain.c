@@ -17,6 +17,7 @@
 #include "lib/log.h"
 #include "xen/guest_memory.h"
 #include "xen/ioreq_server.h"
+#include "xen/isolation.h"
 #include "daemon/stale_server.h"
 #include "xen/xenstore.h"
 
@@ -295,32 +296,63 @@ static void log_serving(const struct guest_layout *layout)
 		 (unsigned long long)layout->mmio64.base, (unsigned long long)layout->mmio64.size);
 }
 
-int served_domain_start(struct served_domain **out, const struct daemon_options *opts,
-			struct event_base *base)
+/*
+ * Every Xen handle the worker will ever use is opened here, then all of
+ * them are restricted at once (xen/isolation.h): nothing the guest controls
+ * has been read yet (the ioreq page is not even mapped), so no request
+ * waiting in a slot is served before the restriction.
+ */
+int served_domain_open(struct served_domain **out, const struct daemon_options *opts)
 {
 	struct served_domain *d = calloc(1, sizeof(*d));
-	const struct guest_layout *layout = &opts->layout;
 	int ret;
 
 	if (!d)
 		return -ENOMEM;
 	d->domid = opts->domid;
-	d->layout = *layout;
+	d->layout = opts->layout;
 	/* Xenstore first: an earlier daemon's server, recorded there, goes before ours comes. */
 	d->xenstore = xen_xenstore_start((domid_t)d->domid);
 	ret = stale_server_clear(d->xenstore, d->domid);
 	if (ret)
 		goto fail;
-	ret = xen_ioreq_server_create(&d->server, (domid_t)opts->domid, &dispatch_hooks, d);
+	ret = xen_ioreq_server_open(&d->server, (domid_t)opts->domid, &dispatch_hooks, d);
+	if (ret)
+		goto fail;
+	ret = guest_memory_create(&d->memory, opts->domid, opts->map_budget);
+	if (ret)
+		goto fail;
+	/* DESIGN.md 7: from here on every handle can name this domain only. */
+	ret = xen_isolation_restrict_all((domid_t)opts->domid);
+	if (ret)
+		goto fail;
+	*out = d;
+	return 0;
+
+fail:
+	teardown(d);
+	return ret;
+}
+
+/*
+ * Every call from here on goes through the restricted handles and names
+ * this domain only: dm_ops (create, ranges, enable, IRQ levels), the ioreq
+ * page (IOCTL_PRIVCMD_MMAP_RESOURCE), foreign maps of its memory and binds
+ * of its event channels are what Linux still allows on them
+ * (drivers/xen/privcmd.c, drivers/xen/evtchn.c). No Xen device is opened.
+ */
+int served_domain_serve(struct served_domain *d, const struct daemon_options *opts,
+			struct event_base *base)
+{
+	const struct guest_layout *layout = &d->layout;
+	int ret = xen_ioreq_server_create(d->server);
+
 	if (ret)
 		goto fail;
 	/* Before it can serve: killed from here on, it leaves a server the next daemon finds. */
 	xen_xenstore_record_server(d->xenstore, xen_ioreq_server_id(d->server),
 				   STALE_SERVER_READ_MS);
 	intx_router_init(&d->intx, d->server, layout->intx_spi);
-	ret = guest_memory_create(&d->memory, opts->domid, opts->map_budget);
-	if (ret)
-		goto fail;
 	d->virtio_memory = guest_memory_virtio(d->memory);
 	ret = create_host_bridge(d);
 	if (ret)
@@ -335,16 +367,9 @@ int served_domain_start(struct served_domain **out, const struct daemon_options 
 	ret = xen_ioreq_server_enable(d->server, base);
 	if (ret)
 		goto fail;
-	/* DESIGN.md 7: from here on every handle can name this domain only. */
-	ret = xen_ioreq_server_restrict(d->server);
-	if (!ret)
-		ret = guest_memory_restrict(d->memory);
-	if (ret)
-		goto fail;
 	log_serving(layout);
 	/* From here the functions answer: tell the guest (or log why it cannot be told). */
 	served_domain_functions_changed(d);
-	*out = d;
 	return 0;
 
 fail:

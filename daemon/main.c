@@ -63,14 +63,23 @@ static int serve(const struct daemon_options *opts)
 		log_error("cannot install the SIGTERM and SIGINT handlers");
 		goto free_signals;
 	}
-	ret = served_domain_start(&domain, opts, stop.base);
+	ret = served_domain_open(&domain, opts);
 	if (ret) {
 		log_error("cannot serve domain %u: %s", opts->domid, strerror(-ret));
 		goto free_signals;
 	}
-	/* Serving, with restricted handles: root is needed no more. */
+	/*
+	 * Every handle is open and restricted, nothing the guest controls was
+	 * read: the worker gives up what it needs no more here, before the
+	 * first request is served (and before any pending one is).
+	 */
 	if (opts->user.set && privileges_drop(&opts->user)) {
 		served_domain_stop(domain);
+		goto free_signals;
+	}
+	ret = served_domain_serve(domain, opts, stop.base);
+	if (ret) {
+		log_error("cannot serve domain %u: %s", opts->domid, strerror(-ret));
 		goto free_signals;
 	}
 	if (event_base_dispatch(stop.base) < 0)

@@ -185,11 +185,40 @@ int sim_hv_xenstore_wait(struct sim_hv *hv, const char *path, const char *value,
 void sim_hv_destroy_domain(struct sim_hv *hv);
 
 /*
- * The domain process @pid restricted its Xen handles to (devicemodel and
- * foreignmemory calls, and every open event-channel handle), -1 if it did not
- * (or only some), -2 if @pid has no connection.
+ * The domain process @pid restricted its Xen handles to: every privcmd and
+ * event-channel connection it holds restricted to that domain; -1 if one is
+ * not (an unrestricted privcmd, any libxencall connection), -2 if @pid has
+ * none. Xenstore connections are not Xen handles: sim_hv_socket_info()
+ * tells of them.
  */
 int64_t sim_hv_restriction(struct sim_hv *hv, pid_t pid);
+
+/* What a socket a process holds is, for a test that walks its /proc/PID/fd. */
+enum sim_hv_socket_kind {
+	SIM_SOCKET_UNKNOWN,		/* not the hypervisor's */
+	SIM_SOCKET_PRIVCMD,		/* a devicemodel or foreignmemory handle's privcmd fd */
+	SIM_SOCKET_XENCALL,		/* a libxencall handle's privcmd fd (hypercalls) */
+	SIM_SOCKET_EVTCHN,		/* an event-channel handle's calls */
+	SIM_SOCKET_XENSTORE,		/* a xenstore connection */
+	SIM_SOCKET_EVTCHN_EVENTS,	/* an event-channel handle's events */
+	SIM_SOCKET_IRQ,			/* the one-way set_irq_level socket of one domain */
+	SIM_SOCKET_XENSTORE_WATCH,	/* a xenstore connection's watch events */
+};
+
+struct sim_hv_socket_info {
+	enum sim_hv_socket_kind kind;
+	int64_t restricted;	/* the only domain it may name; -1 unrestricted */
+	uint64_t handle;	/* SIM_SOCKET_EVTCHN: the handle id its calls carry */
+};
+
+/*
+ * The socket whose inode is @inode (readlink of /proc/PID/fd/N gives
+ * "socket:[INODE]"), as the hypervisor knows it: 0, or -ENOENT when it is
+ * not a connection to this hypervisor that is still open (then the kind is
+ * SIM_SOCKET_UNKNOWN). A connection restricted by xentoolcore_restrict_all()
+ * with /dev/null dup2()ed over it is no socket any more.
+ */
+int sim_hv_socket_info(struct sim_hv *hv, uint64_t inode, struct sim_hv_socket_info *info);
 
 /*
  * Close the hypervisor's end of every event-channel handle: the daemon's

@@ -5,6 +5,7 @@
  * to us, mapped MAP_SHARED so both sides see every store.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -15,6 +16,8 @@
 #define SIM_PAGE_SIZE 4096UL
 
 struct xenforeignmemory_handle {
+	struct sim_conn conn;	/* its /dev/xen/privcmd */
+	struct sim_toolcore_handle tc;
 	int ram_fd;		/* -1 until the first map */
 	uint64_t ram_base_gfn;
 	uint64_t ram_pages;
@@ -26,6 +29,14 @@ struct xenforeignmemory_resource_handle {
 	size_t size;
 };
 
+static int restrict_fmem(struct sim_toolcore_handle *tc, domid_t domid)
+{
+	xenforeignmemory_handle *fmem = (xenforeignmemory_handle *)((char *)tc -
+						offsetof(xenforeignmemory_handle, tc));
+
+	return xenforeignmemory_restrict(fmem, domid);
+}
+
 xenforeignmemory_handle *xenforeignmemory_open(struct xentoollog_logger *logger,
 					       unsigned int open_flags)
 {
@@ -33,15 +44,23 @@ xenforeignmemory_handle *xenforeignmemory_open(struct xentoollog_logger *logger,
 
 	(void)logger;
 	(void)open_flags;
-	if (fmem)
-		fmem->ram_fd = -1;
+	if (!fmem)
+		return NULL;
+	fmem->ram_fd = -1;
+	if (sim_conn_open(&fmem->conn, SIM_CONN_PRIVCMD)) {
+		free(fmem);
+		return NULL;
+	}
+	/* tools/libs/foreignmemory/core.c: restrict_all restricts the handle's fd. */
+	fmem->tc.restrict_callback = restrict_fmem;
+	sim_toolcore_register(&fmem->tc);
 	return fmem;
 }
 
+/* IOCTL_PRIVCMD_RESTRICT on the handle's fd (foreignmemory/linux.c). */
 int xenforeignmemory_restrict(xenforeignmemory_handle *fmem, domid_t domid)
 {
-	(void)fmem;
-	return sim_call_args(SIM_OP_RESTRICT, domid, 0, 0, 0, 0, NULL) < 0 ? -1 : 0;
+	return sim_call_args(&fmem->conn, SIM_OP_RESTRICT, domid, 0, 0, 0, 0, NULL) < 0 ? -1 : 0;
 }
 
 int xenforeignmemory_close(xenforeignmemory_handle *fmem)
@@ -52,6 +71,8 @@ int xenforeignmemory_close(xenforeignmemory_handle *fmem)
 		close(fmem->ram_fd);
 	if (fmem->p2m)
 		munmap((void *)fmem->p2m, fmem->ram_pages * sizeof(uint64_t));
+	sim_toolcore_deregister(&fmem->tc);
+	sim_conn_close(&fmem->conn);
 	free(fmem);
 	return 0;
 }
@@ -66,8 +87,7 @@ xenforeignmemory_resource_handle *xenforeignmemory_map_resource(
 	struct sim_reply reply;
 	int fd, saved;
 
-	(void)fmem;
-	if (sim_call(&req, &reply, &fd) < 0)
+	if (sim_call(&fmem->conn, &req, &reply, &fd) < 0)
 		return NULL;
 	res = calloc(1, sizeof(*res));
 	if (!res) {
@@ -108,10 +128,10 @@ static int fetch_guest_ram(xenforeignmemory_handle *fmem, uint32_t dom)
 
 	if (fmem->ram_fd >= 0)
 		return 0;
-	if (sim_call(&req, &reply, &fd) < 0)
+	if (sim_call(&fmem->conn, &req, &reply, &fd) < 0)
 		return -1;
 	req.op = SIM_OP_GUEST_P2M;
-	if (sim_call(&req, &(struct sim_reply){ 0 }, &p2m_fd) < 0) {
+	if (sim_call(&fmem->conn, &req, &(struct sim_reply){ 0 }, &p2m_fd) < 0) {
 		close(fd);
 		return -1;
 	}
@@ -194,13 +214,12 @@ void *xenforeignmemory_map(xenforeignmemory_handle *fmem, uint32_t dom, int prot
 		return NULL;
 	}
 	/* Counted by the hypervisor, so tests need not trust the daemon's own figures. */
-	sim_call_args(SIM_OP_FOREIGN_MAP_COUNT, 1, 0, 0, 0, 0, NULL);
+	sim_call_args(&fmem->conn, SIM_OP_FOREIGN_MAP_COUNT, 1, 0, 0, 0, 0, NULL);
 	return addr;
 }
 
 int xenforeignmemory_unmap(xenforeignmemory_handle *fmem, void *addr, size_t pages)
 {
-	(void)fmem;
-	sim_call_args(SIM_OP_FOREIGN_MAP_COUNT, 0, 1, 0, 0, 0, NULL);
+	sim_call_args(&fmem->conn, SIM_OP_FOREIGN_MAP_COUNT, 0, 1, 0, 0, 0, NULL);
 	return munmap(addr, pages * SIM_PAGE_SIZE);
 }

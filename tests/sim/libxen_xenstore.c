@@ -17,6 +17,7 @@
 #include "tests/sim/libxen_conn.h"
 
 struct xs_handle {
+	struct sim_conn conn;	/* the requests: xenstored's socket or /dev/xen/xenbus */
 	int fd;			/* the watch socket */
 	uint64_t id;
 };
@@ -36,17 +37,24 @@ struct xs_handle *xs_open(unsigned long flags)
 	int fd;
 
 	(void)flags;
-	if (sim_call(&req, &reply, &fd) < 0)
-		return NULL;
 	h = calloc(1, sizeof(*h));
-	if (!h) {
-		close(fd);
-		errno = ENOMEM;
+	if (!h)
 		return NULL;
-	}
+	if (sim_conn_open(&h->conn, SIM_CONN_XENSTORE))
+		goto free_handle;
+	if (sim_call(&h->conn, &req, &reply, &fd) < 0)
+		goto close_conn;
 	h->fd = fd;
 	h->id = reply.val[0];
 	return h;
+
+close_conn:
+	fd = errno;
+	sim_conn_close(&h->conn);
+	errno = fd;
+free_handle:
+	free(h);
+	return NULL;
 }
 
 void xs_close(struct xs_handle *xsh)
@@ -55,6 +63,7 @@ void xs_close(struct xs_handle *xsh)
 		return;
 	/* The hypervisor drops the handle and its watches when the socket closes. */
 	close(xsh->fd);
+	sim_conn_close(&xsh->conn);
 	free(xsh);
 }
 
@@ -66,7 +75,7 @@ static int xs_call(struct xs_handle *h, uint32_t op, uint64_t arg1, const void *
 	struct sim_payload in = { (void *)data, len, len };
 	struct sim_reply reply;
 
-	return sim_call_payload(&req, &in, &reply, out, NULL);
+	return sim_call_payload(&h->conn, &req, &in, &reply, out, NULL);
 }
 
 /* "a\0b\0" in a malloc'd buffer; NULL with errno E2BIG when it does not fit a message. */

@@ -1,0 +1,213 @@
+// SPDX-License-Identifier: MIT
+/*
+ * tests/integration/test_isolation.c: what a worker that a guest has
+ * compromised can reach. The test takes each of a serving worker's Xen
+ * handles with pidfd_getfd(2), as code running in the worker would use
+ * them, and asks the simulated hypervisor for operations on another
+ * domain; every one must be refused (EPERM), as Linux's privcmd and evtchn
+ * drivers refuse them on a restricted fd. The simulator tells what each
+ * socket of the worker is (sim_hv_socket_info).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "tests/integration/daemon_path.h"
+#include "tests/sim/hypervisor.h"
+#include "tests/sim/protocol.h"
+
+#define GUEST		1
+#define OTHER_GUEST	2
+#define WAIT_MS		10000
+#define MAX_FDS		256
+
+struct fixture {
+	struct sim_hv *hv;
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	f->hv = sim_hv_create(&(struct sim_hv_config){ .domid = GUEST, .nr_vcpus = 2 });
+	assert_non_null(f->hv);
+	assert_int_equal(sim_hv_create_domain(f->hv, &(struct sim_hv_config){ .domid = OTHER_GUEST }), 0);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	sim_hv_destroy(f->hv);
+	free(f);
+	return 0;
+}
+
+/* One of the worker's sockets, and what the hypervisor says it is. */
+struct worker_socket {
+	int fd;			/* its number in the worker */
+	struct sim_hv_socket_info info;
+};
+
+/* The worker's sockets that the hypervisor knows, from /proc/PID/fd: their count. */
+static int worker_sockets(struct fixture *f, pid_t pid, struct worker_socket *out, int max)
+{
+	char dir_path[64], link_path[320], target[64];
+	unsigned long long inode;
+	struct dirent *entry;
+	int count = 0;
+	DIR *dir;
+
+	snprintf(dir_path, sizeof(dir_path), "/proc/%d/fd", (int)pid);
+	dir = opendir(dir_path);
+	assert_non_null(dir);
+	while ((entry = readdir(dir)) && count < max) {
+		ssize_t len;
+
+		if (entry->d_name[0] == '.')
+			continue;
+		snprintf(link_path, sizeof(link_path), "%s/%s", dir_path, entry->d_name);
+		len = readlink(link_path, target, sizeof(target) - 1);
+		if (len < 0)
+			continue;
+		target[len] = '\0';
+		if (sscanf(target, "socket:[%llu]", &inode) != 1)
+			continue;
+		out[count].fd = atoi(entry->d_name);
+		if (sim_hv_socket_info(f->hv, inode, &out[count].info) == 0)
+			count++;
+	}
+	closedir(dir);
+	return count;
+}
+
+/* The worker's fd @fd, ours now (the same open file): pidfd_getfd(2). */
+static int take_fd(pid_t pid, int fd)
+{
+	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	int ours;
+
+	assert_true(pidfd >= 0);
+	ours = (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
+	close(pidfd);
+	assert_true(ours >= 0);
+	return ours;
+}
+
+/* A call on the worker's connection, in the simulator's protocol: errno, or 0 if it worked. */
+static int call_as_worker(int fd, uint32_t op, uint64_t a0, uint64_t a1, uint64_t a2)
+{
+	struct sim_request req = { .op = op, .arg = { a0, a1, a2 } };
+	struct sim_reply reply;
+
+	assert_int_equal(send(fd, &req, sizeof(req), MSG_NOSIGNAL), (ssize_t)sizeof(req));
+	assert_int_equal(recv(fd, &reply, sizeof(reply), 0), (ssize_t)sizeof(reply));
+	return reply.ret < 0 ? reply.error : 0;
+}
+
+static const char *kind_name(enum sim_hv_socket_kind kind)
+{
+	static const char *const names[] = {
+		"unknown", "privcmd", "libxencall privcmd", "evtchn", "xenstore",
+		"evtchn events", "irq", "xenstore watch",
+	};
+
+	return names[kind];
+}
+
+/*
+ * What code in the worker could do with handle @s for OTHER_GUEST: any
+ * hypercall (xen_version, a dm_op), a dm_op through the privcmd, a bind.
+ * Every refusal must be EPERM. The worker's own calls on the connection
+ * are not disturbed: it is idle (no guest access runs).
+ */
+static void assert_refuses_other_domains(pid_t pid, const struct worker_socket *s)
+{
+	int fd = take_fd(pid, s->fd);
+	int error;
+
+	switch (s->info.kind) {
+	case SIM_SOCKET_PRIVCMD:
+	case SIM_SOCKET_XENCALL:
+		error = call_as_worker(fd, SIM_OP_HYPERCALL, SIM_HYPERCALL_XEN_VERSION, 0, 0);
+		if (error != EPERM)
+			fail_msg("fd %d (%s): xen_version hypercall: %s, not EPERM", s->fd,
+				 kind_name(s->info.kind), error ? strerror(error) : "allowed");
+		error = call_as_worker(fd, SIM_OP_HYPERCALL, SIM_HYPERCALL_DM_OP, OTHER_GUEST, 0);
+		if (error != EPERM)
+			fail_msg("fd %d (%s): dm_op hypercall for domain %d: %s, not EPERM", s->fd,
+				 kind_name(s->info.kind), OTHER_GUEST, error ? strerror(error) : "allowed");
+		error = call_as_worker(fd, SIM_OP_NR_VCPUS, OTHER_GUEST, 0, 0);
+		if (error != EPERM)
+			fail_msg("fd %d (%s): dm_op for domain %d: %s, not EPERM", s->fd,
+				 kind_name(s->info.kind), OTHER_GUEST, error ? strerror(error) : "allowed");
+		break;
+	case SIM_SOCKET_EVTCHN:
+		error = call_as_worker(fd, SIM_OP_EVTCHN_BIND, s->info.handle, OTHER_GUEST, 1);
+		if (error != EPERM)
+			fail_msg("fd %d (evtchn): bind to domain %d: %s, not EPERM", s->fd,
+				 OTHER_GUEST, error ? strerror(error) : "allowed");
+		break;
+	default:
+		break;
+	}
+	close(fd);
+}
+
+static pid_t start_worker(struct fixture *f)
+{
+	const char *const args[] = { "--device", "rng", NULL };
+	pid_t pid;
+
+	assert_int_equal(sim_hv_start_daemon(f->hv, sim_daemon_path(), args), 0);
+	pid = sim_hv_wait_domain_served(f->hv, GUEST, 0, WAIT_MS);
+	if (pid < 0)
+		fail_msg("domain %d is not served; the log:\n%s", GUEST, sim_hv_daemon_log(f->hv));
+	return pid;
+}
+
+/*
+ * The critical one (xendevicemodel_restrict() leaves the device-model
+ * library's private libxencall handle unrestricted): no handle of a
+ * serving worker makes a hypercall or a dm_op for another domain.
+ */
+static void test_no_worker_handle_reaches_another_domain(void **state)
+{
+	struct fixture *f = *state;
+	struct worker_socket sockets[MAX_FDS];
+	pid_t pid = start_worker(f);
+	int count = worker_sockets(f, pid, sockets, MAX_FDS);
+	int privcmds = 0;
+
+	for (int i = 0; i < count; i++) {
+		privcmds += sockets[i].info.kind == SIM_SOCKET_PRIVCMD;
+		assert_refuses_other_domains(pid, &sockets[i]);
+	}
+	/* It does hold the handles it serves with: the walk found them. */
+	assert_true(privcmds >= 1);
+	assert_int_equal(sim_hv_stop_daemon(f->hv, SIGTERM, WAIT_MS), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_no_worker_handle_reaches_another_domain,
+						setup, teardown),
+	};
+
+	return cmocka_run_group_tests_name("isolation of a worker", tests, NULL, NULL);
+}
