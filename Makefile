@@ -307,7 +307,7 @@ $(RESCAN_STATIC): $(BUILD)/guest/rescan-static.o $(call obj,$(RESCAN_SRCS))
 	$(CC) $(ALL_LDFLAGS) -static -o $@ $^ $(XENSTORE_STATIC_LIBS) -lpthread
 
 # The same objects with the simulated libxenstore, for the integration tests.
-$(SIM_RESCAN): $(RESCAN_OBJS) $(call obj,tests/sim/libxen_xenstore.c tests/sim/libxen_conn.c)
+$(SIM_RESCAN): $(RESCAN_OBJS) $(call obj,tests/sim/libxen_xenstore.c tests/sim/libxen_conn.c tests/sim/libxen_toolcore.c)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lpthread
 

@@ -19,7 +19,10 @@
 #include "xen/ioreq_server.h"
 #include "xen/isolation.h"
 #include "daemon/stale_server.h"
-#include "xen/xenstore.h"
+#include "daemon/worker_channel.h"
+
+/* How long a stopping worker waits for its key and record to be removed. */
+#define STOP_ANSWER_MS 1000
 
 /* A BAR the host bridge routed: what the IOREQ range's handler calls. */
 struct bar_route {
@@ -47,7 +50,9 @@ struct served_domain {
 	struct bar_route *routes;
 	struct served_device devices[DEVICE_MAX];
 	unsigned int nr_devices;
-	struct xen_xenstore *xenstore;	/* the readiness key; NULL: the guest polls */
+	int channel;		/* to the supervisor, which writes xenstore for us */
+	bool announced;		/* the supervisor was told the functions answer */
+	bool server_recorded;	/* ... and asked to record our server */
 };
 
 /* ---- IOREQ ranges -> host bridge */
@@ -275,7 +280,8 @@ static int create_devices(struct served_domain *d, const struct daemon_options *
 static void teardown(struct served_domain *d)
 {
 	/* First: the key must not say the functions answer once they no longer do. */
-	xen_xenstore_stop(d->xenstore);
+	if (d->announced || d->server_recorded)
+		worker_channel_request(d->channel, WORKER_MSG_STOPPING, 0, STOP_ANSWER_MS);
 	if (d->server)
 		xen_ioreq_server_disable(d->server);
 	while (d->nr_devices > 0)
@@ -302,7 +308,23 @@ static void log_serving(const struct guest_layout *layout)
  * has been read yet (the ioreq page is not even mapped), so no request
  * waiting in a slot is served before the restriction.
  */
-int served_domain_open(struct served_domain **out, const struct daemon_options *opts)
+/* The supervisor destroys the server an earlier worker left, before ours comes. */
+static int clear_stale_server(struct served_domain *d)
+{
+	int answer = worker_channel_request(d->channel, WORKER_MSG_CLEAR_STALE, 0,
+					    STALE_SERVER_READ_MS);
+
+	if (answer == EBUSY) {
+		log_error("domain %u is served by another process: not serving it twice", d->domid);
+		return -EBUSY;
+	}
+	if (answer < 0)
+		log_warn("the supervisor did not answer (%s): a server an earlier worker left "
+			 "for this domain (if any) stays registered", strerror(-answer));
+	return 0;
+}
+
+int served_domain_open(struct served_domain **out, const struct daemon_options *opts, int channel)
 {
 	struct served_domain *d = calloc(1, sizeof(*d));
 	int ret;
@@ -311,9 +333,8 @@ int served_domain_open(struct served_domain **out, const struct daemon_options *
 		return -ENOMEM;
 	d->domid = opts->domid;
 	d->layout = opts->layout;
-	/* Xenstore first: an earlier daemon's server, recorded there, goes before ours comes. */
-	d->xenstore = xen_xenstore_start((domid_t)d->domid);
-	ret = stale_server_clear(d->xenstore, d->domid);
+	d->channel = channel;
+	ret = clear_stale_server(d);
 	if (ret)
 		goto fail;
 	ret = xen_ioreq_server_open(&d->server, (domid_t)opts->domid, &dispatch_hooks, d);
@@ -349,9 +370,13 @@ int served_domain_serve(struct served_domain *d, const struct daemon_options *op
 
 	if (ret)
 		goto fail;
-	/* Before it can serve: killed from here on, it leaves a server the next daemon finds. */
-	xen_xenstore_record_server(d->xenstore, xen_ioreq_server_id(d->server),
-				   STALE_SERVER_READ_MS);
+	/* Before it can serve: killed from here on, it leaves a server the next worker finds. */
+	d->server_recorded = true;
+	ret = worker_channel_request(d->channel, WORKER_MSG_SERVER_CREATED,
+				     xen_ioreq_server_id(d->server), STALE_SERVER_READ_MS);
+	if (ret < 0)
+		log_warn("the supervisor did not confirm the server record (%s): killed, this "
+			 "worker may leave its server behind", strerror(-ret));
 	intx_router_init(&d->intx, d->server, layout->intx_spi);
 	d->virtio_memory = guest_memory_virtio(d->memory);
 	ret = create_host_bridge(d);
@@ -379,7 +404,8 @@ fail:
 
 void served_domain_functions_changed(struct served_domain *d)
 {
-	xen_xenstore_bump_generation(d->xenstore);
+	d->announced = true;
+	worker_channel_notify(d->channel, WORKER_MSG_FUNCTIONS_CHANGED, 0);
 }
 
 void served_domain_stop(struct served_domain *d)

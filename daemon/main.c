@@ -1,14 +1,22 @@
 // SPDX-License-Identifier: MIT
 /*
- * daemon/main.c: xen-virtio-pcid in single-domain mode: parse the options,
- * check the domain, serve it until SIGTERM or SIGINT, tear down, exit 0.
- * `xen-virtio-pcid fdt ...` writes the guest's device-tree fragment instead;
- * `xen-virtio-pcid --config FILE` is the supervisor (daemon/supervisor.h).
+ * daemon/main.c: which process this is.
+ *
+ * `xen-virtio-pcid --domain ID ...` by hand: parse the options, check the
+ * domain (exit 2 for either), then run as the supervisor of that one domain
+ * (daemon/supervisor.h), which starts one worker.
+ * `xen-virtio-pcid --worker-channel FD ...` (internal, from a supervisor):
+ * the worker: open the images, serve the domain until SIGTERM or SIGINT,
+ * tear down, exit 0.
+ * `xen-virtio-pcid fdt ...` writes the guest's device-tree fragment;
+ * `xen-virtio-pcid --config FILE` is the supervisor of the configured guests.
  */
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include <event2/event.h>
 
@@ -16,6 +24,7 @@
 #include "daemon/fdt_command.h"
 #include "daemon/options.h"
 #include "daemon/supervisor.h"
+#include "daemon/worker_protocol.h"
 #include "lib/log.h"
 #include "xen/domain.h"
 
@@ -45,7 +54,7 @@ static int check_domain(uint32_t domid)
 	return exists < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }
 
-static int serve(const struct daemon_options *opts)
+static int serve(const struct daemon_options *opts, int channel)
 {
 	struct stop_request stop = { 0 };
 	struct event *sigterm = NULL, *sigint = NULL;
@@ -63,7 +72,7 @@ static int serve(const struct daemon_options *opts)
 		log_error("cannot install the SIGTERM and SIGINT handlers");
 		goto free_signals;
 	}
-	ret = served_domain_open(&domain, opts);
+	ret = served_domain_open(&domain, opts, channel);
 	if (ret) {
 		log_error("cannot serve domain %u: %s", opts->domid, strerror(-ret));
 		goto free_signals;
@@ -112,16 +121,29 @@ static int open_images(struct daemon_options *opts)
 	return EXIT_SUCCESS;
 }
 
-int main(int argc, char **argv)
+/* The channel's fd: a number, open, a socket (the supervisor passed it). */
+static int parse_channel(const char *text)
 {
-	struct daemon_options opts;
-	int status;
+	char *end;
+	long fd;
+	int type;
+	socklen_t len = sizeof(type);
 
-	if (argc > 1 && !strcmp(argv[1], "fdt"))
-		return fdt_command_main(argc - 1, argv + 1);
-	if (supervisor_requested(argc, argv))
-		return supervisor_main(argc, argv);
-	switch (options_parse(argc, argv, &opts, stderr)) {
+	errno = 0;
+	fd = strtol(text, &end, 10);
+	if (errno || end == text || *end || fd < 3 || fd > 65535 ||
+	    getsockopt((int)fd, SOL_SOCKET, SO_TYPE, &type, &len) || type != SOCK_SEQPACKET) {
+		fprintf(stderr, "xen-virtio-pcid: " WORKER_CHANNEL_OPTION " '%s': not a channel "
+			"from a supervisor (this option is internal)\n", text);
+		return -1;
+	}
+	return (int)fd;
+}
+
+/* The command line into @opts: -1 to go on, else the exit status (--help, an error). */
+static int parse_options(int argc, char **argv, struct daemon_options *opts)
+{
+	switch (options_parse(argc, argv, opts, stderr)) {
 	case OPTIONS_EXIT_OK:
 		return EXIT_SUCCESS;
 	case OPTIONS_EXIT_ERROR:
@@ -129,17 +151,56 @@ int main(int argc, char **argv)
 	case OPTIONS_RUN:
 		break;
 	}
-	log_set_level(opts.verbose ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO);
-	log_set_domain((int)opts.domid);
+	log_set_level(opts->verbose ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO);
 	/* A closed socket must be an error return, never a fatal signal. */
 	signal(SIGPIPE, SIG_IGN);
+	return -1;
+}
 
-	status = check_domain(opts.domid);
-	if (status == EXIT_SUCCESS)
-		status = open_images(&opts);
+/* A worker: argv is PROGRAM --worker-channel FD OPTIONS..., checked by its supervisor. */
+static int worker_main(int argc, char **argv)
+{
+	struct daemon_options opts;
+	int channel = parse_channel(argv[2]), status;
+
+	if (channel < 0)
+		return EXIT_CONFIG_ERROR;
+	argv[2] = argv[0];
+	status = parse_options(argc - 2, argv + 2, &opts);
+	if (status >= 0)
+		return status;
+	log_set_domain((int)opts.domid);
+
+	status = open_images(&opts);
 	if (status != EXIT_SUCCESS)
 		return status;
-	status = serve(&opts);
+	status = serve(&opts, channel);
 	device_configs_close(opts.devices, opts.nr_devices);
 	return status;
+}
+
+/* By hand: what is wrong with the command line or the domain is said here, before any worker. */
+static int by_hand_main(int argc, char **argv)
+{
+	struct daemon_options opts;
+	int status;
+
+	status = parse_options(argc, argv, &opts);
+	if (status >= 0)
+		return status;
+	status = check_domain(opts.domid);
+	if (status != EXIT_SUCCESS)
+		return status;
+	return supervisor_one_domain_main(argc, argv, opts.domid, opts.verbose);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc > 1 && !strcmp(argv[1], "fdt"))
+		return fdt_command_main(argc - 1, argv + 1);
+	if (supervisor_requested(argc, argv))
+		return supervisor_main(argc, argv);
+	if (argc > 2 && !strcmp(argv[1], WORKER_CHANNEL_OPTION))
+		return worker_main(argc, argv);
+	return by_hand_main(argc, argv);
 }

@@ -175,7 +175,12 @@ static pid_t start_worker(struct fixture *f)
 
 	assert_int_equal(sim_hv_start_daemon(f->hv, sim_daemon_path(), args), 0);
 	pid = sim_hv_wait_domain_served(f->hv, GUEST, 0, WAIT_MS);
-	if (pid < 0)
+	/*
+	 * Logged once set-up is over: from then on the worker makes no call
+	 * until the guest does something, so our calls on its connections get
+	 * their own answers.
+	 */
+	if (pid < 0 || sim_hv_wait_daemon_log(f->hv, "serving ECAM", WAIT_MS))
 		fail_msg("domain %d is not served; the log:\n%s", GUEST, sim_hv_daemon_log(f->hv));
 	return pid;
 }
@@ -202,10 +207,114 @@ static void test_no_worker_handle_reaches_another_domain(void **state)
 	assert_int_equal(sim_hv_stop_daemon(f->hv, SIGTERM, WAIT_MS), 0);
 }
 
+/*
+ * Every Xen connection the worker holds is restricted to its guest, and it
+ * holds no xenstore connection at all (the supervisor writes for it).
+ */
+static void test_every_worker_connection_is_restricted_to_its_guest(void **state)
+{
+	struct fixture *f = *state;
+	struct worker_socket sockets[MAX_FDS];
+	pid_t pid = start_worker(f);
+	int count = worker_sockets(f, pid, sockets, MAX_FDS);
+
+	assert_true(count > 0);
+	for (int i = 0; i < count; i++)
+		if (sockets[i].info.restricted != GUEST)
+			fail_msg("worker fd %d (%s) is %s", sockets[i].fd,
+				 kind_name(sockets[i].info.kind),
+				 sockets[i].info.restricted < 0 ? "unrestricted" : "restricted elsewhere");
+	assert_int_equal(sim_hv_restriction(f->hv, pid), GUEST);
+	assert_int_equal(sim_hv_stop_daemon(f->hv, SIGTERM, WAIT_MS), 0);
+}
+
+/* The fd number after --worker-channel on @pid's command line. */
+static int channel_of(pid_t pid)
+{
+	char path[64], cmdline[4096];
+	FILE *file;
+	size_t len;
+
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+	file = fopen(path, "r");
+	assert_non_null(file);
+	len = fread(cmdline, 1, sizeof(cmdline) - 1, file);
+	fclose(file);
+	cmdline[len] = '\0';
+	for (size_t at = 0; at < len; at += strlen(cmdline + at) + 1)
+		if (!strcmp(cmdline + at, "--worker-channel"))
+			return atoi(cmdline + at + strlen(cmdline + at) + 1);
+	fail_msg("worker %d has no --worker-channel", (int)pid);
+	return -1;
+}
+
+/*
+ * A compromised worker sends its supervisor what no worker sends: the
+ * supervisor logs one line, kills that worker (SIGKILL: it need not obey
+ * SIGTERM) and starts another, as for any failure. The test writes on the worker's own end of the channel.
+ */
+static void test_a_worker_breaking_the_protocol_is_killed_and_replaced(void **state)
+{
+	static const struct {
+		size_t len;
+		struct worker_message_bytes { uint16_t version, type; uint32_t request; uint64_t value; } m;
+		const char *why;
+	} hostile[] = {
+		{ 3, { 1, 1, 0, 0 }, "wrong length" },
+		{ 16, { 9, 1, 0, 0 }, "unknown protocol version" },
+		{ 16, { 1, 77, 0, 0 }, "unknown type" },
+		{ 16, { 1, 2, 0, 1 << 20 }, "server id out of range" },
+		{ 16, { 1, 5, 1, 0 }, "an answer from a worker" },
+	};
+	struct fixture *f = *state;
+	char dir[] = "/tmp/xvp-isolation-XXXXXX", config[64], expected[128];
+	const char *args[] = { "--config", config, "--restart-delay", "0.01", NULL };
+	pid_t worker = 0;
+	FILE *file;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(config, sizeof(config), "%s/virtio-pci.cfg", dir);
+	file = fopen(config, "w");
+	assert_non_null(file);
+	fputs("[domain 1]\ndevice = [ \"rng\" ]\n", file);
+	assert_int_equal(fclose(file), 0);
+	assert_int_equal(sim_hv_start_daemon_argv(f->hv, sim_daemon_path(), args), 0);
+	for (size_t i = 0; i < sizeof(hostile) / sizeof(hostile[0]); i++) {
+		int fd;
+
+		worker = sim_hv_wait_domain_served(f->hv, GUEST, worker, WAIT_MS);
+		if (worker <= 0)
+			fail_msg("domain %d not served; the log:\n%s", GUEST, sim_hv_daemon_log(f->hv));
+		fd = take_fd(worker, channel_of(worker));
+		assert_int_equal(send(fd, &hostile[i].m, hostile[i].len, MSG_NOSIGNAL),
+				 (ssize_t)hostile[i].len);
+		close(fd);
+		snprintf(expected, sizeof(expected), "worker %d broke the supervisor protocol (%s)",
+			 (int)worker, hostile[i].why);
+		if (sim_hv_wait_daemon_log(f->hv, expected, WAIT_MS))
+			fail_msg("no '%s'; the log:\n%s", expected, sim_hv_daemon_log(f->hv));
+		snprintf(expected, sizeof(expected), "worker %d was killed by signal 9", (int)worker);
+		assert_int_equal(sim_hv_wait_daemon_log(f->hv, expected, WAIT_MS), 0);
+	}
+	/*
+	 * Replaced each time (the loop found a new worker serving) until five
+	 * failures in a row: then the supervisor gives up on the domain, and
+	 * is still there to stop cleanly.
+	 */
+	assert_int_equal(sim_hv_wait_daemon_log(f->hv, "giving up on this domain", WAIT_MS), 0);
+	assert_int_equal(sim_hv_stop_daemon(f->hv, SIGTERM, WAIT_MS), 0);
+	assert_int_equal(unlink(config), 0);
+	assert_int_equal(rmdir(dir), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_no_worker_handle_reaches_another_domain,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_every_worker_connection_is_restricted_to_its_guest,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_worker_breaking_the_protocol_is_killed_and_replaced,
 						setup, teardown),
 	};
 

@@ -97,6 +97,13 @@ int sim_hv_wait_daemon_log(struct sim_hv *hv, const char *text, int timeout_ms);
 pid_t sim_hv_daemon_pid(struct sim_hv *hv);
 /* Send @signal (SIGHUP) and return at once: 0 or -errno. */
 int sim_hv_signal_daemon(struct sim_hv *hv, int signal);
+/*
+ * The daemon started by hand is a supervisor of one worker, which serves:
+ * kill that worker (the process serving the first guest) with SIGKILL, as
+ * a crash or the OOM killer would, and wait for the daemon to exit (1: it
+ * saw its worker killed). -ESRCH if nothing serves the guest.
+ */
+int sim_hv_kill_serving_worker(struct sim_hv *hv, int timeout_ms);
 /* Wait for the daemon to exit by itself; same results as sim_hv_stop_daemon. */
 int sim_hv_wait_daemon_exit(struct sim_hv *hv, int timeout_ms);
 /* Everything the daemon wrote to stderr so far (valid until the next call). */

@@ -7,6 +7,7 @@
  * paths and permissions work as they do for a guest.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +21,24 @@ struct xs_handle {
 	struct sim_conn conn;	/* the requests: xenstored's socket or /dev/xen/xenbus */
 	int fd;			/* the watch socket */
 	uint64_t id;
+	struct sim_toolcore_handle tc;
 };
+
+/*
+ * tools/libs/store/xs.c registers every handle with libxentoolcore, and
+ * its restrict callback dup2()s /dev/null over the connection: after
+ * xentoolcore_restrict_all() no xenstore request goes anywhere. Here the
+ * watch socket goes the same way, being part of the same connection.
+ */
+static int restrict_xs(struct sim_toolcore_handle *tc, domid_t domid)
+{
+	struct xs_handle *h = (struct xs_handle *)((char *)tc - offsetof(struct xs_handle, tc));
+
+	(void)domid;
+	if (sim_toolcore_dup2_null(h->conn.fd))
+		return -1;
+	return sim_toolcore_dup2_null(h->fd);
+}
 
 static uint64_t caller_domid(void)
 {
@@ -46,6 +64,8 @@ struct xs_handle *xs_open(unsigned long flags)
 		goto close_conn;
 	h->fd = fd;
 	h->id = reply.val[0];
+	h->tc.restrict_callback = restrict_xs;
+	sim_toolcore_register(&h->tc);
 	return h;
 
 close_conn:
@@ -62,6 +82,7 @@ void xs_close(struct xs_handle *xsh)
 	if (!xsh)
 		return;
 	/* The hypervisor drops the handle and its watches when the socket closes. */
+	sim_toolcore_deregister(&xsh->tc);
 	close(xsh->fd);
 	sim_conn_close(&xsh->conn);
 	free(xsh);
