@@ -84,6 +84,7 @@ struct supervisor {
 	struct xen_domain_watch *watch;
 	struct event *signals[4];
 	int stop_signal;
+	bool warned_names;	/* about name blocks, without xenstore */
 };
 
 bool supervisor_requested(int argc, char **argv)
@@ -170,10 +171,14 @@ static enum options_result parse(int argc, char **argv, struct supervisor_option
 
 static void serve_if_configured(struct supervisor *s, uint32_t domid)
 {
-	char *name = xen_domain_watch_name(s->watch, domid);
-	const struct config_domain *block = config_file_match(&s->config, name, domid);
+	const struct config_domain *block;
+	char *name;
 	int ret;
 
+	/* Its name is looked up off the loop: this runs again once it is known. */
+	if (!xen_domain_watch_name(s->watch, domid, &name))
+		return;
+	block = config_file_match(&s->config, name, domid);
 	if (block) {
 		ret = workers_domain_present(s->workers, domid, name, block);
 		if (ret)
@@ -185,12 +190,29 @@ static void serve_if_configured(struct supervisor *s, uint32_t domid)
 	free(name);
 }
 
+static void warn_unmatchable_names(struct supervisor *s)
+{
+	if (xen_domain_watch_store(s->watch) != XEN_DOMAIN_WATCH_NO_STORE)
+		return;
+	for (unsigned int i = 0; i < s->config.nr_domains; i++)
+		if (s->config.domains[i].by_name)
+			log_warn("%s:%u: [domain \"%s\"] cannot match without xenstore (names "
+				 "are unknown): use [domain ID]", s->opts.config,
+				 s->config.domains[i].line, s->config.domains[i].name);
+}
+
 static void on_domains_changed(void *opaque)
 {
 	struct supervisor *s = opaque;
 	uint32_t domids[MAX_LISTED_DOMAINS];
-	int count = xen_domain_list(domids, MAX_LISTED_DOMAINS);
+	int count;
 
+	/* Once: xenstore turned out to be absent. */
+	if (!s->warned_names && xen_domain_watch_store(s->watch) == XEN_DOMAIN_WATCH_NO_STORE) {
+		s->warned_names = true;
+		warn_unmatchable_names(s);
+	}
+	count = xen_domain_list(domids, MAX_LISTED_DOMAINS);
 	if (count < 0)
 		return;		/* logged; the next look tries again */
 	workers_domains_exist(s->workers, domids, (unsigned int)count);
@@ -204,17 +226,6 @@ static const struct config_domain *lookup_block(void *opaque, uint32_t domid, co
 	struct supervisor *s = opaque;
 
 	return config_file_match(&s->config, name, domid);
-}
-
-static void warn_unmatchable_names(const struct supervisor *s)
-{
-	if (xen_domain_watch_has_xenstore(s->watch))
-		return;
-	for (unsigned int i = 0; i < s->config.nr_domains; i++)
-		if (s->config.domains[i].by_name)
-			log_warn("%s:%u: [domain \"%s\"] cannot match without xenstore (names "
-				 "are unknown): use [domain ID]", s->opts.config,
-				 s->config.domains[i].line, s->config.domains[i].name);
 }
 
 static void reload(struct supervisor *s)
@@ -319,7 +330,6 @@ static int run(struct supervisor *s, const char *argv0)
 	}
 	log_info("supervising %u domain block%s of %s", s->config.nr_domains,
 		 s->config.nr_domains == 1 ? "" : "s", s->opts.config);
-	warn_unmatchable_names(s);
 	if (event_base_dispatch(s->base) < 0)
 		log_error("the event loop failed");
 	ret = s->stop_signal ? EXIT_SUCCESS : EXIT_FAILURE;

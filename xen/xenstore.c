@@ -14,6 +14,7 @@
 #include <xenstore.h>
 
 #include "lib/log.h"
+#include "xen/xenstore_probe.h"
 
 struct xen_xenstore {
 	pthread_t thread;
@@ -176,13 +177,17 @@ static void serve_jobs(struct xen_xenstore *xs, struct xs_handle *xsh)
 static void *xenstore_thread(void *arg)
 {
 	struct xen_xenstore *xs = arg;
-	struct xs_handle *xsh = xs_open(0);
+	struct xs_handle *xsh = NULL;
+	const char *why;
 
+	/* xs_open() returns a handle even without xenstored: ask the probe first. */
+	if (xen_xenstore_probe(&why) && !(xsh = xs_open(0)))
+		why = strerror(errno);
 	if (xsh)
 		read_record(xs, xsh);
 	else
 		log_info("no xenstore (%s): domain %u's guest is not told when its functions "
-			 "answer, its rescan helper polls", strerror(errno), xs->domid);
+			 "answer, its rescan helper polls", why, xs->domid);
 	serve_jobs(xs, xsh);
 	if (xsh)
 		xs_close(xsh);

@@ -60,8 +60,9 @@ struct sim_hv_config {
 	enum sim_background background;
 	/*
 	 * No xenstore at all (a dom0less guest with xen,enhanced = "no-xenstore",
-	 * or no xenstored): xs_open() fails with ENOENT, for the daemon and for
-	 * the guest. Otherwise the store holds /local/domain/DOMID/domid and
+	 * or no xenstored): in dom0, xs_open() falls back to the xenbus device
+	 * as real libxenstore does and returns a handle whose requests never
+	 * answer; in a guest it fails with ENOENT. Otherwise the store holds /local/domain/DOMID/domid and
 	 * .../data, owned by the guest, as init-dom0less writes them.
 	 */
 	bool no_xenstore;

@@ -7,6 +7,7 @@
  * paths and permissions work as they do for a guest.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,7 @@ struct xs_handle {
 	int fd;			/* the watch socket */
 	uint64_t id;
 	struct sim_toolcore_handle tc;
+	int device_end;		/* the fallback device: our end of a pipe nobody writes, or -1 */
 };
 
 /*
@@ -47,6 +49,40 @@ static uint64_t caller_domid(void)
 	return domid ? strtoull(domid, NULL, 10) : 0;
 }
 
+/*
+ * No xenstored: tools/libs/store/xs.c (Xen 4.15..4.22) xs_open() falls back
+ * from xenstored's socket to the /dev/xen/xenbus device, which dom0's
+ * kernel provides whether or not a xenstore runs; so it returns a handle,
+ * and the first request through it never answers. Modelled for dom0 as a
+ * pipe nobody writes: every request reads it, for ever.
+ */
+static struct xs_handle *open_device_fallback(struct xs_handle *h)
+{
+	int pipe_fds[2];
+
+	if (pipe2(pipe_fds, O_CLOEXEC)) {
+		free(h);
+		return NULL;
+	}
+	h->conn.fd = -1;
+	h->fd = pipe_fds[0];
+	h->device_end = pipe_fds[1];
+	h->tc.restrict_callback = restrict_xs;
+	sim_toolcore_register(&h->tc);
+	return h;
+}
+
+/* A request through the fallback device: it never answers. */
+static int hang_for_ever(struct xs_handle *h)
+{
+	char byte;
+
+	while (read(h->fd, &byte, 1) != 0)
+		;
+	errno = EBADF;	/* only a closed or neutralised fd gets here */
+	return -1;
+}
+
 struct xs_handle *xs_open(unsigned long flags)
 {
 	struct sim_request req = { .op = SIM_OP_XS_OPEN, .arg = { caller_domid() } };
@@ -58,10 +94,16 @@ struct xs_handle *xs_open(unsigned long flags)
 	h = calloc(1, sizeof(*h));
 	if (!h)
 		return NULL;
+	h->device_end = -1;
 	if (sim_conn_open(&h->conn, SIM_CONN_XENSTORE))
 		goto free_handle;
-	if (sim_call(&h->conn, &req, &reply, &fd) < 0)
+	if (sim_call(&h->conn, &req, &reply, &fd) < 0) {
+		if (errno == ENOENT && caller_domid() == 0) {
+			sim_conn_close(&h->conn);
+			return open_device_fallback(h);
+		}
 		goto close_conn;
+	}
 	h->fd = fd;
 	h->id = reply.val[0];
 	h->tc.restrict_callback = restrict_xs;
@@ -84,6 +126,8 @@ void xs_close(struct xs_handle *xsh)
 	/* The hypervisor drops the handle and its watches when the socket closes. */
 	sim_toolcore_deregister(&xsh->tc);
 	close(xsh->fd);
+	if (xsh->device_end >= 0)
+		close(xsh->device_end);
 	sim_conn_close(&xsh->conn);
 	free(xsh);
 }
@@ -96,6 +140,8 @@ static int xs_call(struct xs_handle *h, uint32_t op, uint64_t arg1, const void *
 	struct sim_payload in = { (void *)data, len, len };
 	struct sim_reply reply;
 
+	if (h->device_end >= 0)
+		return hang_for_ever(h);
 	return sim_call_payload(&h->conn, &req, &in, &reply, out, NULL);
 }
 
