@@ -100,6 +100,7 @@ DEMO		:= $(BUILD)/tests/demo
 RESCAN		:= $(BUILD)/xen-virtio-pci-rescan
 RESCAN_STATIC	:= $(BUILD)/xen-virtio-pci-rescan-static
 SIM_RESCAN	:= $(BUILD)/tests/xen-virtio-pci-rescan-sim
+FD_PROBE	:= $(BUILD)/tests/boot/xvp-fd-probe
 BENCH		:= $(BUILD)/tests/bench/bench_blk
 BENCH_IMAGE	?= $(BUILD)/bench/disk.img
 
@@ -111,7 +112,7 @@ BENCH_IMAGE	?= $(BUILD)/bench/disk.img
 
 all: build
 # Sanitizers do not link statically: no -static helper in the ASan build.
-build: $(DAEMON) $(SIM_DAEMON) $(RESCAN) $(SIM_RESCAN) $(if $(SAN_FLAGS),,$(RESCAN_STATIC))
+build: $(DAEMON) $(SIM_DAEMON) $(RESCAN) $(SIM_RESCAN) $(FD_PROBE) $(if $(SAN_FLAGS),,$(RESCAN_STATIC))
 tests: $(UNIT_TESTS) $(INTEG_TESTS) $(SIM_DAEMON) $(DEMO) $(BENCH) $(RESCAN) $(SIM_RESCAN)
 
 deps:
@@ -307,6 +308,11 @@ $(RESCAN_STATIC): $(BUILD)/guest/rescan-static.o $(call obj,$(RESCAN_SRCS))
 	$(CC) $(ALL_LDFLAGS) -static -o $@ $^ $(XENSTORE_STATIC_LIBS) -lpthread
 
 # The same objects with the simulated libxenstore, for the integration tests.
+# The boot test's dom0 probe of a worker's Xen handles: Xen's headers only.
+$(FD_PROBE): tests/boot/fd_probe.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(XEN_CFLAGS) $(ALL_LDFLAGS) -o $@ $<
+
 $(SIM_RESCAN): $(RESCAN_OBJS) $(call obj,tests/sim/libxen_xenstore.c tests/sim/libxen_conn.c tests/sim/libxen_toolcore.c)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lpthread

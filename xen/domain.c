@@ -39,6 +39,12 @@ int xen_domain_exists(uint32_t domid)
 /* Domains are listed this many at a time. */
 #define LIST_BATCH 64
 
+/*
+ * The supervisor lists domains every poll: one handle, kept (it is the
+ * supervisor's, unrestricted; a worker never lists domains).
+ */
+static xc_interface *list_handle;
+
 int xen_domain_list(uint32_t *domids, unsigned int max)
 {
 	xc_domaininfo_t info[LIST_BATCH];
@@ -47,7 +53,9 @@ int xen_domain_list(uint32_t *domids, unsigned int max)
 	xc_interface *xch;
 	int n = 0;
 
-	xch = xc_interface_open(NULL, NULL, 0);
+	if (!list_handle)
+		list_handle = xc_interface_open(NULL, NULL, 0);
+	xch = list_handle;
 	if (!xch) {
 		log_error("cannot open the Xen control interface: %s", strerror(errno));
 		return -errno;
@@ -62,9 +70,10 @@ int xen_domain_list(uint32_t *domids, unsigned int max)
 	if (n < 0 && count < max) {
 		n = -errno;
 		log_error("cannot list Xen domains: %s", strerror(errno));
+		/* Opened again next time. */
 		xc_interface_close(xch);
+		list_handle = NULL;
 		return n;
 	}
-	xc_interface_close(xch);
 	return (int)count;
 }

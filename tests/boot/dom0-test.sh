@@ -95,6 +95,27 @@ run_guest() {
 	wait_for 10 sh -c "grep -q 'dom$domid: running as uid 65534' $LOG" ||
 		fail "the worker of domain $domid did not drop its privileges"
 
+	step "isolation[$k]"
+	# What a compromised worker could do with its Xen handles: nothing beyond
+	# its guest (every privcmd and evtchn fd refuses another domain, no
+	# xenstore connection); the supervisor's own handles can, so the probe
+	# can fail.
+	worker=$(sed -n "s/.*domain $domid ($name): worker \([0-9]*\) started.*/\1/p" $LOG | tail -1)
+	[ -n "$worker" ] || fail "no worker pid for domain $domid in the log"
+	if command -v xvp-fd-probe >/dev/null; then
+		xvp-fd-probe "$worker" > /tmp/probe.out 2>&1
+		probe=$?
+		sed 's/^/BOOTTEST: probe worker: /' /tmp/probe.out
+		[ $probe = 0 ] || fail "worker $worker is not isolated (probe exit $probe)"
+		grep -q 'privcmd: .*restricted' /tmp/probe.out || fail "the probe found no privcmd fd in worker $worker"
+		xvp-fd-probe "$supervisor" > /tmp/probe.out 2>&1
+		probe=$?
+		sed 's/^/BOOTTEST: probe supervisor: /' /tmp/probe.out
+		[ $probe = 1 ] || fail "the probe finds the supervisor isolated (exit $probe): it cannot tell"
+	else
+		echo "BOOTTEST: no xvp-fd-probe in this initramfs: isolation not probed"
+	fi
+
 	step "guest-run[$k]"
 	# on_poweroff = "preserve": the domain stays (shut down) after the guest's
 	# poweroff, so that the daemon is stopped while its domain still exists.
