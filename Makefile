@@ -170,6 +170,8 @@ FUZZ_DEPS_fuzz_ecam		:= lib/log.c $(ECAM_SRCS)
 FUZZ_DEPS_fuzz_virtio_pci	:= lib/log.c $(ECAM_SRCS) $(VIRTIO_SRCS) tests/fuzz/guest_ram.c
 FUZZ_DEPS_fuzz_virtqueue	:= lib/log.c virtio/virtqueue.c tests/fuzz/guest_ram.c
 FUZZ_DEPS_fuzz_blk_request	:= lib/log.c virtio/virtqueue.c backends/blk_request.c
+# Not a guest's parser: a compromised worker's, which the supervisor runs.
+FUZZ_DEPS_fuzz_worker_protocol	:= daemon/worker_protocol.c
 FUZZ_REGRESS	:= $(addprefix $(FUZZ_REGRESS_DIR)/,$(FUZZ_TARGETS))
 CHECK_SCRIPTS	+= tests/fuzz/check-corpus.sh
 

@@ -11,7 +11,7 @@
  *                     OTHER_DOMID; a restricted fd refuses both with EPERM
  *                     before Xen sees them (drivers/xen/privcmd.c);
  *   /dev/xen/evtchn   IOCTL_EVTCHN_BIND_INTERDOMAIN to OTHER_DOMID; refused
- *                     with EPERM after IOCTL_EVTCHN_RESTRICT_DOMID
+ *                     with EACCES after IOCTL_EVTCHN_RESTRICT_DOMID
  *                     (drivers/xen/evtchn.c);
  *   /dev/xen/xenbus   a xenstore connection: not isolated;
  *   a socket          whose peer (SO_PEERCRED, no data read or written) is
@@ -90,8 +90,8 @@ static bool probe_evtchn(int fd, int n, domid_t other)
 		ioctl(fd, IOCTL_EVTCHN_UNBIND, &unbind);
 	}
 	printf("fd %d /dev/xen/evtchn: bind to domain %u %s: %s\n", n, other, outcome(error),
-	       error == EPERM ? "restricted" : "UNRESTRICTED");
-	return error == EPERM;
+	       error == EACCES ? "restricted" : "UNRESTRICTED");
+	return error == EACCES;
 }
 
 /* A socket whose peer is xenstored (metadata only: nothing read or written). */

@@ -9,7 +9,7 @@
  * IOCTL_PRIVCMD_DM_OP, IOCTL_PRIVCMD_MMAPBATCH_V2 and
  * IOCTL_PRIVCMD_MMAP_RESOURCE naming another domain (EPERM); a second
  * restrict to another domain fails with EINVAL. drivers/xen/evtchn.c:
- * after IOCTL_EVTCHN_RESTRICT_DOMID, binds to another domain fail (EPERM).
+ * after IOCTL_EVTCHN_RESTRICT_DOMID, binds to another domain fail (EACCES).
  */
 #include "tests/sim/hv_internal.h"
 

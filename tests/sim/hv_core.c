@@ -465,8 +465,9 @@ static int op_evtchn_bind(struct call *c)
 		return fail(c, EBADF);
 	if (!d)
 		return fail(c, ESRCH);
+	/* drivers/xen/evtchn.c: EACCES (not privcmd's EPERM) for another domain once restricted. */
 	if (hv->handles[handle].restricted >= 0 && hv->handles[handle].restricted != (int64_t)c->req->arg[1])
-		return fail(c, EPERM);
+		return fail(c, EACCES);
 	if (!is_server_port(d, guest_port))
 		return fail(c, EINVAL);
 	for (unsigned int i = 0; i < SIM_MAX_PORTS; i++)
