@@ -130,6 +130,8 @@ static bool serve_one(struct rng *rng, struct virtqueue *vq, bool *pushed)
 		return false;
 	}
 	ret = virtq_pop(vq, &rng->chain, rng->name);
+	if (ret == -EAGAIN)
+		return false;	/* guest memory is all in use: a release serves us again */
 	if (ret < 0) {
 		/* virtq_pop() logged which rule a malformed ring broke. */
 		virtio_device_needs_reset(rng->vdev, ret == -EFAULT ? "requestq rings left guest RAM"
@@ -140,6 +142,7 @@ static bool serve_one(struct rng *rng, struct virtqueue *vq, bool *pushed)
 		return virtq_enable_notification(vq);
 	/* 5.4.6.1: the driver MUST NOT place driver-readable buffers into the queue. */
 	if (rng->chain.nr_out) {
+		virtq_chain_release(vq, &rng->chain);
 		virtio_device_needs_reset(rng->vdev, "device-readable buffer in requestq (5.4.6.1)");
 		return false;
 	}
@@ -147,11 +150,13 @@ static bool serve_one(struct rng *rng, struct virtqueue *vq, bool *pushed)
 	if (!fill(rng, len)) {
 		log_ratelimited(&rng->log, LOG_LEVEL_ERROR, "%s: getrandom: %s", rng->name, strerror(errno));
 		virtq_unpop(vq);
+		virtq_chain_release(vq, &rng->chain);
 		resume_after(rng, RETRY_AFTER_ERROR_NS);
 		return false;
 	}
 	rng->tokens -= (double)len;
 	virtq_push(vq, rng->chain.head, (uint32_t)len);
+	virtq_chain_release(vq, &rng->chain);
 	*pushed = true;
 	return true;
 }

@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "backends/blk.h"
+#include "backends/blk_bounce.h"
 #include "daemon/parse.h"
 #include "virtio/virtio_pci.h"
 
@@ -18,7 +20,8 @@ struct device_type_info {
 
 static const struct device_type_info types[] = {
 	[DEVICE_RNG] = { "rng", "addr, queue-size, rate" },
-	[DEVICE_BLK] = { "blk", "path, readonly, serial, direct, queues, queue-size, addr" },
+	[DEVICE_BLK] = { "blk",
+			 "path, readonly, serial, direct, queues, queue-size, addr, bounce-budget" },
 };
 
 static int find_type(const char *name, size_t len)
@@ -96,7 +99,7 @@ static int apply_key(struct device_config *config, const char *key, const char *
 		return ret;
 	if (!strcmp(key, "path") || !strcmp(key, "serial") || !strcmp(key, "readonly") ||
 	    !strcmp(key, "direct") || (!strcmp(key, "rate") && config->type != DEVICE_RNG) ||
-	    (!strcmp(key, "queues") && config->type != DEVICE_BLK))
+	    ((!strcmp(key, "queues") || !strcmp(key, "bounce-budget")) && config->type != DEVICE_BLK))
 		return bad(why, why_len, text, "unknown key '%s' (known: %s)", key,
 			   types[config->type].keys);
 	/* rate=BYTES/s: the unit may be written out. */
@@ -126,6 +129,10 @@ static int apply_key(struct device_config *config, const char *key, const char *
 		if (number < 1 || number > VIRTIO_MAX_QUEUES)
 			return bad(why, why_len, text, "queues=%s: must be 1 to %d", value, VIRTIO_MAX_QUEUES);
 		config->queues = (uint16_t)number;
+	} else if (!strcmp(key, "bounce-budget")) {
+		if (number < BLK_BOUNCE_BUDGET_MIN || number > BLK_BOUNCE_BUDGET_MAX)
+			return bad(why, why_len, text, "bounce-budget=%s: must be 64K to 1G", value);
+		config->bounce_budget = number;
 	} else {
 		return bad(why, why_len, text, "unknown key '%s' (known: %s)", key,
 			   types[config->type].keys);
@@ -162,6 +169,10 @@ int device_config_parse(const char *text, struct device_config *config, char *wh
 	}
 	if (config->type == DEVICE_BLK && !config->path[0])
 		return bad(why, why_len, text, "path=FILE is required");
+	if (config->type == DEVICE_BLK && config->queue_size < BLK_QUEUE_SIZE_MIN)
+		return bad(why, why_len, text,
+			   "queue-size=%u: blk needs at least %u (a request is a header, data "
+			   "and a status byte)", config->queue_size, BLK_QUEUE_SIZE_MIN);
 	return 0;
 }
 

@@ -35,6 +35,7 @@ struct device_config {
 	bool direct;
 	char serial[21];	/* at most 20 bytes (VIRTIO_BLK_ID_BYTES) */
 	uint16_t queues;	/* 0: one per guest vCPU */
+	uint64_t bounce_budget;	/* direct=on: bytes of bounce memory; 0: the default */
 	struct blk_image image;	/* opened by device_configs_open() */
 };
 

@@ -159,18 +159,8 @@ static void on_invalidate(void *opaque)
 	guest_memory_invalidate(d->memory);
 }
 
-static void on_request_completed(void *opaque)
-{
-	struct served_domain *d = opaque;
-
-	/* No translated pointer is in use between requests: unmap what was evicted. */
-	if (d->memory)
-		guest_memory_release(d->memory);
-}
-
 static const struct ioreq_dispatch_hooks dispatch_hooks = {
 	.invalidate = on_invalidate,
-	.completed = on_request_completed,
 };
 
 static int create_host_bridge(struct served_domain *d)
@@ -202,6 +192,8 @@ static int create_blk(struct served_domain *d, const struct device_config *confi
 		.num_queues = config->queues ? config->queues :
 			      (uint16_t)(vcpus < VIRTIO_MAX_QUEUES ? vcpus : VIRTIO_MAX_QUEUES),
 		.queue_size = config->queue_size,
+		.size_max = GUEST_MEMORY_MAX_TRANSLATE,
+		.bounce_budget = config->bounce_budget,
 	};
 
 	return blk_create(&dev->vdev, &blk, &d->virtio_memory, base);
@@ -324,7 +316,8 @@ static int clear_stale_server(struct served_domain *d)
 	return 0;
 }
 
-int served_domain_open(struct served_domain **out, const struct daemon_options *opts, int channel)
+int served_domain_open(struct served_domain **out, const struct daemon_options *opts, int channel,
+		       struct event_base *base)
 {
 	struct served_domain *d = calloc(1, sizeof(*d));
 	int ret;
@@ -340,7 +333,7 @@ int served_domain_open(struct served_domain **out, const struct daemon_options *
 	ret = xen_ioreq_server_open(&d->server, (domid_t)opts->domid, &dispatch_hooks, d);
 	if (ret)
 		goto fail;
-	ret = guest_memory_create(&d->memory, opts->domid, opts->map_budget);
+	ret = guest_memory_create(&d->memory, opts->domid, opts->map_budget, base);
 	if (ret)
 		goto fail;
 	/* DESIGN.md 7: from here on every handle can name this domain only. */
@@ -418,9 +411,9 @@ void served_domain_stop(struct served_domain *d)
 	stats = xen_ioreq_server_stats(d->server);
 	memory = guest_memory_stats(d->memory);
 	log_info("stopping: %llu requests served (%llu refused, %llu unclaimed), "
-		 "%llu invalidations, %llu guest-memory map calls",
+		 "%llu invalidations, %llu guest-memory map calls, %llu waits for mapping room",
 		 (unsigned long long)stats->handled, (unsigned long long)stats->refused,
 		 (unsigned long long)stats->unclaimed, (unsigned long long)memory->invalidations,
-		 (unsigned long long)memory->map_calls);
+		 (unsigned long long)memory->map_calls, (unsigned long long)memory->waits);
 	teardown(d);
 }

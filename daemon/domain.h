@@ -30,7 +30,8 @@ struct served_domain;
  * (never a reason to fail). It opens no Xen device. On failure (-errno) @domain is
  * torn down and freed.
  */
-int served_domain_open(struct served_domain **out, const struct daemon_options *opts, int channel);
+int served_domain_open(struct served_domain **out, const struct daemon_options *opts, int channel,
+		       struct event_base *base);
 int served_domain_serve(struct served_domain *domain, const struct daemon_options *opts,
 			struct event_base *base);
 

@@ -72,7 +72,7 @@ static int serve(const struct daemon_options *opts, int channel)
 		log_error("cannot install the SIGTERM and SIGINT handlers");
 		goto free_signals;
 	}
-	ret = served_domain_open(&domain, opts, channel);
+	ret = served_domain_open(&domain, opts, channel, stop.base);
 	if (ret) {
 		log_error("cannot serve domain %u: %s", opts->domid, strerror(-ret));
 		goto free_signals;

@@ -149,7 +149,13 @@ static void write_status(struct virtio_device *vdev, uint8_t value)
 
 	if (value == 0) {
 		virtio_device_reset(vdev);
-		vdev->reset_status = old;
+		/*
+		 * 4.1.4.3.2: the reset completes when the old requests are done,
+		 * however often the driver writes 0 meanwhile: a second write
+		 * (status already 0) keeps the pending reset.
+		 */
+		if (old)
+			vdev->reset_status = old;
 		return;
 	}
 	/* 2.1.2: the driver MUST NOT clear a status bit; only a write of 0 resets. */
@@ -188,6 +194,14 @@ static bool is_power_of_two(uint32_t n)
 
 static void enable_queue(struct virtio_device *vdev, struct virtio_queue_slot *q)
 {
+	/*
+	 * 3.1.1: queues are set up (step 7) once the features are final (steps
+	 * 4-6); before FEATURES_OK they could still change under the queue.
+	 */
+	if (!(vdev->status & VIRTIO_CONFIG_S_FEATURES_OK)) {
+		virtio_device_needs_reset(vdev, "queue enabled before FEATURES_OK");
+		return;
+	}
 	q->vq.event_idx = vdev->guest_features & (1ULL << VIRTIO_F_EVENT_IDX);
 	q->vq.indirect = vdev->guest_features & (1ULL << VIRTIO_F_INDIRECT_DESC);
 	if (!is_power_of_two(q->vq.size) || q->vq.size > vdev->info.queue_size ||

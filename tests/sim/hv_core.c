@@ -407,13 +407,6 @@ static int op_guest_ram(struct call *c)
 	return 0;
 }
 
-static int op_foreign_map_count(struct call *c)
-{
-	c->hv->stats.foreign_map_calls += c->req->arg[0];
-	c->hv->stats.foreign_unmap_calls += c->req->arg[1];
-	return 0;
-}
-
 static int op_guest_p2m(struct call *c)
 {
 	struct sim_domain *d = hv_find_domain(c->hv, c->req->arg[0]);
@@ -520,7 +513,8 @@ static int (*const ops[])(struct call *) = {
 	[SIM_OP_SET_IRQ_LEVEL] = op_set_irq_level,
 	[SIM_OP_GUEST_RAM] = op_guest_ram,
 	[SIM_OP_GUEST_P2M] = op_guest_p2m,
-	[SIM_OP_FOREIGN_MAP_COUNT] = op_foreign_map_count,
+	[SIM_OP_FOREIGN_MAP_COUNT] = hv_op_foreign_map_count,
+	[SIM_OP_FOREIGN_MAPPED] = hv_op_foreign_mapped,
 	[SIM_OP_EVTCHN_OPEN] = op_evtchn_open,
 	[SIM_OP_EVTCHN_BIND] = op_evtchn_bind,
 	[SIM_OP_EVTCHN_UNBIND] = op_evtchn_unbind,

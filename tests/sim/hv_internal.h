@@ -18,7 +18,8 @@
 #define SIM_MAX_CONNS		64	/* one per library handle of every process */
 #define SIM_MAX_PASSED		256	/* sockets handed to processes, remembered by inode */
 #define SIM_MAX_SPI		1020
-#define SIM_SPARE_PAGES		256	/* pages available to replace guest pages */
+#define SIM_SPARE_PAGES		256	/* pages available to replace or populate guest pages */
+#define SIM_P2M_ABSENT		UINT64_MAX	/* a p2m entry with no RAM behind it (ballooned out) */
 #define SIM_XS_MAX_HANDLES	16
 #define SIM_XS_MAX_PERMS	8
 
@@ -117,8 +118,11 @@ struct sim_domain {
 	uint8_t *ram;		/* the guest's view: page i is at p2m[i] in ram_fd */
 	bool ram_refuses_direct_io;	/* secret memory: O_DIRECT fails as on Xen */
 	int p2m_fd;
-	uint64_t *p2m;		/* offset in ram_fd of each guest page */
+	uint64_t *p2m;		/* offset in ram_fd of each guest page, or SIM_P2M_ABSENT */
 	unsigned int spare_used;
+	/* Per guest page: foreign mappings of it the daemon holds, read-only and writable. */
+	uint16_t *foreign_read_only;
+	uint16_t *foreign_writable;
 
 	struct sim_server servers[SIM_MAX_SERVERS];
 	struct sim_vcpu vcpus[SIM_MAX_VCPUS];
@@ -214,6 +218,13 @@ void hv_server_release(struct sim_server *srv);
 void hv_domains_free(struct sim_hv *hv);
 /* With hv->lock held: reap the daemon if it exited; true if it is gone. */
 bool hv_daemon_gone(struct sim_hv *hv);
+
+/* Guest RAM (tests/sim/hv_memory.c): the per-page mapping counts of a new domain, freed. */
+int hv_memory_init(struct sim_domain *d);
+void hv_memory_free(struct sim_domain *d);
+/* SIM_OP_FOREIGN_MAP_COUNT and SIM_OP_FOREIGN_MAPPED, with hv->lock held. */
+int hv_op_foreign_map_count(struct call *c);
+int hv_op_foreign_mapped(struct call *c);
 
 /* Xenstore (tests/sim/hv_xenstore.c): the root node. */
 void hv_xenstore_init(struct sim_hv *hv);

@@ -161,6 +161,21 @@ void *sim_hv_guest_ram(struct sim_hv *hv, uint64_t gpa, size_t len);
  */
 int sim_hv_replace_guest_page(struct sim_hv *hv, unsigned int vcpu, uint64_t gpa);
 /*
+ * The guest balloons the page at @gpa out (XENMEM_decrease_reservation): no
+ * RAM behind it from now on, and Xen sends IOREQ_TYPE_INVALIDATE through
+ * @vcpu and waits for the answer. Foreign maps of it fail (EINVAL).
+ */
+int sim_hv_balloon_out(struct sim_hv *hv, unsigned int vcpu, uint64_t gpa);
+/*
+ * The guest populates the ballooned-out page at @gpa again
+ * (XENMEM_populate_physmap): a new zeroed page, and, as on Xen, no
+ * INVALIDATE (xen/common/memory.c). 0, -EEXIST (it is RAM), -EINVAL.
+ */
+int sim_hv_populate(struct sim_hv *hv, uint64_t gpa);
+/* How many foreign mappings of the guest page at @gpa the daemon holds now, by protection. */
+void sim_hv_foreign_mappings(struct sim_hv *hv, uint64_t gpa, unsigned int *read_only,
+			     unsigned int *writable);
+/*
  * True when guest RAM refuses O_DIRECT I/O into it, as Xen's foreign mappings
  * (VM_PFNMAP) do: the simulator uses memfd_secret when the kernel allows.
  */
@@ -281,6 +296,14 @@ struct sim_hv_state {
 	/* xenforeignmemory_map / _unmap calls on guest RAM. */
 	unsigned long foreign_map_calls;
 	unsigned long foreign_unmap_calls;
+	/*
+	 * Pages those maps hold now, and the most they ever held at once: each
+	 * takes a dom0 frame (privcmd backs the whole range, failed entries too).
+	 */
+	unsigned long foreign_mapped_pages;
+	unsigned long foreign_mapped_pages_peak;
+	/* Map calls in which some frames were not RAM (those frames failed alone). */
+	unsigned long foreign_maps_with_holes;
 };
 
 void sim_hv_get_state(struct sim_hv *hv, struct sim_hv_state *state);

@@ -49,7 +49,8 @@ enum sim_op {
 	SIM_OP_MAP_RESOURCE,	/* arg0 domid, arg1 type, arg2 id, arg3 frame, arg4 nr -> fd */
 	SIM_OP_SET_IRQ_LEVEL,	/* arg0 domid, arg1 irq, arg2 level (synchronous; see SIM_OP_IRQ_INFO) */
 	SIM_OP_GUEST_RAM,	/* arg0 domid -> fd, val0 base gfn, val1 nr pages */
-	SIM_OP_FOREIGN_MAP_COUNT,/* arg0 +map calls, arg1 +unmap calls: the daemon side's bookkeeping */
+	SIM_OP_FOREIGN_MAP_COUNT,/* arg0 +map calls, arg1 +unmap calls, arg2 +pages, arg3 -pages,
+				   arg4 1: the map had frames that are not RAM */
 	SIM_OP_GUEST_P2M,	/* arg0 domid -> fd: uint64_t offset into the RAM fd, per gfn from base */
 	SIM_OP_EVTCHN_OPEN,	/* -> fd, val0 handle id */
 	SIM_OP_EVTCHN_BIND,	/* arg0 handle, arg1 domid, arg2 remote port -> val0 local port */
@@ -73,6 +74,8 @@ enum sim_op {
 	 * (SIM_HYPERCALL_*), arg1.. its arguments.
 	 */
 	SIM_OP_HYPERCALL,
+	/* arg0 domid, arg1 first gfn, arg2 count, arg3 writable, arg4 1 mapped / 0 unmapped */
+	SIM_OP_FOREIGN_MAPPED,
 };
 
 /* What a connection stands for (the device the real library opens). */
