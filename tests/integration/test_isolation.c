@@ -228,6 +228,28 @@ static void test_every_worker_connection_is_restricted_to_its_guest(void **state
 	assert_int_equal(sim_hv_stop_daemon(f->hv, SIGTERM, WAIT_MS), 0);
 }
 
+/*
+ * A request the guest made before the worker started (Xen puts it in the
+ * slot when the server is enabled, and its signal is lost) is answered,
+ * but only once every Xen handle of the worker is restricted: nothing the
+ * guest controls is read by an unrestricted process.
+ */
+static void test_a_pending_request_is_served_only_after_the_restriction(void **state)
+{
+	struct fixture *f = *state;
+	ioreq_t req = { .type = IOREQ_TYPE_COPY, .addr = 0x10000000, .size = 4, .count = 1,
+			.dir = IOREQ_READ };
+	struct sim_hv_state after;
+
+	sim_vcpu_queue_on_enable(f->hv, 1, &req);
+	start_worker(f);
+	assert_int_equal(sim_vcpu_collect_queued(f->hv, 1, &req, WAIT_MS), 0);
+	assert_int_equal(req.data, 0x00081b36);	/* the host bridge's vendor and device */
+	sim_hv_get_state(f->hv, &after);
+	assert_int_equal(after.answered_unrestricted, 0);
+	assert_int_equal(sim_hv_stop_daemon(f->hv, SIGTERM, WAIT_MS), 0);
+}
+
 /* The fd number after --worker-channel on @pid's command line. */
 static int channel_of(pid_t pid)
 {
@@ -313,6 +335,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_no_worker_handle_reaches_another_domain,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_every_worker_connection_is_restricted_to_its_guest,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_pending_request_is_served_only_after_the_restriction,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_worker_breaking_the_protocol_is_killed_and_replaced,
 						setup, teardown),

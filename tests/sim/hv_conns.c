@@ -164,11 +164,10 @@ int sim_hv_socket_info(struct sim_hv *hv, uint64_t inode, struct sim_hv_socket_i
 	return ret;
 }
 
-int64_t sim_hv_restriction(struct sim_hv *hv, pid_t pid)
+int64_t hv_process_restriction(struct sim_hv *hv, pid_t pid)
 {
 	int64_t domid = -2;
 
-	pthread_mutex_lock(&hv->lock);
 	for (int i = 0; i < SIM_MAX_CONNS; i++) {
 		int64_t r;
 
@@ -181,8 +180,15 @@ int64_t sim_hv_restriction(struct sim_hv *hv, pid_t pid)
 		else if (r != domid)
 			domid = -1;
 	}
-	if (domid < -1)
-		domid = -2;
+	return domid < -1 ? -2 : domid;
+}
+
+int64_t sim_hv_restriction(struct sim_hv *hv, pid_t pid)
+{
+	int64_t domid;
+
+	pthread_mutex_lock(&hv->lock);
+	domid = hv_process_restriction(hv, pid);
 	pthread_mutex_unlock(&hv->lock);
 	return domid;
 }

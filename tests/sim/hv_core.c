@@ -176,6 +176,8 @@ static void handle_evtchn_message(struct sim_hv *hv, int handle)
 		 * access caused it (an ISR read lowers the line): apply it first.
 		 */
 		drain_irq_messages(hv);
+		if (hv_process_restriction(hv, hv->handles[handle].owner) < 0)
+			hv->stats.answered_unrestricted++;
 		notify_guest(hv, port);
 	} else if (msg.op == SIM_EVTCHN_UNMASK) {
 		port->masked = false;

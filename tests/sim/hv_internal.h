@@ -189,6 +189,8 @@ int hv_op_hypercall(struct call *c);
 int hv_op_restrict(struct call *c);
 /* Would Linux refuse this call on this (restricted) fd? Then it fails with EPERM. */
 bool hv_refused_by_restriction(const struct call *c);
+/* sim_hv_restriction() with hv->lock held. */
+int64_t hv_process_restriction(struct sim_hv *hv, pid_t pid);
 /* The call hands over a socket end: remember its inode as @kind. */
 void hv_note_passed_socket(struct call *c, enum sim_hv_socket_kind kind, int64_t index);
 

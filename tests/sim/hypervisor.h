@@ -304,6 +304,13 @@ struct sim_hv_state {
 	unsigned long foreign_mapped_pages_peak;
 	/* Map calls in which some frames were not RAM (those frames failed alone). */
 	unsigned long foreign_maps_with_holes;
+	/*
+	 * vCPU requests answered (their port notified) by a process that held
+	 * a Xen connection not restricted to one domain at that moment: a
+	 * worker must restrict itself before it serves anything, pending
+	 * requests included.
+	 */
+	unsigned long answered_unrestricted;
 };
 
 void sim_hv_get_state(struct sim_hv *hv, struct sim_hv_state *state);
