@@ -6,6 +6,7 @@
 #include "daemon/worker_link.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -157,7 +158,8 @@ static struct xen_xenstore *start_store(struct worker_link *link)
 
 	if (!a)
 		return NULL;
-	*a = (struct answerer){ dup(link->fd), link->domid, link->pid };
+	/* Close-on-exec like the original: no later worker may inherit this one's channel. */
+	*a = (struct answerer){ fcntl(link->fd, F_DUPFD_CLOEXEC, 0), link->domid, link->pid };
 	if (a->fd < 0) {
 		free(a);
 		return NULL;

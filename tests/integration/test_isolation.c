@@ -95,6 +95,35 @@ static int worker_sockets(struct fixture *f, pid_t pid, struct worker_socket *ou
 	return count;
 }
 
+/* How many of @pid's sockets the hypervisor does not know (its channels to a supervisor). */
+static int foreign_sockets(struct fixture *f, pid_t pid)
+{
+	char dir_path[64], link_path[320], target[64];
+	struct sim_hv_socket_info info;
+	unsigned long long inode;
+	struct dirent *entry;
+	int count = 0;
+	DIR *dir;
+
+	snprintf(dir_path, sizeof(dir_path), "/proc/%d/fd", (int)pid);
+	dir = opendir(dir_path);
+	assert_non_null(dir);
+	while ((entry = readdir(dir))) {
+		ssize_t len;
+
+		snprintf(link_path, sizeof(link_path), "%s/%s", dir_path, entry->d_name);
+		len = entry->d_name[0] == '.' ? -1 : readlink(link_path, target, sizeof(target) - 1);
+		if (len < 0)
+			continue;
+		target[len] = '\0';
+		if (sscanf(target, "socket:[%llu]", &inode) == 1 &&
+		    sim_hv_socket_info(f->hv, inode, &info) == -ENOENT)
+			count++;
+	}
+	closedir(dir);
+	return count;
+}
+
 /* The worker's fd @fd, ours now (the same open file): pidfd_getfd(2). */
 static int take_fd(pid_t pid, int fd)
 {
@@ -329,6 +358,36 @@ static void test_a_worker_breaking_the_protocol_is_killed_and_replaced(void **st
 	assert_int_equal(rmdir(dir), 0);
 }
 
+/*
+ * Two workers of one supervisor: each holds one channel, its own; none
+ * inherited the other's supervisor end (it could answer for the supervisor).
+ */
+static void test_a_worker_holds_no_other_workers_channel(void **state)
+{
+	struct fixture *f = *state;
+	char dir[] = "/tmp/xvp-isolation-XXXXXX", config[64];
+	const char *args[] = { "--config", config, NULL };
+	pid_t first, second;
+	FILE *file;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(config, sizeof(config), "%s/virtio-pci.cfg", dir);
+	file = fopen(config, "w");
+	assert_non_null(file);
+	fputs("[domain 1]\ndevice = [ \"rng\" ]\n\n[domain 2]\ndevice = [ \"rng\" ]\n", file);
+	assert_int_equal(fclose(file), 0);
+	assert_int_equal(sim_hv_start_daemon_argv(f->hv, sim_daemon_path(), args), 0);
+	first = sim_hv_wait_domain_served(f->hv, GUEST, 0, WAIT_MS);
+	second = sim_hv_wait_domain_served(f->hv, OTHER_GUEST, 0, WAIT_MS);
+	if (first <= 0 || second <= 0)
+		fail_msg("not both served; the log:\n%s", sim_hv_daemon_log(f->hv));
+	assert_int_equal(foreign_sockets(f, first), 1);
+	assert_int_equal(foreign_sockets(f, second), 1);
+	assert_int_equal(sim_hv_stop_daemon(f->hv, SIGTERM, WAIT_MS), 0);
+	assert_int_equal(unlink(config), 0);
+	assert_int_equal(rmdir(dir), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -337,6 +396,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_every_worker_connection_is_restricted_to_its_guest,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_pending_request_is_served_only_after_the_restriction,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_worker_holds_no_other_workers_channel,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_worker_breaking_the_protocol_is_killed_and_replaced,
 						setup, teardown),
