@@ -24,6 +24,7 @@
 #include "daemon/fdt_command.h"
 #include "daemon/options.h"
 #include "daemon/supervisor.h"
+#include "daemon/worker_channel.h"
 #include "daemon/worker_protocol.h"
 #include "lib/log.h"
 #include "xen/domain.h"
@@ -31,6 +32,7 @@
 struct stop_request {
 	struct event_base *base;
 	int signal;
+	bool supervisor_gone;
 };
 
 static void on_stop_signal(evutil_socket_t signum, short what, void *arg)
@@ -40,6 +42,15 @@ static void on_stop_signal(evutil_socket_t signum, short what, void *arg)
 	(void)what;
 	/* Stop taking new work: the loop ends after the callback that is running. */
 	stop->signal = (int)signum;
+	event_base_loopbreak(stop->base);
+}
+
+/* The supervisor died (its end of the channel closed): stop as for a signal. */
+static void on_supervisor_gone(void *arg)
+{
+	struct stop_request *stop = arg;
+
+	stop->supervisor_gone = true;
 	event_base_loopbreak(stop->base);
 }
 
@@ -59,6 +70,7 @@ static int serve(const struct daemon_options *opts, int channel)
 	struct stop_request stop = { 0 };
 	struct event *sigterm = NULL, *sigint = NULL;
 	struct served_domain *domain = NULL;
+	struct event *supervisor = NULL;
 	int ret, status = EXIT_FAILURE;
 
 	stop.base = event_base_new();
@@ -91,14 +103,19 @@ static int serve(const struct daemon_options *opts, int channel)
 		log_error("cannot serve domain %u: %s", opts->domid, strerror(-ret));
 		goto free_signals;
 	}
+	supervisor = worker_channel_watch(stop.base, channel, on_supervisor_gone, &stop);
 	if (event_base_dispatch(stop.base) < 0)
 		log_error("the event loop failed");
 	else if (stop.signal)
 		log_info("%s received, stopping", strsignal(stop.signal));
+	else if (stop.supervisor_gone)
+		log_warn("the supervisor is gone: stopping");
 	else
 		log_error("serving ended without a stop signal: see the errors above");
 	served_domain_stop(domain);
-	status = stop.signal ? EXIT_SUCCESS : EXIT_FAILURE;
+	status = stop.signal || stop.supervisor_gone ? EXIT_SUCCESS : EXIT_FAILURE;
+	if (supervisor)
+		event_free(supervisor);
 
 free_signals:
 	if (sigint)

@@ -8,6 +8,8 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include <event2/event.h>
+
 #include "lib/log.h"
 
 static int send_message(int fd, enum worker_message_type type, uint64_t value)
@@ -87,4 +89,40 @@ void worker_channel_notify(int fd, enum worker_message_type type, uint64_t value
 	ret = send_message(fd, type, value);
 	if (ret)
 		log_debug("supervisor channel: cannot send: %s", strerror(-ret));
+}
+
+struct channel_watch {
+	void (*gone)(void *opaque);
+	void *opaque;
+};
+
+static void on_channel(evutil_socket_t fd, short what, void *arg)
+{
+	struct channel_watch *watch = arg;
+	char buf[sizeof(struct worker_message) + 1];
+	ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+
+	(void)what;
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+		watch->gone(watch->opaque);
+}
+
+struct event *worker_channel_watch(struct event_base *base, int fd, void (*gone)(void *opaque),
+				   void *opaque)
+{
+	static struct channel_watch watch;	/* one channel per worker */
+	struct event *event;
+
+	if (fd < 0)
+		return NULL;
+	watch = (struct channel_watch){ gone, opaque };
+	event = event_new(base, fd, EV_READ | EV_PERSIST, on_channel, &watch);
+	if (event && event_add(event, NULL)) {
+		event_free(event);
+		event = NULL;
+	}
+	if (!event)
+		log_warn("cannot watch the supervisor channel: this worker will not notice its "
+			 "supervisor's end");
+	return event;
 }

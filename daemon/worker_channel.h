@@ -10,6 +10,9 @@
 
 #include <stdint.h>
 
+struct event;
+struct event_base;
+
 #include "daemon/worker_protocol.h"
 
 /*
@@ -21,5 +24,15 @@ int worker_channel_request(int fd, enum worker_message_type type, uint64_t value
 
 /* Send @type with @value, wanting no answer. Failures are ignored (logged at debug). */
 void worker_channel_notify(int fd, enum worker_message_type type, uint64_t value);
+
+/*
+ * While serving: watch @fd on @base and call @gone once the supervisor's
+ * end is closed (it died: nobody would write the guest's keys any more,
+ * nor stop this worker). An answer that comes after its request timed out
+ * is dropped. The event (event_free() it), or NULL when @fd < 0 or out of
+ * memory.
+ */
+struct event *worker_channel_watch(struct event_base *base, int fd, void (*gone)(void *opaque),
+				   void *opaque);
 
 #endif

@@ -35,6 +35,8 @@
 
 struct fixture {
 	struct sim_hv *hv;
+	char dir[32];		/* a supervisor's config file, if a test writes one */
+	char config[64];
 };
 
 static int setup(void **state)
@@ -53,8 +55,28 @@ static int teardown(void **state)
 	struct fixture *f = *state;
 
 	sim_hv_destroy(f->hv);
+	if (f->config[0])
+		unlink(f->config);
+	if (f->dir[0])
+		rmdir(f->dir);
 	free(f);
 	return 0;
+}
+
+/* Start a supervisor (--config) on a file holding @text, with --restart-delay @delay (or not). */
+static void start_supervisor(struct fixture *f, const char *text, const char *delay)
+{
+	const char *args[] = { "--config", f->config, delay ? "--restart-delay" : NULL, delay, NULL };
+	FILE *file;
+
+	strcpy(f->dir, "/tmp/xvp-isolation-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	snprintf(f->config, sizeof(f->config), "%s/virtio-pci.cfg", f->dir);
+	file = fopen(f->config, "w");
+	assert_non_null(file);
+	fputs(text, file);
+	assert_int_equal(fclose(file), 0);
+	assert_int_equal(sim_hv_start_daemon_argv(f->hv, sim_daemon_path(), args), 0);
 }
 
 /* One of the worker's sockets, and what the hypervisor says it is. */
@@ -63,8 +85,13 @@ struct worker_socket {
 	struct sim_hv_socket_info info;
 };
 
-/* The worker's sockets that the hypervisor knows, from /proc/PID/fd: their count. */
-static int worker_sockets(struct fixture *f, pid_t pid, struct worker_socket *out, int max)
+/*
+ * @pid's sockets, from /proc/PID/fd: those the hypervisor knows into @out
+ * (their count is returned, at most @max), the others (channels to a
+ * supervisor) counted in *foreign.
+ */
+static int walk_sockets(struct fixture *f, pid_t pid, struct worker_socket *out, int max,
+			int *foreign)
 {
 	char dir_path[64], link_path[320], target[64];
 	unsigned long long inode;
@@ -72,16 +99,15 @@ static int worker_sockets(struct fixture *f, pid_t pid, struct worker_socket *ou
 	int count = 0;
 	DIR *dir;
 
+	*foreign = 0;
 	snprintf(dir_path, sizeof(dir_path), "/proc/%d/fd", (int)pid);
 	dir = opendir(dir_path);
 	assert_non_null(dir);
 	while ((entry = readdir(dir)) && count < max) {
 		ssize_t len;
 
-		if (entry->d_name[0] == '.')
-			continue;
 		snprintf(link_path, sizeof(link_path), "%s/%s", dir_path, entry->d_name);
-		len = readlink(link_path, target, sizeof(target) - 1);
+		len = entry->d_name[0] == '.' ? -1 : readlink(link_path, target, sizeof(target) - 1);
 		if (len < 0)
 			continue;
 		target[len] = '\0';
@@ -90,38 +116,29 @@ static int worker_sockets(struct fixture *f, pid_t pid, struct worker_socket *ou
 		out[count].fd = atoi(entry->d_name);
 		if (sim_hv_socket_info(f->hv, inode, &out[count].info) == 0)
 			count++;
+		else
+			++*foreign;
 	}
 	closedir(dir);
 	return count;
 }
 
+/* The worker's sockets that the hypervisor knows: their count. */
+static int worker_sockets(struct fixture *f, pid_t pid, struct worker_socket *out, int max)
+{
+	int foreign;
+
+	return walk_sockets(f, pid, out, max, &foreign);
+}
+
 /* How many of @pid's sockets the hypervisor does not know (its channels to a supervisor). */
 static int foreign_sockets(struct fixture *f, pid_t pid)
 {
-	char dir_path[64], link_path[320], target[64];
-	struct sim_hv_socket_info info;
-	unsigned long long inode;
-	struct dirent *entry;
-	int count = 0;
-	DIR *dir;
+	struct worker_socket sockets[MAX_FDS];
+	int foreign;
 
-	snprintf(dir_path, sizeof(dir_path), "/proc/%d/fd", (int)pid);
-	dir = opendir(dir_path);
-	assert_non_null(dir);
-	while ((entry = readdir(dir))) {
-		ssize_t len;
-
-		snprintf(link_path, sizeof(link_path), "%s/%s", dir_path, entry->d_name);
-		len = entry->d_name[0] == '.' ? -1 : readlink(link_path, target, sizeof(target) - 1);
-		if (len < 0)
-			continue;
-		target[len] = '\0';
-		if (sscanf(target, "socket:[%llu]", &inode) == 1 &&
-		    sim_hv_socket_info(f->hv, inode, &info) == -ENOENT)
-			count++;
-	}
-	closedir(dir);
-	return count;
+	walk_sockets(f, pid, sockets, MAX_FDS, &foreign);
+	return foreign;
 }
 
 /* The worker's fd @fd, ours now (the same open file): pidfd_getfd(2). */
@@ -279,6 +296,28 @@ static void test_a_pending_request_is_served_only_after_the_restriction(void **s
 	assert_int_equal(sim_hv_stop_daemon(f->hv, SIGTERM, WAIT_MS), 0);
 }
 
+/*
+ * Its supervisor killed (SIGKILL: no stop passed on), a worker notices that
+ * its channel closed and stops cleanly: its server goes, nothing serves
+ * the guest without a supervisor.
+ */
+static void test_a_worker_stops_when_its_supervisor_is_gone(void **state)
+{
+	struct fixture *f = *state;
+	struct sim_hv_domain_state domain = { .servers = 1 };
+	pid_t worker = start_worker(f);
+
+	assert_true(worker > 0);
+	assert_int_equal(sim_hv_stop_daemon(f->hv, SIGKILL, WAIT_MS), -EINTR);
+	assert_int_equal(sim_hv_wait_daemon_log(f->hv, "the supervisor is gone: stopping", WAIT_MS), 0);
+	for (int waited = 0; waited < WAIT_MS && domain.servers; waited += 10) {
+		assert_int_equal(sim_hv_get_domain_state(f->hv, GUEST, &domain), 0);
+		if (domain.servers)
+			usleep(10000);
+	}
+	assert_int_equal(domain.servers, 0);
+}
+
 /* The fd number after --worker-channel on @pid's command line. */
 static int channel_of(pid_t pid)
 {
@@ -318,18 +357,10 @@ static void test_a_worker_breaking_the_protocol_is_killed_and_replaced(void **st
 		{ 16, { 1, 5, 1, 0 }, "an answer from a worker" },
 	};
 	struct fixture *f = *state;
-	char dir[] = "/tmp/xvp-isolation-XXXXXX", config[64], expected[128];
-	const char *args[] = { "--config", config, "--restart-delay", "0.01", NULL };
+	char expected[128];
 	pid_t worker = 0;
-	FILE *file;
 
-	assert_non_null(mkdtemp(dir));
-	snprintf(config, sizeof(config), "%s/virtio-pci.cfg", dir);
-	file = fopen(config, "w");
-	assert_non_null(file);
-	fputs("[domain 1]\ndevice = [ \"rng\" ]\n", file);
-	assert_int_equal(fclose(file), 0);
-	assert_int_equal(sim_hv_start_daemon_argv(f->hv, sim_daemon_path(), args), 0);
+	start_supervisor(f, "[domain 1]\ndevice = [ \"rng\" ]\n", "0.01");
 	for (size_t i = 0; i < sizeof(hostile) / sizeof(hostile[0]); i++) {
 		int fd;
 
@@ -354,8 +385,6 @@ static void test_a_worker_breaking_the_protocol_is_killed_and_replaced(void **st
 	 */
 	assert_int_equal(sim_hv_wait_daemon_log(f->hv, "giving up on this domain", WAIT_MS), 0);
 	assert_int_equal(sim_hv_stop_daemon(f->hv, SIGTERM, WAIT_MS), 0);
-	assert_int_equal(unlink(config), 0);
-	assert_int_equal(rmdir(dir), 0);
 }
 
 /*
@@ -365,18 +394,10 @@ static void test_a_worker_breaking_the_protocol_is_killed_and_replaced(void **st
 static void test_a_worker_holds_no_other_workers_channel(void **state)
 {
 	struct fixture *f = *state;
-	char dir[] = "/tmp/xvp-isolation-XXXXXX", config[64];
-	const char *args[] = { "--config", config, NULL };
 	pid_t first, second;
-	FILE *file;
 
-	assert_non_null(mkdtemp(dir));
-	snprintf(config, sizeof(config), "%s/virtio-pci.cfg", dir);
-	file = fopen(config, "w");
-	assert_non_null(file);
-	fputs("[domain 1]\ndevice = [ \"rng\" ]\n\n[domain 2]\ndevice = [ \"rng\" ]\n", file);
-	assert_int_equal(fclose(file), 0);
-	assert_int_equal(sim_hv_start_daemon_argv(f->hv, sim_daemon_path(), args), 0);
+	start_supervisor(f, "[domain 1]\ndevice = [ \"rng\" ]\n\n[domain 2]\ndevice = [ \"rng\" ]\n",
+			 NULL);
 	first = sim_hv_wait_domain_served(f->hv, GUEST, 0, WAIT_MS);
 	second = sim_hv_wait_domain_served(f->hv, OTHER_GUEST, 0, WAIT_MS);
 	if (first <= 0 || second <= 0)
@@ -384,8 +405,6 @@ static void test_a_worker_holds_no_other_workers_channel(void **state)
 	assert_int_equal(foreign_sockets(f, first), 1);
 	assert_int_equal(foreign_sockets(f, second), 1);
 	assert_int_equal(sim_hv_stop_daemon(f->hv, SIGTERM, WAIT_MS), 0);
-	assert_int_equal(unlink(config), 0);
-	assert_int_equal(rmdir(dir), 0);
 }
 
 int main(void)
@@ -396,6 +415,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_every_worker_connection_is_restricted_to_its_guest,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_pending_request_is_served_only_after_the_restriction,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_worker_stops_when_its_supervisor_is_gone,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_worker_holds_no_other_workers_channel,
 						setup, teardown),
