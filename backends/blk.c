@@ -26,6 +26,7 @@
 #include "backends/blk_bounce.h"
 #include "backends/blk_io.h"
 #include "backends/blk_request.h"
+#include "backends/queue_loop.h"
 #include "lib/log.h"
 
 #define BLK_DEVICE_TYPE		2		/* 5: Device Types */
@@ -84,6 +85,7 @@ struct blk_queue {
 	struct blk_request *free;
 	unsigned int in_flight;
 	bool completed;			/* pushed used entries since the last interrupt check */
+	struct queue_service service;
 };
 
 struct blk {
@@ -376,48 +378,58 @@ static bool start_request(struct blk *blk, struct blk_queue *q, struct blk_reque
 	return !submit(blk, req);
 }
 
-static void serve_queue(struct blk *blk, struct blk_queue *q)
+/* ---- the serve loop: passes of the shared queue service (virtio/queue_service.h) */
+
+/* Every request of the pool in flight: a completion will look at the ring. Stopping: nothing new. */
+static bool queue_has_room(struct queue_service *qs)
 {
-	struct virtqueue *vq = virtio_queue(blk->vdev, q->index);
+	struct blk_queue *q = qs->opaque;
 
-	if (blk->stopping || !virtio_queue_ready(blk->vdev, q->index))
-		return;
-	while (q->free) {
-		int ret = virtq_pop(vq, &blk->chain, blk->name);
+	return q->free != NULL && !q->blk->stopping;
+}
 
-		if (ret == -EAGAIN)
-			break;	/* guest memory is all in use: a release serves us again */
-		if (ret < 0) {
-			virtio_device_needs_reset(blk->vdev, ret == -EFAULT ? "rings left guest RAM" : NULL);
-			break;
-		}
-		if (ret == 0) {
-			/* Busy: the next completion looks again. Idle: ask for a notification. */
-			if (q->in_flight) {
-				virtq_disable_notification(vq);
-				break;
-			}
-			if (!virtq_enable_notification(vq))
-				break;
-			continue;
-		}
-		{
-			struct blk_request *req = q->free;
+static bool queue_serve(struct queue_service *qs, struct virtq_chain *chain)
+{
+	struct blk_queue *q = qs->opaque;
+	struct blk_request *req = q->free;
 
-			q->free = req->next_free;
-			start_request(blk, q, req);
-		}
-		if (!virtio_queue_ready(blk->vdev, q->index))
-			break;	/* the request made the device need a reset */
-	}
-	/* Every request of the pool in flight: a completion will look at the ring. */
-	if (!q->free)
-		virtq_disable_notification(vq);
+	(void)chain;	/* start_request() parses blk->chain, where the service popped it */
+	q->free = req->next_free;
+	start_request(q->blk, q, req);
+	return true;
+}
+
+/* Busy: the next completion looks again. Idle: ask for a notification. */
+static bool queue_busy(struct queue_service *qs)
+{
+	struct blk_queue *q = qs->opaque;
+
+	return q->in_flight != 0;
+}
+
+static void queue_pass_done(struct queue_service *qs)
+{
+	struct blk_queue *q = qs->opaque;
+	struct blk *blk = q->blk;
+
 	blk_io_submit(blk->io);
 	if (q->completed) {
 		q->completed = false;
 		virtio_queue_interrupt(blk->vdev, q->index);
 	}
+}
+
+static const struct queue_service_ops queue_ops = {
+	.has_room = queue_has_room,
+	.serve = queue_serve,
+	.busy = queue_busy,
+	.pass_done = queue_pass_done,
+};
+
+static void serve_queue(struct blk *blk, struct blk_queue *q)
+{
+	if (!blk->stopping)
+		queue_service_run(&q->service);
 }
 
 static void blk_queue_notify(struct virtio_device *vdev, unsigned int index)
@@ -612,6 +624,7 @@ static uint32_t bounce_align(const struct blk_image *image)
 static void free_blk(struct blk *blk)
 {
 	for (unsigned int i = 0; i < VIRTIO_MAX_QUEUES; i++) {
+		queue_loop_detach(&blk->queues[i].service);
 		free(blk->queues[i].requests);
 		free(blk->queues[i].iov_storage);
 	}
@@ -649,6 +662,7 @@ int blk_create(struct virtio_device **out, const struct blk_config *config,
 								     BLK_QUEUE_REQUESTS;
 	blk->size_max = config->size_max;
 	info.name = blk->name;
+	log_ratelimit_init(&blk->log, blk->name);
 	set_limits(blk, config);
 	for (unsigned int i = 0; i < config->num_queues && !ret; i++)
 		ret = create_queue(blk, &blk->queues[i], i);
@@ -660,7 +674,14 @@ int blk_create(struct virtio_device **out, const struct blk_config *config,
 				    on_complete, on_batch_done, blk);
 	if (!ret)
 		ret = virtio_pci_create(&blk->vdev, &info, &blk_ops, blk, mem);
+	for (unsigned int i = 0; i < config->num_queues && !ret; i++) {
+		struct blk_queue *q = &blk->queues[i];
+
+		queue_service_init(&q->service, blk->vdev, i, &queue_ops, q, &blk->chain);
+		ret = queue_loop_attach(&q->service, base);
+	}
 	if (ret) {
+		virtio_pci_destroy(blk->vdev);	/* NULL-safe */
 		free_blk(blk);
 		return ret;
 	}
@@ -679,5 +700,6 @@ void blk_destroy(struct virtio_device *vdev)
 	blk->stopping = true;
 	blk_io_drain(blk->io, DRAIN_TIMEOUT_MS);
 	virtio_pci_destroy(vdev);
+	log_ratelimit_flush(&blk->log);
 	free_blk(blk);
 }

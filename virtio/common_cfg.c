@@ -167,9 +167,10 @@ static void write_status(struct virtio_device *vdev, uint8_t value)
 	}
 	if ((added & VIRTIO_CONFIG_S_FEATURES_OK) && !features_acceptable(vdev)) {
 		/* 3.1.1 step 6: the driver re-reads status and sees FEATURES_OK clear. */
-		log_warn("%s: driver features 0x%llx refused (offered 0x%llx)", vdev->info.name,
-			 (unsigned long long)vdev->guest_features,
-			 (unsigned long long)vdev->host_features);
+		log_ratelimited(&vdev->log, LOG_LEVEL_WARN,
+				"%s: driver features 0x%llx refused (offered 0x%llx)", vdev->info.name,
+				(unsigned long long)vdev->guest_features,
+				(unsigned long long)vdev->host_features);
 		value &= ~VIRTIO_CONFIG_S_FEATURES_OK;
 		added &= ~VIRTIO_CONFIG_S_FEATURES_OK;
 	}
@@ -180,8 +181,9 @@ static void write_status(struct virtio_device *vdev, uint8_t value)
 		return;
 	}
 	if (added & VIRTIO_CONFIG_S_DRIVER_OK) {
-		log_info("%s: driver ready, features 0x%llx", vdev->info.name,
-			 (unsigned long long)vdev->guest_features);
+		/* A guest may start the device over and over: rate-limited like a refusal. */
+		log_ratelimited(&vdev->log, LOG_LEVEL_INFO, "%s: driver ready, features 0x%llx",
+				vdev->info.name, (unsigned long long)vdev->guest_features);
 		/* Buffers made available before DRIVER_OK are served now (3.1.1 step 8). */
 		start_queues(vdev);
 	}

@@ -295,9 +295,12 @@ int virtio_pci_create(struct virtio_device **out, const struct virtio_device_inf
 		free(vdev);
 		return ret;
 	}
+	/* One limit for every line this function's guest can cause (lib/log.h). */
+	log_ratelimit_init(&vdev->log, vdev->info.name);
 	for (unsigned int i = 0; i < info->num_queues; i++) {
 		vdev->queues[i].vq.mem = &vdev->mem;
 		vdev->queues[i].vq.size = info->queue_size;
+		vdev->queues[i].vq.log = &vdev->log;
 		vdev->queues[i].vq.memory_ready = queue_memory_ready;
 		vdev->queues[i].vq.memory_ready_opaque = vdev;
 	}
@@ -313,6 +316,7 @@ void virtio_pci_destroy(struct virtio_device *vdev)
 	/* The rings' mappings go back, and no wake-up may come for a freed queue. */
 	for (unsigned int i = 0; i < vdev->info.num_queues; i++)
 		virtq_stop(&vdev->queues[i].vq);
+	log_ratelimit_flush(&vdev->log);
 	free(vdev->queues);
 	free(vdev);
 }

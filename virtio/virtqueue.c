@@ -47,8 +47,15 @@ struct walk {
 	unsigned int buffers;		/* buffer descriptors, direct and indirect */
 };
 
-/* One guest can loop on a malformed ring: keep the journal readable. */
-static struct log_ratelimit protocol_ratelimit;
+/*
+ * One guest can loop on a malformed ring: keep the journal readable. The
+ * limit is the function's (struct virtqueue.log), so one function's flood
+ * does not hide another's first line; virtq_pop() points this at it for the
+ * walk (queues are served from one thread). A queue without one (unit
+ * tests, fuzzing) shares the fallback.
+ */
+static struct log_ratelimit fallback_ratelimit;
+static struct log_ratelimit *protocol_ratelimit = &fallback_ratelimit;
 
 static int __attribute__((format(printf, 2, 3))) refuse(const char *name, const char *fmt, ...)
 {
@@ -58,7 +65,7 @@ static int __attribute__((format(printf, 2, 3))) refuse(const char *name, const 
 	va_start(ap, fmt);
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
-	log_ratelimited(&protocol_ratelimit, LOG_LEVEL_WARN, "%s: virtqueue: %s; device needs reset",
+	log_ratelimited(protocol_ratelimit, LOG_LEVEL_WARN, "%s: virtqueue: %s; device needs reset",
 			name ? name : "?", why);
 	return -EPROTO;
 }
@@ -338,6 +345,7 @@ int virtq_pop(struct virtqueue *vq, struct virtq_chain *chain, const char *name)
 	ret = rings_current(vq);
 	if (ret)
 		return ret == -EAGAIN ? wait_for_memory(vq) : -EFAULT;
+	protocol_ratelimit = vq->log ? vq->log : &fallback_ratelimit;
 	avail_idx = le16toh(vq->avail[AVAIL_IDX]);
 	/* 2.7.13: the driver fills the ring entry before the index; read them in that order. */
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);

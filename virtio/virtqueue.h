@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
+#include "lib/log.h"
 #include "virtio/virtio_mem.h"
 
 #define VIRTQ_MAX_SIZE		32768	/* 2.7: Queue Size is at most 32768 */
@@ -55,6 +56,7 @@ struct virtqueue {
 	bool event_idx;			/* VIRTIO_F_EVENT_IDX negotiated */
 	bool indirect;			/* VIRTIO_F_INDIRECT_DESC negotiated */
 	const struct virtio_mem *mem;
+	struct log_ratelimit *log;	/* the function's, for ring violations; NULL: a shared one */
 
 	/* Device state. */
 	bool started;

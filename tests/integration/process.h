@@ -4,6 +4,7 @@
 #define XVP_TESTS_INTEGRATION_PROCESS_H
 
 #include <stdio.h>
+#include <string.h>
 #include <sys/types.h>
 
 /* The real uid of @pid (the first number of its "Uid:" line), or -1. */
@@ -21,6 +22,26 @@ static inline long process_uid(pid_t pid)
 	if (status)
 		fclose(status);
 	return uid;
+}
+
+/* The state letter of @pid's /proc/PID/stat ("pid (comm) S ..."): 'T' when stopped, 0 if unknown. */
+static inline char process_state(pid_t pid)
+{
+	char path[64], text[512];
+	const char *after_name;
+	FILE *stat;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	stat = fopen(path, "r");
+	if (!stat)
+		return 0;
+	n = fread(text, 1, sizeof(text) - 1, stat);
+	fclose(stat);
+	text[n] = '\0';
+	/* The name may hold spaces and parentheses: the state follows the last ')'. */
+	after_name = strrchr(text, ')');
+	return after_name && after_name[1] == ' ' ? after_name[2] : 0;
 }
 
 #endif

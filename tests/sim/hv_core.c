@@ -68,8 +68,8 @@ static struct sim_port *find_local_port(struct sim_hv *hv, int handle, uint32_t 
 	return NULL;
 }
 
-/* The daemon notified @port: wake the vCPU whose channel it is. */
-static void notify_guest(struct sim_hv *hv, const struct sim_port *port)
+/* The daemon notified @port: wake the vCPU whose channel it is (@record: note it first). */
+static void notify_guest(struct sim_hv *hv, const struct sim_port *port, bool record)
 {
 	for (int i = 0; i < SIM_MAX_DOMAINS; i++) {
 		struct sim_domain *d = &hv->domains[i];
@@ -80,6 +80,8 @@ static void notify_guest(struct sim_hv *hv, const struct sim_port *port)
 			for (unsigned int v = 0; v < d->config.nr_vcpus; v++) {
 				if (d->servers[s].guest_ports[v] != port->guest_port)
 					continue;
+				if (record)
+					hv_record_answer(hv, d, v, &d->servers[s].page[v]);
 				d->vcpus[v].notified = true;
 				pthread_cond_broadcast(&d->vcpus[v].answered);
 				return;
@@ -178,7 +180,7 @@ static void handle_evtchn_message(struct sim_hv *hv, int handle)
 		drain_irq_messages(hv);
 		if (hv_process_restriction(hv, hv->handles[handle].owner) < 0)
 			hv->stats.answered_unrestricted++;
-		notify_guest(hv, port);
+		notify_guest(hv, port, false);
 	} else if (msg.op == SIM_EVTCHN_UNMASK) {
 		port->masked = false;
 		if (port->pending) {
@@ -432,10 +434,30 @@ static int op_evtchn_open(struct call *c)
 		c->fd_to_pass = pair[1];
 		c->close_passed_fd = true;
 		c->reply->val[0] = (uint64_t)h;
+		c->reply->val[1] = c->hv->record.on;
 		hv_note_passed_socket(c, SIM_SOCKET_EVTCHN_EVENTS, h);
 		return 0;
 	}
 	return fail(c, EMFILE);
+}
+
+/* SIM_OP_EVTCHN_NOTIFY_SYNC: the daemon waits in the call, so the record sees its state. */
+static int op_evtchn_notify_sync(struct call *c)
+{
+	uint64_t h = c->req->arg[0];
+	struct sim_port *port;
+
+	if (h >= SIM_MAX_HANDLES || !c->hv->handles[h].used || c->hv->handles[h].conn != c->conn)
+		return fail(c, EBADF);
+	port = find_local_port(c->hv, (int)h, (uint32_t)c->req->arg[1]);
+	if (!port)
+		return fail(c, ENOTCONN);	/* Linux's evtchn driver: a port this handle did not bind */
+	/* As for a one-way notify: interrupts sent before it are seen before it. */
+	drain_irq_messages(c->hv);
+	if (hv_process_restriction(c->hv, c->caller) < 0)
+		c->hv->stats.answered_unrestricted++;
+	notify_guest(c->hv, port, true);
+	return 0;
 }
 
 static bool is_server_port(const struct sim_domain *d, uint32_t guest_port)
@@ -532,6 +554,7 @@ static int (*const ops[])(struct call *) = {
 	[SIM_OP_HELLO] = hv_op_hello,
 	[SIM_OP_HYPERCALL] = hv_op_hypercall,
 	[SIM_OP_EVTCHN_RESTRICT] = op_evtchn_restrict,
+	[SIM_OP_EVTCHN_NOTIFY_SYNC] = op_evtchn_notify_sync,
 };
 
 static void send_reply(int conn, const struct sim_reply *reply, const struct call *c)
@@ -770,6 +793,7 @@ void sim_hv_destroy(struct sim_hv *hv)
 	close(hv->stop_pipe[0]);
 	close(hv->stop_pipe[1]);
 	hv_xenstore_destroy(hv);
+	hv_record_free(hv);
 	unlink(hv->socket_path);
 	unlink(hv->log_path);
 	rmdir(hv->dir);

@@ -66,6 +66,7 @@ struct sim_passed_socket {
 struct sim_vcpu {
 	pthread_cond_t answered;	/* the daemon notified this vCPU's port */
 	bool notified;
+	bool waiting;		/* blocked in an access a server must answer */
 	bool queued;		/* a request waits for the next enable */
 	ioreq_t queued_req;
 	int queued_server;	/* where the queued request went, -1 before enable */
@@ -130,6 +131,16 @@ struct sim_domain {
 	unsigned long irq_raises[SIM_MAX_SPI];
 };
 
+/* The order of events a test asked to see (tests/sim/hv_record.c). */
+struct sim_record {
+	bool on;		/* notifies are synchronous calls, each answer is recorded */
+	unsigned int nr_watches;
+	uint64_t watches[SIM_HV_MAX_WATCHES];	/* guest-physical addresses of le16 counters */
+	struct sim_hv_event *events;
+	size_t nr_events;
+	size_t capacity;
+};
+
 struct sim_hv {
 	struct sim_hv_config config;	/* the first guest's, and the host's no_xenstore */
 	pthread_mutex_t lock;
@@ -165,6 +176,7 @@ struct sim_hv {
 
 	struct sim_hv_state stats;
 	struct sim_xenstore xenstore;
+	struct sim_record record;
 };
 
 /* One control call being answered (tests/sim/hv_core.c), with its payloads. */
@@ -201,6 +213,11 @@ void hv_post_request(struct sim_hv *hv, struct sim_domain *d, int server, unsign
 		     const ioreq_t *req);
 /* With hv->lock held: requests queued for the moment @server is enabled. */
 void hv_post_queued_requests(struct sim_hv *hv, struct sim_domain *d, int server);
+
+/* With hv->lock held: the daemon answered @vcpu of @d, whose request is in @slot (hv_record.c). */
+void hv_record_answer(struct sim_hv *hv, const struct sim_domain *d, unsigned int vcpu,
+		      const volatile ioreq_t *slot);
+void hv_record_free(struct sim_hv *hv);
 
 /* Domains (tests/sim/hv_domain.c), with hv->lock held where it matters. */
 /* The live (not destroyed) domain @domid, or NULL. */

@@ -52,7 +52,7 @@ enum sim_op {
 	SIM_OP_FOREIGN_MAP_COUNT,/* arg0 +map calls, arg1 +unmap calls, arg2 +pages, arg3 -pages,
 				   arg4 1: the map had frames that are not RAM */
 	SIM_OP_GUEST_P2M,	/* arg0 domid -> fd: uint64_t offset into the RAM fd, per gfn from base */
-	SIM_OP_EVTCHN_OPEN,	/* -> fd, val0 handle id */
+	SIM_OP_EVTCHN_OPEN,	/* -> fd, val0 handle id, val1 1: notify with SIM_OP_EVTCHN_NOTIFY_SYNC */
 	SIM_OP_EVTCHN_BIND,	/* arg0 handle, arg1 domid, arg2 remote port -> val0 local port */
 	SIM_OP_EVTCHN_UNBIND,	/* arg0 handle, arg1 local port */
 	SIM_OP_IRQ_INFO,	/* arg0 domid -> fd (one-way irq socket), val0 nr_spis */
@@ -76,6 +76,12 @@ enum sim_op {
 	SIM_OP_HYPERCALL,
 	/* arg0 domid, arg1 first gfn, arg2 count, arg3 writable, arg4 1 mapped / 0 unmapped */
 	SIM_OP_FOREIGN_MAPPED,
+	/*
+	 * arg0 handle, arg1 local port: a notify answered once the vCPU is
+	 * woken, as the EVTCHNOP_send hypercall returns, for tests that record
+	 * the order of events (sim_hv_record_events()).
+	 */
+	SIM_OP_EVTCHN_NOTIFY_SYNC,
 };
 
 /* What a connection stands for (the device the real library opens). */
