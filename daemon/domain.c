@@ -336,7 +336,7 @@ int served_domain_open(struct served_domain **out, const struct daemon_options *
 	ret = guest_memory_create(&d->memory, opts->domid, opts->map_budget, base);
 	if (ret)
 		goto fail;
-	/* DESIGN.md 7: from here on every handle can name this domain only. */
+	/* docs/security.md: from here on every handle can name this domain only. */
 	ret = xen_isolation_restrict_all((domid_t)opts->domid);
 	if (ret)
 		goto fail;

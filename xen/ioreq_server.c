@@ -108,7 +108,7 @@ static int read_vcpu_count(struct xen_ioreq_server *s)
 
 static int create_server(struct xen_ioreq_server *s)
 {
-	/* Arm has no buffered ioreqs (DESIGN.md 5), and we want none on x86 either. */
+	/* Arm has no buffered ioreqs (docs/architecture.md), and we want none on x86 either. */
 	if (xendevicemodel_create_ioreq_server(s->dmod, s->domid, HVM_IOREQSRV_BUFIOREQ_OFF, &s->id)) {
 		log_error("ioreq server: cannot create: %s%s", strerror(errno),
 			  errno == ENOSYS ? " (is Xen built with CONFIG_IOREQ_SERVER=y?)" : "");
