@@ -6,16 +6,20 @@
 #include "daemon/workers.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
 
+#include "daemon/worker_link.h"
+#include "daemon/worker_protocol.h"
 #include "lib/log.h"
 
 enum worker_state {
@@ -37,6 +41,7 @@ struct worker {
 	unsigned int failures;	/* exits in a row without a stable run */
 	time_t started;		/* CLOCK_MONOTONIC seconds */
 	struct event *timer;	/* the restart */
+	struct worker_link *link;	/* its channel, while a process runs */
 };
 
 struct workers {
@@ -103,6 +108,7 @@ static const char *label(const struct worker *w, char *buf, size_t size)
 
 static void forget(struct worker *w)
 {
+	worker_link_destroy(w->link);
 	if (w->timer)
 		event_free(w->timer);
 	free(w->name);
@@ -119,55 +125,97 @@ static bool has_option(char **args, const char *option)
 	return false;
 }
 
-/* The argv of a worker: PROGRAM --domain ID ARGS... [--user USER] [--verbose]. */
-static const char **worker_argv(const struct worker *w, char *domid, size_t domid_size)
+/*
+ * The argv of a worker: PROGRAM --worker-channel FD --domain ID ARGS...
+ * [--user USER] [--verbose]; by hand, PROGRAM --worker-channel FD ARGS...
+ */
+static const char **worker_argv(const struct worker *w, char *channel, char *domid, size_t size)
 {
 	const struct workers_settings *settings = &w->pool->settings;
-	size_t n = 0;
+	size_t n = 0, at = 0;
 	const char **argv;
 
 	while (w->args[n])
 		n++;
-	argv = calloc(n + 7, sizeof(*argv));
+	argv = calloc(n + 9, sizeof(*argv));
 	if (!argv)
 		return NULL;
-	snprintf(domid, domid_size, "%u", w->domid);
-	argv[0] = settings->program;
-	argv[1] = "--domain";
-	argv[2] = domid;
-	memcpy(argv + 3, w->args, n * sizeof(*argv));
-	n += 3;
+	snprintf(domid, size, "%u", w->domid);
+	argv[at++] = settings->program;
+	argv[at++] = WORKER_CHANNEL_OPTION;
+	argv[at++] = channel;
+	if (!settings->one_domain) {
+		argv[at++] = "--domain";
+		argv[at++] = domid;
+	}
+	memcpy(argv + at, w->args, n * sizeof(*argv));
+	at += n;
+	if (settings->one_domain)
+		return argv;
 	if (settings->user && !has_option(w->args, "--user")) {
-		argv[n++] = "--user";
-		argv[n++] = settings->user;
+		argv[at++] = "--user";
+		argv[at++] = settings->user;
 	}
 	if (settings->verbose)
-		argv[n] = "--verbose";
+		argv[at] = "--verbose";
 	return argv;
+}
+
+/* It sent what no worker may send: it may be compromised. No SIGTERM: it need not obey. */
+static void on_hostile(void *opaque)
+{
+	struct worker *w = opaque;
+
+	if (w->pid)
+		kill(w->pid, SIGKILL);
+}
+
+/* In the child: the channel's end survives the exec, nothing else of ours does. */
+static void exec_worker(const char **argv, int channel)
+{
+	if (fcntl(channel, F_SETFD, 0) == 0)
+		execv(argv[0], (char *const *)argv);
+	log_error("cannot run %s: %s", argv[0], strerror(errno));
+	_exit(127);
 }
 
 static int spawn(struct worker *w)
 {
-	char domid[16], who[96];
-	const char **argv = worker_argv(w, domid, sizeof(domid));
+	char domid[16], channel[16], who[96];
+	const char **argv;
+	int pair[2], ret;
 	pid_t pid;
 
-	if (!argv)
-		return -ENOMEM;
-	pid = fork();
-	if (pid == 0) {
-		execv(argv[0], (char *const *)argv);
-		log_error("cannot run %s: %s", argv[0], strerror(errno));
-		_exit(127);
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair)) {
+		ret = -errno;
+		log_error("%s: cannot create a worker channel: %s", label(w, who, sizeof(who)),
+			  strerror(errno));
+		return ret;
 	}
+	snprintf(channel, sizeof(channel), "%d", pair[1]);
+	argv = worker_argv(w, channel, domid, sizeof(domid));
+	if (!argv) {
+		close(pair[0]);
+		close(pair[1]);
+		return -ENOMEM;
+	}
+	pid = fork();
+	if (pid == 0)
+		exec_worker(argv, pair[1]);
+	ret = -errno;
 	free(argv);
+	close(pair[1]);
 	if (pid < 0) {
-		log_error("%s: cannot start a worker: %s", label(w, who, sizeof(who)), strerror(errno));
-		return -errno;
+		close(pair[0]);
+		log_error("%s: cannot start a worker: %s", label(w, who, sizeof(who)), strerror(-ret));
+		return ret;
 	}
 	w->pid = pid;
 	w->state = WORKER_RUNNING;
 	w->started = now_seconds();
+	w->link = worker_link_create(w->pool->base, pair[0], w->domid, pid, on_hostile, w);
+	if (!w->link)
+		kill(pid, SIGKILL);	/* it cannot be told anything: reaped as a failure */
 	log_info("%s: worker %d started", label(w, who, sizeof(who)), (int)pid);
 	return 0;
 }
@@ -240,6 +288,10 @@ static void failed(struct worker *w, int status)
 	describe_exit(status, how, sizeof(how));
 	log_error("%s: worker %d %s", label(w, who, sizeof(who)), (int)w->pid, how);
 	w->pid = 0;
+	if (w->pool->settings.one_domain) {
+		w->state = WORKER_GAVE_UP;	/* by hand: the caller exits with its status */
+		return;
+	}
 	if (now_seconds() - w->started >= WORKERS_STABLE_SECONDS)
 		w->failures = 0;
 	if (++w->failures >= WORKERS_MAX_FAILURES) {
@@ -275,6 +327,12 @@ static void maybe_done(struct workers *pool)
 
 static void exited(struct worker *w, int status)
 {
+	const struct workers_settings *settings = &w->pool->settings;
+
+	worker_link_destroy(w->link);
+	w->link = NULL;
+	if (settings->exited)
+		settings->exited(settings->opaque, w->domid, status);
 	if (w->state != WORKER_STOPPING) {
 		failed(w, status);
 		return;

@@ -9,6 +9,10 @@
  * with each failure in a row (a run of WORKERS_STABLE_SECONDS resets the
  * count); after WORKERS_MAX_FAILURES in a row the pool gives up on that
  * domain, loudly, until the domain comes back or the config is reloaded.
+ *
+ * Each worker inherits one end of a socket pair (WORKER_CHANNEL_OPTION FD,
+ * daemon/worker_protocol.h); the pool serves the other end
+ * (daemon/worker_link.h) and kills a worker that breaks the protocol.
  */
 #ifndef XVP_DAEMON_WORKERS_H
 #define XVP_DAEMON_WORKERS_H
@@ -33,6 +37,15 @@ struct workers_settings {
 	double restart_delay;	/* seconds before the first restart */
 	bool verbose;		/* pass --verbose to workers */
 	const char *user;	/* pass --user USER to workers whose block has no user; or NULL */
+	/*
+	 * By hand (xen-virtio-pcid --domain ID ...): the block's args are the
+	 * whole command line, passed as they are, and a worker that exits is
+	 * not restarted.
+	 */
+	bool one_domain;
+	/* Called for every worker that exited, with its waitpid status; or NULL. */
+	void (*exited)(void *opaque, uint32_t domid, int status);
+	void *opaque;
 };
 
 struct workers *workers_create(struct event_base *base, const struct workers_settings *settings);

@@ -102,16 +102,17 @@ build_arm64() {
 	[ "$dom0less" = 0 ] ||
 		step "rescan-build$1" 600 env BOOT_SYSROOT="$3" make -s -C "$REPO" CROSS=aarch64-linux-gnu- \
 			BUILD="$2" CROSS_ROOT="$3" "$2/$rescan_name"
+	# The dom0 probe of the workers' Xen handles (tests/boot/fd_probe.c).
+	step "probe-build$1" 600 env BOOT_SYSROOT="$3" make -s -C "$REPO" CROSS=aarch64-linux-gnu- \
+		BUILD="$2" CROSS_ROOT="$3" "$2/tests/boot/xvp-fd-probe"
 }
 
 if [ "$xen_old" = yes ]; then
 	step xen-build 900 sh -c "sh '$BOOT_SRC/build-xen.sh' > '$BOOT/xen-path'"
 	xen=$(cat "$BOOT/xen-path")
-	daemon=${BOOT_TEST_DAEMON:-}
-	if [ -z "$daemon" ] || [ "$dom0less" != 0 ]; then
-		build_arm64 "" build/arm64 "$ROOT"
-	fi
-	daemon=${daemon:-$REPO/build/arm64/xen-virtio-pcid}
+	# Also with BOOT_TEST_DAEMON: the rescan helper and the probe come from here.
+	build_arm64 "" build/arm64 "$ROOT"
+	daemon=${BOOT_TEST_DAEMON:-$REPO/build/arm64/xen-virtio-pcid}
 fi
 if [ "$xen_new" = yes ]; then
 	# Hypervisor and tools: cached (xen-tarball.sh's boot_cache), minutes when not.
@@ -123,19 +124,22 @@ if [ "$xen_new" = yes ]; then
 fi
 [ "$dom0less" = 0 ] || step fdt-build 600 make -s -C "$REPO" build/xen-virtio-pcid
 
-# initramfs TAG OUTDIR DAEMON RESCAN [ENV...]: mkinitramfs.sh for one Xen.
+# initramfs TAG OUTDIR DAEMON BUILD [ENV...]: mkinitramfs.sh for one Xen, with
+# the rescan helper and the fd probe of BUILD.
 initramfs() {
-	tag=$1 dir=$2 d=$3 r=$4; shift 4
+	tag=$1 dir=$2 d=$3 b=$4; shift 4
+	r=$REPO/$b/$rescan_name
 	[ "$dom0less" != 0 ] || r=""
 	step "initramfs$tag" 300 env BLOCK_EXTRA="${BOOT_TEST_BLOCK_EXTRA:-}" \
+		FD_PROBE="$REPO/$b/tests/boot/xvp-fd-probe" \
 		GUEST_KERNELS="${BOOT_TEST_GUEST_KERNELS:-6.12 6.1 5.10}" "$@" \
 		sh "$BOOT_SRC/mkinitramfs.sh" "$d" "$dir" ${r:+"$r"}
 }
 [ "$xen_old" = no ] ||
-	initramfs "" "$BOOT/initramfs" "$daemon" "$REPO/build/arm64/$rescan_name"
+	initramfs "" "$BOOT/initramfs" "$daemon" build/arm64
 [ "$xen_new" = no ] ||
 	initramfs "[$XEN_NEW_SERIES]" "$BOOT/initramfs-xen$XEN_NEW_SERIES" "$REPO/$new_build/xen-virtio-pcid" \
-		"$REPO/$new_build/$rescan_name" BOOT_ROOT="$new_root" XEN_VERSION="$XEN_NEW_VERSION"
+		"$new_build" BOOT_ROOT="$new_root" XEN_VERSION="$XEN_NEW_VERSION"
 
 secs=${BOOT_TEST_SECONDS:-900}
 filter='^(BOOTTEST|GUEST): |^\(XEN\) .*(DOM[0-9]+: GUEST: (ok|FAIL|clock|start)|Panic|BUG|Assertion)|Kernel panic'

@@ -118,6 +118,8 @@ for t in xenstore-exists xenstore-read xenstore-write xenstore-ls xenstore-list 
 	add_elf "$d" "$ROOT/usr/bin/$t" "bin/$t"
 done
 add_elf "$d" "$daemon" bin/xen-virtio-pcid
+# The probe of a worker's Xen handles (FD_PROBE, from boot-test.sh), if given.
+[ -n "${FD_PROBE:-}" ] && add_elf "$d" "$FD_PROBE" bin/xvp-fd-probe
 # glibc dlopens libgcc_s for pthread_cancel (xl uses it): not a NEEDED entry.
 add_elf "$d" "$ROOT/lib/aarch64-linux-gnu/libgcc_s.so.1" lib/aarch64-linux-gnu/libgcc_s.so.1
 mkdir -p "$d/etc/xen" "$d/var/lib/xen"
