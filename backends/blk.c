@@ -558,7 +558,8 @@ int blk_create(struct virtio_device **out, const struct blk_config *config,
 	for (unsigned int i = 0; i < config->num_queues && !ret; i++)
 		ret = create_queue(blk, &blk->queues[i], i);
 	if (!ret)
-		ret = blk_io_create(&blk->io, (unsigned int)config->num_queues * config->queue_size, base,
+		ret = blk_io_create(&blk->io, (unsigned int)config->num_queues * config->queue_size,
+				    blk->image->fd, base,
 				    on_complete, on_batch_done, blk);
 	if (!ret)
 		ret = virtio_pci_create(&blk->vdev, &info, &blk_ops, blk, mem);

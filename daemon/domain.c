@@ -318,6 +318,7 @@ int served_domain_start(struct served_domain **out, const struct daemon_options 
 	xen_xenstore_record_server(d->xenstore, xen_ioreq_server_id(d->server),
 				   STALE_SERVER_READ_MS);
 	intx_router_init(&d->intx, d->server, layout->intx_spi);
+	intx_router_lower_all(&d->intx);
 	ret = guest_memory_create(&d->memory, opts->domid, opts->map_budget);
 	if (ret)
 		goto fail;

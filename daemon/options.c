@@ -41,8 +41,9 @@ static const char usage_text[] =
 	"                       queue-size: entries per virtqueue, a power of two (default 256)\n"
 	"                       rate: rng bytes per second (default: unlimited)\n"
 	"  --map-budget SIZE    guest memory kept mapped at most (default 1G, at least 64M)\n"
-	"  --user USER          once serving, run as USER (a name, or UID[:GID]); the Xen\n"
-	"                       handles are restricted to the domain in any case\n"
+	"  --uid-base N         once serving, run as uid and gid N + ID (default 1879048192)\n"
+	"  --user USER          run as USER instead (a name, or UID[:GID]; root: stay root,\n"
+	"                       not recommended); the Xen handles are restricted in any case\n"
 	"  -v, --verbose        log debug messages\n"
 	"  -h, --help           print this help and exit\n"
 	"  -V, --version        print the version and exit\n"
@@ -111,6 +112,18 @@ static enum options_result apply_user(struct daemon_options *opts, const char *a
 	return OPTIONS_RUN;
 }
 
+static enum options_result apply_uid_base(struct daemon_options *opts, const char *arg,
+					  const char *program, FILE *err)
+{
+	char why[256];
+
+	if (privileges_parse_uid_base(arg, &opts->uid_base, why, sizeof(why))) {
+		fprintf(err, "%s: %s\n", program, why);
+		return OPTIONS_EXIT_ERROR;
+	}
+	return OPTIONS_RUN;
+}
+
 enum options_result options_apply(int code, const char *arg, struct daemon_options *opts,
 				  const char *program, FILE *err)
 {
@@ -151,6 +164,14 @@ enum options_result options_apply(int code, const char *arg, struct daemon_optio
 		return OPTIONS_RUN;
 	case OPTIONS_USER:
 		return apply_user(opts, arg, program, err);
+	case OPTIONS_UID_BASE:
+		return apply_uid_base(opts, arg, program, err);
+	case OPTIONS_SUPERVISOR_PID:
+		/* Internal: the supervisor passes its own pid to its workers (workers.c). */
+		if (!parse_u64(arg, &value) || value < 1 || value > INT32_MAX)
+			return options_bad_value(err, program, "--supervisor-pid", arg, "expected a pid");
+		opts->supervisor_pid = (int)value;
+		return OPTIONS_RUN;
 	case 'v':
 		opts->verbose++;
 		return OPTIONS_RUN;
@@ -179,6 +200,7 @@ void options_init(struct daemon_options *opts)
 	memset(opts, 0, sizeof(*opts));
 	guest_layout_default(&opts->layout);
 	opts->map_budget = GUEST_MEMORY_DEFAULT_BUDGET;
+	opts->uid_base = PRIVILEGES_DEFAULT_UID_BASE;
 }
 
 enum options_result options_check(struct daemon_options *opts, const char *program, FILE *err)

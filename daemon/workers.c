@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
  * daemon/workers.c: start, restart with backoff, and stop the worker
- * processes; each worker's state is one of four (enum worker_state).
+ * processes; each worker's state is one of five (enum worker_state).
+ * Every stop escalates to SIGKILL after the grace period, and once a
+ * per-domain uid's worker has exited, everything else of that uid is
+ * killed (daemon/uid_reaper.h) before anything runs as it again.
  */
 #include "daemon/workers.h"
 
@@ -16,6 +19,9 @@
 
 #include <event2/event.h>
 
+#include "daemon/privileges.h"
+#include "daemon/seccomp_policy.h"
+#include "daemon/uid_reaper.h"
 #include "lib/log.h"
 
 enum worker_state {
@@ -23,7 +29,11 @@ enum worker_state {
 	WORKER_STOPPING,	/* sent SIGTERM, waiting for it to exit */
 	WORKER_WAITING,		/* it failed: restart when the timer fires */
 	WORKER_GAVE_UP,		/* failed WORKERS_MAX_FAILURES times in a row */
+	WORKER_REAPING,		/* it exited: killing what is left of its uid first */
 };
+
+/* Tries of a reaper that something killed, before the pool goes on without it. */
+#define REAPER_TRIES 3
 
 struct worker {
 	bool used;
@@ -37,6 +47,14 @@ struct worker {
 	unsigned int failures;	/* exits in a row without a stable run */
 	time_t started;		/* CLOCK_MONOTONIC seconds */
 	struct event *timer;	/* the restart */
+	struct event *kill_timer;	/* SIGKILL when a stop takes too long */
+	/* Reaping (WORKER_REAPING): the exit being acted on once its uid is clean. */
+	bool reap_queued;
+	pid_t reaper;		/* its pid while it runs */
+	unsigned int reaper_tries;
+	int exit_status;
+	pid_t exited_pid;	/* the worker's pid, for the log */
+	bool exit_was_stop;	/* the exit was asked for (a stop) */
 };
 
 struct workers {
@@ -44,7 +62,7 @@ struct workers {
 	struct workers_settings settings;
 	struct worker table[WORKERS_MAX];
 	bool stopping_all;
-	struct event *kill_timer;
+	struct worker *reaping;	/* the one worker whose reaper runs (one at a time) */
 	void (*done)(void *opaque);
 	void *done_opaque;
 };
@@ -105,6 +123,8 @@ static void forget(struct worker *w)
 {
 	if (w->timer)
 		event_free(w->timer);
+	if (w->kill_timer)
+		event_free(w->kill_timer);
 	free(w->name);
 	free_args(w->args);
 	free_args(w->next_args);
@@ -119,8 +139,18 @@ static bool has_option(char **args, const char *option)
 	return false;
 }
 
-/* The argv of a worker: PROGRAM --domain ID ARGS... [--user USER] [--verbose]. */
-static const char **worker_argv(const struct worker *w, char *domid, size_t domid_size)
+/* Numbers a worker's command line holds: its domain, the uid base, the supervisor's pid. */
+struct worker_numbers {
+	char domid[16];
+	char uid_base[16];
+	char supervisor[16];
+};
+
+/*
+ * The argv of a worker: PROGRAM --domain ID ARGS... [--user USER]
+ * [--uid-base N] --supervisor-pid PID [--verbose].
+ */
+static const char **worker_argv(const struct worker *w, struct worker_numbers *numbers)
 {
 	const struct workers_settings *settings = &w->pool->settings;
 	size_t n = 0;
@@ -128,19 +158,27 @@ static const char **worker_argv(const struct worker *w, char *domid, size_t domi
 
 	while (w->args[n])
 		n++;
-	argv = calloc(n + 7, sizeof(*argv));
+	argv = calloc(n + 11, sizeof(*argv));
 	if (!argv)
 		return NULL;
-	snprintf(domid, domid_size, "%u", w->domid);
+	snprintf(numbers->domid, sizeof(numbers->domid), "%u", w->domid);
+	snprintf(numbers->uid_base, sizeof(numbers->uid_base), "%u", settings->uid_base);
+	snprintf(numbers->supervisor, sizeof(numbers->supervisor), "%d", (int)getpid());
 	argv[0] = settings->program;
 	argv[1] = "--domain";
-	argv[2] = domid;
+	argv[2] = numbers->domid;
 	memcpy(argv + 3, w->args, n * sizeof(*argv));
 	n += 3;
 	if (settings->user && !has_option(w->args, "--user")) {
 		argv[n++] = "--user";
 		argv[n++] = settings->user;
 	}
+	if (!has_option(w->args, "--uid-base")) {
+		argv[n++] = "--uid-base";
+		argv[n++] = numbers->uid_base;
+	}
+	argv[n++] = "--supervisor-pid";
+	argv[n++] = numbers->supervisor;
 	if (settings->verbose)
 		argv[n] = "--verbose";
 	return argv;
@@ -148,14 +186,27 @@ static const char **worker_argv(const struct worker *w, char *domid, size_t domi
 
 static int spawn(struct worker *w)
 {
-	char domid[16], who[96];
-	const char **argv = worker_argv(w, domid, sizeof(domid));
+	struct worker_numbers numbers;
+	char who[96];
+	const char **argv;
 	pid_t pid;
 
+	/*
+	 * A worker's PR_SET_PDEATHSIG fires when the thread that forked it
+	 * exits, not the process: only the main thread lives as long as we do.
+	 */
+	if (gettid() != getpid()) {
+		log_error("%s: not starting a worker from a thread other than the main one",
+			  label(w, who, sizeof(who)));
+		return -EDEADLK;
+	}
+	argv = worker_argv(w, &numbers);
 	if (!argv)
 		return -ENOMEM;
 	pid = fork();
 	if (pid == 0) {
+		/* Its own session and process group: a terminal's ^C or hangup reaches us only. */
+		setsid();
 		execv(argv[0], (char *const *)argv);
 		log_error("cannot run %s: %s", argv[0], strerror(errno));
 		_exit(127);
@@ -182,16 +233,53 @@ static void on_restart_timer(evutil_socket_t fd, short what, void *arg)
 		w->state = WORKER_GAVE_UP;	/* fork failed: logged; a reload tries again */
 }
 
+static void on_kill_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+	char who[96];
+
+	(void)fd;
+	(void)what;
+	if (!w->pid)
+		return;
+	log_warn("%s: worker %d did not stop within %.1f s: killing it", label(w, who, sizeof(who)),
+		 (int)w->pid, w->pool->settings.stop_seconds);
+	/* Its process group too (it is a session leader, spawn()). */
+	kill(-w->pid, SIGKILL);
+	kill(w->pid, SIGKILL);
+}
+
+/* SIGKILL after the grace period unless it exited by then (exited() cancels it). */
+static void arm_kill_timer(struct worker *w)
+{
+	double grace = w->pool->settings.stop_seconds;
+	struct timeval tv = { (time_t)grace, (suseconds_t)((grace - (double)(time_t)grace) * 1e6) };
+	char who[96];
+
+	if (!w->kill_timer)
+		w->kill_timer = evtimer_new(w->pool->base, on_kill_timer, w);
+	if (!w->kill_timer || evtimer_add(w->kill_timer, &tv)) {
+		log_error("%s: cannot time its stop: killing worker %d now", label(w, who, sizeof(who)),
+			  (int)w->pid);
+		kill(w->pid, SIGKILL);
+	}
+}
+
 static void stop(struct worker *w)
 {
 	if (w->timer)
 		event_del(w->timer);
+	if (w->state == WORKER_REAPING) {
+		w->exit_was_stop = true;	/* acted on once its reaper is done */
+		return;
+	}
 	if (!w->pid) {
 		forget(w);
 		return;
 	}
 	kill(w->pid, SIGTERM);
 	w->state = WORKER_STOPPING;
+	arm_kill_timer(w);
 }
 
 /* Why a worker ended, for the log. */
@@ -203,6 +291,9 @@ static void describe_exit(int status, char *buf, size_t size)
 	else if (WEXITSTATUS(status) == 2)
 		snprintf(buf, size, "exited with status 2 (its configuration or domain: "
 			 "see its messages above)");
+	else if (WEXITSTATUS(status) == SECCOMP_POLICY_EXIT_STATUS)
+		snprintf(buf, size, "was stopped by its seccomp filter (status %d: a forbidden "
+			 "system call, named above)", SECCOMP_POLICY_EXIT_STATUS);
 	else
 		snprintf(buf, size, "exited with status %d", WEXITSTATUS(status));
 }
@@ -238,7 +329,7 @@ static void failed(struct worker *w, int status)
 	char who[96], how[128];
 
 	describe_exit(status, how, sizeof(how));
-	log_error("%s: worker %d %s", label(w, who, sizeof(who)), (int)w->pid, how);
+	log_error("%s: worker %d %s", label(w, who, sizeof(who)), (int)w->exited_pid, how);
 	w->pid = 0;
 	if (now_seconds() - w->started >= WORKERS_STABLE_SECONDS)
 		w->failures = 0;
@@ -263,9 +354,15 @@ static void start_with_next_args(struct worker *w)
 		w->state = WORKER_GAVE_UP;	/* fork failed: logged; a reload tries again */
 }
 
+/* Processes of the pool: workers and the reaper. */
+static unsigned int processes(const struct workers *pool)
+{
+	return workers_running(pool) + (pool->reaping != NULL);
+}
+
 static void maybe_done(struct workers *pool)
 {
-	if (pool->stopping_all && workers_running(pool) == 0 && pool->done) {
+	if (pool->stopping_all && processes(pool) == 0 && pool->done) {
 		void (*done)(void *) = pool->done;
 
 		pool->done = NULL;
@@ -273,9 +370,10 @@ static void maybe_done(struct workers *pool)
 	}
 }
 
-static void exited(struct worker *w, int status)
+/* What an exit means, once nothing of the worker's uid is left. */
+static void act_on_exit(struct worker *w, int status, bool was_stop)
 {
-	if (w->state != WORKER_STOPPING) {
+	if (!was_stop) {
 		failed(w, status);
 		return;
 	}
@@ -286,6 +384,90 @@ static void exited(struct worker *w, int status)
 	}
 	/* Stopped to take a changed block: start again with it. */
 	start_with_next_args(w);
+}
+
+/* ---- reaping a worker's uid */
+
+/* The uid @w ran as if it is its domain's own (only those are reaped), else false. */
+static bool per_domain_uid(const struct worker *w, uid_t *uid)
+{
+	uint32_t base = w->pool->settings.uid_base;
+	char why[128];
+
+	if (w->pool->settings.user || has_option(w->args, "--user") || geteuid() != 0)
+		return false;
+	for (char **a = w->args; a[0]; a++)
+		if (!strcmp(a[0], "--uid-base") && a[1] &&
+		    privileges_parse_uid_base(a[1], &base, why, sizeof(why)))
+			return false;	/* cannot happen: the file was checked */
+	*uid = base + w->domid;
+	return true;
+}
+
+static uint32_t uid_base_of(const struct worker *w, uid_t uid)
+{
+	return (uint32_t)uid - w->domid;
+}
+
+/* Start the reaper of the first worker waiting for one, if none runs. */
+static void start_next_reaper(struct workers *pool)
+{
+	for (int i = 0; i < WORKERS_MAX && !pool->reaping; i++) {
+		struct worker *w = &pool->table[i];
+		uid_t uid;
+		pid_t pid;
+
+		if (!w->used || !w->reap_queued || !per_domain_uid(w, &uid))
+			continue;
+		/* Its real uid is base + 0: no worker has it (domain 0 is never served). */
+		pid = uid_reaper_start((uid_t)uid_base_of(w, uid), uid);
+		if (pid < 0) {
+			log_error("domain %u: cannot start the reaper of uid %u: %s", w->domid,
+				  (unsigned int)uid, strerror((int)-pid));
+			continue;
+		}
+		w->reap_queued = false;
+		w->reaper = pid;
+		pool->reaping = w;
+	}
+}
+
+static void reaped(struct worker *w, int status)
+{
+	struct workers *pool = w->pool;
+	char who[96];
+
+	w->reaper = 0;
+	pool->reaping = NULL;
+	if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0) && ++w->reaper_tries < REAPER_TRIES) {
+		w->reap_queued = true;	/* something killed it first: again */
+	} else {
+		if (w->reaper_tries >= REAPER_TRIES)
+			log_error("%s: the reaper of its uid failed %u times: going on",
+				  label(w, who, sizeof(who)), w->reaper_tries);
+		w->reaper_tries = 0;
+		act_on_exit(w, w->exit_status, w->exit_was_stop);
+	}
+	start_next_reaper(pool);
+}
+
+static void exited(struct worker *w, int status)
+{
+	uid_t uid;
+
+	if (w->kill_timer)
+		event_del(w->kill_timer);
+	w->exited_pid = w->pid;
+	if (!per_domain_uid(w, &uid)) {
+		act_on_exit(w, status, w->state == WORKER_STOPPING);
+		return;
+	}
+	w->exit_status = status;
+	w->exit_was_stop = w->state == WORKER_STOPPING;
+	w->pid = 0;
+	w->state = WORKER_REAPING;
+	w->reap_queued = true;
+	start_next_reaper(w->pool);
 }
 
 /* ---- the pool */
@@ -308,8 +490,6 @@ void workers_destroy(struct workers *pool)
 	for (int i = 0; i < WORKERS_MAX; i++)
 		if (pool->table[i].used)
 			forget(&pool->table[i]);
-	if (pool->kill_timer)
-		event_free(pool->kill_timer);
 	free(pool);
 }
 
@@ -393,6 +573,10 @@ static void reconfigure_one(struct worker *w, const struct config_domain *block)
 	w->next_args = copy_args(block);
 	if (!w->next_args)
 		return;		/* out of memory: keep the old options */
+	if (w->state == WORKER_REAPING) {
+		w->exit_was_stop = true;	/* once reaped, start with next_args */
+		return;
+	}
 	log_info("%s: configuration %s: %s its worker", who,
 		 w->state == WORKER_GAVE_UP ? "reloaded" : "changed",
 		 w->pid ? "restarting" : "starting");
@@ -428,41 +612,24 @@ void workers_reap(struct workers *pool)
 				exited(w, status);
 				break;
 			}
+			if (w->used && w->reaper == pid) {
+				reaped(w, status);
+				break;
+			}
 		}
 	}
 	maybe_done(pool);
 }
 
-static void on_kill_timer(evutil_socket_t fd, short what, void *arg)
-{
-	struct workers *pool = arg;
-
-	(void)fd;
-	(void)what;
-	for (int i = 0; i < WORKERS_MAX; i++) {
-		struct worker *w = &pool->table[i];
-
-		if (w->used && w->pid) {
-			log_warn("domain %u: worker %d did not stop within %d s: killing it",
-				 w->domid, (int)w->pid, WORKERS_STOP_SECONDS);
-			kill(w->pid, SIGKILL);
-		}
-	}
-}
-
 void workers_stop_all(struct workers *pool, void (*done)(void *opaque), void *opaque)
 {
-	struct timeval grace = { WORKERS_STOP_SECONDS, 0 };
-
 	pool->stopping_all = true;
 	pool->done = done;
 	pool->done_opaque = opaque;
+	/* Each stop escalates to SIGKILL on its own (stop()); reapers finish first. */
 	for (int i = 0; i < WORKERS_MAX; i++)
-		if (pool->table[i].used)
+		if (pool->table[i].used && pool->table[i].state != WORKER_STOPPING)
 			stop(&pool->table[i]);
-	pool->kill_timer = evtimer_new(pool->base, on_kill_timer, pool);
-	if (pool->kill_timer)
-		evtimer_add(pool->kill_timer, &grace);
 	maybe_done(pool);
 }
 

@@ -96,6 +96,8 @@ static void set_irq(struct sim_hv *hv, struct sim_domain *d, uint32_t irq, uint3
 	d->irq_level[irq] = level != 0;
 	if (d->irq_level[irq])
 		d->irq_raises[irq]++;
+	else
+		d->irq_lowers[irq]++;
 	pthread_cond_broadcast(&hv->changed);
 }
 
@@ -105,7 +107,7 @@ static bool is_guest_spi(const struct sim_domain *d, uint64_t irq)
 }
 
 /* Apply every irq message already sent; a socket at EOF (its daemon exited) is closed. */
-static void drain_irq_messages(struct sim_hv *hv)
+void hv_drain_irq_messages(struct sim_hv *hv)
 {
 	for (int i = 0; i < SIM_MAX_CONNS; i++) {
 		struct sim_irq_msg msg;
@@ -191,7 +193,7 @@ static void handle_evtchn_message(struct sim_hv *hv, int handle)
 		 * The daemon sends an interrupt before it answers the vCPU whose
 		 * access caused it (an ISR read lowers the line): apply it first.
 		 */
-		drain_irq_messages(hv);
+		hv_drain_irq_messages(hv);
 		notify_guest(hv, port);
 	} else if (msg.op == SIM_EVTCHN_UNMASK) {
 		port->masked = false;
@@ -705,7 +707,7 @@ static void build_poll_set(struct sim_hv *hv, struct poll_set *set)
 static void serve_ready_fds(struct sim_hv *hv, const struct poll_set *set)
 {
 	/* Interrupts first: one sent before a notify must be seen before the notify. */
-	drain_irq_messages(hv);
+	hv_drain_irq_messages(hv);
 	if (set->fds[POLL_LISTEN].revents)
 		accept_connection(hv);
 	for (nfds_t i = POLL_FIRST; i < set->count; i++) {

@@ -115,6 +115,7 @@ struct sim_domain {
 	struct sim_vcpu vcpus[SIM_MAX_VCPUS];
 	uint8_t irq_level[SIM_MAX_SPI];
 	unsigned long irq_raises[SIM_MAX_SPI];
+	unsigned long irq_lowers[SIM_MAX_SPI];	/* set_irq_level(0) calls */
 };
 
 struct sim_hv {
@@ -165,6 +166,8 @@ struct call {
 	size_t out_len;
 };
 
+/* With hv->lock held: apply every interrupt message the daemons already sent. */
+void hv_drain_irq_messages(struct sim_hv *hv);
 /* With hv->lock held: deliver an event from the guest on its end @guest_port. */
 void hv_signal_guest_port(struct sim_hv *hv, uint32_t guest_port);
 /* With hv->lock held: a server's slot for @vcpu, after placing @req in it and signalling. */
