@@ -164,6 +164,21 @@ int64_t sim_hv_restriction(struct sim_hv *hv, pid_t pid)
 	return domid;
 }
 
+int sim_hv_make_forbidden_syscall(struct sim_hv *hv, pid_t pid)
+{
+	struct sim_evtchn_msg msg = { SIM_EVTCHN_FORBIDDEN_SYSCALL, 0 };
+	int ret = -ESRCH;
+
+	pthread_mutex_lock(&hv->lock);
+	for (int h = 0; h < SIM_MAX_HANDLES; h++)
+		if (hv->handles[h].used && hv->handles[h].owner == pid &&
+		    send(hv->handles[h].fd, &msg, sizeof(msg), MSG_NOSIGNAL | MSG_DONTWAIT) ==
+		    (ssize_t)sizeof(msg))
+			ret = 0;
+	pthread_mutex_unlock(&hv->lock);
+	return ret;
+}
+
 void sim_hv_close_event_channels(struct sim_hv *hv)
 {
 	pthread_mutex_lock(&hv->lock);

@@ -208,6 +208,13 @@ void sim_hv_destroy_domain(struct sim_hv *hv);
 int64_t sim_hv_restriction(struct sim_hv *hv, pid_t pid);
 
 /*
+ * Make process @pid (a worker) call a system call no serving worker needs,
+ * through its event-channel handles: the simulated library does, the real
+ * one has no such thing. 0, or -ESRCH if @pid has no handle.
+ */
+int sim_hv_make_forbidden_syscall(struct sim_hv *hv, pid_t pid);
+
+/*
  * Close the hypervisor's end of every event-channel handle: the daemon's
  * reads fail from now on (a broken /dev/xen/evtchn). The daemon must stop,
  * not spin.
