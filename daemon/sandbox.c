@@ -96,8 +96,9 @@ static int follow_supervisor(pid_t supervisor)
 
 static int forbid_new_privileges(void)
 {
+	/* The uid change already cleared it; the sanitizer build sets it again for ptrace. */
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) ||
-	    (!SANDBOX_KEEPS_PROC && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0))) {
+	    prctl(PR_SET_DUMPABLE, SANDBOX_KEEPS_PROC, 0, 0, 0)) {
 		log_error("sandbox: cannot forbid new privileges: %s", strerror(errno));
 		return -errno;
 	}

@@ -48,7 +48,7 @@ static const char *const allowed[] = {
 	 * The sanitizer build only: LeakSanitizer's exit-time check stops the
 	 * threads from a clone it ptraces, listing /proc/self/task.
 	 */
-	"clone", "clone3", "ptrace", "wait4", "prctl", "openat", "getdents64", "fstat",
+	"clone", "clone3", "ptrace", "wait4", "prctl", "open", "openat", "getdents64", "getdents", "fstat", "stat", "lstat",
 	"newfstatat", "readlink", "sigaltstack", "sched_getaffinity", "tgkill",
 	"getppid", "lseek", "set_robust_list", "rseq",
 #endif
@@ -149,6 +149,9 @@ int seccomp_policy_install(int domid)
 		return -ENOMEM;
 	}
 	ret = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1);
+	/* The kernel logs each violation too (audit, or its log): also when SIGSYS is blocked. */
+	if (!ret)
+		ret = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_LOG, 1);
 	if (!ret)
 		ret = allow_calls(ctx);
 	if (!ret)
