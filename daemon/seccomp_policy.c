@@ -29,28 +29,40 @@
 #include "lib/log.h"
 
 static const char *const allowed[] = {
-	/* The event loop (libevent: epoll, its signal socketpair, eventfds). */
-	"epoll_wait", "epoll_pwait", "epoll_pwait2", "epoll_ctl", "poll", "ppoll",
-	"read", "write", "readv", "writev", "recvfrom", "sendto", "recvmsg", "sendmsg",
-	/* Disk I/O: io_uring (its operations are confined by the ring, backends/blk_io.c). */
-	"io_uring_enter", "io_uring_register", "pread64", "pwrite64", "preadv", "pwritev", "fdatasync", "fsync",
+	/*
+	 * The event loop: libevent's epoll (glibc's epoll_wait is epoll_pwait
+	 * on arm64), its signal socketpair, eventfds, the evtchn fd (read:
+	 * xenevtchn_pending, write: xenevtchn_unmask), stderr.
+	 */
+	"epoll_wait", "epoll_pwait", "epoll_ctl", "read", "write",
+	/* Sockets it holds (the supervisor's, later; the simulated hypervisor's in tests). */
+	"recvfrom", "sendto", "recvmsg", "sendmsg",
+	/*
+	 * Disk I/O: io_uring only (its operations are confined by the ring,
+	 * backends/blk_io.c); io_uring_register only for the one call the ring
+	 * allows, giving its image up at teardown.
+	 */
+	"io_uring_enter", "io_uring_register",
 	/* virtio-rng. */
 	"getrandom",
-	/* Time, threads (the xenstore thread), memory. */
-	"clock_gettime", "gettimeofday", "clock_nanosleep", "nanosleep", "futex", "sched_yield",
-	"brk", "munmap", "madvise", "mremap",
-	/* Signals: handlers run and return; libevent restores them at teardown. */
+	/* Time (where the vDSO falls back), the xenstore thread, malloc. */
+	"clock_gettime", "gettimeofday", "futex", "brk", "munmap", "madvise", "mremap",
+	/*
+	 * Signals: handlers run and return, a call they interrupt restarts;
+	 * libevent restores the handlers at teardown; a thread blocks them to exit.
+	 */
 	"rt_sigreturn", "rt_sigprocmask", "rt_sigaction", "restart_syscall",
-	/* Teardown and exit. */
-	"close", "exit", "exit_group", "getpid", "gettid",
+	/* Teardown and exit (a thread's, the process's). */
+	"close", "exit", "exit_group",
 #if defined(__SANITIZE_ADDRESS__)
 	/*
 	 * The sanitizer build only: LeakSanitizer's exit-time check stops the
 	 * threads from a clone it ptraces, listing /proc/self/task.
 	 */
-	"clone", "clone3", "ptrace", "wait4", "prctl", "open", "openat", "getdents64", "getdents", "fstat", "stat", "lstat",
-	"newfstatat", "readlink", "sigaltstack", "sched_getaffinity", "tgkill",
-	"getppid", "lseek", "set_robust_list", "rseq",
+	"clone", "clone3", "ptrace", "wait4", "prctl", "open", "openat", "getdents64",
+	"getdents", "fstat", "stat", "lstat", "newfstatat", "readlink", "sigaltstack",
+	"sched_getaffinity", "sched_yield", "tgkill", "getpid", "gettid", "getppid", "lseek",
+	"set_robust_list", "rseq", "nanosleep", "clock_nanosleep",
 #endif
 };
 
@@ -58,7 +70,7 @@ static const char *const allowed[] = {
 static const unsigned long allowed_ioctls[] = {
 	IOCTL_PRIVCMD_DM_OP,		/* dm_ops: set_irq_level, ranges, server state */
 	IOCTL_PRIVCMD_MMAPBATCH_V2,	/* xenforeignmemory_map */
-	IOCTL_PRIVCMD_MMAP_RESOURCE,	/* xenforeignmemory_map_resource (teardown: none) */
+	IOCTL_PRIVCMD_MMAP_RESOURCE,	/* xenforeignmemory_map_resource */
 	IOCTL_EVTCHN_NOTIFY,		/* xenevtchn_notify */
 	IOCTL_EVTCHN_UNBIND,		/* xenevtchn_unbind, at teardown */
 };
