@@ -19,6 +19,13 @@
 #   make install-guest  the guest side: the rescan helper (C and sh), its unit and
 #                   busybox init script, its man page
 #   make uninstall, make uninstall-guest  remove what those installed
+#   make deps       install the Debian packages make check needs (as root)
+#   make sysroot-arm64  the arm64 packages a CROSS=aarch64-linux-gnu- build
+#                   compiles against, under build/boot/root-arm64 (fetched)
+#   make readme-usage  README.md's usage block, rewritten from --help
+#
+# Plain `make` installs nothing: a missing package stops it before the
+# compiler, with the apt-get line to run (mk/check-build-deps.sh).
 #
 # "demo", "check" and "bench" first make sure the Debian packages are there
 # (mk/ensure-deps.sh installs them as root, or prints the apt-get line).
@@ -28,15 +35,19 @@ CC		?= gcc
 PKG_CONFIG	?= pkg-config
 VERSION		:= 0.1.0
 
-# Cross-build, e.g. the boot test's arm64 daemon:
+# Cross-build, e.g. the boot test's arm64 daemon or a guest's helper:
 #   make CROSS=aarch64-linux-gnu- BUILD=build/arm64 build/arm64/xen-virtio-pcid
 # compiles with $(CROSS)gcc against the arm64 -dev packages that
-# tests/boot/fetch.sh unpacks under build/boot/root-arm64 (never installed).
+# tests/boot/fetch.sh unpacks under build/boot/root-arm64 (never installed);
+# with that default CROSS_ROOT, the first cross-build fetches them itself
+# (`make sysroot-arm64` does only that).
 CROSS		?=
+DEFAULT_CROSS_ROOT := $(CURDIR)/build/boot/root-arm64
 ifneq ($(CROSS),)
 CC		:= $(CROSS)gcc
-CROSS_ROOT	?= $(CURDIR)/build/boot/root-arm64
-PKG_CONFIG	:= BOOT_SYSROOT=$(CROSS_ROOT) $(CURDIR)/tests/boot/pkg-config-arm64
+CROSS_ROOT	?= $(DEFAULT_CROSS_ROOT)
+export BOOT_SYSROOT := $(CROSS_ROOT)
+PKG_CONFIG	:= $(CURDIR)/tests/boot/pkg-config-arm64
 LDFLAGS		+= $(foreach d,usr/lib/aarch64-linux-gnu lib/aarch64-linux-gnu,-Wl,-rpath-link=$(CROSS_ROOT)/$(d))
 endif
 
@@ -54,7 +65,8 @@ EVENT_LIBS	= $(shell $(PKG_CONFIG) --libs $(EVENT_PKGS))
 # Debian 12's libfdt-dev ships no libfdt.pc: fall back to plain -lfdt.
 FDT_CFLAGS	= $(shell $(PKG_CONFIG) --cflags libfdt 2>/dev/null)
 FDT_LIBS	= $(shell $(PKG_CONFIG) --libs libfdt 2>/dev/null || echo -lfdt)
-CMOCKA_CFLAGS	= $(shell $(PKG_CONFIG) --cflags cmocka)
+# Every object is compiled with it, but only the tests need cmocka.
+CMOCKA_CFLAGS	= $(shell $(PKG_CONFIG) --cflags cmocka 2>/dev/null)
 CMOCKA_LIBS	= $(shell $(PKG_CONFIG) --libs cmocka)
 XENSTORE_LIBS	= $(shell $(PKG_CONFIG) --libs xenstore)
 XENSTORE_STATIC_LIBS = $(shell $(PKG_CONFIG) --static --libs xenstore)
@@ -104,8 +116,8 @@ SIM_RESCAN	:= $(BUILD)/tests/xen-virtio-pci-rescan-sim
 BENCH		:= $(BUILD)/tests/bench/bench_blk
 BENCH_IMAGE	?= $(BUILD)/bench/disk.img
 
-.PHONY: all build tests demo check check-run asan check-asan bench deps clean boot-test \
-	install install-guest uninstall uninstall-guest
+.PHONY: all build tests demo check check-run asan check-asan bench deps build-deps clean \
+	boot-test sysroot-arm64 readme-usage install install-guest uninstall uninstall-guest
 
 # Keep the objects of test binaries (make would delete them as intermediates).
 .SECONDARY:
@@ -118,6 +130,26 @@ tests: $(UNIT_TESTS) $(INTEG_TESTS) $(SIM_DAEMON) $(DEMO) $(BENCH) $(RESCAN) $(S
 deps:
 	@sh mk/ensure-deps.sh
 
+# What the compiler needs, checked before its first run (every object waits
+# for it): a missing package stops make with the apt-get line to run, and
+# nothing is installed. NAME=PACKAGE: a pkg-config module, or a header
+# (Debian 12's libfdt-dev has no libfdt.pc), and the Debian package with it.
+BUILD_DEPS	:= $(addsuffix =libxen-dev,$(XEN_PKGS)) libevent=libevent-dev \
+		   liburing=liburing-dev libfdt.h=libfdt-dev
+ifneq ($(filter tests check-run asan $(BUILD)/tests/%,$(MAKECMDGOALS)),)
+BUILD_DEPS	+= cmocka=libcmocka-dev
+endif
+build-deps:
+	@CC='$(CC)' PKG_CONFIG='$(PKG_CONFIG)' CROSS='$(CROSS)' SYSROOT='$(CROSS_ROOT)' \
+		FETCH_SYSROOT='$(if $(filter $(DEFAULT_CROSS_ROOT),$(CROSS_ROOT)),BOOT_DIR=$(CURDIR)/build/boot sh $(CURDIR)/tests/boot/fetch.sh sysroot)' \
+		sh mk/check-build-deps.sh $(BUILD_DEPS)
+
+# The arm64 packages a cross-build compiles against (tests/boot/fetch.sh,
+# under build/boot/root-arm64), and the cross compiler (installed as root).
+sysroot-arm64:
+	@sh mk/ensure-deps.sh gcc-aarch64-linux-gnu libc6-dev-arm64-cross
+	@BOOT_DIR=$(CURDIR)/build/boot sh tests/boot/fetch.sh sysroot
+
 demo: deps
 	@$(MAKE) --no-print-directory $(DEMO) $(SIM_DAEMON)
 	$(DEMO) $(SIM_DAEMON) $(BUILD)/demo-disk.img
@@ -126,10 +158,16 @@ check: deps
 	@$(MAKE) --no-print-directory check-run
 
 # Scripts (*.sh) report like cmocka and are counted the same way.
-CHECK_SCRIPTS	:= tests/fdt/check-fragment.sh tests/guest-helper/check-rescan-sh.sh
+CHECK_SCRIPTS	:= tests/fdt/check-fragment.sh tests/guest-helper/check-rescan-sh.sh \
+		   tests/install/check-build-deps.sh tests/docs/check-readme-usage.sh \
+		   tests/docs/check-doc-references.sh tests/cli/check-bad-input.sh
 
 check-run: tests $(DAEMON)
 	@sh tests/run-tests.sh $(BUILD) $(UNIT_TESTS) $(INTEG_TESTS) $(CHECK_SCRIPTS)
+
+# README.md's usage block, rewritten from --help (make check compares them).
+readme-usage: $(DAEMON)
+	@XVP_BUILD=$(BUILD) sh tests/docs/check-readme-usage.sh --update
 
 # Not part of check: it takes two measurements of BENCH_SECONDS and has no thresholds.
 bench:
@@ -220,7 +258,8 @@ SYSTEMDUNITDIR	?= $(PREFIX)/lib/systemd/system
 INSTALL		?= install
 
 # What each side installs, as paths below DESTDIR (uninstall removes these).
-INSTALL_DOCS	:= README.md docs/configuration.md docs/xl.md docs/dom0less.md
+# All of docs/: the README and the guides name each other.
+INSTALL_DOCS	:= README.md $(wildcard docs/*.md)
 DOM0_FILES	= $(SBINDIR)/xen-virtio-pcid \
 		  $(SYSTEMDUNITDIR)/xen-virtio-pcid.service \
 		  $(SYSCONFDIR)/init.d/xen-virtio-pcid \
@@ -277,7 +316,7 @@ CHECK_SCRIPTS	+= tests/install/check-install.sh
 # ---- install (end) ----------------------------------------------------------
 
 # ---- rules
-$(BUILD)/%.o: %.c
+$(BUILD)/%.o: %.c | build-deps
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(XEN_CFLAGS) $(EVENT_CFLAGS) $(FDT_CFLAGS) $(CMOCKA_CFLAGS) -c -o $@ $<
 
@@ -292,6 +331,10 @@ $(SIM_DAEMON): $(DAEMON_OBJS) $(FDT_OBJS) $(XEN_OBJS) $(CORE_OBJS) $(call obj,$(
 $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(CORE_OBJS) $(XEN_OBJS) $(FDT_OBJS) $(call obj,$(DAEMON_SRCS) $(SIM_LIB_SRCS) $(RESCAN_SRCS))
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(EVENT_LIBS) $(FDT_LIBS) -lpthread
 
+# The mapping cache alone, over the simulated hypervisor in the same process.
+$(BUILD)/tests/unit/test_guest_memory: $(BUILD)/tests/unit/test_guest_memory.o $(CORE_OBJS) $(XEN_OBJS) $(call obj,$(SIM_LIB_SRCS) $(SIM_HV_SRCS))
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(EVENT_LIBS) -lpthread
+
 $(BUILD)/tests/integration/%: $(BUILD)/tests/integration/%.o $(call obj,$(SIM_HV_SRCS) $(GUEST_SRCS) $(LIB_SRCS))
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) -lpthread
 
@@ -301,7 +344,7 @@ $(RESCAN): $(RESCAN_OBJS)
 
 # The static one reads the key periodically: Debian's libxenstore.a has no
 # reader thread, without which its watches are unreliable (guest/rescan.c).
-$(BUILD)/guest/rescan-static.o: guest/rescan.c
+$(BUILD)/guest/rescan-static.o: guest/rescan.c | build-deps
 	$(CC) $(ALL_CFLAGS) $(XEN_CFLAGS) -DRESCAN_READ_KEY_PERIODICALLY -c -o $@ $<
 
 $(RESCAN_STATIC): $(BUILD)/guest/rescan-static.o $(call obj,$(RESCAN_SRCS))

@@ -2,10 +2,12 @@
 /*
  * backends/blk.c: virtio-blk (virtio 1.2, 5.2).
  *
- * Each queue has a pool of requests as large as the ring, so a request never
- * waits for memory. Chains are popped, parsed (blk_request.c) and submitted
- * to io_uring in a batch; completions come back through the event loop, where
- * the status byte is written, the chain returned and the ring polled again.
+ * Each queue has a pool of requests as large as the ring, up to 256: chains
+ * beyond that wait in the ring until a request completes, so a 32768-entry
+ * queue costs no more than a 256-entry one. Chains are popped, parsed
+ * (blk_request.c) and submitted to io_uring in a batch; completions come
+ * back through the event loop, where the status byte is written, the chain
+ * returned and the ring polled again.
  * While a queue has I/O in flight the driver need not notify us (we look at
  * the ring on every completion), so notifications are suppressed until the
  * queue is idle: with EVENT_IDX, a Linux guest then kicks about once per idle
@@ -21,13 +23,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backends/blk_bounce.h"
 #include "backends/blk_io.h"
 #include "backends/blk_request.h"
+#include "backends/queue_loop.h"
 #include "lib/log.h"
 
 #define BLK_DEVICE_TYPE		2		/* 5: Device Types */
 #define BLK_CLASS_CODE		0x010000	/* mass storage, SCSI: what guests expect of virtio-blk */
 /* 5.2.3 feature bits. */
+#define VIRTIO_BLK_F_SIZE_MAX	1
 #define VIRTIO_BLK_F_SEG_MAX	2
 #define VIRTIO_BLK_F_RO		5
 #define VIRTIO_BLK_F_BLK_SIZE	6
@@ -38,6 +43,14 @@
 /* 5.2.4: struct virtio_blk_config up to write_zeroes_may_unmap and its padding. */
 #define BLK_CONFIG_SIZE		60
 #define MAX_RANGE_SECTORS	(UINT32_MAX / VIRTIO_BLK_SECTOR_SIZE)
+/*
+ * Data buffers per request: what Linux fills a 256-entry queue with, and
+ * the per-request iovecs no larger whatever the queue size.
+ */
+#define BLK_SEG_MAX		254
+_Static_assert(BLK_SEG_MAX + 2 <= VIRTQ_CHAIN_MAX_SEGMENTS, "a request of seg_max buffers is popped");
+/* Requests in flight per queue at most (and io_uring entries: 64 queues of them fit its 32768). */
+#define BLK_QUEUE_REQUESTS	256
 #define DRAIN_TIMEOUT_MS	5000
 
 struct blk;
@@ -47,12 +60,18 @@ struct blk_request {
 	struct blk_request *next_free;
 	uint16_t head;
 	uint32_t epoch;			/* the device's reset epoch when it started */
+	struct virtio_mem_refs refs;	/* keeps its buffers mapped until it is answered */
 	struct blk_parsed parsed;
 	struct iovec *iov;		/* seg_max entries of the pool */
 	struct iovec *io_iov;		/* what goes to the kernel: iov, or the bounce buffer */
 	unsigned int io_nr;
+	/* direct=on: the data goes through chunks of the device's bounce budget. */
+	bool bounced;
 	struct iovec bounce_iov;
-	void *bounce;
+	void *bounce;			/* the current chunk, NULL between chunks */
+	uint64_t chunk;			/* its length */
+	uint64_t done;			/* data bytes before it, already transferred */
+	struct blk_request *next_waiting;
 	uint64_t offset;		/* file offset of what is left */
 	uint64_t remaining;		/* bytes left (short I/O resubmits the rest) */
 	int fallocate_mode;
@@ -66,6 +85,7 @@ struct blk_queue {
 	struct blk_request *free;
 	unsigned int in_flight;
 	bool completed;			/* pushed used entries since the last interrupt check */
+	struct queue_service service;
 };
 
 struct blk {
@@ -77,9 +97,13 @@ struct blk {
 	struct blk_io *io;
 	const struct virtio_mem *mem;
 	uint16_t num_queues;
-	uint16_t queue_size;
+	unsigned int queue_requests;	/* the pool of each queue */
+	uint32_t size_max;
 	struct blk_queue queues[VIRTIO_MAX_QUEUES];
 	struct virtq_chain chain;	/* scratch for virtq_pop() */
+	struct blk_bounce *bounce;	/* direct=on only */
+	struct blk_request *waiting;	/* for bounce memory, oldest first */
+	struct blk_request **waiting_tail;
 	uint32_t epoch;			/* bumped by every reset */
 	bool stopping;
 	struct log_ratelimit log;
@@ -93,6 +117,8 @@ static uint64_t blk_features(struct virtio_device *vdev)
 	uint64_t features = 1ULL << VIRTIO_BLK_F_SEG_MAX | 1ULL << VIRTIO_BLK_F_BLK_SIZE |
 			    1ULL << VIRTIO_BLK_F_FLUSH | 1ULL << VIRTIO_BLK_F_MQ;
 
+	if (blk->size_max)
+		features |= 1ULL << VIRTIO_BLK_F_SIZE_MAX;
 	if (blk->limits.readonly)
 		return features | 1ULL << VIRTIO_BLK_F_RO;
 	return features | 1ULL << VIRTIO_BLK_F_DISCARD | 1ULL << VIRTIO_BLK_F_WRITE_ZEROES;
@@ -113,6 +139,7 @@ static void blk_config_read(struct virtio_device *vdev, uint32_t off, void *buf,
 	uint32_t align_sectors = blk->limits.align / VIRTIO_BLK_SECTOR_SIZE;
 
 	memcpy(config + 0, &capacity, 8);
+	put32(config, 8, blk->size_max);
 	put32(config, 12, blk->limits.seg_max);
 	put32(config, 20, blk->limits.align);		/* blk_size */
 	memcpy(config + 34, &num_queues, 2);
@@ -138,11 +165,11 @@ static void blk_config_write(struct virtio_device *vdev, uint32_t off, const voi
 
 static void release(struct blk_queue *q, struct blk_request *req, bool was_async)
 {
-	if (was_async) {
+	if (was_async)
 		q->in_flight--;
-		virtio_mem_unhold(q->blk->mem);
-	}
-	free(req->bounce);
+	virtio_mem_release(q->blk->mem, &req->refs);
+	if (req->bounce)
+		blk_bounce_give(q->blk->bounce, req->bounce, req->chunk);
 	req->bounce = NULL;
 	req->next_free = q->free;
 	q->free = req;
@@ -217,26 +244,62 @@ static bool submit(struct blk *blk, struct blk_request *req)
 	return true;
 }
 
-/* O_DIRECT cannot reach guest memory (foreign mappings are VM_PFNMAP): go through our own. */
-static int use_bounce_buffer(struct blk *blk, struct blk_request *req)
+/*
+ * O_DIRECT cannot reach guest memory (foreign mappings are VM_PFNMAP): the
+ * next chunk of @req goes through the bounce budget. False if it is all in use.
+ */
+static bool take_chunk(struct blk *blk, struct blk_request *req)
 {
-	uint64_t size = (req->remaining + 4095) & ~4095ULL;
-	size_t align = blk->image->dio_mem_align > 4096 ? blk->image->dio_mem_align : 4096;
-
-	if (posix_memalign(&req->bounce, align, size))
-		return -ENOMEM;
-	if (req->parsed.type == VIRTIO_BLK_T_OUT) {
-		uint8_t *to = req->bounce;
-
-		for (unsigned int i = 0; i < req->parsed.nr_data; i++) {
-			memcpy(to, req->parsed.data[i].iov_base, req->parsed.data[i].iov_len);
-			to += req->parsed.data[i].iov_len;
-		}
-	}
-	req->bounce_iov = (struct iovec){ req->bounce, req->remaining };
+	req->bounce = blk_bounce_take(blk->bounce, req->parsed.data_len - req->done, &req->chunk);
+	if (!req->bounce)
+		return false;
+	if (req->parsed.type == VIRTIO_BLK_T_OUT)
+		blk_bounce_copy(req->parsed.data, req->parsed.nr_data, req->done, req->bounce, req->chunk,
+				false);
+	req->bounce_iov = (struct iovec){ req->bounce, req->chunk };
 	req->io_iov = &req->bounce_iov;
 	req->io_nr = 1;
-	return 0;
+	req->offset = req->parsed.sector * VIRTIO_BLK_SECTOR_SIZE + req->done;
+	req->remaining = req->chunk;
+	return true;
+}
+
+/* Submit the next chunk of @req, or queue it behind the requests already waiting for memory. */
+static void bounce_next_chunk(struct blk *blk, struct blk_request *req)
+{
+	if (!blk->waiting && take_chunk(blk, req)) {
+		submit(blk, req);
+		return;
+	}
+	req->next_waiting = NULL;
+	*blk->waiting_tail = req;
+	blk->waiting_tail = &req->next_waiting;
+}
+
+/* Bounce memory was given back: start the waiting requests, oldest first, while it lasts. */
+static void start_waiting(struct blk *blk)
+{
+	struct blk_request *req;
+
+	while (!blk->stopping && (req = blk->waiting) && take_chunk(blk, req)) {
+		blk->waiting = req->next_waiting;
+		if (!blk->waiting)
+			blk->waiting_tail = &blk->waiting;
+		submit(blk, req);
+	}
+	blk_io_submit(blk->io);
+}
+
+/* A reset: requests still waiting never touched the guest; they go back to the pool. */
+static void drop_waiting(struct blk *blk)
+{
+	while (blk->waiting) {
+		struct blk_request *req = blk->waiting;
+
+		blk->waiting = req->next_waiting;
+		release(req->queue, req, true);
+	}
+	blk->waiting_tail = &blk->waiting;
 }
 
 static int prepare_range(struct blk_request *req)
@@ -281,6 +344,7 @@ static bool start_request(struct blk *blk, struct blk_queue *q, struct blk_reque
 {
 	enum blk_parse_result result = blk_request_parse(&blk->chain, &blk->limits, req->iov, &req->parsed);
 
+	virtio_mem_refs_move(&req->refs, &blk->chain.refs);
 	req->queue = q;
 	req->head = blk->chain.head;
 	req->epoch = blk->epoch;
@@ -303,55 +367,69 @@ static bool start_request(struct blk *blk, struct blk_queue *q, struct blk_reque
 	req->remaining = req->parsed.data_len;
 	if (req->parsed.type == VIRTIO_BLK_T_DISCARD || req->parsed.type == VIRTIO_BLK_T_WRITE_ZEROES)
 		prepare_range(req);
-	else if (blk->image->direct && req->remaining && use_bounce_buffer(blk, req)) {
-		fail_io(req, -ENOMEM, false);
-		return true;
-	}
+	req->bounced = req->remaining && blk->image->direct &&
+		       (req->parsed.type == VIRTIO_BLK_T_IN || req->parsed.type == VIRTIO_BLK_T_OUT);
+	req->done = 0;
 	q->in_flight++;
-	virtio_mem_hold(blk->mem);
+	if (req->bounced) {
+		bounce_next_chunk(blk, req);
+		return false;
+	}
 	return !submit(blk, req);
 }
 
-static void serve_queue(struct blk *blk, struct blk_queue *q)
+/* ---- the serve loop: passes of the shared queue service (virtio/queue_service.h) */
+
+/* Every request of the pool in flight: a completion will look at the ring. Stopping: nothing new. */
+static bool queue_has_room(struct queue_service *qs)
 {
-	struct virtqueue *vq = virtio_queue(blk->vdev, q->index);
+	struct blk_queue *q = qs->opaque;
 
-	if (blk->stopping || !virtio_queue_ready(blk->vdev, q->index))
-		return;
-	while (q->free) {
-		int ret = virtq_pop(vq, &blk->chain, blk->name);
+	return q->free != NULL && !q->blk->stopping;
+}
 
-		if (ret < 0) {
-			virtio_device_needs_reset(blk->vdev, ret == -EFAULT ? "rings left guest RAM" : NULL);
-			break;
-		}
-		if (ret == 0) {
-			/* Busy: the next completion looks again. Idle: ask for a notification. */
-			if (q->in_flight) {
-				virtq_disable_notification(vq);
-				break;
-			}
-			if (!virtq_enable_notification(vq))
-				break;
-			continue;
-		}
-		{
-			struct blk_request *req = q->free;
+static bool queue_serve(struct queue_service *qs, struct virtq_chain *chain)
+{
+	struct blk_queue *q = qs->opaque;
+	struct blk_request *req = q->free;
 
-			q->free = req->next_free;
-			start_request(blk, q, req);
-		}
-		if (!virtio_queue_ready(blk->vdev, q->index))
-			break;	/* the request made the device need a reset */
-	}
-	/* Every request of the pool in flight: a completion will look at the ring. */
-	if (!q->free)
-		virtq_disable_notification(vq);
+	(void)chain;	/* start_request() parses blk->chain, where the service popped it */
+	q->free = req->next_free;
+	start_request(q->blk, q, req);
+	return true;
+}
+
+/* Busy: the next completion looks again. Idle: ask for a notification. */
+static bool queue_busy(struct queue_service *qs)
+{
+	struct blk_queue *q = qs->opaque;
+
+	return q->in_flight != 0;
+}
+
+static void queue_pass_done(struct queue_service *qs)
+{
+	struct blk_queue *q = qs->opaque;
+	struct blk *blk = q->blk;
+
 	blk_io_submit(blk->io);
 	if (q->completed) {
 		q->completed = false;
 		virtio_queue_interrupt(blk->vdev, q->index);
 	}
+}
+
+static const struct queue_service_ops queue_ops = {
+	.has_room = queue_has_room,
+	.serve = queue_serve,
+	.busy = queue_busy,
+	.pass_done = queue_pass_done,
+};
+
+static void serve_queue(struct blk *blk, struct blk_queue *q)
+{
+	if (!blk->stopping)
+		queue_service_run(&q->service);
 }
 
 static void blk_queue_notify(struct virtio_device *vdev, unsigned int index)
@@ -379,14 +457,16 @@ static void advance(struct blk_request *req, uint64_t done)
 	}
 }
 
-static void copy_bounce_to_guest(struct blk_request *req)
+/* A chunk is done: copy it out (IN), give it back; true if the request has more to do. */
+static bool chunk_done(struct blk *blk, struct blk_request *req)
 {
-	const uint8_t *from = req->bounce;
-
-	for (unsigned int i = 0; i < req->parsed.nr_data; i++) {
-		memcpy(req->parsed.data[i].iov_base, from, req->parsed.data[i].iov_len);
-		from += req->parsed.data[i].iov_len;
-	}
+	if (req->parsed.type == VIRTIO_BLK_T_IN)
+		blk_bounce_copy(req->parsed.data, req->parsed.nr_data, req->done, req->bounce, req->chunk,
+				true);
+	blk_bounce_give(blk->bounce, req->bounce, req->chunk);
+	req->bounce = NULL;
+	req->done += req->chunk;
+	return req->done < req->parsed.data_len;
 }
 
 static void complete_rw(struct blk *blk, struct blk_request *req, int result)
@@ -408,8 +488,15 @@ static void complete_rw(struct blk *blk, struct blk_request *req, int result)
 		fail_io(req, 0, true);
 		return;
 	}
-	if (req->bounce && req->parsed.type == VIRTIO_BLK_T_IN)
-		copy_bounce_to_guest(req);
+	if (req->bounced && chunk_done(blk, req)) {
+		if (blk->stopping) {
+			fail_io(req, 0, true);
+			return;
+		}
+		bounce_next_chunk(blk, req);
+		blk_io_submit(blk->io);
+		return;
+	}
 	finish(req, VIRTIO_BLK_S_OK, used_length(req, VIRTIO_BLK_S_OK), true);
 }
 
@@ -453,6 +540,9 @@ static void on_batch_done(void *opaque)
 {
 	struct blk *blk = opaque;
 
+	/* Requests waiting for bounce memory go before new ones. */
+	if (blk->waiting)
+		start_waiting(blk);
 	for (unsigned int i = 0; i < blk->num_queues; i++)
 		serve_queue(blk, &blk->queues[i]);
 	/* serve_queue() stops early for a queue that is not ready: still interrupt for what completed. */
@@ -472,6 +562,7 @@ static void blk_reset(struct virtio_device *vdev)
 
 	/* Requests still in the kernel finish without touching the old rings. */
 	blk->epoch++;
+	drop_waiting(blk);
 	for (unsigned int i = 0; i < blk->num_queues; i++)
 		blk->queues[i].completed = false;
 }
@@ -496,11 +587,11 @@ static int create_queue(struct blk *blk, struct blk_queue *q, unsigned int index
 {
 	q->blk = blk;
 	q->index = index;
-	q->requests = calloc(blk->queue_size, sizeof(*q->requests));
-	q->iov_storage = calloc((size_t)blk->queue_size * blk->limits.seg_max, sizeof(struct iovec));
+	q->requests = calloc(blk->queue_requests, sizeof(*q->requests));
+	q->iov_storage = calloc((size_t)blk->queue_requests * blk->limits.seg_max, sizeof(struct iovec));
 	if (!q->requests || !q->iov_storage)
 		return -ENOMEM;
-	for (unsigned int i = 0; i < blk->queue_size; i++) {
+	for (unsigned int i = 0; i < blk->queue_requests; i++) {
 		q->requests[i].iov = &q->iov_storage[(size_t)i * blk->limits.seg_max];
 		q->requests[i].next_free = q->free;
 		q->free = &q->requests[i];
@@ -515,26 +606,36 @@ static void set_limits(struct blk *blk, const struct blk_config *config)
 	l->capacity = config->image->size / VIRTIO_BLK_SECTOR_SIZE;
 	l->readonly = config->image->readonly;
 	/* Header and status take two descriptors of a chain no longer than the queue (2.7.5.3.1). */
-	l->seg_max = config->queue_size > 2 ? config->queue_size - 2u : 1u;
+	l->seg_max = config->queue_size - 2u < BLK_SEG_MAX ? config->queue_size - 2u : BLK_SEG_MAX;
 	l->align = config->image->direct ? config->image->dio_offset_align : VIRTIO_BLK_SECTOR_SIZE;
 	l->max_discard_sectors = MAX_RANGE_SECTORS;
 	l->max_write_zeroes_sectors = MAX_RANGE_SECTORS;
 }
 
+/* Chunks start at file offsets and memory addresses O_DIRECT accepts. */
+static uint32_t bounce_align(const struct blk_image *image)
+{
+	uint32_t align = image->dio_offset_align > image->dio_mem_align ? image->dio_offset_align :
+									 image->dio_mem_align;
+
+	return align > 4096 ? align : 4096;
+}
+
 static void free_blk(struct blk *blk)
 {
 	for (unsigned int i = 0; i < VIRTIO_MAX_QUEUES; i++) {
+		queue_loop_detach(&blk->queues[i].service);
 		free(blk->queues[i].requests);
 		free(blk->queues[i].iov_storage);
 	}
 	blk_io_destroy(blk->io);
+	blk_bounce_destroy(blk->bounce);
 	free(blk);
 }
 
 int blk_create(struct virtio_device **out, const struct blk_config *config,
 	       const struct virtio_mem *mem, struct event_base *base)
 {
-	struct blk *blk = calloc(1, sizeof(*blk));
 	struct virtio_device_info info = {
 		.device_type = BLK_DEVICE_TYPE,
 		.class_code = BLK_CLASS_CODE,
@@ -542,8 +643,12 @@ int blk_create(struct virtio_device **out, const struct blk_config *config,
 		.queue_size = config->queue_size,
 		.config_size = BLK_CONFIG_SIZE,
 	};
+	struct blk *blk;
 	int ret = 0;
 
+	if (config->queue_size < BLK_QUEUE_SIZE_MIN)
+		return -EINVAL;
+	blk = calloc(1, sizeof(*blk));
 	if (!blk)
 		return -ENOMEM;
 	snprintf(blk->name, sizeof(blk->name), "%s", config->name);
@@ -551,19 +656,33 @@ int blk_create(struct virtio_device **out, const struct blk_config *config,
 	memcpy(blk->serial, config->serial, strnlen(config->serial, sizeof(blk->serial)));
 	blk->image = config->image;
 	blk->mem = mem;
+	blk->waiting_tail = &blk->waiting;
 	blk->num_queues = config->num_queues;
-	blk->queue_size = config->queue_size;
+	blk->queue_requests = config->queue_size < BLK_QUEUE_REQUESTS ? config->queue_size :
+								     BLK_QUEUE_REQUESTS;
+	blk->size_max = config->size_max;
 	info.name = blk->name;
+	log_ratelimit_init(&blk->log, blk->name);
 	set_limits(blk, config);
 	for (unsigned int i = 0; i < config->num_queues && !ret; i++)
 		ret = create_queue(blk, &blk->queues[i], i);
+	if (!ret && config->image->direct)
+		ret = blk_bounce_create(&blk->bounce, config->bounce_budget ? config->bounce_budget :
+					BLK_BOUNCE_BUDGET_DEFAULT, bounce_align(config->image));
 	if (!ret)
-		ret = blk_io_create(&blk->io, (unsigned int)config->num_queues * config->queue_size,
-				    blk->image->fd, base,
+		ret = blk_io_create(&blk->io, config->num_queues * blk->queue_requests, blk->image->fd,
+				    base,
 				    on_complete, on_batch_done, blk);
 	if (!ret)
 		ret = virtio_pci_create(&blk->vdev, &info, &blk_ops, blk, mem);
+	for (unsigned int i = 0; i < config->num_queues && !ret; i++) {
+		struct blk_queue *q = &blk->queues[i];
+
+		queue_service_init(&q->service, blk->vdev, i, &queue_ops, q, &blk->chain);
+		ret = queue_loop_attach(&q->service, base);
+	}
 	if (ret) {
+		virtio_pci_destroy(blk->vdev);	/* NULL-safe */
 		free_blk(blk);
 		return ret;
 	}
@@ -582,5 +701,6 @@ void blk_destroy(struct virtio_device *vdev)
 	blk->stopping = true;
 	blk_io_drain(blk->io, DRAIN_TIMEOUT_MS);
 	virtio_pci_destroy(vdev);
+	log_ratelimit_flush(&blk->log);
 	free_blk(blk);
 }

@@ -13,12 +13,17 @@
 
 struct event_base;
 
+/* 5.2.6: header, data, status; a chain is no longer than the queue (2.7.5.3.1). */
+#define BLK_QUEUE_SIZE_MIN	4
+
 struct blk_config {
 	const char *name;		/* "blk0" */
 	struct blk_image *image;	/* opened by the caller; the device uses it, the caller closes it */
 	const char *serial;		/* GET_ID, at most 20 bytes; "" for none */
 	uint16_t num_queues;		/* 1..VIRTIO_MAX_QUEUES */
-	uint16_t queue_size;
+	uint16_t queue_size;		/* BLK_QUEUE_SIZE_MIN..VIRTQ_MAX_SIZE, a power of two */
+	uint32_t size_max;		/* largest buffer guest memory maps at once; 0: no limit */
+	uint64_t bounce_budget;		/* direct=on: bounce memory at most (0: BLK_BOUNCE_BUDGET_DEFAULT) */
 };
 
 int blk_create(struct virtio_device **out, const struct blk_config *config,

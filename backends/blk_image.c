@@ -81,12 +81,19 @@ int blk_image_open(struct blk_image *image, const char *path, bool readonly, boo
 		return -ENAMETOOLONG;
 	}
 	strcpy(image->path, path);
-	image->fd = open(path, flags);
+	/*
+	 * O_NONBLOCK: opening a FIFO would wait for its other end for ever
+	 * (fifo(7)); with it the open returns and query() refuses the type. It
+	 * is cleared before any I/O: io_uring would honour it.
+	 */
+	image->fd = open(path, flags | O_NONBLOCK | O_NOCTTY);
 	if (image->fd < 0)
 		return fail(image, errno, why, why_len, NULL);
 	ret = query(image);
 	if (ret == -EINVAL)
 		return fail(image, EINVAL, why, why_len, "not a regular file or block device");
+	if (!ret && fcntl(image->fd, F_SETFL, fcntl(image->fd, F_GETFL) & ~O_NONBLOCK))
+		ret = -errno;
 	if (ret)
 		return fail(image, -ret, why, why_len, NULL);
 	ret = lock(image);

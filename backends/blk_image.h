@@ -7,13 +7,14 @@
 #ifndef XVP_BACKENDS_BLK_IMAGE_H
 #define XVP_BACKENDS_BLK_IMAGE_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 struct blk_image {
 	int fd;			/* -1 when closed */
-	char path[256];
+	char path[PATH_MAX];
 	bool readonly;
 	bool direct;		/* opened O_DIRECT */
 	bool is_block_device;

@@ -38,6 +38,7 @@ struct blk_io {
 	void *opaque;
 	unsigned int in_flight;
 	unsigned int queued;		/* prepared, not yet submitted */
+	struct log_ratelimit log;	/* a guest's requests drive the failing calls */
 };
 
 /* The index of the image among the ring's registered files. */
@@ -69,7 +70,7 @@ static void on_eventfd(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	/* Nonblocking: the count itself does not matter, the CQ does. */
 	if (read(fd, &count, sizeof(count)) < 0 && errno != EAGAIN)
-		log_error("blk: eventfd: %s", strerror(errno));
+		log_ratelimited(&io->log, LOG_LEVEL_ERROR, "blk: eventfd: %s", strerror(errno));
 	reap(io);
 }
 
@@ -236,7 +237,7 @@ void blk_io_submit(struct blk_io *io)
 		return;
 	ret = io_uring_submit(&io->ring);
 	if (ret < 0)
-		log_error("blk: io_uring_submit: %s", strerror(-ret));
+		log_ratelimited(&io->log, LOG_LEVEL_ERROR, "blk: io_uring_submit: %s", strerror(-ret));
 	else
 		io->queued -= (unsigned int)ret < io->queued ? (unsigned int)ret : io->queued;
 }

@@ -17,6 +17,7 @@
 
 #include <event2/event.h>
 
+#include "backends/queue_loop.h"
 #include "lib/log.h"
 
 #define RNG_DEVICE_TYPE		4		/* 5: Device Types */
@@ -38,6 +39,7 @@ struct rng {
 	double tokens;			/* bytes we may still hand out */
 	struct timespec refilled;	/* when tokens were last topped up */
 	struct virtq_chain chain;
+	struct queue_service requestq;
 	struct log_ratelimit log;
 };
 
@@ -119,27 +121,28 @@ static uint64_t grant(struct rng *rng)
 	return want;
 }
 
-/* Serve one chain; false when the queue must stop (paused or broken). */
-static bool serve_one(struct rng *rng, struct virtqueue *vq, bool *pushed)
+/* Tokens for at least one byte, or the queue waits for them on the timer. */
+static bool rng_has_room(struct queue_service *qs)
 {
-	uint64_t len;
-	int ret;
+	struct rng *rng = qs->opaque;
 
+	refill(rng);
 	if (rng->config.rate && rng->tokens < 1.0) {
 		resume_after(rng, (uint64_t)(1e9 * (1.0 - rng->tokens) / (double)rng->config.rate) + 1);
 		return false;
 	}
-	ret = virtq_pop(vq, &rng->chain, rng->name);
-	if (ret < 0) {
-		/* virtq_pop() logged which rule a malformed ring broke. */
-		virtio_device_needs_reset(rng->vdev, ret == -EFAULT ? "requestq rings left guest RAM"
-								    : NULL);
-		return false;
-	}
-	if (ret == 0)
-		return virtq_enable_notification(vq);
+	return true;
+}
+
+static bool rng_serve(struct queue_service *qs, struct virtq_chain *chain)
+{
+	struct rng *rng = qs->opaque;
+	struct virtqueue *vq = virtio_queue(rng->vdev, RNG_REQUESTQ);
+	uint64_t len;
+
 	/* 5.4.6.1: the driver MUST NOT place driver-readable buffers into the queue. */
-	if (rng->chain.nr_out) {
+	if (chain->nr_out) {
+		virtq_chain_release(vq, chain);
 		virtio_device_needs_reset(rng->vdev, "device-readable buffer in requestq (5.4.6.1)");
 		return false;
 	}
@@ -147,40 +150,36 @@ static bool serve_one(struct rng *rng, struct virtqueue *vq, bool *pushed)
 	if (!fill(rng, len)) {
 		log_ratelimited(&rng->log, LOG_LEVEL_ERROR, "%s: getrandom: %s", rng->name, strerror(errno));
 		virtq_unpop(vq);
+		virtq_chain_release(vq, chain);
 		resume_after(rng, RETRY_AFTER_ERROR_NS);
 		return false;
 	}
 	rng->tokens -= (double)len;
-	virtq_push(vq, rng->chain.head, (uint32_t)len);
-	*pushed = true;
+	queue_service_push(qs, chain->head, (uint32_t)len);
+	virtq_chain_release(vq, chain);
 	return true;
 }
 
-static void serve_requests(struct rng *rng)
-{
-	struct virtqueue *vq = virtio_queue(rng->vdev, RNG_REQUESTQ);
-	bool pushed = false;
-
-	if (!virtio_queue_ready(rng->vdev, RNG_REQUESTQ))
-		return;
-	refill(rng);
-	while (serve_one(rng, vq, &pushed))
-		;
-	if (pushed)
-		virtio_queue_interrupt(rng->vdev, RNG_REQUESTQ);
-}
+static const struct queue_service_ops requestq_ops = {
+	.has_room = rng_has_room,
+	.serve = rng_serve,
+};
 
 static void rng_queue_notify(struct virtio_device *vdev, unsigned int index)
 {
+	struct rng *rng = virtio_backend(vdev);
+
 	if (index == RNG_REQUESTQ)
-		serve_requests(virtio_backend(vdev));
+		queue_service_run(&rng->requestq);
 }
 
 static void on_timer(evutil_socket_t fd, short what, void *arg)
 {
+	struct rng *rng = arg;
+
 	(void)fd;
 	(void)what;
-	serve_requests(arg);
+	queue_service_run(&rng->requestq);
 }
 
 static void rng_reset(struct virtio_device *vdev)
@@ -216,6 +215,7 @@ int rng_create(struct virtio_device **out, const struct rng_config *config,
 	rng->config = *config;
 	snprintf(rng->name, sizeof(rng->name), "%s", config->name);
 	rng->config.name = rng->name;
+	log_ratelimit_init(&rng->log, rng->name);
 	info.name = rng->name;
 	rng->tokens = (double)config->rate;
 	clock_gettime(CLOCK_MONOTONIC, &rng->refilled);
@@ -225,13 +225,21 @@ int rng_create(struct virtio_device **out, const struct rng_config *config,
 		return -ENOMEM;
 	}
 	ret = virtio_pci_create(&rng->vdev, &info, &rng_ops, rng, mem);
-	if (ret) {
-		event_free(rng->timer);
-		free(rng);
-		return ret;
-	}
+	if (ret)
+		goto free_timer;
+	queue_service_init(&rng->requestq, rng->vdev, RNG_REQUESTQ, &requestq_ops, rng, &rng->chain);
+	ret = queue_loop_attach(&rng->requestq, base);
+	if (ret)
+		goto destroy_device;
 	*out = rng->vdev;
 	return 0;
+
+destroy_device:
+	virtio_pci_destroy(rng->vdev);
+free_timer:
+	event_free(rng->timer);
+	free(rng);
+	return ret;
 }
 
 void rng_destroy(struct virtio_device *vdev)
@@ -242,6 +250,8 @@ void rng_destroy(struct virtio_device *vdev)
 		return;
 	rng = virtio_backend(vdev);
 	virtio_pci_destroy(vdev);
+	queue_loop_detach(&rng->requestq);
+	log_ratelimit_flush(&rng->log);
 	event_free(rng->timer);
 	free(rng);
 }

@@ -1,17 +1,19 @@
 // SPDX-License-Identifier: MIT
 /*
  * daemon/config_block.c: one [domain ...] block of the supervisor's config
- * file. Each value goes through options_apply() exactly as the worker will
- * get it on its command line, and the block through options_check(), so the
- * file and the command line refuse the same things. Their messages speak of
- * "--intx-spi" to a program; captured here, they are retold as the file's
- * "FILE:LINE: intx_spi '1020': ...", without the "Try '... --help'" line.
+ * file. Each value goes through options_set() exactly as the worker will
+ * get it on its command line, and the block through options_validate(), so
+ * the file and the command line refuse the same things; their reasons come
+ * back as data and are told as the file's "FILE:LINE: intx_spi '060': ...".
+ * What only a file can get wrong (an image path relative to the service's
+ * working directory, one image in two blocks) is checked here too.
  */
 #include "daemon/config_block.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "daemon/parse.h"
 
@@ -47,9 +49,6 @@ static const struct key_info keys[CONFIG_KEY_COUNT] = {
 
 #define KNOWN_KEYS "ecam, mmio, mmio64, intx_spi, device, map_budget, verbose, user, uid_base"
 
-/* What options_apply() and options_check() call themselves in captured messages. */
-#define CAPTURED_PROGRAM "config"
-
 const char *config_block_key_name(enum config_key key)
 {
 	return keys[key].name;
@@ -61,7 +60,7 @@ static int out_of_memory(struct config_block *block, unsigned int line)
 	return -ENOMEM;
 }
 
-/* ---- retelling the command line's messages */
+/* ---- the command line's reasons, told of keys */
 
 /* "--intx-spi" -> "intx_spi" when @text starts with an option word; NULL otherwise. */
 static const char *key_of_option(const char *text, size_t *option_len)
@@ -82,14 +81,19 @@ static const char *key_of_option(const char *text, size_t *option_len)
 	return NULL;
 }
 
-/* options_check(): the line is about the whole block; every option word becomes a key. */
-static void retell_check(FILE *err, const char *message)
+/*
+ * options_validate() speaks of the whole block, and of the options it checks
+ * together ("--ecam 0x...,0x... overlaps --mmio ..."): each option word
+ * becomes its key.
+ */
+static void report_block(struct config_block *block, const char *why)
 {
-	const char *p = message;
+	FILE *err = block->err;
 
-	while (*p) {
+	fprintf(err, "%s:%u: ", block->path, block->domain.line);
+	for (const char *p = why; *p;) {
 		size_t option_len;
-		const char *key = (p == message || p[-1] == ' ') ? key_of_option(p, &option_len) : NULL;
+		const char *key = (p == why || p[-1] == ' ') ? key_of_option(p, &option_len) : NULL;
 
 		if (key) {
 			fputs(key, err);
@@ -98,99 +102,28 @@ static void retell_check(FILE *err, const char *message)
 			fputc(*p++, err);
 		}
 	}
+	fputc('\n', err);
 }
 
-/* options_apply(): "--OPTION 'VALUE': why" or "--OPTION VALUE: why" -> "KEY 'VALUE': why". */
-static void retell_apply(FILE *err, const char *message, const char *key, const char *value)
-{
-	const char *shown = message[0] == '-' && message[1] == '-' ? strchr(message, ' ') : NULL;
-	size_t value_len = strlen(value);
-	const char *rest = NULL;
-
-	if (shown) {
-		shown++;
-		if (shown[0] == '\'' && !strncmp(shown + 1, value, value_len) &&
-		    shown[value_len + 1] == '\'')
-			rest = shown + value_len + 2;
-		else if (!strncmp(shown, value, value_len))
-			rest = shown + value_len;
-	}
-	if (rest)
-		fprintf(err, "%s '%s'%s", key, value, rest);
-	else
-		fprintf(err, "%s '%s': %s", key, value, message);
-}
-
-/*
- * Print the captured @text line by line as "FILE:LINE: ..." (@key NULL: the
- * options_check() form), dropping the --help hint.
- */
-static void retell(struct config_block *block, char *text, unsigned int line, const char *key,
-		   const char *value)
-{
-	static const char prefix[] = CAPTURED_PROGRAM ": ";
-	bool told = false;
-
-	for (char *next, *message = text; message && *message; message = next) {
-		next = strchr(message, '\n');
-		if (next)
-			*next++ = '\0';
-		if (!strncmp(message, "Try '", 5))
-			continue;
-		if (!strncmp(message, prefix, sizeof(prefix) - 1))
-			message += sizeof(prefix) - 1;
-		fprintf(block->err, "%s:%u: ", block->path, line);
-		if (key)
-			retell_apply(block->err, message, key, value);
-		else
-			retell_check(block->err, message);
-		fputc('\n', block->err);
-		told = true;
-	}
-	/* Every refusal prints a reason; should one ever not, still say what was refused. */
-	if (!told && key)
-		config_report(block->err, block->path, line, "%s '%s': refused", key, value);
-	else if (!told)
-		config_report(block->err, block->path, line, "this [domain ...] block is refused");
-}
-
-/*
- * options_apply(@option, @value) with its messages retold for @key at
- * @line: 0, -EINVAL after a message, or -ENOMEM.
- */
+/* options_set(@option, @value) for @key at @line: 0, or -EINVAL after "FILE:LINE: KEY 'VALUE': WHY". */
 static int apply_option(struct config_block *block, int option, const char *key, const char *value,
 			unsigned int line)
 {
-	enum options_result result;
-	char *text = NULL;
-	size_t len = 0;
-	FILE *capture = open_memstream(&text, &len);
+	char why[OPTIONS_WHY_MAX];
 
-	if (!capture)
-		return out_of_memory(block, line);
-	result = options_apply(option, value, &block->opts, CAPTURED_PROGRAM, capture);
-	fclose(capture);
-	if (result != OPTIONS_RUN)
-		retell(block, text, line, key, value);
-	free(text);
-	return result == OPTIONS_RUN ? 0 : -EINVAL;
+	if (!options_set(option, value, &block->opts, why, sizeof(why)))
+		return 0;
+	return config_report(block->err, block->path, line, "%s '%s': %s", key, value, why);
 }
 
 static int check_options(struct config_block *block)
 {
-	enum options_result result;
-	char *text = NULL;
-	size_t len = 0;
-	FILE *capture = open_memstream(&text, &len);
+	char why[OPTIONS_WHY_MAX];
 
-	if (!capture)
-		return out_of_memory(block, block->domain.line);
-	result = options_check(&block->opts, CAPTURED_PROGRAM, capture);
-	fclose(capture);
-	if (result != OPTIONS_RUN)
-		retell(block, text, block->domain.line, NULL, NULL);
-	free(text);
-	return result == OPTIONS_RUN ? 0 : -EINVAL;
+	if (!options_validate(&block->opts, why, sizeof(why)))
+		return 0;
+	report_block(block, why);
+	return -EINVAL;
 }
 
 /* ---- the header */
@@ -209,6 +142,11 @@ static int set_name(struct config_block *block, const char *name, unsigned int l
 		return config_report(block->err, block->path, line,
 				     "domain name '%s': expected 1 to %d characters from A-Z a-z 0-9 _ . -",
 				     name, CONFIG_NAME_MAX - 1);
+	/* Xen's name for dom0 (libxl, xenstore's /local/domain/0/name). */
+	if (!strcmp(name, "Domain-0"))
+		return config_report(block->err, block->path, line,
+				     "[domain \"Domain-0\"] is dom0, the domain this daemon runs in: "
+				     "it serves guests only");
 	if (strspn(name, "0123456789") == len)
 		return config_report(block->err, block->path, line,
 				     "domain name '%s': all digits, which xl reads as a domain ID "
@@ -219,13 +157,14 @@ static int set_name(struct config_block *block, const char *name, unsigned int l
 }
 
 int config_block_begin(struct config_block *block, const char *path, FILE *err,
-		       const struct config_token *id)
+		       struct config_images *images, const struct config_token *id)
 {
 	int ret;
 
 	memset(block, 0, sizeof(*block));
 	block->path = path;
 	block->err = err;
+	block->images = images;
 	block->domain.line = id->line;
 	options_init(&block->opts);
 	if (id->type == CONFIG_TOKEN_STRING)
@@ -293,6 +232,75 @@ static int apply_verbose(struct config_block *block, const char *value, unsigned
 	return append_arg(block, "--verbose", line);
 }
 
+/* ---- disk images: what the file says about the service's host */
+
+void config_images_free(struct config_images *images)
+{
+	for (unsigned int i = 0; i < images->count; i++)
+		free(images->items[i].path);
+	free(images->items);
+	memset(images, 0, sizeof(*images));
+}
+
+static int add_image(struct config_block *block, const struct device_config *device,
+		     unsigned int line)
+{
+	struct config_images *images = block->images;
+	struct config_image *items = realloc(images->items, (images->count + 1) * sizeof(*items));
+
+	if (!items)
+		return out_of_memory(block, line);
+	images->items = items;
+	items[images->count].path = strdup(device->path);
+	if (!items[images->count].path)
+		return out_of_memory(block, line);
+	items[images->count].readonly = device->readonly;
+	items[images->count++].line = line;
+	return 0;
+}
+
+/*
+ * The image of the device just added by @spec: an absolute path (the service
+ * runs in /, a worker in what the supervisor was started in), a regular file
+ * or block device if it exists (stat(): a FIFO must not hang the check), a
+ * warning if it does not (it may be created before its guest starts), and
+ * not the writable image of another device of the file.
+ */
+static int check_image(struct config_block *block, const char *spec, unsigned int line)
+{
+	const struct device_config *device = &block->opts.devices[block->opts.nr_devices - 1];
+	const struct config_images *images = block->images;
+	struct stat st;
+
+	if (device->type != DEVICE_BLK || !images)
+		return 0;
+	if (device->path[0] != '/')
+		return config_report(block->err, block->path, line, "device '%s': path=%s is relative: "
+				     "the service runs in /, write the absolute path", spec,
+				     device->path);
+	if (stat(device->path, &st)) {
+		config_report(block->err, block->path, line, "warning: device '%s': path=%s: %s: "
+			      "its worker cannot start until it can open it", spec, device->path,
+			      strerror(errno));
+		block->images->warnings++;
+	} else if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
+		return config_report(block->err, block->path, line, "device '%s': path=%s: not a "
+				     "regular file or block device", spec, device->path);
+	}
+	for (unsigned int i = 0; i < images->count; i++) {
+		const struct config_image *other = &images->items[i];
+
+		if ((other->readonly && device->readonly) ||
+		    !device_paths_same_image(other->path, device->path))
+			continue;
+		return config_report(block->err, block->path, line, "device '%s': path=%s is the "
+				     "same image as %s on line %u: one writable image, one device "
+				     "(readonly=on on both to share it)", spec, device->path,
+				     other->path, other->line);
+	}
+	return add_image(block, device, line);
+}
+
 int config_block_apply(struct config_block *block, enum config_key key, const char *value,
 		       unsigned int line)
 {
@@ -302,6 +310,8 @@ int config_block_apply(struct config_block *block, enum config_key key, const ch
 	if (key == CONFIG_KEY_VERBOSE)
 		return apply_verbose(block, value, line);
 	ret = apply_option(block, info->option, info->name, value, line);
+	if (!ret && key == CONFIG_KEY_DEVICE)
+		ret = check_image(block, value, line);
 	if (!ret)
 		ret = append_arg(block, info->worker_option, line);
 	if (!ret)

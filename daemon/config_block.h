@@ -2,12 +2,13 @@
 /*
  * daemon/config_block.h: one [domain ...] block of the supervisor's config
  * file as it is read: its keys, applied to a struct daemon_options with the
- * command line's own options_apply() and checked with options_check(), and
+ * command line's own options_set() and checked with options_validate(), and
  * the worker options they become. Private to daemon/config_*.c.
  */
 #ifndef XVP_DAEMON_CONFIG_BLOCK_H
 #define XVP_DAEMON_CONFIG_BLOCK_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "daemon/config_file.h"
@@ -33,9 +34,25 @@ enum config_value_type {
 	CONFIG_VALUE_LIST,
 };
 
+/* The disk images of the blocks read so far: one writable image, one device. */
+struct config_image {
+	char *path;
+	bool readonly;
+	unsigned int line;	/* of its device value */
+};
+
+struct config_images {
+	struct config_image *items;
+	unsigned int count;
+	unsigned int warnings;	/* "FILE:LINE: warning: ..." printed */
+};
+
+void config_images_free(struct config_images *images);
+
 struct config_block {
 	const char *path;	/* for messages */
 	FILE *err;
+	struct config_images *images;	/* of the whole file, this block's included */
 	struct config_domain domain;	/* the match, the header's line, the args so far */
 	struct daemon_options opts;	/* what the worker will parse from those args */
 	unsigned int key_lines[CONFIG_KEY_COUNT];	/* where each key was given; 0: not yet */
@@ -46,7 +63,7 @@ struct config_block {
  * [domain N] (a CONFIG_TOKEN_INTEGER): 0, or -EINVAL after a message.
  */
 int config_block_begin(struct config_block *block, const char *path, FILE *err,
-		       const struct config_token *id);
+		       struct config_images *images, const struct config_token *id);
 
 /* "KEY =" on @line: the key, or -EINVAL after a message (unknown, or given twice). */
 int config_block_key(struct config_block *block, const char *name, unsigned int line);

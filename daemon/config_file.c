@@ -17,10 +17,12 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "daemon/config_block.h"
 #include "daemon/config_lexer.h"
+#include "daemon/options.h"
 
 struct parser {
 	struct config_lexer lexer;
@@ -28,6 +30,7 @@ struct parser {
 	struct config_file *config;
 	struct config_block block;	/* the open block, if in_block */
 	bool in_block;
+	struct config_images images;	/* of every block so far */
 };
 
 static int advance(struct parser *p)
@@ -134,7 +137,7 @@ static int parse_header(struct parser *p)
 		return ret;
 	if (p->token.type != CONFIG_TOKEN_STRING && p->token.type != CONFIG_TOKEN_INTEGER)
 		return unexpected(p, "expected a name in quotes or a domain ID after '[domain'");
-	ret = config_block_begin(&p->block, p->lexer.path, p->lexer.err, &p->token);
+	ret = config_block_begin(&p->block, p->lexer.path, p->lexer.err, &p->images, &p->token);
 	p->in_block = true;
 	if (ret || (ret = check_repeated(p)) || (ret = advance(p)))
 		return ret;
@@ -259,6 +262,11 @@ static int parse_statements(struct parser *p)
 	}
 	if (!ret && p->in_block)
 		ret = finish_block(p);
+	/* A service with nothing to serve is a mistake the file can show: say so. */
+	if (!ret && p->config->nr_domains == 0) {
+		fprintf(p->lexer.err, "%s: no [domain ...] block: nothing to serve\n", p->lexer.path);
+		ret = -EINVAL;
+	}
 	return ret;
 }
 
@@ -281,6 +289,8 @@ static int parse_text(const char *path, const char *text, size_t len, struct con
 		ret = parse_statements(p);
 	if (p->in_block)
 		config_block_discard(&p->block);
+	config->nr_warnings = p->images.warnings;
+	config_images_free(&p->images);
 free_parser:
 	free(p);
 	if (ret)
@@ -304,7 +314,9 @@ static int cannot_read(const char *path, FILE *err)
 /* Up to one byte more than a file may have, so that a larger one is refused. */
 static int read_text(const char *path, char **text, size_t *len, FILE *err)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO's open would wait for a writer for ever (fifo(7)). */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	struct stat st;
 	ssize_t n = 1;
 	int ret = 0;
 
@@ -314,6 +326,12 @@ static int read_text(const char *path, char **text, size_t *len, FILE *err)
 		ret = fd < 0 ? cannot_read(path, err) : -ENOMEM;
 		if (ret == -ENOMEM)
 			fprintf(err, "%s: out of memory\n", path);
+		goto close_file;
+	}
+	/* Read again at each SIGHUP: only a file is the same thing twice. */
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		ret = -EINVAL;
+		fprintf(err, "%s: not a regular file\n", path);
 		goto close_file;
 	}
 	while (*len <= CONFIG_FILE_MAX_BYTES && n) {
@@ -360,6 +378,28 @@ void config_file_free(struct config_file *config)
 }
 
 /* ---- using it */
+
+int config_domain_options(const struct config_domain *domain, struct daemon_options *opts,
+			  char *why, size_t why_len)
+{
+	for (unsigned int i = 0; i < domain->nr_args; i++) {
+		const char *option = domain->args[i], *value = NULL;
+		int code = options_code(option);
+		char reason[OPTIONS_WHY_MAX];
+
+		if (code < 0 || (code != 'v' && i + 1 == domain->nr_args)) {
+			snprintf(why, why_len, "%s: not an option of a worker", option);
+			return -EINVAL;
+		}
+		if (code != 'v')
+			value = domain->args[++i];
+		if (options_set(code, value, opts, reason, sizeof(reason))) {
+			snprintf(why, why_len, "%s '%s': %s", option, value ? value : "", reason);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
 
 bool config_domain_equal(const struct config_domain *a, const struct config_domain *b)
 {

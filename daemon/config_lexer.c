@@ -55,6 +55,10 @@ int config_lexer_init(struct config_lexer *lexer, const char *path, const char *
 		fprintf(err, "%s: larger than 1 MiB (%d bytes)\n", path, CONFIG_FILE_MAX_BYTES);
 		return -EINVAL;
 	}
+	/* Editors on Windows write one; as "unexpected byte 0xef" it would puzzle. */
+	if (len >= 3 && !memcmp(text, "\xef\xbb\xbf", 3))
+		return config_report(err, path, 1, "a UTF-8 byte-order mark (bytes EF BB BF) starts "
+				     "the file: save it without one");
 	for (size_t i = 0; i <= len; i++) {
 		if (i < len && text[i] == '\0')
 			return config_report(err, path, line, "a NUL byte: not a text file");

@@ -44,8 +44,8 @@ struct config_lexer {
 
 /*
  * Start on @text (@len bytes, NULs included): 0, or -EINVAL after a message
- * if it is larger than CONFIG_FILE_MAX_BYTES, holds a NUL byte or a line
- * longer than CONFIG_LINE_MAX.
+ * if it is larger than CONFIG_FILE_MAX_BYTES, begins with a UTF-8
+ * byte-order mark, holds a NUL byte or a line longer than CONFIG_LINE_MAX.
  */
 int config_lexer_init(struct config_lexer *lexer, const char *path, const char *text, size_t len,
 		      FILE *err);

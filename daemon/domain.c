@@ -153,18 +153,8 @@ static void on_invalidate(void *opaque)
 	guest_memory_invalidate(d->memory);
 }
 
-static void on_request_completed(void *opaque)
-{
-	struct served_domain *d = opaque;
-
-	/* No translated pointer is in use between requests: unmap what was evicted. */
-	if (d->memory)
-		guest_memory_release(d->memory);
-}
-
 static const struct ioreq_dispatch_hooks dispatch_hooks = {
 	.invalidate = on_invalidate,
-	.completed = on_request_completed,
 };
 
 static int create_host_bridge(struct served_domain *d)
@@ -196,6 +186,8 @@ static int create_blk(struct served_domain *d, const struct device_config *confi
 		.num_queues = config->queues ? config->queues :
 			      (uint16_t)(vcpus < VIRTIO_MAX_QUEUES ? vcpus : VIRTIO_MAX_QUEUES),
 		.queue_size = config->queue_size,
+		.size_max = GUEST_MEMORY_MAX_TRANSLATE,
+		.bounce_budget = config->bounce_budget,
 	};
 
 	return blk_create(&dev->vdev, &blk, &d->virtio_memory, base);
@@ -319,7 +311,7 @@ int served_domain_start(struct served_domain **out, const struct daemon_options 
 				   STALE_SERVER_READ_MS);
 	intx_router_init(&d->intx, d->server, layout->intx_spi);
 	intx_router_lower_all(&d->intx);
-	ret = guest_memory_create(&d->memory, opts->domid, opts->map_budget);
+	ret = guest_memory_create(&d->memory, opts->domid, opts->map_budget, base);
 	if (ret)
 		goto fail;
 	d->virtio_memory = guest_memory_virtio(d->memory);
@@ -368,9 +360,9 @@ void served_domain_stop(struct served_domain *d)
 	stats = xen_ioreq_server_stats(d->server);
 	memory = guest_memory_stats(d->memory);
 	log_info("stopping: %llu requests served (%llu refused, %llu unclaimed), "
-		 "%llu invalidations, %llu guest-memory map calls",
+		 "%llu invalidations, %llu guest-memory map calls, %llu waits for mapping room",
 		 (unsigned long long)stats->handled, (unsigned long long)stats->refused,
 		 (unsigned long long)stats->unclaimed, (unsigned long long)memory->invalidations,
-		 (unsigned long long)memory->map_calls);
+		 (unsigned long long)memory->map_calls, (unsigned long long)memory->waits);
 	teardown(d);
 }

@@ -19,6 +19,7 @@
 
 #include <libfdt.h>
 
+#include "daemon/config_file.h"
 #include "daemon/parse.h"
 #include "fdt/boot_config.h"
 #include "fdt/guest_fragment.h"
@@ -29,6 +30,7 @@ extern char **environ;
 
 static const char usage_text[] =
 	"Usage: xen-virtio-pcid fdt [OPTIONS] -o FILE\n"
+	"   or: xen-virtio-pcid fdt --config FILE [--domain NAME|ID] [OPTIONS] -o FILE\n"
 	"Write the partial device tree that gives a Xen Arm guest the PCI host bridge\n"
 	"xen-virtio-pcid serves with the same options (for xl's device_tree= or a\n"
 	"dom0less multiboot,device-tree module), and print the matching xl.cfg lines\n"
@@ -39,9 +41,14 @@ static const char usage_text[] =
 	"  --pci-domain N       give the bridge linux,pci-domain = <N> (0..65535)\n"
 	"  --xl FILE            write the xl.cfg lines to FILE instead of stdout\n"
 	"  --dom0less FILE      write the dom0less lines to FILE instead of stdout\n"
-	"  --ecam, --mmio, --mmio64, --intx-spi, --device, --domain, --map-budget, -v\n"
-	"                       as for serving (see xen-virtio-pcid --help): checked the\n"
-	"                       same way; --domain, --map-budget and -v change nothing\n"
+	"  --config FILE        the layout of a block of the supervisor's config file:\n"
+	"                       the one the supervisor serves, so devices and fragment\n"
+	"                       come from one file (instead of the options below)\n"
+	"  --domain NAME|ID     with --config: the block [domain \"NAME\"] or [domain ID]\n"
+	"                       (needed if FILE has more than one block)\n"
+	"  --ecam, --mmio, --mmio64, --intx-spi, --device, --domain, --map-budget,\n"
+	"  --user, -v           as for serving (see xen-virtio-pcid --help): checked the\n"
+	"                       same way; --domain, --map-budget, --user and -v change nothing\n"
 	"  -h, --help           print this help and exit\n"
 	"  -V, --version        print the version and exit\n"
 	"\n"
@@ -54,6 +61,7 @@ enum {
 	OPT_PCI_DOMAIN,
 	OPT_XL,
 	OPT_DOM0LESS,
+	OPT_CONFIG,
 };
 
 static const struct option long_options[] = {
@@ -63,6 +71,7 @@ static const struct option long_options[] = {
 	{ "pci-domain", required_argument, NULL, OPT_PCI_DOMAIN },
 	{ "xl", required_argument, NULL, OPT_XL },
 	{ "dom0less", required_argument, NULL, OPT_DOM0LESS },
+	{ "config", required_argument, NULL, OPT_CONFIG },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -71,6 +80,7 @@ static const struct option long_options[] = {
 static enum options_result apply_one(int code, const char *arg, void *ctx, FILE *err)
 {
 	struct fdt_command_options *opts = ctx;
+	char why[OPTIONS_WHY_MAX];
 	uint64_t value;
 
 	switch (code) {
@@ -83,10 +93,17 @@ static enum options_result apply_one(int code, const char *arg, void *ctx, FILE 
 		opts->format = strcmp(arg, "dtb") ? FDT_FORMAT_DTS : FDT_FORMAT_DTB;
 		return OPTIONS_RUN;
 	case OPT_PCI_DOMAIN:
-		if (!parse_u64(arg, &value) || value > GUEST_FRAGMENT_PCI_DOMAIN_MAX)
-			return options_bad_value(err, PROGRAM, "--pci-domain", arg,
-						 "expected a PCI domain from 0 to 65535");
+		if (parse_number(arg, PARSE_NUMBER, 0, GUEST_FRAGMENT_PCI_DOMAIN_MAX,
+				 "a PCI domain from 0 to 65535", &value, why, sizeof(why)))
+			return options_bad_value(err, PROGRAM, "--pci-domain", arg, why);
 		opts->pci_domain = (long)value;
+		return OPTIONS_RUN;
+	case OPT_CONFIG:
+		opts->config_path = arg;
+		return OPTIONS_RUN;
+	case OPTIONS_DOMAIN:
+		/* A name or an ID: which, is known once every option is (--config). */
+		opts->domain = arg;
 		return OPTIONS_RUN;
 	case OPT_XL:
 		opts->xl_path = arg;
@@ -101,6 +118,8 @@ static enum options_result apply_one(int code, const char *arg, void *ctx, FILE 
 		printf("xen-virtio-pcid %s\n", XVP_VERSION);
 		return OPTIONS_EXIT_OK;
 	default:
+		if (!opts->serving_option)
+			opts->serving_option = options_name(code);
 		return options_apply(code, arg, &opts->config, PROGRAM, err);
 	}
 }
@@ -110,6 +129,62 @@ static enum options_result refuse(FILE *err, const char *message)
 	fprintf(err, PROGRAM ": %s\n", message);
 	fprintf(err, "Try '" PROGRAM " --help'.\n");
 	return OPTIONS_EXIT_ERROR;
+}
+
+/* The block of @file that --domain (or its being the only one) names; NULL after a message. */
+static const struct config_domain *select_block(const struct config_file *file, const char *domain,
+						FILE *err)
+{
+	const struct config_domain *block;
+	uint64_t domid;
+	bool by_id;
+
+	if (!domain) {
+		if (file->nr_domains == 1)
+			return &file->domains[0];
+		fprintf(err, PROGRAM ": %s has %u [domain ...] blocks: choose one with --domain "
+			"NAME|ID\n", file->path, file->nr_domains);
+		return NULL;
+	}
+	/*
+	 * Names are never all digits (the file refuses them): digits are an ID,
+	 * and match a [domain ID] block only (domid 0 matches no block).
+	 */
+	by_id = parse_u64(domain, &domid);
+	if (by_id)
+		block = domid <= UINT32_MAX ? config_file_match(file, NULL, (uint32_t)domid) : NULL;
+	else
+		block = config_file_match(file, domain, 0);
+	if (block)
+		return block;
+	fprintf(err, PROGRAM ": --domain '%s': %s has no [domain %s%s%s] block\n", domain,
+		file->path, by_id ? "" : "\"", domain, by_id ? "" : "\"");
+	return NULL;
+}
+
+/* --config FILE [--domain NAME|ID]: the serving options are the block's, as its worker gets them. */
+static enum options_result options_from_config(struct fdt_command_options *opts, FILE *err)
+{
+	const struct config_domain *block;
+	struct config_file file;
+	char why[OPTIONS_WHY_MAX];
+	enum options_result result = OPTIONS_EXIT_ERROR;
+
+	if (opts->serving_option) {
+		fprintf(err, PROGRAM ": %s with --config: the file's block gives the layout and the "
+			"devices; give one or the other\n", opts->serving_option);
+		fprintf(err, "Try '" PROGRAM " --help'.\n");
+		return OPTIONS_EXIT_ERROR;
+	}
+	if (config_file_load(opts->config_path, &file, err))
+		return OPTIONS_EXIT_ERROR;
+	block = select_block(&file, opts->domain, err);
+	if (block && config_domain_options(block, &opts->config, why, sizeof(why)))
+		fprintf(err, PROGRAM ": %s:%u: %s\n", file.path, block->line, why);
+	else if (block)
+		result = OPTIONS_RUN;
+	config_file_free(&file);
+	return result;
 }
 
 enum options_result fdt_command_parse(int argc, char **argv, struct fdt_command_options *opts,
@@ -126,6 +201,12 @@ enum options_result fdt_command_parse(int argc, char **argv, struct fdt_command_
 		return result;
 	if (!opts->output || !*opts->output)
 		return refuse(err, "-o FILE is required");
+	if (opts->config_path)
+		result = options_from_config(opts, err);
+	else if (opts->domain)
+		result = options_apply(OPTIONS_DOMAIN, opts->domain, &opts->config, PROGRAM, err);
+	if (result != OPTIONS_RUN)
+		return result;
 	/* xl and dom0less load a blob: lines naming a source file would not work. */
 	if (opts->format == FDT_FORMAT_DTS && (opts->xl_path || opts->dom0less_path))
 		return refuse(err, "--xl and --dom0less describe a dtb: use them with --format dtb");

@@ -18,6 +18,9 @@ enum fdt_format {
 
 struct fdt_command_options {
 	struct daemon_options config;	/* the serving options: layout, devices */
+	const char *config_path;	/* --config FILE: the options of one of its blocks */
+	const char *domain;		/* --domain NAME|ID as given: which block */
+	const char *serving_option;	/* the first serving option given (not --domain) */
 	long pci_domain;		/* GUEST_FRAGMENT_NO_PCI_DOMAIN if not given */
 	const char *output;		/* -o FILE */
 	enum fdt_format format;
@@ -27,7 +30,10 @@ struct fdt_command_options {
 
 /*
  * Parse `fdt` and its options (@argv[0] is "fdt"), with the same checks as
- * serving (options_check). Messages on @err, --help on stdout.
+ * serving (options_check). With --config FILE the serving options are those
+ * of the block the supervisor would give its worker: [domain "NAME"] for
+ * --domain NAME, [domain ID] for --domain ID, the only block without
+ * --domain. Messages on @err, --help on stdout.
  */
 enum options_result fdt_command_parse(int argc, char **argv, struct fdt_command_options *opts,
 				      FILE *err);

@@ -6,7 +6,10 @@
  * `xen-virtio-pcid --config FILE` is the supervisor (daemon/supervisor.h).
  */
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -119,13 +122,41 @@ free_signals:
 /* Disk images: opened and locked before anything is registered with Xen. */
 static int open_images(struct daemon_options *opts)
 {
-	char why[512];
+	char why[PATH_MAX + 512];
 
 	if (device_configs_open(opts->devices, opts->nr_devices, why, sizeof(why))) {
 		log_error("%s", why);
 		return EXIT_CONFIG_ERROR;
 	}
 	return EXIT_SUCCESS;
+}
+
+/*
+ * --domain ID (this process serves one guest) or --config FILE (the
+ * supervisor): one mode at a time. The supervisor's own parser would only
+ * call --domain unknown.
+ */
+static bool names_domain(int argc, char **argv)
+{
+	static const char option[] = "--domain";
+
+	for (int i = 1; i < argc; i++) {
+		size_t len = strcspn(argv[i], "=");
+
+		/* "--do" and longer abbreviations, "--domain=5". */
+		if (len >= 4 && len <= strlen(option) && !strncmp(argv[i], option, len))
+			return true;
+	}
+	return false;
+}
+
+static int refuse_two_modes(void)
+{
+	fprintf(stderr, "xen-virtio-pcid: --domain and --config/--check are different modes: "
+		"--domain ID serves one guest by hand, --config FILE is the supervisor of the "
+		"guests the file describes (give the guest a [domain ...] block there)\n");
+	fprintf(stderr, "Try 'xen-virtio-pcid --help'.\n");
+	return EXIT_CONFIG_ERROR;
 }
 
 int main(int argc, char **argv)
@@ -136,7 +167,7 @@ int main(int argc, char **argv)
 	if (argc > 1 && !strcmp(argv[1], "fdt"))
 		return fdt_command_main(argc - 1, argv + 1);
 	if (supervisor_requested(argc, argv))
-		return supervisor_main(argc, argv);
+		return names_domain(argc, argv) ? refuse_two_modes() : supervisor_main(argc, argv);
 	switch (options_parse(argc, argv, &opts, stderr)) {
 	case OPTIONS_EXIT_OK:
 		return EXIT_SUCCESS;

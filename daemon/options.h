@@ -4,6 +4,7 @@
 #define XVP_DAEMON_OPTIONS_H
 
 #include <getopt.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -65,16 +66,31 @@ enum {
 void options_init(struct daemon_options *opts);
 
 /*
- * Apply configuration option @code (an OPTIONS_* value or 'v') with @arg:
- * OPTIONS_RUN, or OPTIONS_EXIT_ERROR after a message on @err naming the
- * option and value. Any other @code is a programming error: EXIT_ERROR.
+ * Set configuration option @code (an OPTIONS_* value or 'v') from @arg: 0,
+ * or -EINVAL with the reason in @why, without the option and the value
+ * ("out of range: expected a guest domain ID from 1 to 32751"), so that the
+ * command line and the config file each name them their own way. Any other
+ * @code is a programming error: -EINVAL.
+ */
+int options_set(int code, const char *arg, struct daemon_options *opts, char *why, size_t why_len);
+
+/*
+ * options_set() for a command line: OPTIONS_RUN, or OPTIONS_EXIT_ERROR after
+ * "PROGRAM: --OPTION 'VALUE': WHY" and the --help hint on @err.
  */
 enum options_result options_apply(int code, const char *arg, struct daemon_options *opts,
 				  const char *program, FILE *err);
 
+/* The command-line name of configuration option @code: "--intx-spi", "--verbose". */
+const char *options_name(int code);
+/* The reverse: the code of "--intx-spi", or -1. */
+int options_code(const char *name);
+
 /*
  * The getopt_long loop every command line of this program shares: each
  * option goes to @apply (with @ctx), and no argument may be left over.
+ * An option with a value may be given once (but --device, which adds one
+ * device each time); an ambiguous abbreviation is named as such.
  * OPTIONS_RUN, or what @apply returned, or OPTIONS_EXIT_ERROR after a
  * message on @err naming the option or argument at fault.
  */
@@ -83,18 +99,20 @@ enum options_result options_getopt(int argc, char **argv, const char *shortopts,
 				   const struct option *longopts, const char *program,
 				   options_apply_fn *apply, void *ctx, FILE *err);
 
-/* getopt_long returned '?' or ':' (with opterr = 0): say which option, on @err. */
-enum options_result options_getopt_error(int code, char **argv, const char *program, FILE *err);
-
 /* "PROGRAM: OPTION 'VALUE': EXPECTED" and the --help hint, on @err. */
 enum options_result options_bad_value(FILE *err, const char *program, const char *option,
 				      const char *value, const char *expected);
 
 /*
- * The checks made once every option is known: device slots and names
- * (device_configs_finish) and the layout (guest_layout_validate, the one
- * function fdt/ also uses).
+ * The checks made once every option is known: device slots, names and
+ * images (device_configs_finish), the layout (guest_layout_validate, the one
+ * function fdt/ also uses) and room in the windows for every device's BAR.
+ * 0, or -EINVAL with the reason in @why; options_check() prints it.
  */
+int options_validate(struct daemon_options *opts, char *why, size_t why_len);
 enum options_result options_check(struct daemon_options *opts, const char *program, FILE *err);
+
+/* Room for any one message of options_set() or options_validate(). */
+#define OPTIONS_WHY_MAX 1024
 
 #endif

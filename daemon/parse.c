@@ -1,29 +1,81 @@
 // SPDX-License-Identifier: MIT
-/* daemon/parse.c: number parsing shared by the command line and device options. */
+/*
+ * daemon/parse.c: number parsing shared by the command line, device options
+ * and the config file. strtoull(base 0) would take "010" as octal 8 and
+ * " 5" or "+5" as 5; the digits are checked here first, so that what is
+ * accepted is exactly what the documentation says: decimal or 0x.
+ */
 #include "daemon/parse.h"
 
+#include <ctype.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
+
+/* The digits of @text and where they end; NULL if there are none. */
+static const char *digits_end(const char *text, bool *hex)
+{
+	const char *p = text;
+
+	*hex = p[0] == '0' && (p[1] == 'x' || p[1] == 'X');
+	if (*hex)
+		p += 2;
+	if (!(*hex ? isxdigit((unsigned char)*p) : isdigit((unsigned char)*p)))
+		return NULL;
+	while (*hex ? isxdigit((unsigned char)*p) : isdigit((unsigned char)*p))
+		p++;
+	return p;
+}
+
+static unsigned int suffix_shift(char c)
+{
+	switch (c) {
+	case 'K': case 'k': return 10;
+	case 'M': case 'm': return 20;
+	case 'G': case 'g': return 30;
+	default: return 0;
+	}
+}
+
+static int refuse(int error, const char *reason, const char *what, char *why, size_t why_len)
+{
+	snprintf(why, why_len, "%s: expected %s", reason, what);
+	return error;
+}
+
+int parse_number(const char *text, unsigned int flags, uint64_t min, uint64_t max,
+		 const char *what, uint64_t *out, char *why, size_t why_len)
+{
+	unsigned long long value;
+	unsigned int shift;
+	const char *end;
+	bool hex;
+
+	end = digits_end(text, &hex);
+	if (!end)
+		return refuse(-EINVAL, "not a number (decimal or 0x hexadecimal)", what, why, why_len);
+	if (!hex && text[0] == '0' && end - text > 1)
+		return refuse(-EINVAL, "a leading 0 (octal is not taken: write decimal without "
+			      "it, or 0x for hexadecimal)", what, why, why_len);
+	shift = suffix_shift(*end);
+	if (shift && !(flags & PARSE_SIZE))
+		return refuse(-EINVAL, "K, M and G are for sizes, not here", what, why, why_len);
+	if (*(end + (shift ? 1 : 0)))
+		return refuse(-EINVAL, "not a number (decimal or 0x hexadecimal)", what, why, why_len);
+	errno = 0;
+	value = strtoull(text, NULL, hex ? 16 : 10);
+	if (errno == ERANGE || (shift && value > (~0ULL >> shift)))
+		return refuse(-ERANGE, "out of range", what, why, why_len);
+	value <<= shift;
+	if (value < min || value > max)
+		return refuse(-ERANGE, "out of range", what, why, why_len);
+	*out = value;
+	return 0;
+}
 
 bool parse_u64(const char *text, uint64_t *out)
 {
-	unsigned int shift = 0;
-	unsigned long long value;
-	char *end;
+	char why[8];
 
-	if (!*text || *text == '-' || *text == '+' || *text == ' ')
-		return false;
-	errno = 0;
-	value = strtoull(text, &end, 0);
-	if (errno || end == text)
-		return false;
-	switch (*end) {
-	case 'K': case 'k': shift = 10; end++; break;
-	case 'M': case 'm': shift = 20; end++; break;
-	case 'G': case 'g': shift = 30; end++; break;
-	}
-	if (*end || (shift && value > (~0ULL >> shift)))
-		return false;
-	*out = (uint64_t)value << shift;
-	return true;
+	return !parse_number(text, PARSE_NUMBER, 0, UINT64_MAX, "", out, why, sizeof(why));
 }

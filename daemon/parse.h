@@ -4,9 +4,27 @@
 #define XVP_DAEMON_PARSE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
-/* Decimal or 0x-hexadecimal, optionally followed by K, M or G (powers of 1024). */
+/*
+ * Decimal ("0" included) or 0x-hexadecimal. A leading 0 before another digit
+ * is refused, not read as octal: "010" is neither 8 nor, surprisingly, 10.
+ */
+#define PARSE_NUMBER	0u
+/* A size: a number optionally followed by K, M or G (powers of 1024). */
+#define PARSE_SIZE	1u
+
+/*
+ * Parse @text as @flags say into @out, within @min..@max: 0, or -EINVAL
+ * (not such a number) or -ERANGE (a number outside @min..@max, or beyond
+ * 64 bits), with "REASON: expected @what" in @why ("out of range: expected
+ * a guest domain ID from 1 to 32751").
+ */
+int parse_number(const char *text, unsigned int flags, uint64_t min, uint64_t max,
+		 const char *what, uint64_t *out, char *why, size_t why_len);
+
+/* parse_number() without bounds or a message: a number, no suffix. */
 bool parse_u64(const char *text, uint64_t *out);
 
 #endif

@@ -378,8 +378,14 @@ int supervisor_main(int argc, char **argv)
 	if (config_file_load(s.opts.config, &s.config, stderr))
 		return EXIT_CONFIG_ERROR;
 	if (s.opts.check) {
-		printf("%s: %u domain block%s, valid\n", s.opts.config, s.config.nr_domains,
-		       s.config.nr_domains == 1 ? "" : "s");
+		/* A warning may still be right at run time, but it is not "valid". */
+		if (s.config.nr_warnings)
+			printf("%s: %u domain block%s, %u warning%s (above)\n", s.opts.config,
+			       s.config.nr_domains, s.config.nr_domains == 1 ? "" : "s",
+			       s.config.nr_warnings, s.config.nr_warnings == 1 ? "" : "s");
+		else
+			printf("%s: %u domain block%s, valid\n", s.opts.config, s.config.nr_domains,
+			       s.config.nr_domains == 1 ? "" : "s");
 		config_file_free(&s.config);
 		return EXIT_SUCCESS;
 	}

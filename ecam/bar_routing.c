@@ -30,9 +30,6 @@ static const char *const refusal_reasons[] = {
 	[BAR_OVER_OTHER_BAR] = "overlaps another BAR",
 };
 
-static struct log_ratelimit refusal_ratelimit;
-static struct log_ratelimit map_ratelimit;
-
 /* Both ranges are non-empty and do not wrap. */
 static bool ranges_overlap(uint64_t a, uint64_t a_size, uint64_t b, uint64_t b_size)
 {
@@ -117,7 +114,7 @@ static void map_bar(struct ecam_host *host, struct pci_function *fn, unsigned in
 
 	ret = host->ops->map_bar(host->opaque, fn, bar, base, b->size);
 	if (ret < 0) {
-		log_ratelimited(&map_ratelimit, LOG_LEVEL_WARN,
+		log_ratelimited(&host->log, LOG_LEVEL_WARN,
 				"%s: BAR %u at 0x%" PRIx64 " size 0x%" PRIx64 ": routing failed: %s",
 				fn->name, bar, base, b->size, strerror(-ret));
 		return;
@@ -127,7 +124,7 @@ static void map_bar(struct ecam_host *host, struct pci_function *fn, unsigned in
 }
 
 /* One line per refused placement, however often the BARs are re-evaluated. */
-static void note_refusal(struct pci_function *fn, unsigned int bar,
+static void note_refusal(struct ecam_host *host, struct pci_function *fn, unsigned int bar,
 			 enum bar_decision decision, uint64_t base)
 {
 	struct pci_bar *b = &fn->bars[bar];
@@ -140,7 +137,7 @@ static void note_refusal(struct pci_function *fn, unsigned int bar,
 		return;
 	b->refusal_logged = true;
 	b->refused_base = base;
-	log_ratelimited(&refusal_ratelimit, LOG_LEVEL_WARN,
+	log_ratelimited(&host->log, LOG_LEVEL_WARN,
 			"%s: BAR %u at 0x%" PRIx64 " size 0x%" PRIx64 " not routed: %s",
 			fn->name, bar, base, b->size, refusal_reasons[decision]);
 }
@@ -174,7 +171,7 @@ void ecam_host_update_bars(struct ecam_host *host)
 
 			if (decision == BAR_DECODES && !fn->bars[bar].mapped)
 				map_bar(host, fn, bar, base);
-			note_refusal(fn, bar, decision, base);
+			note_refusal(host, fn, bar, decision, base);
 		}
 	}
 }

@@ -31,8 +31,6 @@ static const struct pci_function_ids bridge_ids = {
 	.class_code = 0x060000,
 };
 
-static struct log_ratelimit access_ratelimit;
-
 static bool window_valid(const struct ecam_window *window)
 {
 	return window->size && window->size - 1 <= UINT64_MAX - window->base;
@@ -76,6 +74,8 @@ int ecam_host_create(struct ecam_host **out, const struct ecam_host_config *conf
 	host->ops = ops;
 	host->opaque = opaque;
 	host->nr_buses = (unsigned int)(config->ecam.size / ECAM_BUS_SIZE);
+	/* The domain's own limit: a worker serves one domain, but the limit need not know that. */
+	log_ratelimit_init(&host->log, "ecam");
 
 	pci_function_init(&host->bridge, &bridge_ids, NULL, NULL);
 	ret = ecam_host_add_function(host, &host->bridge, 0, PCI_DEVFN(0, 0));
@@ -152,6 +152,7 @@ void ecam_host_destroy(struct ecam_host *host)
 	for (unsigned int bus = 0; bus < ECAM_MAX_BUSES; bus++)
 		free(host->buses[bus]);
 	free(host->functions);
+	log_ratelimit_flush(&host->log);
 	free(host);
 }
 
@@ -236,7 +237,7 @@ static struct pci_function *decode(struct ecam_host *host, uint64_t offset, unsi
 {
 	if ((size != 1 && size != 2 && size != 4) || (offset & (size - 1)) ||
 	    offset >= host->config.ecam.size) {
-		log_ratelimited(&access_ratelimit, LOG_LEVEL_DEBUG,
+		log_ratelimited(&host->log, LOG_LEVEL_DEBUG,
 				"ecam: ignoring %u-byte access at offset 0x%" PRIx64, size, offset);
 		return NULL;
 	}

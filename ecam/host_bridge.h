@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #include "ecam/ecam.h"
+#include "lib/log.h"
 
 #define ECAM_DEVFNS_PER_BUS	256
 
@@ -27,6 +28,8 @@ struct ecam_host {
 	size_t functions_capacity;
 	/* The bridge's own function at 00:00.0. */
 	struct pci_function bridge;
+	/* Lines the guest can cause that belong to no one function: ECAM decode, BAR routing. */
+	struct log_ratelimit log;
 };
 
 /* bar_routing.c: stop routing every BAR of @fn that is routed. */

@@ -65,7 +65,8 @@ int boot_config_write_dom0less(FILE *out, const struct boot_config *config)
 		     " * dom0less: merge into the guest's node under /chosen (compatible =\n"
 		     " * \"xen,domain\") for the PCI host bridge in %s (%zu bytes).\n"
 		     " * Replace LOAD_ADDRESS with where the boot loader puts that file; reg\n"
-		     " * assumes #address-cells = <2> and #size-cells = <1> in the domain node.\n"
+		     " * assumes #address-cells = <2> and #size-cells = <2> in the domain node\n"
+		     " * (as ImageBuilder sets them).\n"
 		     " */\n",
 		config->dtb_path, config->dtb_size);
 	fprintf(out, "domU1 {\n");
@@ -80,7 +81,7 @@ int boot_config_write_dom0less(FILE *out, const struct boot_config *config)
 	fprintf(out, "\t/* The partial device tree: Xen copies its /passthrough node. */\n"
 		     "\tmodule@LOAD_ADDRESS {\n"
 		     "\t\tcompatible = \"multiboot,device-tree\", \"multiboot,module\";\n"
-		     "\t\treg = <0x0 LOAD_ADDRESS 0x%zx>;\n"
+		     "\t\treg = <0x0 LOAD_ADDRESS 0x0 0x%zx>;\n"
 		     "\t};\n"
 		     "};\n",
 		config->dtb_size);

@@ -260,7 +260,7 @@ int main(int argc, char **argv)
 	double deadline;
 	int status = -1;
 
-	switch (rescan_options_parse(argc, argv, &opts, stderr)) {
+	switch (rescan_options_parse(argc, argv, &opts, stdout, stderr)) {
 	case RESCAN_EXIT_OK:
 		return EXIT_SUCCESS;
 	case RESCAN_EXIT_ERROR:

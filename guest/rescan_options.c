@@ -10,7 +10,9 @@
 #define PROGRAM "xen-virtio-pci-rescan"
 
 static const char usage_text[] =
-	"Usage: " PROGRAM " [OPTIONS]\n"
+	"Usage: " PROGRAM " [--once] [--timeout S] [--poll FIRST[,MAX]] [--no-watch]\n"
+	"         [--sysfs DIR] [--proc DIR] [-v|--verbose]\n"
+	"   or: " PROGRAM " -h|--help | -V|--version\n"
 	"In a Xen guest: rescan PCI when xen-virtio-pcid's functions appear.\n"
 	"With xenstore, rescans whenever data/virtio-pci/generation changes; without,\n"
 	"rescans with growing waits until a virtio function appears. While the kernel\n"
@@ -28,7 +30,8 @@ static const char usage_text[] =
 	"                       watching it (always so in the -static build, whose\n"
 	"                       libxenstore cannot watch reliably)\n"
 	"  -v, --verbose        say what happens\n"
-	"  -h, --help           this text\n";
+	"  -h, --help           this text\n"
+	"  -V, --version        print the version and exit\n";
 
 enum { OPT_SYSFS = 256, OPT_PROC, OPT_ONCE, OPT_TIMEOUT, OPT_POLL, OPT_NO_WATCH };
 
@@ -41,6 +44,7 @@ static const struct option long_options[] = {
 	{ "no-watch", no_argument, NULL, OPT_NO_WATCH },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -132,7 +136,7 @@ static enum rescan_options_result getopt_error(int code, char **argv, FILE *err)
 }
 
 enum rescan_options_result rescan_options_parse(int argc, char **argv, struct rescan_options *opts,
-						FILE *err)
+						FILE *out, FILE *err)
 {
 	int code;
 
@@ -140,11 +144,16 @@ enum rescan_options_result rescan_options_parse(int argc, char **argv, struct re
 					 .poll_first = 1, .poll_max = 60 };
 	optind = 1;
 	opterr = 0;
-	while ((code = getopt_long(argc, argv, ":vh", long_options, NULL)) != -1) {
+	while ((code = getopt_long(argc, argv, ":vhV", long_options, NULL)) != -1) {
 		enum rescan_options_result result;
 
 		if (code == 'h') {
-			fputs(usage_text, stdout);
+			fputs(usage_text, out);
+			return RESCAN_EXIT_OK;
+		}
+		if (code == 'V') {
+			/* XVP_VERSION: the Makefile's VERSION, as for xen-virtio-pcid. */
+			fputs(PROGRAM " " XVP_VERSION "\n", out);
 			return RESCAN_EXIT_OK;
 		}
 		if (code == '?' || code == ':')

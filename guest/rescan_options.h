@@ -21,12 +21,12 @@ struct rescan_options {
 
 enum rescan_options_result {
 	RESCAN_RUN,
-	RESCAN_EXIT_OK,		/* --help was printed */
+	RESCAN_EXIT_OK,		/* --help or --version was printed */
 	RESCAN_EXIT_ERROR,	/* a message was printed on @err; exit RESCAN_EXIT_USAGE */
 };
 
-/* Parse argv into @opts (defaults first); messages on @err, --help on stdout. */
+/* Parse argv into @opts (defaults first); --help and --version on @out, messages on @err. */
 enum rescan_options_result rescan_options_parse(int argc, char **argv, struct rescan_options *opts,
-						FILE *err);
+						FILE *out, FILE *err);
 
 #endif

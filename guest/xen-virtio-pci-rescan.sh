@@ -17,6 +17,8 @@
 set -u
 
 PROGRAM=xen-virtio-pci-rescan
+# The Makefile's VERSION (tests/install/check-install.sh checks that they agree).
+VERSION=0.1.0
 KEY=data/virtio-pci/generation
 
 sysfs=/sys
@@ -26,10 +28,13 @@ timeout=600
 poll_first=1
 poll_max=60
 verbose=0
+no_watch=0
 
 usage() {
 	cat <<EOF
-Usage: $PROGRAM [OPTIONS]
+Usage: $PROGRAM [--once] [--timeout S] [--poll FIRST[,MAX]] [--no-watch]
+         [--sysfs DIR] [--proc DIR] [-v|--verbose]
+   or: $PROGRAM -h|--help | -V|--version
 In a Xen guest: rescan PCI when xen-virtio-pcid's functions appear.
 With xenstore, rescans whenever $KEY changes; without,
 rescans with growing waits until a virtio function appears. While the kernel
@@ -43,8 +48,11 @@ leaves xenstore alone and rescans with growing waits until xenbus is up.
   --poll FIRST[,MAX]   without xenstore or before xenbus is up: seconds
                        between rescans, doubling from FIRST up to MAX
                        (default 1,60)
+  --no-watch           with xenstore: read the key every FIRST seconds instead of
+                       watching it
   -v, --verbose        say what happens
   -h, --help           this text
+  -V, --version        print the version and exit
 EOF
 }
 
@@ -124,9 +132,14 @@ while [ $# -gt 0 ]; do
 		set_poll "$2" || refuse "--poll '$2': expected FIRST[,MAX] seconds, FIRST <= MAX"
 		shift
 		;;
+	--no-watch) no_watch=1 ;;
 	-v | --verbose) verbose=1 ;;
 	-h | --help)
 		usage
+		exit 0
+		;;
+	-V | --version)
+		echo "$PROGRAM $VERSION"
 		exit 0
 		;;
 	-*) refuse "$1: unknown option" ;;
@@ -336,14 +349,16 @@ esac
 
 # A guest can read its own domid key when it has xenstore (init-dom0less and libxl write it).
 if command -v xenstore-read >/dev/null 2>&1 && xenstore-read domid >/dev/null 2>&1; then
-	if command -v xenstore-watch >/dev/null 2>&1; then
+	if [ "$no_watch" -eq 0 ] && command -v xenstore-watch >/dev/null 2>&1; then
 		[ "$verbose" -eq 0 ] || say "watching $KEY"
 		watch_key
 		status=$?
 		[ "$status" -eq 2 ] || exit "$status"
 		say "xenstore-watch ended: polling instead"
 	else
-		[ "$verbose" -eq 0 ] || say "no xenstore-watch: reading $KEY every $poll_first s"
+		why="no xenstore-watch"
+		[ "$no_watch" -eq 0 ] || why="--no-watch"
+		[ "$verbose" -eq 0 ] || say "$why: reading $KEY every $poll_first s"
 		poll_key
 		exit $?
 	fi

@@ -149,7 +149,13 @@ static void write_status(struct virtio_device *vdev, uint8_t value)
 
 	if (value == 0) {
 		virtio_device_reset(vdev);
-		vdev->reset_status = old;
+		/*
+		 * 4.1.4.3.2: the reset completes when the old requests are done,
+		 * however often the driver writes 0 meanwhile: a second write
+		 * (status already 0) keeps the pending reset.
+		 */
+		if (old)
+			vdev->reset_status = old;
 		return;
 	}
 	/* 2.1.2: the driver MUST NOT clear a status bit; only a write of 0 resets. */
@@ -161,9 +167,10 @@ static void write_status(struct virtio_device *vdev, uint8_t value)
 	}
 	if ((added & VIRTIO_CONFIG_S_FEATURES_OK) && !features_acceptable(vdev)) {
 		/* 3.1.1 step 6: the driver re-reads status and sees FEATURES_OK clear. */
-		log_warn("%s: driver features 0x%llx refused (offered 0x%llx)", vdev->info.name,
-			 (unsigned long long)vdev->guest_features,
-			 (unsigned long long)vdev->host_features);
+		log_ratelimited(&vdev->log, LOG_LEVEL_WARN,
+				"%s: driver features 0x%llx refused (offered 0x%llx)", vdev->info.name,
+				(unsigned long long)vdev->guest_features,
+				(unsigned long long)vdev->host_features);
 		value &= ~VIRTIO_CONFIG_S_FEATURES_OK;
 		added &= ~VIRTIO_CONFIG_S_FEATURES_OK;
 	}
@@ -174,8 +181,9 @@ static void write_status(struct virtio_device *vdev, uint8_t value)
 		return;
 	}
 	if (added & VIRTIO_CONFIG_S_DRIVER_OK) {
-		log_info("%s: driver ready, features 0x%llx", vdev->info.name,
-			 (unsigned long long)vdev->guest_features);
+		/* A guest may start the device over and over: rate-limited like a refusal. */
+		log_ratelimited(&vdev->log, LOG_LEVEL_INFO, "%s: driver ready, features 0x%llx",
+				vdev->info.name, (unsigned long long)vdev->guest_features);
 		/* Buffers made available before DRIVER_OK are served now (3.1.1 step 8). */
 		start_queues(vdev);
 	}
@@ -188,6 +196,14 @@ static bool is_power_of_two(uint32_t n)
 
 static void enable_queue(struct virtio_device *vdev, struct virtio_queue_slot *q)
 {
+	/*
+	 * 3.1.1: queues are set up (step 7) once the features are final (steps
+	 * 4-6); before FEATURES_OK they could still change under the queue.
+	 */
+	if (!(vdev->status & VIRTIO_CONFIG_S_FEATURES_OK)) {
+		virtio_device_needs_reset(vdev, "queue enabled before FEATURES_OK");
+		return;
+	}
 	q->vq.event_idx = vdev->guest_features & (1ULL << VIRTIO_F_EVENT_IDX);
 	q->vq.indirect = vdev->guest_features & (1ULL << VIRTIO_F_INDIRECT_DESC);
 	if (!is_power_of_two(q->vq.size) || q->vq.size > vdev->info.queue_size ||

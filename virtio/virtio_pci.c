@@ -7,6 +7,7 @@
 #include "virtio/virtio_pci_private.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -242,6 +243,18 @@ static bool info_valid(const struct virtio_device_info *info)
 	       info->config_size <= VIRTIO_BAR_REGION_SIZE;
 }
 
+/* A queue that stopped for want of guest memory (virtq_pop: -EAGAIN) is served again. */
+static void queue_memory_ready(struct virtqueue *vq, void *opaque)
+{
+	struct virtio_device *vdev = opaque;
+	struct virtio_queue_slot *slot =
+		(struct virtio_queue_slot *)((char *)vq - offsetof(struct virtio_queue_slot, vq));
+	unsigned int index = (unsigned int)(slot - vdev->queues);
+
+	if (virtio_queue_ready(vdev, index))
+		vdev->ops->queue_notify(vdev, index);
+}
+
 int virtio_pci_create(struct virtio_device **out, const struct virtio_device_info *info,
 		      const struct virtio_device_ops *ops, void *backend, const struct virtio_mem *mem)
 {
@@ -282,9 +295,14 @@ int virtio_pci_create(struct virtio_device **out, const struct virtio_device_inf
 		free(vdev);
 		return ret;
 	}
+	/* One limit for every line this function's guest can cause (lib/log.h). */
+	log_ratelimit_init(&vdev->log, vdev->info.name);
 	for (unsigned int i = 0; i < info->num_queues; i++) {
 		vdev->queues[i].vq.mem = &vdev->mem;
 		vdev->queues[i].vq.size = info->queue_size;
+		vdev->queues[i].vq.log = &vdev->log;
+		vdev->queues[i].vq.memory_ready = queue_memory_ready;
+		vdev->queues[i].vq.memory_ready_opaque = vdev;
 	}
 	*out = vdev;
 	return 0;
@@ -295,6 +313,10 @@ void virtio_pci_destroy(struct virtio_device *vdev)
 	if (!vdev)
 		return;
 	vdev->ops->reset(vdev);
+	/* The rings' mappings go back, and no wake-up may come for a freed queue. */
+	for (unsigned int i = 0; i < vdev->info.num_queues; i++)
+		virtq_stop(&vdev->queues[i].vq);
+	log_ratelimit_flush(&vdev->log);
 	free(vdev->queues);
 	free(vdev);
 }
@@ -332,7 +354,8 @@ bool virtio_queue_ready(struct virtio_device *vdev, unsigned int index)
 
 	return index < vdev->info.num_queues && vdev->queues[index].enabled &&
 	       (vdev->status & VIRTIO_CONFIG_S_DRIVER_OK) &&
-	       !(vdev->status & VIRTIO_CONFIG_S_NEEDS_RESET) && (command & PCI_COMMAND_MASTER);
+	       !(vdev->status & (VIRTIO_CONFIG_S_NEEDS_RESET | VIRTIO_CONFIG_S_FAILED)) &&
+	       (command & PCI_COMMAND_MASTER);
 }
 
 void virtio_queue_interrupt(struct virtio_device *vdev, unsigned int index)

@@ -80,8 +80,9 @@ const char *virtio_name(const struct virtio_device *vdev);
 uint64_t virtio_features(const struct virtio_device *vdev);	/* negotiated */
 struct virtqueue *virtio_queue(struct virtio_device *vdev, unsigned int index);
 /*
- * May queue @index be processed now? DRIVER_OK set, NEEDS_RESET clear, Bus
- * Master Enable set, the queue enabled (4.1.4.3.2; PCI 3.0 6.2.2 bus master).
+ * May queue @index be processed now? DRIVER_OK set, NEEDS_RESET and FAILED
+ * (2.1: the driver gave up on the device) clear, Bus Master Enable set, the
+ * queue enabled (4.1.4.3.2; PCI 3.0 6.2.2 bus master).
  */
 bool virtio_queue_ready(struct virtio_device *vdev, unsigned int index);
 /* After pushing used entries: interrupt the driver if the queue asks for it. */

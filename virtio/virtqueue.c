@@ -14,6 +14,7 @@
 #include <endian.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -46,8 +47,15 @@ struct walk {
 	unsigned int buffers;		/* buffer descriptors, direct and indirect */
 };
 
-/* One guest can loop on a malformed ring: keep the journal readable. */
-static struct log_ratelimit protocol_ratelimit;
+/*
+ * One guest can loop on a malformed ring: keep the journal readable. The
+ * limit is the function's (struct virtqueue.log), so one function's flood
+ * does not hide another's first line; virtq_pop() points this at it for the
+ * walk (queues are served from one thread). A queue without one (unit
+ * tests, fuzzing) shares the fallback.
+ */
+static struct log_ratelimit fallback_ratelimit;
+static struct log_ratelimit *protocol_ratelimit = &fallback_ratelimit;
 
 static int __attribute__((format(printf, 2, 3))) refuse(const char *name, const char *fmt, ...)
 {
@@ -57,7 +65,7 @@ static int __attribute__((format(printf, 2, 3))) refuse(const char *name, const 
 	va_start(ap, fmt);
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
-	log_ratelimited(&protocol_ratelimit, LOG_LEVEL_WARN, "%s: virtqueue: %s; device needs reset",
+	log_ratelimited(protocol_ratelimit, LOG_LEVEL_WARN, "%s: virtqueue: %s; device needs reset",
 			name ? name : "?", why);
 	return -EPROTO;
 }
@@ -78,18 +86,40 @@ static size_t avail_event_offset(const struct virtqueue *vq)
 	return USED_RING + (size_t)USED_ELEM_SIZE * vq->size;
 }
 
-/* The three rings, 2.7 "Virtqueue Part" sizes, for the current memory generation. */
+static void release_rings(struct virtqueue *vq)
+{
+	virtio_mem_release(vq->mem, &vq->ring_refs);
+	vq->desc = NULL;
+	vq->avail = NULL;
+	vq->used = NULL;
+}
+
+/*
+ * The three rings, 2.7 "Virtqueue Part" sizes, for the current memory
+ * generation. The old mappings go first: the new ones, of the same pages,
+ * take the room they gave back in the budget.
+ */
 static int map_rings(struct virtqueue *vq)
 {
 	/* Read before translating: a change during translation makes us translate again. */
 	uint64_t generation = virtio_mem_generation(vq->mem);
 	void *desc, *avail, *used;
+	int ret;
 
-	desc = virtio_mem_translate(vq->mem, vq->desc_addr, (uint64_t)DESC_SIZE * vq->size, false);
-	avail = virtio_mem_translate(vq->mem, vq->avail_addr, 6 + 2 * (uint64_t)vq->size, false);
-	used = virtio_mem_translate(vq->mem, vq->used_addr, 6 + 8 * (uint64_t)vq->size, true);
-	if (!desc || !avail || !used)
-		return -EFAULT;
+	release_rings(vq);
+	vq->ring_refs.lasting = true;
+	ret = virtio_mem_translate(vq->mem, vq->desc_addr, (uint64_t)DESC_SIZE * vq->size, false,
+				   &vq->ring_refs, &desc);
+	if (!ret)
+		ret = virtio_mem_translate(vq->mem, vq->avail_addr, 6 + 2 * (uint64_t)vq->size, false,
+					   &vq->ring_refs, &avail);
+	if (!ret)
+		ret = virtio_mem_translate(vq->mem, vq->used_addr, 6 + 8 * (uint64_t)vq->size, true,
+					   &vq->ring_refs, &used);
+	if (ret) {
+		release_rings(vq);
+		return ret == -EAGAIN ? ret : ret == -E2BIG ? -E2BIG : -EFAULT;
+	}
 	vq->desc = desc;
 	vq->avail = avail;
 	vq->used = used;
@@ -97,14 +127,31 @@ static int map_rings(struct virtqueue *vq)
 	return 0;
 }
 
-/* Ring pointers may only be used after this returns true. */
-static bool rings_current(struct virtqueue *vq)
+/* Ring pointers may only be used after this returns 0. */
+static int rings_current(struct virtqueue *vq)
 {
 	if (!vq->started)
-		return false;
-	if (virtio_mem_generation(vq->mem) == vq->mem_generation)
-		return true;
-	return map_rings(vq) == 0;
+		return -EINVAL;
+	if (vq->desc && virtio_mem_generation(vq->mem) == vq->mem_generation)
+		return 0;
+	return map_rings(vq);
+}
+
+static void memory_ready(struct virtio_mem_waiter *waiter)
+{
+	struct virtqueue *vq =
+		(struct virtqueue *)((char *)waiter - offsetof(struct virtqueue, mem_waiter));
+
+	if (vq->started && vq->memory_ready)
+		vq->memory_ready(vq, vq->memory_ready_opaque);
+}
+
+/* -EAGAIN from the memory: be told when to look again. */
+static int wait_for_memory(struct virtqueue *vq)
+{
+	vq->mem_waiter.wake = memory_ready;
+	virtio_mem_wait(vq->mem, &vq->mem_waiter);
+	return -EAGAIN;
 }
 
 int virtq_start(struct virtqueue *vq)
@@ -119,7 +166,7 @@ int virtq_start(struct virtqueue *vq)
 		return -EINVAL;
 	virtq_stop(vq);
 	ret = map_rings(vq);
-	if (ret)
+	if (ret && ret != -EAGAIN)
 		return ret;
 	vq->started = true;
 	return 0;
@@ -127,15 +174,16 @@ int virtq_start(struct virtqueue *vq)
 
 void virtq_stop(struct virtqueue *vq)
 {
+	if (vq->mem) {
+		virtio_mem_cancel_wait(vq->mem, &vq->mem_waiter);
+		release_rings(vq);
+	}
 	vq->started = false;
 	vq->last_avail_idx = 0;
 	vq->used_idx = 0;
 	vq->signalled_used = 0;
 	vq->signalled_used_valid = false;
 	vq->mem_generation = 0;
-	vq->avail = NULL;
-	vq->used = NULL;
-	vq->desc = NULL;
 }
 
 /*
@@ -156,21 +204,24 @@ static void read_desc(const volatile uint8_t *table, unsigned int i, struct desc
 	d->next = le16toh(raw.next);
 }
 
-/* @where names the descriptor in log lines. */
-static void *guest_range(const struct walk *w, const char *where, unsigned int i,
-			 uint64_t addr, uint32_t len, bool writable)
+/* @where names the descriptor in log lines. 0, -EAGAIN (wait for memory) or -EPROTO. */
+static int guest_range(const struct walk *w, const char *where, unsigned int i,
+		       uint64_t addr, uint32_t len, bool writable, void **p)
 {
-	void *p;
+	int ret;
 
-	if (len - 1 > UINT64_MAX - addr) {
-		refuse(w->name, "%s %u: range 0x%" PRIx64 "+0x%" PRIx32 " wraps", where, i, addr, len);
-		return NULL;
-	}
-	p = virtio_mem_translate(w->vq->mem, addr, len, writable);
-	if (!p)
-		refuse(w->name, "%s %u: 0x%" PRIx64 "+0x%" PRIx32 " is not %sguest RAM", where, i,
-		       addr, len, writable ? "writable " : "");
-	return p;
+	if (len - 1 > UINT64_MAX - addr)
+		return refuse(w->name, "%s %u: range 0x%" PRIx64 "+0x%" PRIx32 " wraps", where, i, addr, len);
+	ret = virtio_mem_translate(w->vq->mem, addr, len, writable, &w->chain->refs, p);
+	if (ret == 0 || ret == -EAGAIN)
+		return ret;
+	if (ret == -E2BIG)
+		return refuse(w->name, "%s %u: 0x%" PRIx64 "+0x%" PRIx32 ": the request needs more guest "
+			      "memory mapped at once than the mapping budget allows", where, i, addr, len);
+	if (ret == -ENOMEM)
+		return refuse(w->name, "%s %u: out of memory", where, i);
+	return refuse(w->name, "%s %u: 0x%" PRIx64 "+0x%" PRIx32 " is not %sguest RAM", where, i,
+		      addr, len, writable ? "writable " : "");
 }
 
 /* Append the buffer @d describes to the chain. */
@@ -181,6 +232,7 @@ static int add_buffer(struct walk *w, const struct desc *d, const char *where, u
 	unsigned int *nr = writable ? &chain->nr_in : &chain->nr_out;
 	struct iovec *iov;
 	void *p;
+	int ret;
 
 	/* 2.7.5.3.1: "A driver MUST NOT create a descriptor chain longer than the Queue Size". */
 	if (++w->buffers > w->vq->size)
@@ -194,9 +246,9 @@ static int add_buffer(struct walk *w, const struct desc *d, const char *where, u
 	if (*nr == VIRTQ_CHAIN_MAX_SEGMENTS)
 		return refuse(w->name, "%s %u: more than %u %s buffers", where, i,
 			      VIRTQ_CHAIN_MAX_SEGMENTS, writable ? "writable" : "readable");
-	p = guest_range(w, where, i, d->addr, d->len, writable);
-	if (!p)
-		return -EPROTO;
+	ret = guest_range(w, where, i, d->addr, d->len, writable, &p);
+	if (ret)
+		return ret;
 	iov = writable ? &chain->in[*nr] : &chain->out[*nr];
 	iov->iov_base = p;
 	iov->iov_len = d->len;
@@ -213,7 +265,7 @@ static int walk_indirect(struct walk *w, const struct desc *ind, unsigned int at
 {
 	const char *name = w->name;
 	unsigned int entries, i = 0, seen;
-	const uint8_t *table;
+	void *table;
 	struct desc d;
 	int ret;
 
@@ -229,9 +281,9 @@ static int walk_indirect(struct walk *w, const struct desc *ind, unsigned int at
 		return refuse(name, "descriptor %u: indirect table of %u entries, queue size %u", at,
 			      entries, w->vq->size);
 	/* 2.7.5.3.2: the WRITE flag of the descriptor naming a table is ignored. */
-	table = guest_range(w, "indirect table at descriptor", at, ind->addr, ind->len, false);
-	if (!table)
-		return -EPROTO;
+	ret = guest_range(w, "indirect table at descriptor", at, ind->addr, ind->len, false, &table);
+	if (ret)
+		return ret;
 	for (seen = 0;; seen++) {
 		if (seen == entries)
 			return refuse(name, "indirect table at descriptor %u: loop", at);
@@ -288,8 +340,12 @@ int virtq_pop(struct virtqueue *vq, struct virtq_chain *chain, const char *name)
 
 	if (!vq->started)
 		return 0;
-	if (!rings_current(vq))
-		return -EFAULT;
+	/* What the device left behind (it should have released or taken it). */
+	virtio_mem_release(vq->mem, &chain->refs);
+	ret = rings_current(vq);
+	if (ret)
+		return ret == -EAGAIN ? wait_for_memory(vq) : -EFAULT;
+	protocol_ratelimit = vq->log ? vq->log : &fallback_ratelimit;
 	avail_idx = le16toh(vq->avail[AVAIL_IDX]);
 	/* 2.7.13: the driver fills the ring entry before the index; read them in that order. */
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);
@@ -308,8 +364,11 @@ int virtq_pop(struct virtqueue *vq, struct virtq_chain *chain, const char *name)
 	chain->nr_out = chain->nr_in = 0;
 	chain->out_bytes = chain->in_bytes = 0;
 	ret = walk_chain(&w, head);
-	if (ret)
-		return ret;
+	if (ret) {
+		/* Not taken: the entry stays in the avail ring, and nothing stays mapped for it. */
+		virtio_mem_release(vq->mem, &chain->refs);
+		return ret == -EAGAIN ? wait_for_memory(vq) : ret;
+	}
 	vq->last_avail_idx++;
 	vq->chains_popped++;
 	return 1;
@@ -323,11 +382,16 @@ void virtq_unpop(struct virtqueue *vq)
 	vq->chains_popped--;
 }
 
+void virtq_chain_release(struct virtqueue *vq, struct virtq_chain *chain)
+{
+	virtio_mem_release(vq->mem, &chain->refs);
+}
+
 void virtq_push(struct virtqueue *vq, uint16_t head, uint32_t written)
 {
 	volatile uint32_t *elem;
 
-	if (!rings_current(vq))
+	if (rings_current(vq))
 		return;
 	elem = (volatile uint32_t *)(vq->used + USED_RING +
 				     (size_t)USED_ELEM_SIZE * slot(vq, vq->used_idx));
@@ -365,7 +429,7 @@ bool virtq_should_interrupt(struct virtqueue *vq)
 {
 	bool interrupt;
 
-	if (!rings_current(vq))
+	if (rings_current(vq))
 		return false;
 	/*
 	 * Our used idx store must be visible before we read the driver's
@@ -386,7 +450,7 @@ bool virtq_enable_notification(struct virtqueue *vq)
 {
 	uint16_t avail_idx;
 
-	if (!rings_current(vq))
+	if (rings_current(vq))
 		return false;
 	/* 2.7.10.2: with EVENT_IDX flags stay 0 and avail_event asks for the next entry. */
 	if (vq->event_idx)
@@ -405,7 +469,7 @@ bool virtq_enable_notification(struct virtqueue *vq)
 
 void virtq_disable_notification(struct virtqueue *vq)
 {
-	if (!rings_current(vq))
+	if (rings_current(vq))
 		return;
 	/*
 	 * 2.7.10: with EVENT_IDX, leaving avail_event behind is what suppresses

@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
+#include "lib/log.h"
 #include "virtio/virtio_mem.h"
 
 #define VIRTQ_MAX_SIZE		32768	/* 2.7: Queue Size is at most 32768 */
@@ -32,6 +33,12 @@
 
 struct virtq_chain {
 	uint16_t head;			/* the id to return in the used ring */
+	/*
+	 * What keeps the buffers mapped: the device releases it
+	 * (virtq_chain_release) once it is done with them, or moves it into
+	 * its request (virtio_mem_refs_move) and releases that.
+	 */
+	struct virtio_mem_refs refs;
 	unsigned int nr_out;		/* device-readable (driver -> device) */
 	unsigned int nr_in;		/* device-writable (device -> driver) */
 	uint64_t out_bytes;
@@ -49,6 +56,7 @@ struct virtqueue {
 	bool event_idx;			/* VIRTIO_F_EVENT_IDX negotiated */
 	bool indirect;			/* VIRTIO_F_INDIRECT_DESC negotiated */
 	const struct virtio_mem *mem;
+	struct log_ratelimit *log;	/* the function's, for ring violations; NULL: a shared one */
 
 	/* Device state. */
 	bool started;
@@ -57,7 +65,16 @@ struct virtqueue {
 	uint16_t signalled_used;	/* used_idx at the last interrupt (EVENT_IDX) */
 	bool signalled_used_valid;
 
-	/* Translated ring pointers, valid while mem_generation matches. */
+	/*
+	 * Set by the transport: called from the event loop when virtq_pop()
+	 * returned -EAGAIN and guest memory may have been released since.
+	 */
+	void (*memory_ready)(struct virtqueue *vq, void *opaque);
+	void *memory_ready_opaque;
+	struct virtio_mem_waiter mem_waiter;
+
+	/* Translated ring pointers, valid while mem_generation matches; ring_refs keeps them mapped. */
+	struct virtio_mem_refs ring_refs;
 	uint64_t mem_generation;
 	volatile uint16_t *avail;	/* flags, idx, ring[size], used_event */
 	volatile uint8_t *used;		/* flags, idx, ring[size] {id, len}, avail_event */
@@ -70,7 +87,9 @@ struct virtqueue {
 
 /*
  * Check the layout (size a power of two, alignment, every ring inside guest
- * RAM) and start the queue with all indices at 0. 0 or -EINVAL / -EFAULT.
+ * RAM) and start the queue with all indices at 0. 0 or -EINVAL / -EFAULT /
+ * -E2BIG. When the mapping budget has no room for the rings now, the queue
+ * starts and they are mapped by the first virtq_pop().
  */
 int virtq_start(struct virtqueue *vq);
 /* Forget the device state (device reset); the configuration stays. */
@@ -78,9 +97,13 @@ void virtq_stop(struct virtqueue *vq);
 
 /*
  * Take the next available chain. 1: @chain filled (its iovecs point into
- * guest memory, valid until the memory generation changes); 0: nothing
- * available; -EPROTO: the guest broke the ring rules (logged, rate-limited,
- * with @name as context); -EFAULT: rings no longer translatable.
+ * guest memory, mapped while chain->refs holds them); 0: nothing available;
+ * -EAGAIN: not now, the mapping budget is full of memory other requests hold:
+ * the chain stays in the ring and memory_ready() is called once some is
+ * released (stop popping until then); -EPROTO: the guest broke the ring rules,
+ * or one chain needs more guest memory mapped at once than the budget allows
+ * (logged, rate-limited, with @name as context); -EFAULT: rings no longer
+ * translatable.
  * A head out of range, a chain longer than the queue, a loop, a
  * descriptor with both NEXT and INDIRECT, an indirect descriptor inside an
  * indirect table or without VIRTIO_F_INDIRECT_DESC, an indirect table whose
@@ -93,6 +116,8 @@ int virtq_pop(struct virtqueue *vq, struct virtq_chain *chain, const char *name)
 
 /* Give back a chain popped earlier: it will be popped again next time (only the last one popped). */
 void virtq_unpop(struct virtqueue *vq);
+/* Drop what keeps @chain's buffers mapped: after its used entry is pushed, or it was given back. */
+void virtq_chain_release(struct virtqueue *vq, struct virtq_chain *chain);
 
 /* Return chain @head with @written bytes stored in its writable buffers. */
 void virtq_push(struct virtqueue *vq, uint16_t head, uint32_t written);

@@ -3,10 +3,49 @@
 #include "xen/domain.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <string.h>
 #include <xenctrl.h>
 
 #include "lib/log.h"
+
+/*
+ * libxenctrl's default logger prints libxencall's own line ("xencall: error:
+ * Could not obtain handle ...") before ours; say what failed once, ourselves.
+ */
+static void quiet_vmessage(struct xentoollog_logger *logger, xentoollog_level level, int errnoval,
+			   const char *context, const char *format, va_list al)
+{
+	(void)logger, (void)level, (void)errnoval, (void)context, (void)format, (void)al;
+}
+
+static void quiet_progress(struct xentoollog_logger *logger, const char *context,
+			   const char *doing_what, int percent, unsigned long done,
+			   unsigned long total)
+{
+	(void)logger, (void)context, (void)doing_what, (void)percent, (void)done, (void)total;
+}
+
+static void quiet_destroy(struct xentoollog_logger *logger)
+{
+	(void)logger;
+}
+
+static xentoollog_logger quiet = { quiet_vmessage, quiet_progress, quiet_destroy };
+
+static xc_interface *open_control(void)
+{
+	xc_interface *xch = xc_interface_open(&quiet, &quiet, 0);
+
+	if (!xch) {
+		int error = errno;
+
+		log_error("cannot open the Xen control interface: %s (is this dom0 with Xen running?)",
+			  strerror(error));
+		errno = error;	/* for the caller, whatever logging did */
+	}
+	return xch;
+}
 
 int xen_domain_exists(uint32_t domid)
 {
@@ -14,13 +53,9 @@ int xen_domain_exists(uint32_t domid)
 	xc_interface *xch;
 	int n, ret;
 
-	xch = xc_interface_open(NULL, NULL, 0);
-	if (!xch) {
-		ret = -errno;
-		log_error("cannot open the Xen control interface: %s (is this dom0 with Xen running?)",
-			  strerror(errno));
-		return ret;
-	}
+	xch = open_control();
+	if (!xch)
+		return -errno;
 	/*
 	 * xc_domain_getinfolist() returns the domains with IDs from @domid up;
 	 * it exists in every Xen from 4.17 on (xc_domain_getinfo() does not).
@@ -47,11 +82,9 @@ int xen_domain_list(uint32_t *domids, unsigned int max)
 	xc_interface *xch;
 	int n = 0;
 
-	xch = xc_interface_open(NULL, NULL, 0);
-	if (!xch) {
-		log_error("cannot open the Xen control interface: %s", strerror(errno));
+	xch = open_control();
+	if (!xch)
 		return -errno;
-	}
 	/* A call may return fewer than asked while more exist: ask again from the last + 1. */
 	while (count < max && (n = xc_domain_getinfolist(xch, next, LIST_BATCH, info)) > 0) {
 		for (int i = 0; i < n && count < max; i++)

@@ -1,68 +1,59 @@
 // SPDX-License-Identifier: MIT
 /*
- * xen/guest_memory.c: a persistent cache of foreign mappings of guest RAM.
+ * xen/guest_memory.c: a persistent cache of foreign mappings of guest RAM,
+ * within a budget.
  *
  * Foreign mappings are expensive (a hypercall and page-table updates per
- * call) and a virtqueue touches the same few megabytes over and over, so a
- * mapping is made once per 2 MiB bucket and reused. Pages of a bucket that
+ * call, and on Arm a ballooned dom0 frame per page from a pool every backend
+ * shares), and a virtqueue touches the same few megabytes over and over, so
+ * a mapping is made once per 2 MiB bucket and reused. Pages of a bucket that
  * are not guest RAM are recorded as such at map time, so a guest pointing
- * descriptors at holes costs one map call per bucket, not one per request.
+ * descriptors at holes costs one map call per bucket, plus a retry now and
+ * then (a page may have been populated since: Xen says nothing then).
+ *
+ * Every translation references its mapping for the caller's set
+ * (guest_memory_refs.c); only unreferenced mappings are evicted, so the
+ * budget bounds what is mapped at once, and a translation that finds it
+ * full of referenced memory waits for a release.
  */
-#include "xen/guest_memory.h"
+#include "xen/guest_memory_private.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <xenforeignmemory.h>
 
 #include "lib/log.h"
 
-#define PAGE_SHIFT	12
-#define PAGE_SIZE	(1ULL << PAGE_SHIFT)
-#define BUCKET_PAGES	(GUEST_MEMORY_BUCKET_SIZE >> PAGE_SHIFT)
-#define HASH_SIZE	1024
+static void wake_waiters(evutil_socket_t fd, short what, void *arg);
 
-struct mapping {
-	uint64_t first_gfn;		/* bucket-aligned */
-	uint64_t nr_pages;		/* a multiple of BUCKET_PAGES */
-	uint8_t *addr;
-	uint64_t *valid;		/* one bit per page: guest RAM, mapped */
-	uint64_t last_used;
-	struct mapping *next;		/* hash chain, or the release list */
-};
-
-struct guest_memory {
-	uint32_t domid;
-	uint64_t budget;
-	xenforeignmemory_handle *fmem;
-	struct mapping *hash[HASH_SIZE];
-	struct mapping *released;	/* evicted, to unmap at guest_memory_release() */
-	uint64_t tick;
-	uint64_t generation;
-	unsigned long holds;		/* asynchronous I/O in flight */
-	struct guest_memory_stats stats;
-	struct log_ratelimit map_log;
-};
-
-int guest_memory_create(struct guest_memory **out, uint32_t domid, uint64_t budget)
+int guest_memory_create(struct guest_memory **out, uint32_t domid, uint64_t budget,
+			struct event_base *base)
 {
 	struct guest_memory *gm = calloc(1, sizeof(*gm));
+	int ret = -ENOMEM;
 
 	if (!gm)
 		return -ENOMEM;
 	gm->domid = domid;
 	gm->budget = budget < GUEST_MEMORY_MIN_BUDGET ? GUEST_MEMORY_MIN_BUDGET : budget;
+	gm->wake = event_new(base, -1, 0, wake_waiters, gm);
+	if (!gm->wake)
+		goto free_gm;
 	gm->fmem = xenforeignmemory_open(NULL, 0);
 	if (!gm->fmem) {
-		int ret = -errno;
-
+		ret = -errno;
 		log_error("guest memory: cannot open the foreign-memory interface: %s", strerror(errno));
-		free(gm);
-		return ret;
+		goto free_event;
 	}
 	*out = gm;
 	return 0;
+
+free_event:
+	event_free(gm->wake);
+free_gm:
+	free(gm);
+	return ret;
 }
 
 int guest_memory_restrict(struct guest_memory *gm)
@@ -75,6 +66,8 @@ int guest_memory_restrict(struct guest_memory *gm)
 	return 0;
 }
 
+/* ---- mappings */
+
 static unsigned int hash_of(uint64_t first_gfn, uint64_t nr_pages)
 {
 	uint64_t key = (first_gfn / BUCKET_PAGES) * 31 + nr_pages / BUCKET_PAGES;
@@ -82,7 +75,7 @@ static unsigned int hash_of(uint64_t first_gfn, uint64_t nr_pages)
 	return (unsigned int)((key * 0x9e3779b97f4a7c15ULL) >> 54) % HASH_SIZE;
 }
 
-static void unmap(struct guest_memory *gm, struct mapping *m)
+void guest_memory_unmap(struct guest_memory *gm, struct mapping *m)
 {
 	xenforeignmemory_unmap(gm->fmem, m->addr, m->nr_pages);
 	gm->stats.unmap_calls++;
@@ -91,49 +84,9 @@ static void unmap(struct guest_memory *gm, struct mapping *m)
 	free(m);
 }
 
-/* Take @m out of the hash (it must be there). */
-static void unlink_mapping(struct guest_memory *gm, struct mapping *m)
-{
-	struct mapping **link = &gm->hash[hash_of(m->first_gfn, m->nr_pages)];
-
-	while (*link != m)
-		link = &(*link)->next;
-	*link = m->next;
-}
-
-static struct mapping *least_recently_used(struct guest_memory *gm)
-{
-	struct mapping *oldest = NULL;
-
-	for (unsigned int i = 0; i < HASH_SIZE; i++)
-		for (struct mapping *m = gm->hash[i]; m; m = m->next)
-			if (!oldest || m->last_used < oldest->last_used)
-				oldest = m;
-	return oldest;
-}
-
-/* Make room for @bytes more within the budget; the evicted stay mapped until release. */
-static void evict_for(struct guest_memory *gm, uint64_t bytes)
-{
-	uint64_t live = gm->stats.mapped_bytes;
-
-	for (struct mapping *m = gm->released; m; m = m->next)
-		live -= m->nr_pages << PAGE_SHIFT;
-	while (live + bytes > gm->budget) {
-		struct mapping *victim = least_recently_used(gm);
-
-		if (!victim)
-			break;
-		unlink_mapping(gm, victim);
-		victim->next = gm->released;
-		gm->released = victim;
-		live -= victim->nr_pages << PAGE_SHIFT;
-		gm->stats.evictions++;
-		gm->generation++;
-	}
-}
-
-static struct mapping *map_region(struct guest_memory *gm, uint64_t first_gfn, uint64_t nr_pages)
+/* Map guest frames [first_gfn, first_gfn + nr_pages) with one call; NULL if it failed as a whole. */
+static struct mapping *map_pages(struct guest_memory *gm, uint64_t first_gfn, uint64_t nr_pages,
+				 bool writable)
 {
 	struct mapping *m = calloc(1, sizeof(*m));
 	xen_pfn_t *gfns = calloc(nr_pages, sizeof(*gfns));
@@ -146,9 +99,9 @@ static struct mapping *map_region(struct guest_memory *gm, uint64_t first_gfn, u
 		goto fail;
 	for (uint64_t i = 0; i < nr_pages; i++)
 		gfns[i] = first_gfn + i;
-	evict_for(gm, nr_pages << PAGE_SHIFT);
 	/* With @err, pages that are not RAM fail alone instead of failing the call. */
-	m->addr = xenforeignmemory_map(gm->fmem, gm->domid, PROT_READ | PROT_WRITE, nr_pages, gfns, err);
+	m->addr = xenforeignmemory_map(gm->fmem, gm->domid, writable ? PROT_READ | PROT_WRITE : PROT_READ,
+				       nr_pages, gfns, err);
 	gm->stats.map_calls++;
 	if (!m->addr) {
 		log_ratelimited(&gm->map_log, LOG_LEVEL_ERROR,
@@ -162,6 +115,7 @@ static struct mapping *map_region(struct guest_memory *gm, uint64_t first_gfn, u
 	}
 	m->first_gfn = first_gfn;
 	m->nr_pages = nr_pages;
+	m->writable = writable;
 	gm->stats.mapped_bytes += nr_pages << PAGE_SHIFT;
 	free(gfns);
 	free(err);
@@ -176,22 +130,6 @@ fail:
 	return NULL;
 }
 
-static struct mapping *find_or_map(struct guest_memory *gm, uint64_t first_gfn, uint64_t nr_pages)
-{
-	unsigned int h = hash_of(first_gfn, nr_pages);
-	struct mapping *m;
-
-	for (m = gm->hash[h]; m; m = m->next)
-		if (m->first_gfn == first_gfn && m->nr_pages == nr_pages)
-			return m;
-	m = map_region(gm, first_gfn, nr_pages);
-	if (!m)
-		return NULL;
-	m->next = gm->hash[h];
-	gm->hash[h] = m;
-	return m;
-}
-
 static bool pages_valid(const struct mapping *m, uint64_t first, uint64_t last)
 {
 	for (uint64_t i = first; i <= last; i++)
@@ -200,24 +138,193 @@ static bool pages_valid(const struct mapping *m, uint64_t first, uint64_t last)
 	return true;
 }
 
-void *guest_memory_translate(struct guest_memory *gm, uint64_t gpa, uint64_t len, bool writable)
+static void cache_insert(struct guest_memory *gm, struct mapping *m)
 {
-	uint64_t last, first_bucket, last_bucket;
-	struct mapping *m;
+	unsigned int h = hash_of(m->first_gfn, m->nr_pages);
 
-	(void)writable;	/* every mapping is read-write: guest RAM is */
-	if (len == 0 || len > GUEST_MEMORY_MAX_TRANSLATE || gpa + len - 1 < gpa)
-		return NULL;
-	last = gpa + len - 1;
-	first_bucket = gpa / GUEST_MEMORY_BUCKET_SIZE;
-	last_bucket = last / GUEST_MEMORY_BUCKET_SIZE;
-	m = find_or_map(gm, first_bucket * BUCKET_PAGES, (last_bucket - first_bucket + 1) * BUCKET_PAGES);
+	m->cached = true;
+	m->next = gm->hash[h];
+	gm->hash[h] = m;
+}
+
+/* Translations no longer find @m: unmapped now if unreferenced, else with its last reference. */
+static void cache_remove(struct guest_memory *gm, struct mapping *m)
+{
+	struct mapping **link = &gm->hash[hash_of(m->first_gfn, m->nr_pages)];
+
+	while (*link != m)
+		link = &(*link)->next;
+	*link = m->next;
+	m->cached = false;
+	if (m->refs == 0) {
+		guest_memory_unmap(gm, m);
+		return;
+	}
+	m->next = gm->uncached;
+	gm->uncached = m;
+}
+
+static struct mapping *find_cached(struct guest_memory *gm, uint64_t first_gfn, uint64_t nr_pages)
+{
+	for (struct mapping *m = gm->hash[hash_of(first_gfn, nr_pages)]; m; m = m->next)
+		if (m->first_gfn == first_gfn && m->nr_pages == nr_pages)
+			return m;
+	return NULL;
+}
+
+static struct mapping *least_recently_used_free(struct guest_memory *gm)
+{
+	struct mapping *oldest = NULL;
+
+	for (unsigned int i = 0; i < HASH_SIZE; i++)
+		for (struct mapping *m = gm->hash[i]; m; m = m->next)
+			if (m->refs == 0 && (!oldest || m->last_used < oldest->last_used))
+				oldest = m;
+	return oldest;
+}
+
+/*
+ * Room for @bytes more within the budget, evicting what nobody references.
+ * -EAGAIN: references other than @refs' hold the rest, and will go (requests
+ * in flight complete); -E2BIG: nothing would ever make room.
+ */
+static int make_room(struct guest_memory *gm, uint64_t bytes, const struct virtio_mem_refs *refs)
+{
+	uint64_t others = gm->transient_refs - (refs->lasting ? 0 : refs->count);
+
+	while (gm->stats.mapped_bytes + bytes > gm->budget) {
+		struct mapping *victim = least_recently_used_free(gm);
+
+		if (!victim)
+			break;
+		cache_remove(gm, victim);
+		gm->stats.evictions++;
+	}
+	if (gm->stats.mapped_bytes + bytes <= gm->budget)
+		return 0;
+	if (bytes > gm->budget || others == 0)
+		return -E2BIG;
+	gm->stats.waits++;
+	return -EAGAIN;
+}
+
+/*
+ * The bucket run [first_gfn, +nr_pages) mapped (again) and cached, in place
+ * of @old if there is one (it stays mapped while referenced). *@out is the
+ * new mapping.
+ */
+static int map_cached(struct guest_memory *gm, uint64_t first_gfn, uint64_t nr_pages, bool writable,
+		      struct mapping *old, const struct virtio_mem_refs *refs, struct mapping **out)
+{
+	unsigned int misses = old ? old->misses : 0;
+	struct mapping *m;
+	int ret;
+
+	/* Unreferenced: unmapped first, so the new one takes the room it gave back. */
+	if (old && old->refs == 0) {
+		cache_remove(gm, old);
+		old = NULL;
+	}
+	ret = make_room(gm, nr_pages << PAGE_SHIFT, refs);
+	if (ret)
+		return ret;
+	m = map_pages(gm, first_gfn, nr_pages, writable);
 	if (!m)
-		return NULL;
+		return -EFAULT;
+	if (old)
+		cache_remove(gm, old);
+	m->misses = misses;
+	cache_insert(gm, m);
+	*out = m;
+	return 0;
+}
+
+/*
+ * A page the bucket was mapped without may be RAM now: Xen sends no
+ * INVALIDATE when it populates (xen/common/memory.c, populate_physmap()
+ * ends in guest_physmap_add_page()), and QEMU's mapcache likewise maps a
+ * bucket again when the pages it needs are not valid (hw/xen/xen-mapcache.c,
+ * xen_map_cache_unlocked()). A guest aiming at the same hole again and again
+ * gets a retry on its 1st, 2nd, 4th, 8th... miss only.
+ */
+static bool retry_due(struct mapping *m)
+{
+	m->misses++;
+	return (m->misses & (m->misses - 1)) == 0;
+}
+
+static int translate_cached(struct guest_memory *gm, uint64_t gpa, uint64_t last, bool writable,
+			    struct virtio_mem_refs *refs, void **ptr)
+{
+	uint64_t first_bucket = gpa / GUEST_MEMORY_BUCKET_SIZE;
+	uint64_t first_gfn = first_bucket * BUCKET_PAGES;
+	uint64_t nr_pages = (last / GUEST_MEMORY_BUCKET_SIZE - first_bucket + 1) * BUCKET_PAGES;
+	uint64_t first = (gpa >> PAGE_SHIFT) - first_gfn, final = (last >> PAGE_SHIFT) - first_gfn;
+	struct mapping *m = find_cached(gm, first_gfn, nr_pages);
+	bool retried = false;
+	int ret = 0;
+
+	/* Read-only until a writable translation comes; then read-write for good. */
+	if (!m || (writable && !m->writable)) {
+		gm->stats.upgrades += m != NULL;
+		ret = map_cached(gm, first_gfn, nr_pages, writable, m, refs, &m);
+	} else if (!pages_valid(m, first, final) && retry_due(m)) {
+		gm->stats.retries++;
+		retried = true;
+		ret = map_cached(gm, first_gfn, nr_pages, m->writable, m, refs, &m);
+	}
+	if (ret)
+		return ret;
 	m->last_used = ++gm->tick;
-	if (!pages_valid(m, (gpa >> PAGE_SHIFT) - m->first_gfn, (last >> PAGE_SHIFT) - m->first_gfn))
-		return NULL;
-	return m->addr + (gpa - (m->first_gfn << PAGE_SHIFT));
+	if (!pages_valid(m, first, final))
+		return -EFAULT;
+	if (retried)
+		m->misses = 0;	/* the page came: the next miss is retried at once again */
+	ret = guest_memory_add_ref(gm, refs, m);
+	if (!ret)
+		*ptr = m->addr + (gpa - (m->first_gfn << PAGE_SHIFT));
+	return ret;
+}
+
+/* A lasting set's own mapping of exactly the pages of [gpa, last]. */
+static int translate_own(struct guest_memory *gm, uint64_t gpa, uint64_t last, bool writable,
+			 struct virtio_mem_refs *refs, void **ptr)
+{
+	uint64_t first_gfn = gpa >> PAGE_SHIFT, nr_pages = (last >> PAGE_SHIFT) - first_gfn + 1;
+	struct mapping *m;
+	int ret = make_room(gm, nr_pages << PAGE_SHIFT, refs);
+
+	if (ret)
+		return ret;
+	m = map_pages(gm, first_gfn, nr_pages, writable);
+	if (!m)
+		return -EFAULT;
+	if (!pages_valid(m, 0, nr_pages - 1)) {
+		guest_memory_unmap(gm, m);
+		return -EFAULT;
+	}
+	m->next = gm->uncached;
+	gm->uncached = m;
+	ret = guest_memory_add_ref(gm, refs, m);
+	if (ret) {
+		gm->uncached = m->next;
+		guest_memory_unmap(gm, m);
+		return ret;
+	}
+	*ptr = m->addr + (gpa & (PAGE_SIZE - 1));
+	return 0;
+}
+
+int guest_memory_translate(struct guest_memory *gm, uint64_t gpa, uint64_t len, bool writable,
+			   struct virtio_mem_refs *refs, void **ptr)
+{
+	if (len == 0 || gpa + len - 1 < gpa)
+		return -EFAULT;
+	if (len > GUEST_MEMORY_MAX_TRANSLATE)
+		return -E2BIG;
+	if (refs->lasting)
+		return translate_own(gm, gpa, gpa + len - 1, writable, refs, ptr);
+	return translate_cached(gm, gpa, gpa + len - 1, writable, refs, ptr);
 }
 
 uint64_t guest_memory_generation(const struct guest_memory *gm)
@@ -225,55 +332,40 @@ uint64_t guest_memory_generation(const struct guest_memory *gm)
 	return gm->generation;
 }
 
-void guest_memory_release(struct guest_memory *gm)
-{
-	if (gm->holds)
-		return;
-	while (gm->released) {
-		struct mapping *m = gm->released;
-
-		gm->released = m->next;
-		unmap(gm, m);
-	}
-}
-
 void guest_memory_invalidate(struct guest_memory *gm)
 {
-	for (unsigned int i = 0; i < HASH_SIZE; i++) {
-		while (gm->hash[i]) {
-			struct mapping *m = gm->hash[i];
-
-			gm->hash[i] = m->next;
-			m->next = gm->released;
-			gm->released = m;
-		}
-	}
 	/*
-	 * Unmapped now unless I/O is in flight into them: like QEMU's mapcache,
-	 * memory under DMA stays until the DMA ends; new requests map afresh.
+	 * Like QEMU's mapcache, memory under I/O stays mapped until the I/O
+	 * ends (its references go); new requests map afresh.
 	 */
-	guest_memory_release(gm);
+	for (unsigned int i = 0; i < HASH_SIZE; i++)
+		while (gm->hash[i])
+			cache_remove(gm, gm->hash[i]);
 	gm->stats.invalidations++;
 	gm->generation++;
 }
 
-void guest_memory_hold(struct guest_memory *gm)
+/* Called from the event loop: never from inside a release, where the releaser is mid-way. */
+static void wake_waiters(evutil_socket_t fd, short what, void *arg)
 {
-	gm->holds++;
-}
-
-void guest_memory_unhold(struct guest_memory *gm)
-{
-	if (gm->holds > 0)
-		gm->holds--;
+	(void)fd;
+	(void)what;
+	guest_memory_wake_waiters(arg);
 }
 
 void guest_memory_destroy(struct guest_memory *gm)
 {
 	if (!gm)
 		return;
-	gm->holds = 0;
 	guest_memory_invalidate(gm);
+	while (gm->uncached) {
+		struct mapping *m = gm->uncached;
+
+		gm->uncached = m->next;
+		guest_memory_unmap(gm, m);
+	}
+	guest_memory_free_refs(gm);
+	event_free(gm->wake);
 	xenforeignmemory_close(gm->fmem);
 	free(gm);
 }
@@ -281,36 +373,4 @@ void guest_memory_destroy(struct guest_memory *gm)
 const struct guest_memory_stats *guest_memory_stats(const struct guest_memory *gm)
 {
 	return &gm->stats;
-}
-
-static void *virtio_translate(void *opaque, uint64_t gpa, uint64_t len, bool writable)
-{
-	return guest_memory_translate(opaque, gpa, len, writable);
-}
-
-static uint64_t virtio_generation(void *opaque)
-{
-	return guest_memory_generation(opaque);
-}
-
-static void virtio_hold(void *opaque)
-{
-	guest_memory_hold(opaque);
-}
-
-static void virtio_unhold(void *opaque)
-{
-	guest_memory_unhold(opaque);
-}
-
-static const struct virtio_mem_ops virtio_ops = {
-	.translate = virtio_translate,
-	.generation = virtio_generation,
-	.hold = virtio_hold,
-	.unhold = virtio_unhold,
-};
-
-struct virtio_mem guest_memory_virtio(struct guest_memory *gm)
-{
-	return (struct virtio_mem){ &virtio_ops, gm };
 }

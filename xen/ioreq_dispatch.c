@@ -97,13 +97,15 @@ void ioreq_dispatch(struct ioreq_dispatcher *d, ioreq_t *req)
 		dispatch_mmio(d, req);
 		break;
 	case IOREQ_TYPE_INVALIDATE:
-		log_debug("ioreq: invalidate: dropping cached guest mappings");
+		/* A guest that balloons causes these: the domain's limit, as for refusals. */
+		log_ratelimited(&d->refused_log, LOG_LEVEL_DEBUG,
+				"ioreq: invalidate: dropping cached guest mappings");
 		if (d->hooks && d->hooks->invalidate)
 			d->hooks->invalidate(d->opaque);
 		break;
 	case IOREQ_TYPE_TIMEOFFSET:
 		/* x86 RTC offset updates: nothing to emulate, nothing to answer. */
-		log_debug("ioreq: time offset update ignored");
+		log_ratelimited(&d->refused_log, LOG_LEVEL_DEBUG, "ioreq: time offset update ignored");
 		break;
 	default:
 		refuse(d, req, "request type is not served");

@@ -11,6 +11,7 @@
 #                            (K=6.1): Image, modules (decompressed), config
 # Downloads are cached in build/boot/debs/ by file name, which holds the
 # version; an unpacked tree is redone only when its package list changes.
+# `fetch.sh sysroot` stops after root-arm64 (what a cross-build needs).
 set -eu
 . "$(dirname "$0")/env.sh"
 
@@ -58,9 +59,13 @@ unpack() {
 }
 
 apt_setup bookworm
-apt_setup trixie
+[ "${1:-}" = sysroot ] || apt_setup trixie
 # shellcheck disable=SC2086
 unpack "$ROOT" $(fetch bookworm $BOOKWORM_PKGS)
+if [ "${1:-}" = sysroot ]; then
+	log "packages ready: $ROOT"
+	exit 0
+fi
 
 # kernel SUITE NAME: the current kernel of SUITE, under build/boot/kernel/NAME.
 kernel() {

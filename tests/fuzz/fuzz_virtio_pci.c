@@ -97,10 +97,11 @@ static void backend_queue_notify(struct virtio_device *vdev, unsigned int index)
 
 	uint16_t command = pci_config_get16(&vdev->fn.config, PCI_COMMAND);
 
-	/* 4.1.4.3.2 and PCI 3.0 6.2.2: only an enabled queue of a live, bus-mastering device. */
+	/* 4.1.4.3.2, 2.1 (FAILED) and PCI 3.0 6.2.2: only an enabled queue of a live, bus-mastering device. */
 	FUZZ_CHECK(vdev == s.vdev && vq && vq->started && vdev->queues[index].enabled);
 	FUZZ_CHECK((vdev->status & VIRTIO_CONFIG_S_DRIVER_OK) &&
-		   !(vdev->status & VIRTIO_CONFIG_S_NEEDS_RESET) && (command & PCI_COMMAND_MASTER));
+		   !(vdev->status & (VIRTIO_CONFIG_S_NEEDS_RESET | VIRTIO_CONFIG_S_FAILED)) &&
+		   (command & PCI_COMMAND_MASTER));
 	for (unsigned int n = 0; n < POPS_PER_NOTIFY; n++) {
 		int ret = virtq_pop(vq, &s.chain, "fuzz");
 		uint64_t written;
@@ -193,6 +194,9 @@ static void check_state(uint8_t old_status, uint64_t old_features, unsigned int 
 		const struct virtio_queue_slot *q = &vdev->queues[i];
 
 		FUZZ_CHECK(q->enabled == q->vq.started);
+		/* 3.1.1: queues are enabled only once the features are final. */
+		if (q->enabled)
+			FUZZ_CHECK(status & VIRTIO_CONFIG_S_FEATURES_OK);
 		if (q->enabled)
 			FUZZ_CHECK(q->vq.size && !(q->vq.size & (q->vq.size - 1)) &&
 				   q->vq.size <= s.info.queue_size);

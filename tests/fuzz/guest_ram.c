@@ -2,6 +2,7 @@
 /* tests/fuzz/guest_ram.c: the fuzz targets' guest RAM (see guest_ram.h). */
 #include "tests/fuzz/guest_ram.h"
 
+#include <errno.h>
 #include <sanitizer/asan_interface.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,19 +21,22 @@ static bool overlap(uint64_t a, uint64_t a_len, uint64_t b, uint64_t b_len)
 	return a < b + b_len && b < a + a_len;
 }
 
-static void *translate(void *opaque, uint64_t gpa, uint64_t len, bool writable)
+static int translate(void *opaque, uint64_t gpa, uint64_t len, bool writable,
+		     struct virtio_mem_refs *refs, void **ptr)
 {
 	(void)opaque;
+	(void)refs;
 	if (ram.revoked || len == 0 || len - 1 > UINT64_MAX - gpa)
-		return NULL;
+		return -EFAULT;
 	if (gpa < GUEST_RAM_BASE || gpa - GUEST_RAM_BASE >= GUEST_RAM_SIZE ||
 	    len > GUEST_RAM_SIZE - (gpa - GUEST_RAM_BASE))
-		return NULL;
+		return -EFAULT;
 	if (overlap(gpa, len, GUEST_HOLE, GUEST_HOLE_SIZE))
-		return NULL;
+		return -EFAULT;
 	if (writable && overlap(gpa, len, GUEST_ROM, GUEST_ROM_SIZE))
-		return NULL;
-	return guest_ram_at(gpa);
+		return -EFAULT;
+	*ptr = guest_ram_at(gpa);
+	return 0;
 }
 
 static uint64_t generation(void *opaque)

@@ -284,6 +284,29 @@ sh_reads_the_key_without_xenstore_watch() {
 		log_has "generation 3: rescanned, 1 virtio function$"
 }
 
+# --no-watch: the key is read every FIRST seconds although xenstore-watch is there.
+sh_no_watch_reads_the_key() {
+	set_xenbus ready
+	add_function 0000:00:01.0 0x1af4
+	start_sh xs-watch --once --no-watch --poll 0.05 --verbose
+	sleep 0.3
+	set_generation 4
+	expect_status 0 || return 1
+	log_has "no-watch: reading data/virtio-pci/generation every 0.05 s" &&
+		log_has "generation 4: rescanned, 1 virtio function$" || return 1
+	! grep -q xenstore-watch "$work/xs-calls" || { echo "xenstore-watch was run:"; cat "$work/xs-calls"; return 1; }
+}
+
+# --version and -V: the program and its version, exit 0.
+sh_version() {
+	for option in --version -V; do
+		# shellcheck disable=SC2086 # $shell may be "busybox sh"
+		PATH="$work/$tools" $shell "$script" "$option" >"$work/log" 2>&1 || return 1
+		grep -qx 'xen-virtio-pci-rescan [0-9][0-9.]*' "$work/log" ||
+			{ echo "$option printed:"; cat "$work/log"; return 1; }
+	done
+}
+
 # ---- before dom0 ran init-dom0less (xenstore_late_init in proc/interrupts)
 
 # Nothing asks xenstore, although the key is there: rescans through sysfs
@@ -382,7 +405,8 @@ c_without_xenstore_polls_until_virtio_appears() {
 SH_CHECKS="sh_help_and_refusals sh_without_xenstore_polls_until_virtio_appears
 	sh_without_xenstore_gives_up_after_the_timeout sh_watch_rescans_when_the_key_appears
 	sh_watch_rescans_on_every_new_generation sh_watch_with_once_gives_up_after_the_timeout
-	sh_reads_the_key_without_xenstore_watch sh_late_xenbus_polls_then_watches
+	sh_reads_the_key_without_xenstore_watch sh_no_watch_reads_the_key sh_version
+	sh_late_xenbus_polls_then_watches
 	sh_late_xenbus_with_once_ends_on_a_virtio_function
 	sh_late_xenbus_with_once_gives_up_after_the_timeout sh_xenbus_state_from_interrupt_names"
 C_CHECKS="c_late_xenbus_polls_then_opens_xenstore c_late_xenbus_with_once_ends_on_a_virtio_function

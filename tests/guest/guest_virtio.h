@@ -63,7 +63,7 @@ struct guest_virtq {
 	uint16_t avail_idx;		/* our shadow of avail->idx */
 	uint16_t last_used_idx;
 	uint16_t kicked_avail_idx;	/* avail_idx at the last kick decision */
-	void *tokens[32768 / 64];	/* per head (queues up to 512 entries track tokens) */
+	void *tokens[2048];		/* per head (queues up to 2048 entries track tokens) */
 	uint64_t kicks;			/* notifications actually written */
 	uint64_t kicks_suppressed;	/* kick decisions where the device said "no need" */
 };

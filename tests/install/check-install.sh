@@ -97,8 +97,8 @@ expected() {
 		echo "755 $sysconfdir/init.d/xen-virtio-pcid"
 		echo "644 $sysconfdir/xen/virtio-pci.cfg.example"
 		echo "644 $mandir/man8/xen-virtio-pcid.8"
-		for doc in README.md configuration.md xl.md dom0less.md; do
-			echo "644 $docdir/$doc"
+		for doc in README.md "$here"/docs/*.md; do
+			echo "644 $docdir/${doc##*/}"
 		done
 		echo "755 $sbindir/xen-virtio-pci-rescan"
 		echo "755 $sbindir/xen-virtio-pci-rescan.sh"
@@ -185,13 +185,54 @@ uninstall_removes_everything() {
 
 # ---- lintian-style checks on the Debian layout's tree
 
+# says_version NAME COMMAND...: COMMAND --version prints "NAME VERSION", the Makefile's.
+says_version() {
+	name=$1
+	shift
+	version=$("$@" --version) || { echo "$* --version failed"; return 1; }
+	[ "$version" = "$name $(sed -n 's/^VERSION[[:space:]]*:=[[:space:]]*//p' "$here/Makefile")" ] ||
+		{ echo "$* --version says '$version'"; return 1; }
+}
+
 installed_programs_run() {
 	layout debian
-	version=$("$dest$sbindir/xen-virtio-pcid" --version) || return 1
-	[ "$version" = "xen-virtio-pcid $(sed -n 's/^VERSION[[:space:]]*:=[[:space:]]*//p' "$here/Makefile")" ] ||
-		{ echo "--version says '$version'"; return 1; }
-	"$dest$sbindir/xen-virtio-pci-rescan" --help >/dev/null &&
+	says_version xen-virtio-pcid "$dest$sbindir/xen-virtio-pcid" &&
+		says_version xen-virtio-pci-rescan "$dest$sbindir/xen-virtio-pci-rescan" &&
+		says_version xen-virtio-pci-rescan sh "$dest$sbindir/xen-virtio-pci-rescan.sh" &&
+		"$dest$sbindir/xen-virtio-pci-rescan" --help >/dev/null &&
 		sh "$dest$sbindir/xen-virtio-pci-rescan.sh" --help >/dev/null
+}
+
+# Every docs/NAME.md that an installed document names is installed beside it
+# (the README and the guides point at each other).
+installed_docs_name_installed_docs() {
+	layout debian
+	missing=""
+	# shellcheck disable=SC2013 # the names have no spaces
+	for named in $(grep -oh 'docs/[A-Za-z0-9_-]*\.md' "$dest$docdir"/*.md | sort -u); do
+		[ -f "$dest$docdir/${named#docs/}" ] || missing="$missing $named"
+	done
+	[ -z "$missing" ] || { echo "named but not installed in $docdir:$missing"; return 1; }
+}
+
+# The rescan page's SYNOPSIS names every option of the helper's --help
+# synopsis (its Usage lines), for both versions.
+rescan_synopsis_names_every_option() {
+	layout debian
+	sed -n '/^\.SH SYNOPSIS/,/^\.SH DESCRIPTION/p' "$dest$mandir/man8/xen-virtio-pci-rescan.8" |
+		sed 's/\\-/-/g' >"$work/synopsis.txt"
+	for helper in "$dest$sbindir/xen-virtio-pci-rescan" "sh $dest$sbindir/xen-virtio-pci-rescan.sh"; do
+		# shellcheck disable=SC2086 # "sh FILE" is two words
+		usage=$($helper --help | sed -n '1,/^In a Xen guest/p')
+		for option in $(printf '%s\n' "$usage" | options_of); do
+			grep -q -- "$option\([^a-z0-9-]\|\$\)" "$work/synopsis.txt" ||
+				{ echo "the man page's SYNOPSIS lacks $option"; return 1; }
+		done
+		for option in --no-watch --version; do
+			printf '%s\n' "$usage" | grep -q -- "$option" ||
+				{ echo "$helper --help: its synopsis lacks $option"; return 1; }
+		done
+	done
 }
 
 # systemd-analyze verify runs the ExecStart= programs and man for
@@ -524,6 +565,8 @@ for side in debian default; do
 done
 if [ -d "$work/debian" ]; then
 	run installed_programs_run installed_programs_run
+	run installed_docs_name_installed_docs installed_docs_name_installed_docs
+	run rescan_synopsis_names_every_option rescan_synopsis_names_every_option
 	run units_pass_systemd_analyze_verify units_pass_systemd_analyze_verify
 	run man_pages_pass_groff_ww man_pages_pass_groff_ww
 	run man_pages_pass_man_warnings man_pages_pass_man_warnings

@@ -52,6 +52,7 @@
 				 VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK)
 
 /* 5.2.3: feature bits. */
+#define VIRTIO_BLK_F_SIZE_MAX		1
 #define VIRTIO_BLK_F_SEG_MAX		2
 #define VIRTIO_BLK_F_RO			5
 #define VIRTIO_BLK_F_BLK_SIZE		6
@@ -63,13 +64,14 @@
 #define BIT(n)				(1ULL << (n))
 
 /* What a Linux virtio_blk driver accepts when offered (and the ring features). */
-#define BLK_FEATURES	(BIT(VIRTIO_BLK_F_SEG_MAX) | BIT(VIRTIO_BLK_F_RO) | BIT(VIRTIO_BLK_F_BLK_SIZE) | \
+#define BLK_FEATURES	(BIT(VIRTIO_BLK_F_SIZE_MAX) | BIT(VIRTIO_BLK_F_SEG_MAX) | BIT(VIRTIO_BLK_F_RO) | BIT(VIRTIO_BLK_F_BLK_SIZE) | \
 			 BIT(VIRTIO_BLK_F_FLUSH) | BIT(VIRTIO_BLK_F_MQ) | BIT(VIRTIO_BLK_F_DISCARD) | \
 			 BIT(VIRTIO_BLK_F_WRITE_ZEROES) | BIT(VIRTIO_F_INDIRECT_DESC) | \
 			 BIT(VIRTIO_F_EVENT_IDX))
 
 /* 5.2.4: struct virtio_blk_config. */
 #define CFG_CAPACITY			0
+#define CFG_SIZE_MAX			8
 #define CFG_SEG_MAX			12
 #define CFG_BLK_SIZE			20
 #define CFG_NUM_QUEUES			34
@@ -104,7 +106,9 @@
 #define COMMON_QUEUE_SIZE	0x18
 
 /* Request chains: the header, up to a queue's worth of data buffers, the status. */
-#define MAX_CHAIN		(512 + 2)
+#define MAX_CHAIN		(2048 + 2)
+/* The largest buffer the daemon maps at once (xen/guest_memory.h), offered as size_max. */
+#define SIZE_MAX_BYTES		(16u << 20)
 
 struct image {
 	char path[64];
@@ -121,6 +125,14 @@ struct fixture {
 	struct image images[MAX_DISKS];
 	char specs[MAX_SPECS][160];
 	unsigned int nr_specs;
+	/*
+	 * The daemon stays root (--user root): for tests that map more than
+	 * 8 MiB of the simulated guest's secret RAM, which counts as locked
+	 * memory, of which a worker past its uid change may hold 8 MiB at most
+	 * here (RLIMIT_MEMLOCK); Xen's foreign mappings count nothing
+	 * (tests/sim/hypervisor.h, plain_ram).
+	 */
+	bool as_root;
 };
 
 /* One block request as the guest tracks it: where its parts are, how it came back. */
@@ -250,9 +262,20 @@ static const char *disk_spec(struct fixture *f, const struct image *img, const c
 static void start_with_disks(struct fixture *f, const char *const args[], unsigned int expected)
 {
 	struct guest_pci_function found[32];
+	const char *with_root[2 * MAX_DISKS + 8];
+	size_t n = 0;
 	int count;
 
-	assert_int_equal(sim_hv_start_daemon(f->hv, sim_daemon_path(), args), 0);
+	while (args[n] && n < sizeof(with_root) / sizeof(with_root[0]) - 3) {
+		with_root[n] = args[n];
+		n++;
+	}
+	if (f->as_root) {
+		with_root[n++] = "--user";
+		with_root[n++] = "root";
+	}
+	with_root[n] = NULL;
+	assert_int_equal(sim_hv_start_daemon(f->hv, sim_daemon_path(), with_root), 0);
 	if (sim_hv_wait_serving(f->hv, WAIT_MS))
 		fail_msg("daemon did not start serving; its log:\n%s", sim_hv_daemon_log(f->hv));
 	guest_pci_init(&f->pci, f->hv, 0, ECAM_BASE, ECAM_SIZE);
@@ -589,6 +612,39 @@ static uint64_t guest_filled(struct guest_virtio *vd, uint32_t len, uint8_t byte
 	return gpa;
 }
 
+/* The daemon with a disk of @options stops at once, status 2, naming the options and @why. */
+static void refused_at_start(struct fixture *f, const struct image *img, const char *options,
+			     const char *why)
+{
+	const char *const args[] = { "--device", disk_spec(f, img, options), NULL };
+	const char *log;
+
+	assert_int_equal(sim_hv_start_daemon(f->hv, sim_daemon_path(), args), 0);
+	assert_int_equal(sim_hv_wait_daemon_exit(f->hv, WAIT_MS), 2);
+	log = sim_hv_daemon_log(f->hv);
+	if (!strstr(log, options) || !strstr(log, why))
+		fail_msg("the refusal does not name '%s' and '%s'; the log:\n%s", options, why, log);
+}
+
+/* Field @name of /proc/PID/status ("VmHWM"), in KiB. */
+static uint64_t process_status_kib(pid_t pid, const char *name)
+{
+	char path[64], line[256];
+	uint64_t kib = 0;
+	size_t len = strlen(name);
+	FILE *status;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	status = fopen(path, "r");
+	assert_non_null(status);
+	while (fgets(line, sizeof(line), status))
+		if (!strncmp(line, name, len) && line[len] == ':')
+			kib = strtoull(line + len + 1, NULL, 10);
+	fclose(status);
+	assert_true(kib > 0);
+	return kib;
+}
+
 /* ---- the tests */
 
 static void test_guest_finds_the_disk_and_reads_its_configuration(void **state)
@@ -599,7 +655,7 @@ static void test_guest_finds_the_disk_and_reads_its_configuration(void **state)
 	struct image *odd = image_create(f, 1, (4ULL << 20) + 1000);
 	const char *const args[] = { "--device", disk_spec(f, img, NULL),
 				     "--device", disk_spec(f, odd, "queue-size=128,queues=4"), NULL };
-	const uint64_t expected_features = BIT(VIRTIO_BLK_F_SEG_MAX) | BIT(VIRTIO_BLK_F_BLK_SIZE) |
+	const uint64_t expected_features = BIT(VIRTIO_BLK_F_SIZE_MAX) | BIT(VIRTIO_BLK_F_SEG_MAX) | BIT(VIRTIO_BLK_F_BLK_SIZE) |
 		BIT(VIRTIO_BLK_F_FLUSH) | BIT(VIRTIO_BLK_F_MQ) | BIT(VIRTIO_BLK_F_DISCARD) |
 		BIT(VIRTIO_BLK_F_WRITE_ZEROES);
 	struct guest_virtio *vd, *second;
@@ -1269,9 +1325,217 @@ static void disk_works(struct guest_virtio *vd, uint64_t sector, uint32_t seed)
 	}
 }
 
-static void test_reset_with_reads_in_flight_then_reinitialise(void **state)
+static void test_direct_io_bounce_memory_is_bounded(void **state)
 {
 	struct fixture *f = *state;
+	const unsigned int n = 2, pieces = 32;
+	const uint64_t size = (uint64_t)pieces * SIZE_MAX_BYTES;
+	struct image *img = image_create(f, 0, size);
+	uint8_t *tail = pattern(SIZE_MAX_BYTES, 57);
+	struct blk_request *reqs = calloc(n, sizeof(*reqs));
+	struct guest_virtio *vd;
+	uint64_t before, after, buf;
+	pid_t daemon;
+
+	f->as_root = true;	/* more than 8 MiB of secret RAM mapped */
+
+	/* A sparse 512 MiB image whose last 16 MiB hold a pattern. */
+	image_write(img, size - SIZE_MAX_BYTES, tail, SIZE_MAX_BYTES);
+	vd = start_with_disk(f, img, "direct=on");
+	daemon = sim_hv_daemon_pid(f->hv);
+	blk_init(vd, 1, 0);
+	disk_works(vd, 0, 58);
+	before = process_status_kib(daemon, "VmHWM");
+
+	/*
+	 * A 64 MiB guest could ask this: reads of the whole image, each as 32
+	 * buffers that are all the same 16 MiB of its RAM, every request at once.
+	 * The bounce memory for them comes from the device's budget.
+	 */
+	buf = guest_filled(vd, SIZE_MAX_BYTES, 0x5a);
+	for (unsigned int i = 0; i < n; i++) {
+		request_begin(vd, &reqs[i], VIRTIO_BLK_T_IN, 0);
+		for (unsigned int p = 0; p < pieces; p++)
+			add_buf(&reqs[i], buf, SIZE_MAX_BYTES, true);
+		request_end(vd, &reqs[i]);
+		submit(vd, 0, &reqs[i]);
+	}
+	guest_virtio_kick(vd, 0);
+	wait_done(vd, reqs, n);
+	after = process_status_kib(daemon, "VmHWM");
+	print_message("peak RSS %llu KiB before, %llu KiB after %u reads of 512 MiB\n",
+		      (unsigned long long)before, (unsigned long long)after, n);
+	for (unsigned int i = 0; i < n; i++) {
+		assert_int_equal(request_status(vd, &reqs[i]), VIRTIO_BLK_S_OK);
+		assert_int_equal(reqs[i].used_len, size + 1);
+	}
+	/* The buffer holds the last piece read: the image's last 16 MiB. */
+	assert_memory_equal(ram(vd, buf, SIZE_MAX_BYTES), tail, SIZE_MAX_BYTES);
+	/* The default budget (16 MiB), the guest buffer the daemon wrote (16 MiB), and some slack. */
+	assert_true(after - before < 64 * 1024);
+	free(reqs);
+	free(tail);
+}
+
+static void test_direct_io_larger_than_the_bounce_budget_goes_in_chunks(void **state)
+{
+	struct fixture *f = *state;
+	struct image *img = image_create(f, 0, IMAGE_SIZE);
+	const unsigned int n = 8;
+	const uint32_t len = 4u << 20, small = 256 * KiB;
+	uint8_t *expected = pattern(len, 59), *on_disk;
+	struct blk_request *reqs = calloc(n, sizeof(*reqs));
+	struct guest_virtio *vd;
+	uint64_t out, in, bufs;
+
+	f->as_root = true;	/* more than 8 MiB of secret RAM mapped */
+
+	refused_at_start(f, img, "direct=on,bounce-budget=32K", "64K to 1G");
+	refused_at_start(f, img, "direct=on,bounce-budget=2G", "64K to 1G");
+	vd = start_with_disk(f, img, "direct=on,bounce-budget=64K");
+	blk_init(vd, 1, 0);
+	/* 4 MiB through a 64 KiB budget, from and to odd addresses in uneven buffers. */
+	out = alloc(vd, len + 4096, 4096) + 100;
+	memcpy(ram(vd, out, len), expected, len);
+	write_ok(vd, 2048, out, len, 7);
+	on_disk = image_read(img, 2048ULL * SECTOR, len);
+	assert_memory_equal(on_disk, expected, len);
+	free(on_disk);
+	in = alloc(vd, len + 4096, 4096) + 37;
+	memset(ram(vd, in, len), 0x5a, len);
+	read_ok(vd, 2048, in, len, 5);
+	assert_memory_equal(ram(vd, in, len), expected, len);
+
+	/* Eight requests at once, each larger than the budget: they wait for each other. */
+	bufs = guest_filled(vd, n * small, 0x5a);
+	for (unsigned int i = 0; i < n; i++) {
+		request_build(vd, &reqs[i], VIRTIO_BLK_T_IN, 2048 + i * (small / SECTOR),
+			      bufs + (uint64_t)i * small, small, 3);
+		submit(vd, 0, &reqs[i]);
+	}
+	guest_virtio_kick(vd, 0);
+	wait_done(vd, reqs, n);
+	for (unsigned int i = 0; i < n; i++)
+		assert_int_equal(request_status(vd, &reqs[i]), VIRTIO_BLK_S_OK);
+	assert_memory_equal(ram(vd, bufs, n * small), expected, n * small);
+	free(reqs);
+	free(expected);
+}
+
+static void test_the_advertised_limits_are_served(void **state)
+{
+	struct fixture *f = *state;
+	const uint64_t size = 2ULL * SIZE_MAX_BYTES;
+	struct image *img = image_create(f, 0, size);
+	uint8_t *content = pattern(size, 95);
+	struct guest_virtio *vd;
+	uint32_t seg_max, len;
+	struct blk_request *req = malloc(sizeof(*req));
+	uint64_t buf;
+
+	f->as_root = true;	/* more than 8 MiB of secret RAM mapped */
+
+	image_write(img, 0, content, size);
+	vd = start_with_disk(f, img, "queue-size=2048");
+	assert_int_equal(queue_max_size(f, vd, 0), 2048);
+	blk_init(vd, 1, 2048);
+
+	/* 5.2.4: the largest single buffer the device takes, offered as size_max. */
+	assert_true(vd->driver_features & BIT(VIRTIO_BLK_F_SIZE_MAX));
+	assert_int_equal(guest_virtio_config_read(vd, CFG_SIZE_MAX, 4), SIZE_MAX_BYTES);
+	buf = guest_filled(vd, SIZE_MAX_BYTES, 0x5a);
+	read_ok(vd, 8, buf, SIZE_MAX_BYTES, 1);
+	assert_memory_equal(ram(vd, buf, SIZE_MAX_BYTES), content + 8 * SECTOR, SIZE_MAX_BYTES);
+
+	/* seg_max data buffers of one sector each, in one indirect table: served (5.2.6). */
+	seg_max = guest_virtio_config_read(vd, CFG_SEG_MAX, 4);
+	print_message("queue size 2048: seg_max %u\n", seg_max);
+	assert_true(seg_max >= 1 && seg_max <= 2048 - 2);
+	len = seg_max * SECTOR;
+	buf = guest_filled(vd, len, 0x5a);
+	vd->use_indirect = true;
+	request_build(vd, req, VIRTIO_BLK_T_IN, 100, buf, len, seg_max);
+	assert_int_equal(run(vd, 0, req), VIRTIO_BLK_S_OK);
+	assert_int_equal(req->used_len, len + 1);
+	assert_memory_equal(ram(vd, buf, len), content + 100 * SECTOR, len);
+	assert_false(guest_virtio_get_status(vd) & VIRTIO_STATUS_NEEDS_RESET);
+
+	/* A driver that took SIZE_MAX and sends a larger buffer broke the rule: DEVICE_NEEDS_RESET. */
+	{
+		unsigned long seen = guest_virtio_interrupts(vd);
+
+		request_build(vd, req, VIRTIO_BLK_T_IN, 0, guest_filled(vd, SIZE_MAX_BYTES + 4096, 0),
+			      SIZE_MAX_BYTES + 4096, 1);
+		submit(vd, 0, req);
+		guest_virtio_kick(vd, 0);
+		assert_int_equal(guest_virtio_wait_interrupt(vd, seen, WAIT_MS), 0);
+		assert_true(guest_virtio_get_status(vd) & VIRTIO_STATUS_NEEDS_RESET);
+	}
+	free(req);
+	free(content);
+}
+
+/* The daemon's peak RSS and data size (KiB) once the guest used a disk of @options. */
+static void daemon_memory(struct fixture *f, struct image *img, const char *options,
+			  uint64_t *peak, uint64_t *data)
+{
+	struct guest_virtio *vd = start_with_disk(f, img, options);
+	pid_t daemon = sim_hv_daemon_pid(f->hv);
+
+	blk_init(vd, 2, 0);
+	disk_works(vd, 0, 98);
+	*peak = process_status_kib(daemon, "VmHWM");
+	*data = process_status_kib(daemon, "VmData");
+	assert_int_equal(sim_hv_stop_daemon(f->hv, SIGTERM, WAIT_MS), 0);
+}
+
+static void test_the_largest_queue_size_costs_little_memory(void **state)
+{
+	struct fixture *f = *state;
+	struct image *img = image_create(f, 0, IMAGE_SIZE);
+	uint64_t peak_256, data_256, peak_32768, data_32768;
+	struct guest_virtio *vd;
+
+	/* 2.7: 32768 entries is legal; the guest takes 2048 of them and uses the disk. */
+	vd = start_with_disk(f, img, "queue-size=32768");
+	assert_int_equal(queue_max_size(f, vd, 0), 32768);
+	blk_init(vd, 2, 2048);
+	disk_works(vd, 0, 98);
+	assert_int_equal(sim_hv_stop_daemon(f->hv, SIGTERM, WAIT_MS), 0);
+
+	/* Per-request state is sized by what a request holds, not by the queue size. */
+	daemon_memory(f, img, "queue-size=256", &peak_256, &data_256);
+	daemon_memory(f, img, "queue-size=32768", &peak_32768, &data_32768);
+	print_message("two queues of 256: peak RSS %llu KiB, data %llu KiB; of 32768: %llu KiB, %llu KiB\n",
+		      (unsigned long long)peak_256, (unsigned long long)data_256,
+		      (unsigned long long)peak_32768, (unsigned long long)data_32768);
+	assert_true(peak_32768 < peak_256 + 16 * 1024);
+	assert_true(data_32768 < data_256 + 16 * 1024);
+}
+
+static void test_a_queue_too_small_for_a_request_is_refused(void **state)
+{
+	struct fixture *f = *state;
+	struct image *img = image_create(f, 0, IMAGE_SIZE);
+	static const char *const sizes[] = { "queue-size=1", "queue-size=2" };
+
+	/* 5.2.6: a request is a header, data and a status byte: a chain of at least 3 (2.7.5.3.1). */
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
+		refused_at_start(f, img, sizes[i], "at least 4");
+	/* The smallest that works. */
+	{
+		const char *const args[] = { "--device", disk_spec(f, img, "queue-size=4"), NULL };
+
+		start_with_disks(f, args, 1);
+		blk_init(&f->disk[0], 1, 0);
+		assert_int_equal(guest_virtio_config_read(&f->disk[0], CFG_SEG_MAX, 4), 2);
+		disk_works(&f->disk[0], 0, 97);
+	}
+}
+
+/* A reset while 32 reads of 64 KiB are in flight on a disk with @options; then the disk works. */
+static void reset_with_reads_in_flight(struct fixture *f, const char *options)
+{
 	struct image *img = image_create(f, 0, IMAGE_SIZE);
 	const unsigned int n = 32;
 	const uint32_t len = 64 * KiB;
@@ -1288,7 +1552,7 @@ static void test_reset_with_reads_in_flight_then_reinitialise(void **state)
 	 * reset arrives; buffered ones would be served from the page cache
 	 * as they are submitted.
 	 */
-	vd = start_with_disk(f, img, "direct=on");
+	vd = start_with_disk(f, img, options);
 	blk_init(vd, 1, 0);
 
 	/* 32 reads of 64 KiB, into buffers full of 0xaa; the kick; and at once a reset. */
@@ -1330,6 +1594,73 @@ static void test_reset_with_reads_in_flight_then_reinitialise(void **state)
 	free(content);
 }
 
+/* An image of @size bytes holding @seed's pattern, on the disk and not in the page cache. */
+static struct image *cold_image(struct fixture *f, unsigned int index, uint64_t size, uint32_t seed)
+{
+	struct image *img = image_create(f, index, size);
+	uint8_t *content = pattern(size, seed);
+
+	image_write(img, 0, content, size);
+	free(content);
+	/* Reads must go to the disk: written back, then dropped from the cache. */
+	assert_int_equal(fdatasync(img->fd), 0);
+	assert_int_equal(posix_fadvise(img->fd, 0, 0, POSIX_FADV_DONTNEED), 0);
+	return img;
+}
+
+static void test_reset_with_reads_in_flight_then_reinitialise(void **state)
+{
+	reset_with_reads_in_flight(*state, "direct=on");
+}
+
+static void test_reset_with_reads_waiting_for_bounce_memory(void **state)
+{
+	/* 64 KiB of bounce memory: one read at a time, the other 31 wait for it when the reset comes. */
+	reset_with_reads_in_flight(*state, "direct=on,bounce-budget=64K");
+}
+
+static void test_reset_written_twice_still_waits_for_the_read_in_flight(void **state)
+{
+	struct fixture *f = *state;
+	const uint32_t len = 64u << 20;
+	struct image *img = cold_image(f, 0, len, 91);
+	struct guest_virtio *vd = start_with_disk(f, img, NULL);
+	uint64_t deadline, buf;
+	unsigned int polls = 0;
+	struct blk_request req;
+	uint8_t *at_zero;
+
+	blk_init(vd, 1, 0);
+	/* A 64 MiB read from the disk, straight into guest RAM (no direct=on): four 16 MiB buffers. */
+	buf = guest_filled(vd, len, 0xaa);
+	request_build(vd, &req, VIRTIO_BLK_T_IN, 0, buf, len, 4);
+	submit(vd, 0, &req);
+	guest_virtio_notify(vd, 0);
+
+	/*
+	 * 4.1.4.3.2: the reset is complete when device_status reads 0, however
+	 * often the driver wrote 0; until then the device may still write the
+	 * buffers, afterwards it must not (the guest reuses them).
+	 */
+	guest_virtio_set_status(vd, 0);
+	guest_virtio_set_status(vd, 0);
+	deadline = now_ms() + WAIT_MS;
+	while (guest_virtio_get_status(vd) != 0) {
+		assert_true(now_ms() < deadline);
+		polls++;
+	}
+	at_zero = malloc(len);
+	assert_non_null(at_zero);
+	memcpy(at_zero, ram(vd, buf, len), len);
+	print_message("device_status read non-zero %u times after the second write of 0\n", polls);
+
+	/* Once the daemon is gone, nothing of it can still be in flight: the buffer did not change. */
+	assert_int_equal(sim_hv_stop_daemon(f->hv, SIGTERM, WAIT_MS), 0);
+	if (memcmp(ram(vd, buf, len), at_zero, len))
+		fail_msg("the device wrote guest memory after device_status read 0");
+	free(at_zero);
+}
+
 static void test_requests_added_during_io_complete(void **state)
 {
 	struct fixture *f = *state;
@@ -1341,6 +1672,8 @@ static void test_requests_added_during_io_complete(void **state)
 	struct guest_virtio *vd;
 	struct guest_virtq *q;
 	uint64_t bufs;
+
+	f->as_root = true;	/* more than 8 MiB of secret RAM mapped */
 
 	image_write(img, 0, content, n * len);
 	/* O_DIRECT keeps earlier reads in flight while the guest adds more. */
@@ -1570,8 +1903,15 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_unknown_request_types_are_unsupported, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_two_queues_serve_interleaved_requests, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_direct_io_keeps_data_intact, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_direct_io_bounce_memory_is_bounded, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_direct_io_larger_than_the_bounce_budget_goes_in_chunks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_two_disks_sharing_one_line_lose_no_completion, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_the_advertised_limits_are_served, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_queue_too_small_for_a_request_is_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_the_largest_queue_size_costs_little_memory, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reset_with_reads_in_flight_then_reinitialise, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reset_with_reads_waiting_for_bounce_memory, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reset_written_twice_still_waits_for_the_read_in_flight, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_requests_added_during_io_complete, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed_requests_need_a_reset_and_the_other_disk_goes_on, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_an_image_in_use_or_missing_is_refused, setup, teardown),

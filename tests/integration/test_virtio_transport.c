@@ -214,12 +214,37 @@ static void rng_init(struct guest_virtio *vd)
 	assert_int_equal(guest_virtio_get_status(vd), STATUS_ALL_OK);
 }
 
+/* One rng, reset, then 3.1.1 steps 2-3: ACKNOWLEDGE and DRIVER. */
+static struct guest_virtio *start_driver_found(struct fixture *f)
+{
+	struct guest_virtio *vd;
+
+	start_with_rngs(f, one_rng, 1);
+	vd = &f->rng[0];
+	assert_int_equal(guest_virtio_reset(vd), 0);
+	guest_virtio_set_status(vd, VIRTIO_STATUS_ACKNOWLEDGE);
+	guest_virtio_set_status(vd, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
+	return vd;
+}
+
 /* A fresh device-writable buffer of @size bytes, put in requestq (not notified). */
 static void add_buffer(struct guest_virtio *vd, struct guest_buf *buf, uint32_t size)
 {
 	*buf = (struct guest_buf){ guest_ram_alloc(vd->ram, size, 4096), size, true };
 	assert_int_not_equal(buf->gpa, 0);
 	assert_int_equal(guest_virtio_add(vd, REQUESTQ, buf, 1, buf), 0);
+}
+
+/* A buffer added and notified now is not served: used idx stays @used, no interrupt. */
+static void assert_kick_not_served(struct guest_virtio *vd, struct guest_buf *buf, uint16_t used)
+{
+	unsigned long seen = guest_virtio_interrupts(vd);
+
+	add_buffer(vd, buf, 4096);
+	guest_virtio_notify(vd, REQUESTQ);
+	settle(vd);
+	assert_int_equal(used_idx(vd, REQUESTQ), used);
+	assert_int_equal(guest_virtio_interrupts(vd), seen);
 }
 
 /* The guest's interrupt handler until one request completes; returns its token. */
@@ -256,7 +281,6 @@ static void test_bus_master_disable_stops_the_queue_until_reenabled(void **state
 	struct fixture *f = *state;
 	struct guest_virtio *vd;
 	struct guest_buf buf;
-	unsigned long seen;
 	uint16_t command;
 	uint32_t len;
 
@@ -270,12 +294,7 @@ static void test_bus_master_disable_stops_the_queue_until_reenabled(void **state
 	set_pci_command(vd, command & ~PCI_COMMAND_BUS_MASTER);
 	assert_false(pci_command(vd) & PCI_COMMAND_BUS_MASTER);
 
-	seen = guest_virtio_interrupts(vd);
-	add_buffer(vd, &buf, 4096);
-	guest_virtio_notify(vd, REQUESTQ);
-	settle(vd);
-	assert_int_equal(used_idx(vd, REQUESTQ), 0);
-	assert_int_equal(guest_virtio_interrupts(vd), seen);
+	assert_kick_not_served(vd, &buf, 0);
 	assert_false(interrupt_status(vd));
 	assert_int_equal(guest_virtio_get_status(vd), STATUS_ALL_OK);
 
@@ -398,11 +417,7 @@ static void test_driver_ok_without_features_ok_needs_reset(void **state)
 	struct guest_virtio *vd;
 	unsigned long seen;
 
-	start_with_rngs(f, one_rng, 1);
-	vd = &f->rng[0];
-	assert_int_equal(guest_virtio_reset(vd), 0);
-	guest_virtio_set_status(vd, VIRTIO_STATUS_ACKNOWLEDGE);
-	guest_virtio_set_status(vd, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
+	vd = start_driver_found(f);
 
 	/* 3.1.1 skipped steps 4-6: a protocol violation, so DEVICE_NEEDS_RESET (2.1.2). */
 	seen = guest_virtio_interrupts(vd);
@@ -418,6 +433,47 @@ static void test_driver_ok_without_features_ok_needs_reset(void **state)
 	read_entropy(vd);
 }
 
+static void test_failed_stops_the_queues_until_reset(void **state)
+{
+	struct fixture *f = *state;
+	struct guest_virtio *vd;
+	struct guest_buf buf;
+
+	start_with_rngs(f, one_rng, 1);
+	vd = &f->rng[0];
+	rng_init(vd);
+	read_entropy(vd);
+
+	/* 2.1: FAILED, the driver has given up on the device: it touches no buffer any more. */
+	guest_virtio_set_status(vd, STATUS_ALL_OK | VIRTIO_STATUS_FAILED);
+	assert_int_equal(guest_virtio_get_status(vd), STATUS_ALL_OK | VIRTIO_STATUS_FAILED);
+	assert_kick_not_served(vd, &buf, 1);
+
+	/* 2.1.1: the driver resets before trying again, and the device works. */
+	rng_init(vd);
+	read_entropy(vd);
+}
+
+static void test_queue_enabled_before_features_ok_needs_reset(void **state)
+{
+	struct fixture *f = *state;
+	struct guest_virtio *vd;
+
+	vd = start_driver_found(f);
+
+	/*
+	 * 3.1.1: queues are set up (step 7) after the features are final
+	 * (steps 4-6). A queue enabled before would run with features the
+	 * driver may still change: a protocol violation, so DEVICE_NEEDS_RESET.
+	 */
+	assert_int_equal(guest_virtio_setup_queue(vd, REQUESTQ, 0), 0);
+	assert_true(guest_virtio_get_status(vd) & VIRTIO_STATUS_NEEDS_RESET);
+
+	/* In the right order, with the ring features, it works. */
+	rng_init(vd);
+	read_entropy(vd);
+}
+
 /* ---- features (2.2, 4.1.4.3) */
 
 static void test_feature_windows_and_features_locked_at_features_ok(void **state)
@@ -426,11 +482,7 @@ static void test_feature_windows_and_features_locked_at_features_ok(void **state
 	struct guest_virtio *vd;
 	uint32_t low, high;
 
-	start_with_rngs(f, one_rng, 1);
-	vd = &f->rng[0];
-	assert_int_equal(guest_virtio_reset(vd), 0);
-	guest_virtio_set_status(vd, VIRTIO_STATUS_ACKNOWLEDGE);
-	guest_virtio_set_status(vd, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
+	vd = start_driver_found(f);
 
 	/* Bits 0-31, 32-63, then 64-95, which no feature uses yet. */
 	common_write(vd, COMMON_DEVICE_FEATURE_SELECT, 4, 0);
@@ -769,6 +821,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_buffers_wait_for_driver_ok, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_device_status_bits_are_cleared_only_by_reset, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_driver_ok_without_features_ok_needs_reset, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_failed_stops_the_queues_until_reset, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_queue_enabled_before_features_ok_needs_reset, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_feature_windows_and_features_locked_at_features_ok, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_queue_addresses_take_both_halves_in_any_order, setup_high_ram, teardown),
 		cmocka_unit_test_setup_teardown(test_msix_vectors_read_no_vector, setup, teardown),

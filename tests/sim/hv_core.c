@@ -68,8 +68,8 @@ static struct sim_port *find_local_port(struct sim_hv *hv, int handle, uint32_t 
 	return NULL;
 }
 
-/* The daemon notified @port: wake the vCPU whose channel it is. */
-static void notify_guest(struct sim_hv *hv, const struct sim_port *port)
+/* The daemon notified @port: wake the vCPU whose channel it is (@record: note it first). */
+static void notify_guest(struct sim_hv *hv, const struct sim_port *port, bool record)
 {
 	for (int i = 0; i < SIM_MAX_DOMAINS; i++) {
 		struct sim_domain *d = &hv->domains[i];
@@ -80,6 +80,8 @@ static void notify_guest(struct sim_hv *hv, const struct sim_port *port)
 			for (unsigned int v = 0; v < d->config.nr_vcpus; v++) {
 				if (d->servers[s].guest_ports[v] != port->guest_port)
 					continue;
+				if (record)
+					hv_record_answer(hv, d, v, &d->servers[s].page[v]);
 				d->vcpus[v].notified = true;
 				pthread_cond_broadcast(&d->vcpus[v].answered);
 				return;
@@ -209,7 +211,7 @@ static void handle_evtchn_message(struct sim_hv *hv, int handle)
 		 * access caused it (an ISR read lowers the line): apply it first.
 		 */
 		hv_drain_irq_messages(hv);
-		notify_guest(hv, port);
+		notify_guest(hv, port, false);
 	} else if (msg.op == SIM_EVTCHN_UNMASK) {
 		port->masked = false;
 		if (port->pending) {
@@ -441,13 +443,6 @@ static int op_guest_ram(struct call *c)
 	return 0;
 }
 
-static int op_foreign_map_count(struct call *c)
-{
-	c->hv->stats.foreign_map_calls += c->req->arg[0];
-	c->hv->stats.foreign_unmap_calls += c->req->arg[1];
-	return 0;
-}
-
 static int op_guest_p2m(struct call *c)
 {
 	struct sim_domain *d = hv_find_domain(c->hv, c->req->arg[0]);
@@ -471,9 +466,27 @@ static int op_evtchn_open(struct call *c)
 		c->fd_to_pass = pair[1];
 		c->close_passed_fd = true;
 		c->reply->val[0] = (uint64_t)h;
+		c->reply->val[1] = c->hv->record.on;
 		return 0;
 	}
 	return fail(c, EMFILE);
+}
+
+/* SIM_OP_EVTCHN_NOTIFY_SYNC: the daemon waits in the call, so the record sees its state. */
+static int op_evtchn_notify_sync(struct call *c)
+{
+	uint64_t h = c->req->arg[0];
+	struct sim_port *port;
+
+	if (h >= SIM_MAX_HANDLES || !c->hv->handles[h].used || c->hv->handles[h].owner != c->caller)
+		return fail(c, EBADF);
+	port = find_local_port(c->hv, (int)h, (uint32_t)c->req->arg[1]);
+	if (!port)
+		return fail(c, ENOTCONN);	/* Linux's evtchn driver: a port this handle did not bind */
+	/* As for a one-way notify: interrupts sent before it are seen before it. */
+	hv_drain_irq_messages(c->hv);
+	notify_guest(c->hv, port, true);
+	return 0;
 }
 
 static bool is_server_port(const struct sim_domain *d, uint32_t guest_port)
@@ -579,7 +592,8 @@ static int (*const ops[])(struct call *) = {
 	[SIM_OP_SET_IRQ_LEVEL] = op_set_irq_level,
 	[SIM_OP_GUEST_RAM] = op_guest_ram,
 	[SIM_OP_GUEST_P2M] = op_guest_p2m,
-	[SIM_OP_FOREIGN_MAP_COUNT] = op_foreign_map_count,
+	[SIM_OP_FOREIGN_MAP_COUNT] = hv_op_foreign_map_count,
+	[SIM_OP_FOREIGN_MAPPED] = hv_op_foreign_mapped,
 	[SIM_OP_EVTCHN_OPEN] = op_evtchn_open,
 	[SIM_OP_EVTCHN_BIND] = op_evtchn_bind,
 	[SIM_OP_EVTCHN_UNBIND] = op_evtchn_unbind,
@@ -593,6 +607,7 @@ static int (*const ops[])(struct call *) = {
 	[SIM_OP_XS_UNWATCH] = hv_op_xs_unwatch,
 	[SIM_OP_RESTRICT] = op_restrict,
 	[SIM_OP_EVTCHN_RESTRICT] = op_evtchn_restrict,
+	[SIM_OP_EVTCHN_NOTIFY_SYNC] = op_evtchn_notify_sync,
 };
 
 static void send_reply(int conn, const struct sim_reply *reply, const struct call *c)
@@ -829,6 +844,7 @@ void sim_hv_destroy(struct sim_hv *hv)
 	close(hv->stop_pipe[0]);
 	close(hv->stop_pipe[1]);
 	hv_xenstore_destroy(hv);
+	hv_record_free(hv);
 	unlink(hv->socket_path);
 	unlink(hv->log_path);
 	rmdir(hv->dir);

@@ -248,6 +248,11 @@ const char *sim_hv_daemon_log(struct sim_hv *hv)
 	return hv->log_text ? hv->log_text : "";
 }
 
+const char *sim_hv_daemon_log_path(struct sim_hv *hv)
+{
+	return hv->log_path;
+}
+
 pid_t sim_hv_spawn_guest_program(struct sim_hv *hv, const char *const argv[], const char *log_path)
 {
 	char domid[16];

@@ -164,7 +164,7 @@ int hv_domain_create(struct sim_hv *hv, const struct sim_hv_config *config)
 		pthread_cond_init(&d->vcpus[v].answered, NULL);
 		d->vcpus[v].queued_server = -1;
 	}
-	if (setup_guest_ram(d)) {
+	if (setup_guest_ram(d) || hv_memory_init(d)) {
 		ret = -errno;
 		goto unlock;
 	}
@@ -210,6 +210,7 @@ void hv_domains_free(struct sim_hv *hv)
 		close(d->ram_fd);
 		munmap(d->p2m, p2m_size(d));
 		close(d->p2m_fd);
+		hv_memory_free(d);
 		d->used = false;
 	}
 }
@@ -243,45 +244,6 @@ void sim_hv_destroy_domain(struct sim_hv *hv)
 }
 
 /* ---- the test's view */
-
-void *sim_hv_guest_ram(struct sim_hv *hv, uint64_t gpa, size_t len)
-{
-	const struct sim_domain *d = hv->guest;
-
-	if (gpa < d->config.ram_base || len > d->config.ram_size ||
-	    gpa - d->config.ram_base > d->config.ram_size - len)
-		return NULL;
-	return d->ram + (gpa - d->config.ram_base);
-}
-
-bool sim_hv_guest_ram_refuses_direct_io(struct sim_hv *hv)
-{
-	return hv->guest->ram_refuses_direct_io;
-}
-
-int sim_hv_replace_guest_page(struct sim_hv *hv, unsigned int vcpu, uint64_t gpa)
-{
-	ioreq_t invalidate = { .type = IOREQ_TYPE_INVALIDATE, .size = 4, .count = 1,
-			       .dir = IOREQ_WRITE, .data = ~0ULL };
-	struct sim_domain *d = hv->guest;
-	uint64_t index, offset;
-	void *page;
-
-	if (!sim_hv_guest_ram(hv, gpa, 1) || d->spare_used == SIM_SPARE_PAGES)
-		return -EINVAL;
-	index = (gpa - d->config.ram_base) / PAGE_SIZE_4K;
-	offset = d->config.ram_size + d->spare_used++ * PAGE_SIZE_4K;
-	pthread_mutex_lock(&hv->lock);
-	d->p2m[index] = offset;
-	page = mmap(d->ram + index * PAGE_SIZE_4K, PAGE_SIZE_4K, PROT_READ | PROT_WRITE,
-		    MAP_SHARED | MAP_FIXED, d->ram_fd, (off_t)offset);
-	pthread_mutex_unlock(&hv->lock);
-	if (page == MAP_FAILED)
-		return -errno;
-	memset(page, 0, PAGE_SIZE_4K);
-	/* What Xen does after changing the guest's p2m: tell every IOREQ server. */
-	return sim_vcpu_send_raw(hv, vcpu, &invalidate);
-}
 
 int sim_hv_irq_level(struct sim_hv *hv, unsigned int spi)
 {

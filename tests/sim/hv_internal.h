@@ -17,7 +17,8 @@
 #define SIM_MAX_PORTS		1024
 #define SIM_MAX_CONNS		16
 #define SIM_MAX_SPI		1020
-#define SIM_SPARE_PAGES		256	/* pages available to replace guest pages */
+#define SIM_SPARE_PAGES		256	/* pages available to replace or populate guest pages */
+#define SIM_P2M_ABSENT		UINT64_MAX	/* a p2m entry with no RAM behind it (ballooned out) */
 #define SIM_XS_MAX_HANDLES	16
 #define SIM_XS_MAX_PERMS	8
 
@@ -56,6 +57,7 @@ struct sim_handle {
 struct sim_vcpu {
 	pthread_cond_t answered;	/* the daemon notified this vCPU's port */
 	bool notified;
+	bool waiting;		/* blocked in an access a server must answer */
 	bool queued;		/* a request waits for the next enable */
 	ioreq_t queued_req;
 	int queued_server;	/* where the queued request went, -1 before enable */
@@ -108,14 +110,27 @@ struct sim_domain {
 	uint8_t *ram;		/* the guest's view: page i is at p2m[i] in ram_fd */
 	bool ram_refuses_direct_io;	/* secret memory: O_DIRECT fails as on Xen */
 	int p2m_fd;
-	uint64_t *p2m;		/* offset in ram_fd of each guest page */
+	uint64_t *p2m;		/* offset in ram_fd of each guest page, or SIM_P2M_ABSENT */
 	unsigned int spare_used;
+	/* Per guest page: foreign mappings of it the daemon holds, read-only and writable. */
+	uint16_t *foreign_read_only;
+	uint16_t *foreign_writable;
 
 	struct sim_server servers[SIM_MAX_SERVERS];
 	struct sim_vcpu vcpus[SIM_MAX_VCPUS];
 	uint8_t irq_level[SIM_MAX_SPI];
 	unsigned long irq_raises[SIM_MAX_SPI];
 	unsigned long irq_lowers[SIM_MAX_SPI];	/* set_irq_level(0) calls */
+};
+
+/* The order of events a test asked to see (tests/sim/hv_record.c). */
+struct sim_record {
+	bool on;		/* notifies are synchronous calls, each answer is recorded */
+	unsigned int nr_watches;
+	uint64_t watches[SIM_HV_MAX_WATCHES];	/* guest-physical addresses of le16 counters */
+	struct sim_hv_event *events;
+	size_t nr_events;
+	size_t capacity;
 };
 
 struct sim_hv {
@@ -149,6 +164,7 @@ struct sim_hv {
 
 	struct sim_hv_state stats;
 	struct sim_xenstore xenstore;
+	struct sim_record record;
 };
 
 /* One control call being answered (tests/sim/hv_core.c), with its payloads. */
@@ -176,6 +192,11 @@ void hv_post_request(struct sim_hv *hv, struct sim_domain *d, int server, unsign
 /* With hv->lock held: requests queued for the moment @server is enabled. */
 void hv_post_queued_requests(struct sim_hv *hv, struct sim_domain *d, int server);
 
+/* With hv->lock held: the daemon answered @vcpu of @d, whose request is in @slot (hv_record.c). */
+void hv_record_answer(struct sim_hv *hv, const struct sim_domain *d, unsigned int vcpu,
+		      const volatile ioreq_t *slot);
+void hv_record_free(struct sim_hv *hv);
+
 /* Domains (tests/sim/hv_domain.c), with hv->lock held where it matters. */
 /* The live (not destroyed) domain @domid, or NULL. */
 struct sim_domain *hv_find_domain(struct sim_hv *hv, uint64_t domid);
@@ -194,6 +215,13 @@ void hv_server_release(struct sim_server *srv);
 void hv_domains_free(struct sim_hv *hv);
 /* With hv->lock held: reap the daemon if it exited; true if it is gone. */
 bool hv_daemon_gone(struct sim_hv *hv);
+
+/* Guest RAM (tests/sim/hv_memory.c): the per-page mapping counts of a new domain, freed. */
+int hv_memory_init(struct sim_domain *d);
+void hv_memory_free(struct sim_domain *d);
+/* SIM_OP_FOREIGN_MAP_COUNT and SIM_OP_FOREIGN_MAPPED, with hv->lock held. */
+int hv_op_foreign_map_count(struct call *c);
+int hv_op_foreign_mapped(struct call *c);
 
 /* Xenstore (tests/sim/hv_xenstore.c): the root node. */
 void hv_xenstore_init(struct sim_hv *hv);

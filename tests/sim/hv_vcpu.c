@@ -104,10 +104,16 @@ static int wait_answer(struct sim_hv *hv, struct sim_domain *d, int server, unsi
 static int issue(struct sim_hv *hv, struct sim_domain *d, int server, unsigned int vcpu,
 		 ioreq_t *req)
 {
+	int ret;
+
 	if (d->servers[server].page[vcpu].state != STATE_IOREQ_NONE)
 		return -EBUSY;
 	hv_post_request(hv, d, server, vcpu, req);
-	return wait_answer(hv, d, server, vcpu, req, SIM_ACCESS_TIMEOUT_MS);
+	d->vcpus[vcpu].waiting = true;
+	pthread_cond_broadcast(&hv->changed);
+	ret = wait_answer(hv, d, server, vcpu, req, SIM_ACCESS_TIMEOUT_MS);
+	d->vcpus[vcpu].waiting = false;
+	return ret;
 }
 
 /* With hv->lock held. */
@@ -206,6 +212,23 @@ int sim_vcpu_collect_queued(struct sim_hv *hv, unsigned int vcpu, ioreq_t *req, 
 	} else {
 		ret = -ETIMEDOUT;
 	}
+	pthread_mutex_unlock(&hv->lock);
+	return ret;
+}
+
+int sim_hv_wait_vcpu_blocked(struct sim_hv *hv, unsigned int vcpu, int timeout_ms)
+{
+	struct sim_domain *d = hv->guest;
+	struct timespec deadline;
+	int ret = 0;
+
+	if (vcpu >= d->config.nr_vcpus)
+		return -EINVAL;
+	hv_deadline(&deadline, timeout_ms);
+	pthread_mutex_lock(&hv->lock);
+	while (!d->vcpus[vcpu].waiting && ret == 0)
+		ret = pthread_cond_timedwait(&hv->changed, &hv->lock, &deadline);
+	ret = d->vcpus[vcpu].waiting ? 0 : -ETIMEDOUT;
 	pthread_mutex_unlock(&hv->lock);
 	return ret;
 }

@@ -115,6 +115,8 @@ int sim_hv_signal_daemon(struct sim_hv *hv, int signal);
 int sim_hv_wait_daemon_exit(struct sim_hv *hv, int timeout_ms);
 /* Everything the daemon wrote to stderr so far (valid until the next call). */
 const char *sim_hv_daemon_log(struct sim_hv *hv);
+/* The file the daemon's stderr is appended to (a test may create it first, to know its inode). */
+const char *sim_hv_daemon_log_path(struct sim_hv *hv);
 
 /*
  * Start @argv[0] with @argv as a program running in the guest: its
@@ -166,6 +168,21 @@ void *sim_hv_guest_ram(struct sim_hv *hv, uint64_t gpa, size_t len);
  * Xen does. Existing foreign mappings keep pointing at the old page.
  */
 int sim_hv_replace_guest_page(struct sim_hv *hv, unsigned int vcpu, uint64_t gpa);
+/*
+ * The guest balloons the page at @gpa out (XENMEM_decrease_reservation): no
+ * RAM behind it from now on, and Xen sends IOREQ_TYPE_INVALIDATE through
+ * @vcpu and waits for the answer. Foreign maps of it fail (EINVAL).
+ */
+int sim_hv_balloon_out(struct sim_hv *hv, unsigned int vcpu, uint64_t gpa);
+/*
+ * The guest populates the ballooned-out page at @gpa again
+ * (XENMEM_populate_physmap): a new zeroed page, and, as on Xen, no
+ * INVALIDATE (xen/common/memory.c). 0, -EEXIST (it is RAM), -EINVAL.
+ */
+int sim_hv_populate(struct sim_hv *hv, uint64_t gpa);
+/* How many foreign mappings of the guest page at @gpa the daemon holds now, by protection. */
+void sim_hv_foreign_mappings(struct sim_hv *hv, uint64_t gpa, unsigned int *read_only,
+			     unsigned int *writable);
 /*
  * True when guest RAM refuses O_DIRECT I/O into it, as Xen's foreign mappings
  * (VM_PFNMAP) do: the simulator uses memfd_secret when the kernel allows.
@@ -251,6 +268,43 @@ struct sim_hv_domain_state {
 /* 0, or -ESRCH if @domid is not a live domain. */
 int sim_hv_get_domain_state(struct sim_hv *hv, uint32_t domid, struct sim_hv_domain_state *state);
 
+/* ---- the order of events (fairness: who was answered while what went on) */
+
+#define SIM_HV_MAX_WATCHES 4
+
+enum sim_hv_event_kind {
+	SIM_EVENT_ANSWERED = 1,		/* the daemon answered a vCPU's access */
+};
+
+struct sim_hv_event {
+	enum sim_hv_event_kind kind;
+	uint32_t domid;
+	unsigned int vcpu;
+	uint64_t addr;			/* the access answered */
+	bool write;
+	/* Each watched counter (sim_hv_watch_u16()) at that moment, e.g. a used ring's idx. */
+	uint16_t watched[SIM_HV_MAX_WATCHES];
+};
+
+/*
+ * Record the order of events: call before starting the daemon. Its
+ * event-channel notifies then become synchronous calls, as the hypercall
+ * is on Xen (the one-way messages of the default are cheaper), so that each
+ * recorded answer sees guest memory exactly as the daemon had left it when
+ * it answered: nothing the daemon does later can be counted as earlier.
+ */
+void sim_hv_record_events(struct sim_hv *hv);
+/*
+ * Sample the little-endian 16-bit counter at guest-physical @gpa (of the
+ * first guest) in every later event: its index in watched[], or -ENOSPC /
+ * -EINVAL.
+ */
+int sim_hv_watch_u16(struct sim_hv *hv, uint64_t gpa);
+/* Copy up to @max recorded events, oldest first: how many there are in all. */
+size_t sim_hv_events(struct sim_hv *hv, struct sim_hv_event *out, size_t max);
+/* Wait until @vcpu is blocked in an access a server must answer: 0 or -ETIMEDOUT. */
+int sim_hv_wait_vcpu_blocked(struct sim_hv *hv, unsigned int vcpu, int timeout_ms);
+
 /* ---- what is registered */
 
 struct sim_hv_state {
@@ -267,6 +321,14 @@ struct sim_hv_state {
 	/* xenforeignmemory_map / _unmap calls on guest RAM. */
 	unsigned long foreign_map_calls;
 	unsigned long foreign_unmap_calls;
+	/*
+	 * Pages those maps hold now, and the most they ever held at once: each
+	 * takes a dom0 frame (privcmd backs the whole range, failed entries too).
+	 */
+	unsigned long foreign_mapped_pages;
+	unsigned long foreign_mapped_pages_peak;
+	/* Map calls in which some frames were not RAM (those frames failed alone). */
+	unsigned long foreign_maps_with_holes;
 };
 
 void sim_hv_get_state(struct sim_hv *hv, struct sim_hv_state *state);

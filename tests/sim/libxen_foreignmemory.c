@@ -2,10 +2,14 @@
 /*
  * tests/sim/libxen_foreignmemory.c: libxenforeignmemory over the simulated
  * hypervisor: resources (the ioreq page) and guest RAM are memfds it passes
- * to us, mapped MAP_SHARED so both sides see every store.
+ * to us, mapped MAP_SHARED so both sides see every store, with the
+ * protection asked for. Every map and unmap of guest RAM is reported to the
+ * hypervisor (tests/sim/hv_memory.c), which counts what stays mapped.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 #include <xenforeignmemory.h>
@@ -14,7 +18,18 @@
 
 #define SIM_PAGE_SIZE 4096UL
 
+/* One xenforeignmemory_map() of guest RAM, remembered so its unmap can be reported. */
+struct ram_mapping {
+	struct ram_mapping *next;
+	void *addr;
+	size_t num;
+	uint32_t dom;
+	bool writable;
+	xen_pfn_t *gfns;
+};
+
 struct xenforeignmemory_handle {
+	struct ram_mapping *mappings;
 	int ram_fd;		/* -1 until the first map */
 	uint64_t ram_base_gfn;
 	uint64_t ram_pages;
@@ -52,6 +67,13 @@ int xenforeignmemory_close(xenforeignmemory_handle *fmem)
 		close(fmem->ram_fd);
 	if (fmem->p2m)
 		munmap((void *)fmem->p2m, fmem->ram_pages * sizeof(uint64_t));
+	while (fmem->mappings) {
+		struct ram_mapping *m = fmem->mappings;
+
+		fmem->mappings = m->next;
+		free(m->gfns);
+		free(m);
+	}
 	free(fmem);
 	return 0;
 }
@@ -145,9 +167,42 @@ static int map_run(xenforeignmemory_handle *fmem, char *addr, int prot, const xe
 	return 0;
 }
 
+/* A frame of the guest's RAM that has a page behind it (not ballooned out: UINT64_MAX). */
 static int frame_in_ram(const xenforeignmemory_handle *fmem, xen_pfn_t gfn)
 {
-	return gfn >= fmem->ram_base_gfn && gfn - fmem->ram_base_gfn < fmem->ram_pages;
+	return gfn >= fmem->ram_base_gfn && gfn - fmem->ram_base_gfn < fmem->ram_pages &&
+	       fmem->p2m[gfn - fmem->ram_base_gfn] != UINT64_MAX;
+}
+
+/* Tell the hypervisor which guest pages @m covers, run by run of consecutive frames. */
+static void report_pages(const struct ram_mapping *m, bool mapped)
+{
+	for (size_t i = 0, run; i < m->num; i += run) {
+		for (run = 1; i + run < m->num && m->gfns[i + run] == m->gfns[i] + run; run++)
+			;
+		sim_call_args(SIM_OP_FOREIGN_MAPPED, m->dom, m->gfns[i], run, m->writable, mapped, NULL);
+	}
+}
+
+/* Remember a successful map and report it; false if out of memory (then it is undone). */
+static bool record_mapping(xenforeignmemory_handle *fmem, void *addr, uint32_t dom, int prot,
+			   size_t num, const xen_pfn_t arr[], int failed)
+{
+	struct ram_mapping *m = calloc(1, sizeof(*m));
+
+	if (m)
+		m->gfns = malloc(num * sizeof(*m->gfns));
+	if (!m || !m->gfns) {
+		free(m);
+		return false;
+	}
+	memcpy(m->gfns, arr, num * sizeof(*m->gfns));
+	*m = (struct ram_mapping){ fmem->mappings, addr, num, dom, (prot & PROT_WRITE) != 0, m->gfns };
+	fmem->mappings = m;
+	report_pages(m, true);
+	/* Counted by the hypervisor, so tests need not trust the daemon's own figures. */
+	sim_call_args(SIM_OP_FOREIGN_MAP_COUNT, 1, 0, num, 0, failed, NULL);
+	return true;
 }
 
 void *xenforeignmemory_map(xenforeignmemory_handle *fmem, uint32_t dom, int prot, size_t num,
@@ -188,19 +243,27 @@ void *xenforeignmemory_map(xenforeignmemory_handle *fmem, uint32_t dom, int prot
 		failed |= ret != 0;
 		i += run;
 	}
-	if (failed && !err) {
+	if ((failed && !err) || !record_mapping(fmem, addr, dom, prot, num, arr, failed)) {
 		munmap(addr, num * SIM_PAGE_SIZE);
-		errno = EINVAL;
+		errno = failed ? EINVAL : ENOMEM;
 		return NULL;
 	}
-	/* Counted by the hypervisor, so tests need not trust the daemon's own figures. */
-	sim_call_args(SIM_OP_FOREIGN_MAP_COUNT, 1, 0, 0, 0, 0, NULL);
 	return addr;
 }
 
 int xenforeignmemory_unmap(xenforeignmemory_handle *fmem, void *addr, size_t pages)
 {
-	(void)fmem;
-	sim_call_args(SIM_OP_FOREIGN_MAP_COUNT, 0, 1, 0, 0, 0, NULL);
+	for (struct ram_mapping **link = &fmem->mappings; *link; link = &(*link)->next) {
+		struct ram_mapping *m = *link;
+
+		if (m->addr != addr)
+			continue;
+		report_pages(m, false);
+		sim_call_args(SIM_OP_FOREIGN_MAP_COUNT, 0, 1, 0, m->num, 0, NULL);
+		*link = m->next;
+		free(m->gfns);
+		free(m);
+		break;
+	}
 	return munmap(addr, pages * SIM_PAGE_SIZE);
 }

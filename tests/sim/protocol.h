@@ -48,9 +48,10 @@ enum sim_op {
 	SIM_OP_MAP_RESOURCE,	/* arg0 domid, arg1 type, arg2 id, arg3 frame, arg4 nr -> fd */
 	SIM_OP_SET_IRQ_LEVEL,	/* arg0 domid, arg1 irq, arg2 level (synchronous; see SIM_OP_IRQ_INFO) */
 	SIM_OP_GUEST_RAM,	/* arg0 domid -> fd, val0 base gfn, val1 nr pages */
-	SIM_OP_FOREIGN_MAP_COUNT,/* arg0 +map calls, arg1 +unmap calls: the daemon side's bookkeeping */
+	SIM_OP_FOREIGN_MAP_COUNT,/* arg0 +map calls, arg1 +unmap calls, arg2 +pages, arg3 -pages,
+				   arg4 1: the map had frames that are not RAM */
 	SIM_OP_GUEST_P2M,	/* arg0 domid -> fd: uint64_t offset into the RAM fd, per gfn from base */
-	SIM_OP_EVTCHN_OPEN,	/* -> fd, val0 handle id */
+	SIM_OP_EVTCHN_OPEN,	/* -> fd, val0 handle id, val1 1: notify with SIM_OP_EVTCHN_NOTIFY_SYNC */
 	SIM_OP_EVTCHN_BIND,	/* arg0 handle, arg1 domid, arg2 remote port -> val0 local port */
 	SIM_OP_EVTCHN_UNBIND,	/* arg0 handle, arg1 local port */
 	SIM_OP_IRQ_INFO,	/* arg0 domid -> fd (one-way irq socket), val0 nr_spis */
@@ -65,6 +66,14 @@ enum sim_op {
 	/* xendevicemodel_restrict, xenforeignmemory_restrict: the calling process's calls */
 	SIM_OP_RESTRICT,	/* arg0 domid: from now on calls about other domains fail (EPERM) */
 	SIM_OP_EVTCHN_RESTRICT,	/* arg0 handle, arg1 domid: binds to other domains fail */
+	/* arg0 domid, arg1 first gfn, arg2 count, arg3 writable, arg4 1 mapped / 0 unmapped */
+	SIM_OP_FOREIGN_MAPPED,
+	/*
+	 * arg0 handle, arg1 local port: a notify answered once the vCPU is
+	 * woken, as the EVTCHNOP_send hypercall returns, for tests that record
+	 * the order of events (sim_hv_record_events()).
+	 */
+	SIM_OP_EVTCHN_NOTIFY_SYNC,
 };
 
 struct sim_request {

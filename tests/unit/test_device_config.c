@@ -11,12 +11,19 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "daemon/device_config.h"
+#include "virtio/virtio_pci_private.h"
 
-static char why[256];
+static char why[1024];
 
 static int parse(const char *text, struct device_config *config)
 {
@@ -101,7 +108,6 @@ static void test_rate_may_be_written_in_bytes_per_second(void **state)
 	assert_rate("rng,rate=1024", 1024);
 	assert_rate("rng,rate=64K/s", 65536);
 	assert_rate("rng,rate=1M", 1048576);
-	assert_rate("rng,rate=0", 0);
 }
 
 static void test_unknown_type_is_refused(void **state)
@@ -146,6 +152,90 @@ static void test_malformed_key_value_is_refused(void **state)
 	assert_refused("rng,rate=fast", "rate=fast", NULL);
 	assert_refused("rng,rate=/s", "rate=/s", NULL);
 	assert_refused("rng,queue-size=64/s", "queue-size=64/s", NULL);
+}
+
+/* Decimal or 0x only: strtoull's base 0 read 010 as 8, and sizes took K on IDs. */
+static void test_numbers_are_decimal_or_hex_never_octal(void **state)
+{
+	struct device_config config;
+
+	(void)state;
+	assert_refused("rng,addr=010", "addr=010: a leading 0", NULL);
+	assert_refused("rng,addr=08", "addr=08: a leading 0", NULL);
+	assert_refused("rng,queue-size=0256", "queue-size=0256: a leading 0", NULL);
+	assert_refused("rng,addr=1K", "addr=1K: K, M and G are for sizes", NULL);
+	assert_refused("rng,rate=99999999999999999999", "rate=99999999999999999999: out of range", NULL);
+	assert_int_equal(parse("rng,addr=0x10", &config), 0);
+	assert_int_equal(config.slot, 16);
+	assert_int_equal(parse("rng,addr=10", &config), 0);
+	assert_int_equal(config.slot, 10);
+}
+
+static void test_empty_items_and_keys_given_twice_are_refused(void **state)
+{
+	(void)state;
+	assert_refused("rng,", "an empty item", NULL);
+	assert_refused("rng,,addr=3", "an empty item", NULL);
+	assert_refused("blk,path=/a,,readonly=on", "an empty item", NULL);
+	assert_refused("blk,path=/a,path=/b", "path=/b: 'path' given twice", NULL);
+	assert_refused("rng,addr=3,addr=3", "'addr' given twice", NULL);
+}
+
+static void test_rate_0_is_refused(void **state)
+{
+	(void)state;
+	assert_refused("rng,rate=0", "rate=0: ", "leave rate out for no limit");
+	assert_refused("rng,rate=0/s", "rate=0/s: ", NULL);
+}
+
+/* Whatever the value looks like: "cache=none" was "not a number" on rng. */
+static void test_unknown_key_is_named_whatever_its_value(void **state)
+{
+	(void)state;
+	assert_refused("rng,cache=none", "unknown key 'cache'", NULL);
+	assert_refused("rng,cache=5", "unknown key 'cache'", NULL);
+	assert_refused("rng,path=/a", "unknown key 'path'", NULL);
+	assert_refused("blk,path=/a,rate=5", "unknown key 'rate'", NULL);
+	assert_refused("blk,path=/a,cache=writeback", "unknown key 'cache'", NULL);
+	assert_refused("rng,bounce-budget=1M", "unknown key 'bounce-budget'", NULL);
+}
+
+static void test_bounce_budget_is_a_size_from_64k_to_1g(void **state)
+{
+	struct device_config config;
+
+	(void)state;
+	assert_int_equal(parse("blk,path=/a,direct=on,bounce-budget=4M", &config), 0);
+	assert_int_equal(config.bounce_budget, 4 << 20);
+	assert_refused("blk,path=/a,bounce-budget=010M", "bounce-budget=010M: a leading 0", NULL);
+	assert_refused("blk,path=/a,bounce-budget=2G", "bounce-budget=2G: out of range", NULL);
+	assert_refused("blk,path=/a,bounce-budget=1M,bounce-budget=2M", "'bounce-budget' given twice", NULL);
+}
+
+/* The spec once went through a 256-byte copy: a long one lost its reason. */
+static void test_a_long_spec_keeps_its_reason_and_paths_reach_path_max(void **state)
+{
+	size_t len = PATH_MAX - 1;
+	char *path = malloc(len + 1), *text = malloc(len + 64);
+	struct device_config config;
+
+	(void)state;
+	assert_non_null(path);
+	assert_non_null(text);
+	memset(path, 'a', len);
+	path[0] = '/';
+	path[len] = '\0';
+	snprintf(text, len + 64, "blk,path=%.300s,cache=none", path);
+	assert_refused(text, "unknown key 'cache'", NULL);
+	snprintf(text, len + 64, "blk,path=%s,readonly=on", path);
+	if (parse(text, &config))
+		fail_msg("a path of PATH_MAX - 1 bytes refused: %s", why);
+	assert_string_equal(config.path, path);
+	assert_true(config.readonly);
+	snprintf(text, len + 64, "blk,path=%sb", path);
+	assert_refused(text, "the path is longer than 4095 bytes", NULL);
+	free(text);
+	free(path);
 }
 
 /* ---- device_configs_finish */
@@ -213,6 +303,78 @@ static void test_two_devices_at_one_addr_are_refused(void **state)
 	assert_why_mentions("addr=2");
 }
 
+/* The lock would refuse the second with "another process": it is this one. */
+static void test_one_writable_image_behind_two_devices_is_refused(void **state)
+{
+	char dir[] = "/tmp/test_device_config.XXXXXX", image[64], link_path[64];
+	const char *texts[2];
+	char text_a[128], text_b[128];
+	struct device_config configs[2];
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(image, sizeof(image), "%s/disk.img", dir);
+	snprintf(link_path, sizeof(link_path), "%s/link.img", dir);
+	assert_int_equal(close(open(image, O_CREAT | O_WRONLY, 0600)), 0);
+	assert_int_equal(symlink(image, link_path), 0);
+	texts[0] = text_a;
+	texts[1] = text_b;
+	snprintf(text_a, sizeof(text_a), "blk,path=%s", image);
+	snprintf(text_b, sizeof(text_b), "blk,path=%s", image);
+	parse_all(texts, configs, 2);
+	assert_int_equal(device_configs_finish(configs, 2, why, sizeof(why)), -EINVAL);
+	assert_why_mentions("blk1");
+	assert_why_mentions("same image as blk0");
+	/* Through a symbolic link, and one of the two read-only: still one writer too many. */
+	snprintf(text_b, sizeof(text_b), "blk,path=%s,readonly=on", link_path);
+	parse_all(texts, configs, 2);
+	assert_int_equal(device_configs_finish(configs, 2, why, sizeof(why)), -EINVAL);
+	assert_why_mentions("same image as blk0");
+	/* Read-only on both: shared, harmless. */
+	snprintf(text_a, sizeof(text_a), "blk,path=%s,readonly=on", image);
+	parse_all(texts, configs, 2);
+	assert_int_equal(device_configs_finish(configs, 2, why, sizeof(why)), 0);
+	unlink(link_path);
+	unlink(image);
+	rmdir(dir);
+}
+
+/* options_check() counts room for BARs of this size: the transport's own. */
+static void test_the_bar_size_is_the_transports(void **state)
+{
+	(void)state;
+	assert_int_equal(DEVICE_BAR_BYTES, VIRTIO_BAR_SIZE);
+}
+
+static void on_alarm(int signum)
+{
+	(void)signum;
+	fail_msg("opening the FIFO hung");
+}
+
+/* open() on a FIFO waits for a writer for ever: the image is refused instead. */
+static void test_a_fifo_image_is_refused_without_hanging(void **state)
+{
+	char dir[] = "/tmp/test_device_config.XXXXXX", fifo[64], text[128];
+	struct device_config config;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	snprintf(text, sizeof(text), "blk,path=%s,readonly=on", fifo);
+	assert_int_equal(parse(text, &config), 0);
+	assert_int_equal(device_configs_finish(&config, 1, why, sizeof(why)), 0);
+	signal(SIGALRM, on_alarm);
+	alarm(10);
+	assert_int_equal(device_configs_open(&config, 1, why, sizeof(why)), -EINVAL);
+	alarm(0);
+	assert_why_mentions("not a regular file or block device");
+	assert_int_equal(config.image.fd, -1);
+	unlink(fifo);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -229,6 +391,15 @@ int main(void)
 		cmocka_unit_test(test_auto_slots_start_at_1),
 		cmocka_unit_test(test_all_31_slots_can_be_filled),
 		cmocka_unit_test(test_two_devices_at_one_addr_are_refused),
+		cmocka_unit_test(test_numbers_are_decimal_or_hex_never_octal),
+		cmocka_unit_test(test_empty_items_and_keys_given_twice_are_refused),
+		cmocka_unit_test(test_rate_0_is_refused),
+		cmocka_unit_test(test_unknown_key_is_named_whatever_its_value),
+		cmocka_unit_test(test_a_long_spec_keeps_its_reason_and_paths_reach_path_max),
+		cmocka_unit_test(test_one_writable_image_behind_two_devices_is_refused),
+		cmocka_unit_test(test_a_fifo_image_is_refused_without_hanging),
+		cmocka_unit_test(test_the_bar_size_is_the_transports),
+		cmocka_unit_test(test_bounce_budget_is_a_size_from_64k_to_1g),
 	};
 
 	return cmocka_run_group_tests_name("--device values", tests, NULL, NULL);

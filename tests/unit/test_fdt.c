@@ -488,7 +488,13 @@ static void test_dom0less_lines_have_nr_spis_trap_and_module(void **state)
 	assert_has(text, "Xen 4.21+");
 	assert_has(text, "\ttrap-unmapped-accesses = <0>;\n");
 	assert_has(text, "compatible = \"multiboot,device-tree\", \"multiboot,module\";");
-	assert_has(text, "reg = <0x0 LOAD_ADDRESS 0x4d7>;");
+	/*
+	 * Two cells of address and two of size, as ImageBuilder's
+	 * scripts/uboot-script-gen sets them in the domain node (Xen reads a
+	 * module's reg with the node's #address-cells and #size-cells).
+	 */
+	assert_has(text, "reg = <0x0 LOAD_ADDRESS 0x0 0x4d7>;");
+	assert_has(text, "#address-cells = <2> and #size-cells = <2>");
 	assert_has(text, "/srv/guest-pci.dtb (1239 bytes)");
 	free(text);
 }

@@ -72,6 +72,97 @@ static void assert_refused(char **argv, const char *needle)
 	assert_non_null(strstr(err_text, "xen-virtio-pcid fdt"));
 }
 
+/* A config file in the test's directory holding @text; its path in @path. */
+static void write_config(const char *text, char *path, size_t len)
+{
+	FILE *file;
+
+	snprintf(path, len, "%s/virtio-pci.cfg", dir);
+	file = fopen(path, "w");
+	assert_non_null(file);
+	fputs(text, file);
+	fclose(file);
+}
+
+static const char two_blocks[] =
+	"[domain \"vm1\"]\necam = \"0x10000000000,16M\"\nintx_spi = 200\n"
+	"device = [ \"rng\", \"rng,addr=5\" ]\n"
+	"[domain 7]\nmmio = \"0x30000000,0x8000000\"\ndevice = \"rng\"\n";
+
+/* ---- --config FILE [--domain NAME|ID]: the block the supervisor serves */
+
+static void test_config_and_domain_name_give_that_blocks_layout(void **state)
+{
+	char path[128];
+	char *argv[] = { "fdt", "--config", path, "--domain", "vm1", "-o", dtb_path, NULL };
+
+	(void)state;
+	write_config(two_blocks, path, sizeof(path));
+	assert_int_equal(parse(argv), OPTIONS_RUN);
+	assert_int_equal(opts.config.layout.ecam.base, 0x10000000000ULL);
+	assert_int_equal(opts.config.layout.ecam.size, 0x1000000);
+	assert_int_equal(opts.config.layout.intx_spi, 200);
+	assert_int_equal(opts.config.nr_devices, 2);
+	assert_int_equal(opts.config.devices[1].slot, 5);
+}
+
+static void test_config_and_domain_id_give_the_id_block(void **state)
+{
+	char path[128];
+	char *argv[] = { "fdt", "--domain=7", "--config", path, "-o", dtb_path, NULL };
+
+	(void)state;
+	write_config(two_blocks, path, sizeof(path));
+	assert_int_equal(parse(argv), OPTIONS_RUN);
+	assert_int_equal(opts.config.layout.mmio.base, 0x30000000);
+	assert_int_equal(opts.config.layout.intx_spi, GUEST_LAYOUT_INTX_SPI);
+	assert_int_equal(opts.config.nr_devices, 1);
+}
+
+static void test_config_with_one_block_needs_no_domain(void **state)
+{
+	char path[128];
+	char *argv[] = { "fdt", "--config", path, "-o", dtb_path, NULL };
+
+	(void)state;
+	write_config("[domain 3]\nintx_spi = 100\ndevice = \"rng\"\n", path, sizeof(path));
+	assert_int_equal(parse(argv), OPTIONS_RUN);
+	assert_int_equal(opts.config.layout.intx_spi, 100);
+}
+
+static void test_config_refusals_name_what_is_missing(void **state)
+{
+	char path[128];
+	char *several[] = { "fdt", "--config", path, "-o", dtb_path, NULL };
+	char *no_name[] = { "fdt", "--config", path, "--domain", "vm2", "-o", dtb_path, NULL };
+	char *no_id[] = { "fdt", "--config", path, "--domain", "8", "-o", dtb_path, NULL };
+	char *both[] = { "fdt", "--config", path, "--domain", "7", "--intx-spi", "100", "-o",
+			 dtb_path, NULL };
+	char *name_alone[] = { "fdt", "--domain", "vm1", "-o", dtb_path, NULL };
+
+	(void)state;
+	write_config(two_blocks, path, sizeof(path));
+	assert_refused(several, "has 2 [domain ...] blocks: choose one with --domain NAME|ID");
+	assert_refused(no_name, "--domain 'vm2': ");
+	assert_refused(no_name, "has no [domain \"vm2\"] block");
+	assert_refused(no_id, "has no [domain 8] block");
+	assert_refused(both, "--intx-spi with --config");
+	assert_refused(name_alone, "--domain 'vm1': not a number");
+}
+
+static void test_a_bad_config_file_is_refused_with_file_and_line(void **state)
+{
+	char path[128], expected[192];
+	char *argv[] = { "fdt", "--config", path, "-o", dtb_path, NULL };
+
+	(void)state;
+	write_config("[domain 3]\ndevice = \"rng\"\nintx_spi = 060\n", path, sizeof(path));
+	assert_int_equal(parse(argv), OPTIONS_EXIT_ERROR);
+	snprintf(expected, sizeof(expected), "%s:3: intx_spi '060': a leading 0", path);
+	if (!strstr(err_text, expected))
+		fail_msg("'%s' lacks '%s'", err_text, expected);
+}
+
 /* ---- parsing */
 
 static void test_output_alone_gives_the_default_layout_and_a_dtb(void **state)
@@ -282,6 +373,11 @@ static void test_unwritable_output_exits_1(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		TEST(test_config_and_domain_name_give_that_blocks_layout),
+		TEST(test_config_and_domain_id_give_the_id_block),
+		TEST(test_config_with_one_block_needs_no_domain),
+		TEST(test_config_refusals_name_what_is_missing),
+		TEST(test_a_bad_config_file_is_refused_with_file_and_line),
 		TEST(test_output_alone_gives_the_default_layout_and_a_dtb),
 		TEST(test_serving_options_mean_the_same),
 		TEST(test_missing_output_is_refused),

@@ -319,22 +319,29 @@ static void generation_after_removal_rescans_whatever_the_value(void **state)
 
 static struct rescan_options opts;
 static char err_text[1024];
+static char out_text[4096];
 
+/* Parse @argv; what it printed on its output and error streams is kept. */
 static enum rescan_options_result parse(char **argv)
 {
 	enum rescan_options_result result;
-	char *text = NULL;
-	size_t len = 0;
+	char *text = NULL, *printed = NULL;
+	size_t len = 0, printed_len = 0;
 	FILE *err = open_memstream(&text, &len);
+	FILE *out = open_memstream(&printed, &printed_len);
 	int argc = 0;
 
 	assert_non_null(err);
+	assert_non_null(out);
 	while (argv[argc])
 		argc++;
-	result = rescan_options_parse(argc, argv, &opts, err);
+	result = rescan_options_parse(argc, argv, &opts, out, err);
 	fclose(err);
+	fclose(out);
 	snprintf(err_text, sizeof(err_text), "%s", text ? text : "");
+	snprintf(out_text, sizeof(out_text), "%s", printed ? printed : "");
 	free(text);
+	free(printed);
 	return result;
 }
 
@@ -377,6 +384,56 @@ static void options_poll_first_only(void **state)
 	assert_true(opts.poll_first == 5 && opts.poll_max == 60);
 	assert_int_equal(parse(large), RESCAN_RUN);
 	assert_true(opts.poll_first == 90 && opts.poll_max == 90);
+}
+
+/* --version (and -V) print the program and the project's version, and exit 0. */
+static void options_version_prints_the_version(void **state)
+{
+	char *long_form[] = { "xen-virtio-pci-rescan", "--version", NULL };
+	char *short_form[] = { "xen-virtio-pci-rescan", "-V", "--once", NULL };
+
+	(void)state;
+	assert_int_equal(parse(long_form), RESCAN_EXIT_OK);
+	assert_string_equal(out_text, "xen-virtio-pci-rescan " XVP_VERSION "\n");
+	assert_string_equal(err_text, "");
+	assert_int_equal(parse(short_form), RESCAN_EXIT_OK);
+	assert_string_equal(out_text, "xen-virtio-pci-rescan " XVP_VERSION "\n");
+}
+
+/* --help's synopsis names every option (the man page's SYNOPSIS follows it). */
+static void options_help_synopsis_names_every_option(void **state)
+{
+	static const char *const options[] = { "--once", "--timeout", "--poll", "--no-watch",
+						"--sysfs", "--proc", "--verbose", "--help",
+						"--version" };
+	char *help[] = { "xen-virtio-pci-rescan", "--help", NULL };
+	char synopsis[1024];
+	size_t i;
+
+	(void)state;
+	assert_int_equal(parse(help), RESCAN_EXIT_OK);
+	/* The synopsis: the Usage lines, before the description. */
+	assert_non_null(strstr(out_text, "\nIn a Xen guest"));
+	snprintf(synopsis, sizeof(synopsis), "%.*s",
+		 (int)(strstr(out_text, "\nIn a Xen guest") - out_text), out_text);
+	for (i = 0; i < sizeof(options) / sizeof(options[0]); i++) {
+		if (!strstr(synopsis, options[i]))
+			print_error("the synopsis lacks %s:\n%s\n", options[i], synopsis);
+		assert_non_null(strstr(synopsis, options[i]));
+	}
+}
+
+/* --no-watch is taken. */
+static void options_no_watch(void **state)
+{
+	char *argv[] = { "xen-virtio-pci-rescan", "--no-watch", NULL };
+	char *plain[] = { "xen-virtio-pci-rescan", NULL };
+
+	(void)state;
+	assert_int_equal(parse(plain), RESCAN_RUN);
+	assert_false(opts.no_watch);
+	assert_int_equal(parse(argv), RESCAN_RUN);
+	assert_true(opts.no_watch);
 }
 
 static void assert_refused(char **argv, const char *needle)
@@ -436,6 +493,9 @@ int main(void)
 		cmocka_unit_test(options_all_given),
 		cmocka_unit_test(options_poll_first_only),
 		cmocka_unit_test(options_bad_ones_are_refused_by_name),
+		cmocka_unit_test(options_version_prints_the_version),
+		cmocka_unit_test(options_help_synopsis_names_every_option),
+		cmocka_unit_test(options_no_watch),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

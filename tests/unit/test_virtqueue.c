@@ -41,7 +41,10 @@ struct test_mem {
 	uint8_t *ram;			/* where guest RAM is mapped now */
 	uint64_t generation;
 	bool refuse_all;
+	uint64_t busy_gpa;		/* translations of this address say "not now" (-EAGAIN) */
 	unsigned int translations;
+	unsigned int waits;		/* wait() calls */
+	unsigned int releases;		/* non-empty sets released */
 	void (*on_translate)(uint64_t gpa);	/* another vCPU, racing us */
 };
 
@@ -56,22 +59,27 @@ static bool overlaps(uint64_t a, uint64_t a_len, uint64_t b, uint64_t b_len)
 	return a < b + b_len && b < a + a_len;
 }
 
-static void *mem_translate(void *opaque, uint64_t gpa, uint64_t len, bool writable)
+static int mem_translate(void *opaque, uint64_t gpa, uint64_t len, bool writable,
+			 struct virtio_mem_refs *refs, void **ptr)
 {
 	struct test_mem *m = opaque;
 
 	m->translations++;
+	refs->count++;
 	if (m->on_translate)
 		m->on_translate(gpa);
 	if (m->refuse_all || len == 0 || len - 1 > UINT64_MAX - gpa)
-		return NULL;
+		return -EFAULT;
+	if (m->busy_gpa && gpa == m->busy_gpa)
+		return -EAGAIN;
 	if (gpa < RAM_BASE || gpa - RAM_BASE >= RAM_SIZE || len > RAM_SIZE - (gpa - RAM_BASE))
-		return NULL;
+		return -EFAULT;
 	if (overlaps(gpa, len, HOLE_GPA, HOLE_SIZE))
-		return NULL;
+		return -EFAULT;
 	if (writable && overlaps(gpa, len, ROM_GPA, ROM_SIZE))
-		return NULL;
-	return m->ram + (gpa - RAM_BASE);
+		return -EFAULT;
+	*ptr = m->ram + (gpa - RAM_BASE);
+	return 0;
 }
 
 static uint64_t mem_generation(void *opaque)
@@ -79,9 +87,22 @@ static uint64_t mem_generation(void *opaque)
 	return ((struct test_mem *)opaque)->generation;
 }
 
+static void mem_release(void *opaque, struct virtio_mem_refs *refs)
+{
+	((struct test_mem *)opaque)->releases += refs->count > 0;
+}
+
+static void mem_wait(void *opaque, struct virtio_mem_waiter *waiter)
+{
+	(void)waiter;
+	((struct test_mem *)opaque)->waits++;
+}
+
 static const struct virtio_mem_ops test_mem_ops = {
 	.translate = mem_translate,
+	.release = mem_release,
 	.generation = mem_generation,
+	.wait = mem_wait,
 };
 
 static const struct virtio_mem test_mem = { .ops = &test_mem_ops, .opaque = &tm };
@@ -708,6 +729,38 @@ static void test_writable_buffer_in_read_only_memory_is_refused(void **state)
 	assert_offer_refused(0);
 }
 
+/*
+ * The device asks for write access only where it writes (the used ring and
+ * device-writable buffers): what it only reads may be read-only to it.
+ */
+static void test_read_only_memory_holds_what_the_device_only_reads(void **state)
+{
+	const uint64_t table = ROM_GPA + 0x2000, header = ROM_GPA + 0x3000;
+
+	(void)state;
+	vq.desc_addr = ROM_GPA;
+	vq.avail_addr = ROM_GPA + 0x1000;
+	start_queue();
+	write_desc(ROM_GPA, 0, header, 16, F_NEXT, 1);
+	write_desc(ROM_GPA, 1, table, 2 * 16, F_INDIRECT, 0);
+	write_desc(table, 0, header + 16, 512, F_NEXT, 1);
+	write_desc(table, 1, BUF_GPA, 1, F_WRITE, 0);
+	put16(vq.avail_addr + 4, 0);
+	put16(vq.avail_addr + 2, 1);
+	pop_one();
+	assert_int_equal(chain.nr_out, 2);
+	assert_int_equal(chain.nr_in, 1);
+	virtq_push(&vq, chain.head, 1);
+	assert_int_equal(used_idx(), 1);
+}
+
+static void test_used_ring_in_read_only_memory_is_refused(void **state)
+{
+	(void)state;
+	vq.used_addr = ROM_GPA;
+	assert_int_equal(virtq_start(&vq), -EFAULT);
+}
+
 static void test_readable_after_writable_is_refused(void **state)
 {
 	(void)state;
@@ -786,6 +839,32 @@ static void test_descriptor_is_read_once(void **state)
 }
 
 /* --- guest memory changing under the queue --- */
+
+/*
+ * The mapping budget is full: the chain is not taken (it stays in the
+ * avail ring, nothing it translated stays referenced), the queue waits to
+ * be told, and the same chain comes once memory is there.
+ */
+static void test_not_now_leaves_the_chain_in_the_ring(void **state)
+{
+	(void)state;
+	desc(0, BUF_GPA, 16, F_NEXT, 1);
+	desc(1, BUF_GPA + 0x2000, 16, F_WRITE, 0);
+	offer(0);
+	chain.refs = (struct virtio_mem_refs){ 0 };
+	tm.busy_gpa = BUF_GPA + 0x2000;
+	assert_int_equal(virtq_pop(&vq, &chain, "test"), -EAGAIN);
+	assert_int_equal(tm.waits, 1);
+	assert_int_equal(tm.releases, 1);	/* the first buffer's reference went back */
+	assert_int_equal(chain.refs.count, 0);
+	assert_int_equal(vq.last_avail_idx, 0);
+	assert_int_equal(vq.chains_popped, 0);
+	tm.busy_gpa = 0;
+	pop_one();
+	assert_int_equal(chain.head, 0);
+	assert_int_equal(chain.nr_out, 1);
+	assert_int_equal(chain.nr_in, 1);
+}
 
 static void test_generation_change_translates_rings_again(void **state)
 {
@@ -1120,12 +1199,15 @@ int main(void)
 		S(test_wrapping_buffer_is_refused),
 		S(test_buffer_outside_ram_is_refused),
 		S(test_writable_buffer_in_read_only_memory_is_refused),
+		cmocka_unit_test_setup_teardown(test_read_only_memory_holds_what_the_device_only_reads, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_used_ring_in_read_only_memory_is_refused, setup, teardown),
 		S(test_readable_after_writable_is_refused),
 		S(test_readable_after_writable_across_indirect_is_refused),
 		T(test_too_many_segments_is_refused),
 		S(test_avail_idx_too_far_ahead_is_refused),
 		S(test_avail_idx_going_back_is_refused),
 		S(test_descriptor_is_read_once),
+		S(test_not_now_leaves_the_chain_in_the_ring),
 		S(test_generation_change_translates_rings_again),
 		S(test_same_generation_does_not_translate_again),
 		S(test_rings_no_longer_in_ram_give_efault),
