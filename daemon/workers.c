@@ -388,8 +388,11 @@ static void act_on_exit(struct worker *w, int status, bool was_stop)
 
 /* ---- reaping a worker's uid */
 
-/* The uid @w ran as if it is its domain's own (only those are reaped), else false. */
-static bool per_domain_uid(const struct worker *w, uid_t *uid)
+/*
+ * The uid @w ran as if it is its domain's own (only those are reaped), and
+ * the base it lies on (the reaper's real uid), else false.
+ */
+static bool per_domain_uid(const struct worker *w, uid_t *uid, uid_t *base_uid)
 {
 	uint32_t base = w->pool->settings.uid_base;
 	char why[128];
@@ -401,12 +404,8 @@ static bool per_domain_uid(const struct worker *w, uid_t *uid)
 		    privileges_parse_uid_base(a[1], &base, why, sizeof(why)))
 			return false;	/* cannot happen: the file was checked */
 	*uid = base + w->domid;
+	*base_uid = base;
 	return true;
-}
-
-static uint32_t uid_base_of(const struct worker *w, uid_t uid)
-{
-	return (uint32_t)uid - w->domid;
 }
 
 /* Start the reaper of the first worker waiting for one, if none runs. */
@@ -414,16 +413,18 @@ static void start_next_reaper(struct workers *pool)
 {
 	for (int i = 0; i < WORKERS_MAX && !pool->reaping; i++) {
 		struct worker *w = &pool->table[i];
-		uid_t uid;
+		uid_t uid, base;
 		pid_t pid;
 
-		if (!w->used || !w->reap_queued || !per_domain_uid(w, &uid))
+		if (!w->used || !w->reap_queued || !per_domain_uid(w, &uid, &base))
 			continue;
 		/* Its real uid is base + 0: no worker has it (domain 0 is never served). */
-		pid = uid_reaper_start((uid_t)uid_base_of(w, uid), uid);
+		pid = uid_reaper_start(base, uid);
 		if (pid < 0) {
-			log_error("domain %u: cannot start the reaper of uid %u: %s", w->domid,
-				  (unsigned int)uid, strerror((int)-pid));
+			log_error("domain %u: cannot start the reaper of uid %u: %s: going on without",
+				  w->domid, (unsigned int)uid, strerror((int)-pid));
+			w->reap_queued = false;
+			act_on_exit(w, w->exit_status, w->exit_was_stop);
 			continue;
 		}
 		w->reap_queued = false;
@@ -453,12 +454,12 @@ static void reaped(struct worker *w, int status)
 
 static void exited(struct worker *w, int status)
 {
-	uid_t uid;
+	uid_t uid, base;
 
 	if (w->kill_timer)
 		event_del(w->kill_timer);
 	w->exited_pid = w->pid;
-	if (!per_domain_uid(w, &uid)) {
+	if (!per_domain_uid(w, &uid, &base)) {
 		act_on_exit(w, status, w->state == WORKER_STOPPING);
 		return;
 	}
