@@ -15,7 +15,8 @@
 . /test/params
 # The devices, in this order: 00:01.0, 00:02.0, 00:03.0 (guest-init expects it).
 DEVICES="--device blk,path=/tmp/disk.img --device rng --device blk,path=/tmp/disk2.img,direct=on"
-CONFIG_DEVICES='"blk,path=/tmp/disk.img", "rng", "blk,path=/tmp/disk2.img,direct=on"'
+# The config's, per guest N (612, 61): each its own images (one writable image, one device).
+config_devices() { echo "\"blk,path=/tmp/disk-$1.img\", \"rng\", \"blk,path=/tmp/disk2-$1.img,direct=on\""; }
 LOG=/tmp/supervisor.log
 
 . /test/dom0-lib.sh
@@ -46,8 +47,8 @@ fi
 step supervisor-start
 # One block per guest, by name: dom0-test.sh names them guest-612, guest-61, ...
 for k in $GUEST_KERNELS; do
-	printf '[domain "guest-%s"]\ndevice = [ %s ]\n%s\n\n' "$(echo "$k" | tr -d .)" \
-		"$CONFIG_DEVICES" "$BLOCK_EXTRA"
+	gn=$(echo "$k" | tr -d .)
+	printf '[domain "guest-%s"]\ndevice = [ %s ]\n%s\n\n' "$gn" "$(config_devices "$gn")" "$BLOCK_EXTRA"
 done > /tmp/virtio-pci.cfg
 sed 's/^/BOOTTEST: config: /' /tmp/virtio-pci.cfg
 xen-virtio-pcid --check --config /tmp/virtio-pci.cfg || fail "--check refused the config"
@@ -77,9 +78,10 @@ run_guest() {
 	k=$1
 	last=$2
 	step "xl-create[$k]"
-	name=guest-$(echo "$k" | tr -d .)
-	rm -f /tmp/disk.img /tmp/disk2.img
-	truncate -s 64M /tmp/disk.img /tmp/disk2.img || fail "cannot make the images"
+	gn=$(echo "$k" | tr -d .)
+	name=guest-$gn
+	rm -f "/tmp/disk-$gn.img" "/tmp/disk2-$gn.img"
+	truncate -s 64M "/tmp/disk-$gn.img" "/tmp/disk2-$gn.img" || fail "cannot make the images"
 	timeout 60 xl create -p /test/guest.cfg "name=\"$name\"" \
 		"kernel=\"/test/$k/Image\"" "ramdisk=\"/test/$k/initrd\"" 2>&1 || fail "xl create -p"
 	domid=$(xl domid "$name") || fail "no domid for $name"
@@ -130,7 +132,7 @@ run_guest() {
 	[ "$last" = yes ] && { timeout 30 xl destroy "$name" || fail "xl destroy"; }
 
 	step "image-check[$k]"
-	for img in /tmp/disk.img /tmp/disk2.img; do
+	for img in "/tmp/disk-$gn.img" "/tmp/disk2-$gn.img"; do
 		got=$(dd if=$img bs=64k skip=16 count=$((PATTERN_SIZE / 65536)) 2>/dev/null | sha256sum | cut -d' ' -f1)
 		[ "$got" = "$PATTERN_SHA256" ] || fail "$img holds $got at 1 MiB, the guest wrote $PATTERN_SHA256"
 		echo "BOOTTEST: $img holds the pattern (sha256 $got)"
