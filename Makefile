@@ -53,7 +53,7 @@ endif
 
 # pkg-config names: xencontrol is libxenctrl. libseccomp (the workers' allow-list) goes
 # with libevent and liburing: every build of the daemon objects links them.
-XEN_PKGS	:= xencontrol xendevicemodel xenforeignmemory xenevtchn xenstore
+XEN_PKGS	:= xencontrol xendevicemodel xenforeignmemory xenevtchn xenstore xentoolcore
 EVENT_PKGS	:= libevent liburing libseccomp
 
 # Recursive (=) so that pkg-config runs only when a rule needs it, after
@@ -113,6 +113,7 @@ DEMO		:= $(BUILD)/tests/demo
 RESCAN		:= $(BUILD)/xen-virtio-pci-rescan
 RESCAN_STATIC	:= $(BUILD)/xen-virtio-pci-rescan-static
 SIM_RESCAN	:= $(BUILD)/tests/xen-virtio-pci-rescan-sim
+FD_PROBE	:= $(BUILD)/tests/boot/xvp-fd-probe
 BENCH		:= $(BUILD)/tests/bench/bench_blk
 BENCH_IMAGE	?= $(BUILD)/bench/disk.img
 
@@ -208,6 +209,8 @@ FUZZ_DEPS_fuzz_ecam		:= lib/log.c $(ECAM_SRCS)
 FUZZ_DEPS_fuzz_virtio_pci	:= lib/log.c $(ECAM_SRCS) $(VIRTIO_SRCS) tests/fuzz/guest_ram.c
 FUZZ_DEPS_fuzz_virtqueue	:= lib/log.c virtio/virtqueue.c tests/fuzz/guest_ram.c
 FUZZ_DEPS_fuzz_blk_request	:= lib/log.c virtio/virtqueue.c backends/blk_request.c
+# Not a guest's parser: a compromised worker's, which the supervisor runs.
+FUZZ_DEPS_fuzz_worker_protocol	:= daemon/worker_protocol.c
 FUZZ_REGRESS	:= $(addprefix $(FUZZ_REGRESS_DIR)/,$(FUZZ_TARGETS))
 CHECK_SCRIPTS	+= tests/fuzz/check-corpus.sh
 
@@ -350,8 +353,13 @@ $(BUILD)/guest/rescan-static.o: guest/rescan.c | build-deps
 $(RESCAN_STATIC): $(BUILD)/guest/rescan-static.o $(call obj,$(RESCAN_SRCS))
 	$(CC) $(ALL_LDFLAGS) -static -o $@ $^ $(XENSTORE_STATIC_LIBS) -lpthread
 
+# The boot test's dom0 probe of a worker's Xen handles (built by boot-test.sh): Xen's headers only.
+$(FD_PROBE): tests/boot/fd_probe.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(XEN_CFLAGS) $(ALL_LDFLAGS) -o $@ $<
+
 # The same objects with the simulated libxenstore, for the integration tests.
-$(SIM_RESCAN): $(RESCAN_OBJS) $(call obj,tests/sim/libxen_xenstore.c tests/sim/libxen_conn.c)
+$(SIM_RESCAN): $(RESCAN_OBJS) $(call obj,tests/sim/libxen_xenstore.c tests/sim/libxen_conn.c tests/sim/libxen_toolcore.c)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lpthread
 

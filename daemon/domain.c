@@ -17,8 +17,12 @@
 #include "lib/log.h"
 #include "xen/guest_memory.h"
 #include "xen/ioreq_server.h"
+#include "xen/isolation.h"
 #include "daemon/stale_server.h"
-#include "xen/xenstore.h"
+#include "daemon/worker_channel.h"
+
+/* How long a stopping worker waits for its key and record to be removed. */
+#define STOP_ANSWER_MS 1000
 
 /* A BAR the host bridge routed: what the IOREQ range's handler calls. */
 struct bar_route {
@@ -46,7 +50,9 @@ struct served_domain {
 	struct bar_route *routes;
 	struct served_device devices[DEVICE_MAX];
 	unsigned int nr_devices;
-	struct xen_xenstore *xenstore;	/* the readiness key; NULL: the guest polls */
+	int channel;		/* to the supervisor, which writes xenstore for us */
+	bool announced;		/* the supervisor was told the functions answer */
+	bool server_recorded;	/* ... and asked to record our server */
 };
 
 /* ---- IOREQ ranges -> host bridge */
@@ -266,7 +272,8 @@ static int create_devices(struct served_domain *d, const struct daemon_options *
 static void teardown(struct served_domain *d)
 {
 	/* First: the key must not say the functions answer once they no longer do. */
-	xen_xenstore_stop(d->xenstore);
+	if (d->announced || d->server_recorded)
+		worker_channel_request(d->channel, WORKER_MSG_STOPPING, 0, STOP_ANSWER_MS);
 	if (d->server)
 		xen_ioreq_server_disable(d->server);
 	while (d->nr_devices > 0)
@@ -287,33 +294,84 @@ static void log_serving(const struct guest_layout *layout)
 		 (unsigned long long)layout->mmio64.base, (unsigned long long)layout->mmio64.size);
 }
 
-int served_domain_start(struct served_domain **out, const struct daemon_options *opts,
-			struct event_base *base)
+/*
+ * Every Xen handle the worker will ever use is opened here, then all of
+ * them are restricted at once (xen/isolation.h): nothing the guest controls
+ * has been read yet (the ioreq page is not even mapped), so no request
+ * waiting in a slot is served before the restriction.
+ */
+/* The supervisor destroys the server an earlier worker left, before ours comes. */
+static int clear_stale_server(struct served_domain *d)
+{
+	int answer = worker_channel_request(d->channel, WORKER_MSG_CLEAR_STALE, 0,
+					    STALE_SERVER_READ_MS);
+
+	if (answer == EBUSY) {
+		log_error("domain %u is served by another process: not serving it twice", d->domid);
+		return -EBUSY;
+	}
+	if (answer < 0)
+		log_warn("the supervisor did not answer (%s): a server an earlier worker left "
+			 "for this domain (if any) stays registered", strerror(-answer));
+	return 0;
+}
+
+int served_domain_open(struct served_domain **out, const struct daemon_options *opts, int channel,
+		       struct event_base *base)
 {
 	struct served_domain *d = calloc(1, sizeof(*d));
-	const struct guest_layout *layout = &opts->layout;
 	int ret;
 
 	if (!d)
 		return -ENOMEM;
 	d->domid = opts->domid;
-	d->layout = *layout;
-	/* Xenstore first: an earlier daemon's server, recorded there, goes before ours comes. */
-	d->xenstore = xen_xenstore_start((domid_t)d->domid);
-	ret = stale_server_clear(d->xenstore, d->domid);
+	d->layout = opts->layout;
+	d->channel = channel;
+	ret = clear_stale_server(d);
 	if (ret)
 		goto fail;
-	ret = xen_ioreq_server_create(&d->server, (domid_t)opts->domid, &dispatch_hooks, d);
+	ret = xen_ioreq_server_open(&d->server, (domid_t)opts->domid, &dispatch_hooks, d);
 	if (ret)
 		goto fail;
-	/* Before it can serve: killed from here on, it leaves a server the next daemon finds. */
-	xen_xenstore_record_server(d->xenstore, xen_ioreq_server_id(d->server),
-				   STALE_SERVER_READ_MS);
-	intx_router_init(&d->intx, d->server, layout->intx_spi);
-	intx_router_lower_all(&d->intx);
 	ret = guest_memory_create(&d->memory, opts->domid, opts->map_budget, base);
 	if (ret)
 		goto fail;
+	/* docs/security.md: from here on every handle can name this domain only. */
+	ret = xen_isolation_restrict_all((domid_t)opts->domid);
+	if (ret)
+		goto fail;
+	*out = d;
+	return 0;
+
+fail:
+	teardown(d);
+	return ret;
+}
+
+/*
+ * Every call from here on goes through the restricted handles and names
+ * this domain only: dm_ops (create, ranges, enable, IRQ levels), the ioreq
+ * page (IOCTL_PRIVCMD_MMAP_RESOURCE), foreign maps of its memory and binds
+ * of its event channels are what Linux still allows on them
+ * (drivers/xen/privcmd.c, drivers/xen/evtchn.c). No Xen device is opened.
+ */
+int served_domain_serve(struct served_domain *d, const struct daemon_options *opts,
+			struct event_base *base)
+{
+	const struct guest_layout *layout = &d->layout;
+	int ret = xen_ioreq_server_create(d->server);
+
+	if (ret)
+		goto fail;
+	/* Before it can serve: killed from here on, it leaves a server the next worker finds. */
+	d->server_recorded = true;
+	ret = worker_channel_request(d->channel, WORKER_MSG_SERVER_CREATED,
+				     xen_ioreq_server_id(d->server), STALE_SERVER_READ_MS);
+	if (ret < 0)
+		log_warn("the supervisor did not confirm the server record (%s): killed, this "
+			 "worker may leave its server behind", strerror(-ret));
+	intx_router_init(&d->intx, d->server, layout->intx_spi);
+	intx_router_lower_all(&d->intx);
 	d->virtio_memory = guest_memory_virtio(d->memory);
 	ret = create_host_bridge(d);
 	if (ret)
@@ -328,16 +386,9 @@ int served_domain_start(struct served_domain **out, const struct daemon_options 
 	ret = xen_ioreq_server_enable(d->server, base);
 	if (ret)
 		goto fail;
-	/* DESIGN.md 7: from here on every handle can name this domain only. */
-	ret = xen_ioreq_server_restrict(d->server);
-	if (!ret)
-		ret = guest_memory_restrict(d->memory);
-	if (ret)
-		goto fail;
 	log_serving(layout);
 	/* From here the functions answer: tell the guest (or log why it cannot be told). */
 	served_domain_functions_changed(d);
-	*out = d;
 	return 0;
 
 fail:
@@ -347,7 +398,8 @@ fail:
 
 void served_domain_functions_changed(struct served_domain *d)
 {
-	xen_xenstore_bump_generation(d->xenstore);
+	d->announced = true;
+	worker_channel_notify(d->channel, WORKER_MSG_FUNCTIONS_CHANGED, 0);
 }
 
 void served_domain_stop(struct served_domain *d)

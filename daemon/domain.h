@@ -14,13 +14,25 @@ struct event_base;
 struct served_domain;
 
 /*
- * Create the IOREQ server, the guest-memory cache, the host bridge with its
- * ECAM range and every configured device, then enable: from the return on,
- * the guest's accesses are answered, and the guest is told so through its
- * xenstore area when it has one (xen/xenstore.h; never a reason to fail).
- * 0 or -errno (everything set up so far is undone).
+ * Serving a domain comes in two steps, with the worker's confinement
+ * (privileges, sandbox) between them:
+ *
+ * served_domain_open() has the supervisor (on @channel: daemon/worker_protocol.h;
+ * -1 for none) destroy the server an earlier worker left, opens every Xen
+ * handle serving needs (device model, foreign memory, event channels) and
+ * restricts all of them to the domain (xentoolcore_restrict_all): 0,
+ * -EBUSY when another process serves the domain, or -errno (everything undone).
+ *
+ * served_domain_serve() creates the IOREQ server, maps its page, builds the
+ * host bridge with its ECAM range and every configured device, then
+ * enables: from the return on, the guest's accesses are answered, and the
+ * supervisor tells the guest so through its xenstore area when it has one
+ * (never a reason to fail). It opens no Xen device. On failure (-errno) @domain is
+ * torn down and freed.
  */
-int served_domain_start(struct served_domain **out, const struct daemon_options *opts,
+int served_domain_open(struct served_domain **out, const struct daemon_options *opts, int channel,
+		       struct event_base *base);
+int served_domain_serve(struct served_domain *domain, const struct daemon_options *opts,
 			struct event_base *base);
 
 /*

@@ -1,17 +1,24 @@
 // SPDX-License-Identifier: MIT
 /*
- * daemon/main.c: xen-virtio-pcid in single-domain mode: parse the options,
- * check the domain, serve it until SIGTERM or SIGINT, tear down, exit 0.
- * `xen-virtio-pcid fdt ...` writes the guest's device-tree fragment instead;
- * `xen-virtio-pcid --config FILE` is the supervisor (daemon/supervisor.h).
+ * daemon/main.c: which process this is.
+ *
+ * `xen-virtio-pcid --domain ID ...` by hand: parse the options, check the
+ * domain (exit 2 for either), then run as the supervisor of that one domain
+ * (daemon/supervisor.h), which starts one worker.
+ * `xen-virtio-pcid --worker-channel FD ...` (internal, from a supervisor):
+ * the worker: open the images, serve the domain until SIGTERM or SIGINT,
+ * tear down, exit 0.
+ * `xen-virtio-pcid fdt ...` writes the guest's device-tree fragment;
+ * `xen-virtio-pcid --config FILE` is the supervisor of the configured guests.
  */
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdbool.h>
-#include <stdio.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include <event2/event.h>
 
@@ -20,14 +27,15 @@
 #include "daemon/options.h"
 #include "daemon/sandbox.h"
 #include "daemon/supervisor.h"
+#include "daemon/worker_channel.h"
+#include "daemon/worker_protocol.h"
 #include "lib/log.h"
 #include "xen/domain.h"
-
-#define STOP_SIGNALS 4
 
 struct stop_request {
 	struct event_base *base;
 	int signal;
+	bool supervisor_gone;
 };
 
 static void on_stop_signal(evutil_socket_t signum, short what, void *arg)
@@ -37,6 +45,15 @@ static void on_stop_signal(evutil_socket_t signum, short what, void *arg)
 	(void)what;
 	/* Stop taking new work: the loop ends after the callback that is running. */
 	stop->signal = (int)signum;
+	event_base_loopbreak(stop->base);
+}
+
+/* The supervisor died (its end of the channel closed): stop as for a signal. */
+static void on_supervisor_gone(void *arg)
+{
+	struct stop_request *stop = arg;
+
+	stop->supervisor_gone = true;
 	event_base_loopbreak(stop->base);
 }
 
@@ -50,6 +67,8 @@ static int check_domain(uint32_t domid)
 	}
 	return exists < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }
+
+#define STOP_SIGNALS 4
 
 /*
  * SIGTERM and SIGINT, SIGHUP (libxl stops a device model with it) and
@@ -78,11 +97,12 @@ static int enter_sandbox(const struct daemon_options *opts)
 	return sandbox_enter(&config);
 }
 
-static int serve(const struct daemon_options *opts)
+static int serve(const struct daemon_options *opts, int channel)
 {
 	struct stop_request stop = { 0 };
 	struct event *signals[STOP_SIGNALS] = { NULL };
 	struct served_domain *domain = NULL;
+	struct event *supervisor = NULL;
 	int ret, status = EXIT_FAILURE;
 
 	stop.base = event_base_new();
@@ -92,24 +112,43 @@ static int serve(const struct daemon_options *opts)
 	}
 	if (add_stop_signals(&stop, signals))
 		goto free_signals;
-	ret = served_domain_start(&domain, opts, stop.base);
+	ret = served_domain_open(&domain, opts, channel, stop.base);
 	if (ret) {
 		log_error("cannot serve domain %u: %s", opts->domid, strerror(-ret));
 		goto free_signals;
 	}
-	/* Everything is set up and restricted: give up the rest before the first request. */
+	/*
+	 * Every handle is open and restricted, nothing the guest controls was
+	 * read: the worker gives up what it needs no more here, before the
+	 * first request is served (and before any pending one is).
+	 */
 	if (enter_sandbox(opts)) {
 		served_domain_stop(domain);
 		goto free_signals;
 	}
+	ret = served_domain_serve(domain, opts, stop.base);
+	if (ret) {
+		log_error("cannot serve domain %u: %s", opts->domid, strerror(-ret));
+		goto free_signals;
+	}
+	/* Set up: only the system calls of serving from here on (daemon/sandbox.h). */
+	if (sandbox_lock_down((int)opts->domid)) {
+		served_domain_stop(domain);
+		goto free_signals;
+	}
+	supervisor = worker_channel_watch(stop.base, channel, on_supervisor_gone, &stop);
 	if (event_base_dispatch(stop.base) < 0)
 		log_error("the event loop failed");
 	else if (stop.signal)
 		log_info("%s received, stopping", strsignal(stop.signal));
+	else if (stop.supervisor_gone)
+		log_warn("the supervisor is gone: stopping");
 	else
 		log_error("serving ended without a stop signal: see the errors above");
 	served_domain_stop(domain);
-	status = stop.signal ? EXIT_SUCCESS : EXIT_FAILURE;
+	status = stop.signal || stop.supervisor_gone ? EXIT_SUCCESS : EXIT_FAILURE;
+	if (supervisor)
+		event_free(supervisor);
 
 free_signals:
 	for (int i = 0; i < STOP_SIGNALS; i++)
@@ -129,6 +168,80 @@ static int open_images(struct daemon_options *opts)
 		return EXIT_CONFIG_ERROR;
 	}
 	return EXIT_SUCCESS;
+}
+
+/* The channel's fd: a number, open, a socket (the supervisor passed it). */
+static int parse_channel(const char *text)
+{
+	char *end;
+	long fd;
+	int type;
+	socklen_t len = sizeof(type);
+
+	errno = 0;
+	fd = strtol(text, &end, 10);
+	if (errno || end == text || *end || fd < 3 || fd > 65535 ||
+	    getsockopt((int)fd, SOL_SOCKET, SO_TYPE, &type, &len) || type != SOCK_SEQPACKET) {
+		fprintf(stderr, "xen-virtio-pcid: " WORKER_CHANNEL_OPTION " '%s': not a channel "
+			"from a supervisor (this option is internal)\n", text);
+		return -1;
+	}
+	return (int)fd;
+}
+
+/* The command line into @opts: -1 to go on, else the exit status (--help, an error). */
+static int parse_options(int argc, char **argv, struct daemon_options *opts)
+{
+	switch (options_parse(argc, argv, opts, stderr)) {
+	case OPTIONS_EXIT_OK:
+		return EXIT_SUCCESS;
+	case OPTIONS_EXIT_ERROR:
+		return EXIT_CONFIG_ERROR;
+	case OPTIONS_RUN:
+		break;
+	}
+	log_set_level(opts->verbose ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO);
+	/* A closed socket must be an error return, never a fatal signal. */
+	signal(SIGPIPE, SIG_IGN);
+	return -1;
+}
+
+/* A worker: argv is PROGRAM --worker-channel FD OPTIONS..., checked by its supervisor. */
+static int worker_main(int argc, char **argv)
+{
+	struct daemon_options opts;
+	int channel = parse_channel(argv[2]), status;
+
+	if (channel < 0)
+		return EXIT_CONFIG_ERROR;
+	argv[2] = argv[0];
+	status = parse_options(argc - 2, argv + 2, &opts);
+	if (status >= 0)
+		return status;
+	log_set_domain((int)opts.domid);
+
+	status = open_images(&opts);
+	if (status != EXIT_SUCCESS)
+		return status;
+	status = serve(&opts, channel);
+	device_configs_close(opts.devices, opts.nr_devices);
+	return status;
+}
+
+/* By hand: what is wrong with the command line or the domain is said here, before any worker. */
+static int by_hand_main(int argc, char **argv)
+{
+	struct daemon_options opts;
+	int status;
+
+	status = parse_options(argc, argv, &opts);
+	if (status >= 0)
+		return status;
+	log_set_domain((int)opts.domid);
+	status = check_domain(opts.domid);
+	if (status != EXIT_SUCCESS)
+		return status;
+	return supervisor_one_domain_main(argc, argv, opts.domid, opts.verbose);
 }
 
 /*
@@ -161,32 +274,11 @@ static int refuse_two_modes(void)
 
 int main(int argc, char **argv)
 {
-	struct daemon_options opts;
-	int status;
-
 	if (argc > 1 && !strcmp(argv[1], "fdt"))
 		return fdt_command_main(argc - 1, argv + 1);
 	if (supervisor_requested(argc, argv))
 		return names_domain(argc, argv) ? refuse_two_modes() : supervisor_main(argc, argv);
-	switch (options_parse(argc, argv, &opts, stderr)) {
-	case OPTIONS_EXIT_OK:
-		return EXIT_SUCCESS;
-	case OPTIONS_EXIT_ERROR:
-		return EXIT_CONFIG_ERROR;
-	case OPTIONS_RUN:
-		break;
-	}
-	log_set_level(opts.verbose ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO);
-	log_set_domain((int)opts.domid);
-	/* A closed socket must be an error return, never a fatal signal. */
-	signal(SIGPIPE, SIG_IGN);
-
-	status = check_domain(opts.domid);
-	if (status == EXIT_SUCCESS)
-		status = open_images(&opts);
-	if (status != EXIT_SUCCESS)
-		return status;
-	status = serve(&opts);
-	device_configs_close(opts.devices, opts.nr_devices);
-	return status;
+	if (argc > 2 && !strcmp(argv[1], WORKER_CHANNEL_OPTION))
+		return worker_main(argc, argv);
+	return by_hand_main(argc, argv);
 }

@@ -41,20 +41,31 @@ static int highest_fd(void)
 	return highest;
 }
 
-static int limit_resources(void)
+/*
+ * A core dump would hold guest memory. RLIMIT_FSIZE is left alone: stderr
+ * may be a log file that grows past any image size. RLIMIT_NPROC too:
+ * io_uring's io-wq workers count against it, and seccomp forbids clone()
+ * anyway.
+ */
+static int forbid_core_dumps(void)
 {
 	struct rlimit none = { 0, 0 };
+
+	if (setrlimit(RLIMIT_CORE, &none)) {
+		log_error("sandbox: cannot forbid core dumps: %s", strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+/* Once set up: the descriptors it has, and a margin for those it is handed. */
+static int bound_descriptors(void)
+{
 	rlim_t files = (rlim_t)highest_fd() + 1 + SANDBOX_SPARE_FDS;
 	struct rlimit nofile = { files, files };
 
-	/*
-	 * A core dump would hold guest memory. RLIMIT_FSIZE is left alone: stderr
-	 * may be a log file that grows past any image size. RLIMIT_NPROC too:
-	 * io_uring's io-wq workers count against it, and seccomp forbids
-	 * clone() anyway.
-	 */
-	if (setrlimit(RLIMIT_CORE, &none) || setrlimit(RLIMIT_NOFILE, &nofile)) {
-		log_error("sandbox: cannot set resource limits: %s", strerror(errno));
+	if (setrlimit(RLIMIT_NOFILE, &nofile)) {
+		log_error("sandbox: cannot bound file descriptors: %s", strerror(errno));
 		return -errno;
 	}
 	return 0;
@@ -105,10 +116,12 @@ static int forbid_new_privileges(void)
 	return 0;
 }
 
+/* Whether sandbox_enter() emptied the root, for sandbox_lock_down()'s line. */
+static int rooted;
+
 int sandbox_enter(const struct sandbox_config *config)
 {
-	int rooted = 0, ret = limit_resources();
-	uid_t uid = 0;
+	int ret = forbid_core_dumps();
 
 	if (!ret)
 		ret = rooted = enter_empty_root();
@@ -118,10 +131,16 @@ int sandbox_enter(const struct sandbox_config *config)
 		ret = forbid_new_privileges();
 	if (!ret)
 		ret = follow_supervisor(config->supervisor_pid);
-	if (!ret) {
-		uid = getuid();	/* not allowed once the filter is in */
-		ret = seccomp_policy_install(config->domid);
-	}
+	return ret;
+}
+
+int sandbox_lock_down(int domid)
+{
+	uid_t uid = getuid();	/* not allowed once the filter is in */
+	int ret = bound_descriptors();
+
+	if (!ret)
+		ret = seccomp_policy_install(domid);
 	if (!ret)
 		log_info("sandboxed: uid %u, %s, no new privileges, seccomp allow-list",
 			 (unsigned int)uid, rooted > 0 ? "empty root" : "root directory kept");

@@ -1,19 +1,20 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * daemon/sandbox.h: what a worker gives up before it serves (DESIGN.md 7,
- * docs/security.md). Called once, after the devices, the IOREQ server, its
- * mappings and event channels exist and the Xen handles are restricted,
- * right before the event loop reads the first request:
- *   1. rlimits: no core dumps (they would hold guest memory), file
- *      descriptors bounded to what it has plus a margin;
+ * daemon/sandbox.h: what a worker gives up (docs/security.md), in two calls.
+ * sandbox_enter(), once its Xen handles are open and restricted and before
+ * anything the guest controls is read:
+ *   1. no core dumps (they would hold guest memory);
  *   2. an empty root directory (while root may still chroot), with what
  *      glibc would load lazily loaded first;
  *   3. the domain's own uid and gid, no supplementary groups (privileges.h);
  *   4. no new privileges, not dumpable;
  *   5. stop when the supervisor dies (PR_SET_PDEATHSIG, after the uid
- *      change, which clears it), checking it is still there;
- *   6. the seccomp allow-list (seccomp_policy.h), last, so that the steps
- *      above need no system call the list would have to allow.
+ *      change, which clears it), checking it is still there.
+ * sandbox_lock_down(), once its server, mappings, event channels and
+ * devices are set up, right before the event loop serves:
+ *   6. file descriptors bounded to what it has plus a margin;
+ *   7. the seccomp allow-list (seccomp_policy.h), last, so that set-up needs
+ *      no system call the list would have to allow.
  */
 #ifndef XVP_DAEMON_SANDBOX_H
 #define XVP_DAEMON_SANDBOX_H
@@ -31,8 +32,11 @@ struct sandbox_config {
 	pid_t supervisor_pid;	/* 0: started by hand, no supervisor to follow */
 };
 
-/* 0, or -errno (logged): the worker must stop rather than serve unconfined. */
+/* Steps 1-5. 0, or -errno (logged): the worker must stop rather than serve unconfined. */
 int sandbox_enter(const struct sandbox_config *config);
+
+/* Steps 6-7; logs "sandboxed: ...". 0, or -errno (logged): the worker must stop. */
+int sandbox_lock_down(int domid);
 
 /* Step 2 (daemon/sandbox_root.c). 0 or -errno (logged). */
 int sandbox_enter_empty_root(void);

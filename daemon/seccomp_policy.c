@@ -35,8 +35,12 @@ static const char *const allowed[] = {
 	 * xenevtchn_pending, write: xenevtchn_unmask), stderr.
 	 */
 	"epoll_wait", "epoll_pwait", "epoll_ctl", "read", "write",
-	/* Sockets it holds (the supervisor's, later; the simulated hypervisor's in tests). */
-	"recvfrom", "sendto", "recvmsg", "sendmsg",
+	/*
+	 * Sockets it holds: the supervisor's channel (daemon/worker_channel.c,
+	 * which waits for an answer with poll, ppoll on arm64); the simulated
+	 * hypervisor's in tests.
+	 */
+	"recvfrom", "sendto", "recvmsg", "sendmsg", "poll", "ppoll",
 	/*
 	 * Disk I/O: io_uring only (its operations are confined by the ring,
 	 * backends/blk_io.c); io_uring_register only for the one call the ring

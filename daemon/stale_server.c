@@ -58,27 +58,18 @@ static bool runs_this_program(long pid)
 	return !strcmp(exe_name, self_name);
 }
 
-int stale_server_clear(struct xen_xenstore *xs, uint32_t domid)
+int stale_server_clear(uint32_t domid, const struct xen_xenstore_record *record)
 {
-	unsigned int id;
-	long pid;
-	int found = xen_xenstore_recorded_server(xs, &id, &pid, STALE_SERVER_READ_MS);
-
-	if (found == -ETIMEDOUT) {
-		log_warn("xenstore did not answer within %d ms: a server an earlier daemon "
-			 "left for this domain (if any) stays registered", STALE_SERVER_READ_MS);
+	if (!record->found)
 		return 0;
-	}
-	if (found <= 0)
-		return 0;
-	if (pid != (long)getpid() && runs_this_program(pid)) {
+	if (record->pid != (long)getpid() && runs_this_program(record->pid)) {
 		log_error("domain %u is served by process %ld already (ioreq server %u): "
-			  "stop it first", domid, pid, id);
+			  "stop it first", domid, record->pid, record->id);
 		return -EBUSY;
 	}
-	log_info("process %ld, which served this domain with ioreq server %u, is gone",
-		 pid, id);
-	/* A failure is logged; ours is created all the same (Xen allows a few). */
-	xen_ioreq_server_destroy_stale((domid_t)domid, id);
+	log_info("domain %u: process %ld, which served it with ioreq server %u, is gone",
+		 domid, record->pid, record->id);
+	/* A failure is logged; the worker creates its own all the same (Xen allows a few). */
+	xen_ioreq_server_destroy_stale((domid_t)domid, record->id);
 	return 0;
 }

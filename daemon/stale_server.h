@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * daemon/stale_server.h: before serving a domain, remove the IOREQ server
- * an earlier daemon left behind (it was killed: Xen keeps the server, and
- * allows only a few per domain), as recorded in dom0's xenstore
- * (xen/xenstore.h); refuse if that daemon still runs.
+ * daemon/stale_server.h: before a worker serves a domain, its supervisor
+ * removes the IOREQ server an earlier worker left behind (it was killed:
+ * Xen keeps the server, and allows only a few per domain), as recorded in
+ * dom0's xenstore (xen/xenstore.h); it refuses if that process still runs.
+ * The supervisor does it: it holds unrestricted Xen handles, and the
+ * worker, restricted to its domain from the start, holds no xenstore.
  */
 #ifndef XVP_DAEMON_STALE_SERVER_H
 #define XVP_DAEMON_STALE_SERVER_H
@@ -12,14 +14,14 @@
 
 #include "xen/xenstore.h"
 
-/* How long the record may take to read, or to write, before serving goes on without it. */
+/* How long a worker waits for the supervisor's answers about the record (xenstore may hang). */
 #define STALE_SERVER_READ_MS 2000
 
 /*
- * 0 when there is no earlier server (or it is destroyed now, or xenstore
- * cannot tell), -EBUSY when the process that recorded it still runs this
- * program (logged: two daemons must not serve one domain).
+ * @record is what domain @domid's record says: 0 when there is no earlier
+ * server (or it is destroyed now), -EBUSY when the process that recorded it
+ * still runs this program (logged: two workers must not serve one domain).
  */
-int stale_server_clear(struct xen_xenstore *xs, uint32_t domid);
+int stale_server_clear(uint32_t domid, const struct xen_xenstore_record *record);
 
 #endif

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -93,6 +94,7 @@ struct supervisor {
 	struct xen_domain_watch *watch;
 	struct event *signals[4];
 	int stop_signal;
+	bool warned_names;	/* about name blocks, without xenstore */
 };
 
 bool supervisor_requested(int argc, char **argv)
@@ -195,10 +197,14 @@ static enum options_result parse(int argc, char **argv, struct supervisor_option
 
 static void serve_if_configured(struct supervisor *s, uint32_t domid)
 {
-	char *name = xen_domain_watch_name(s->watch, domid);
-	const struct config_domain *block = config_file_match(&s->config, name, domid);
+	const struct config_domain *block;
+	char *name;
 	int ret;
 
+	/* Its name is looked up off the loop: this runs again once it is known. */
+	if (!xen_domain_watch_name(s->watch, domid, &name))
+		return;
+	block = config_file_match(&s->config, name, domid);
 	if (block) {
 		ret = workers_domain_present(s->workers, domid, name, block);
 		if (ret)
@@ -210,12 +216,29 @@ static void serve_if_configured(struct supervisor *s, uint32_t domid)
 	free(name);
 }
 
+static void warn_unmatchable_names(struct supervisor *s)
+{
+	if (xen_domain_watch_store(s->watch) != XEN_DOMAIN_WATCH_NO_STORE)
+		return;
+	for (unsigned int i = 0; i < s->config.nr_domains; i++)
+		if (s->config.domains[i].by_name)
+			log_warn("%s:%u: [domain \"%s\"] cannot match without xenstore (names "
+				 "are unknown): use [domain ID]", s->opts.config,
+				 s->config.domains[i].line, s->config.domains[i].name);
+}
+
 static void on_domains_changed(void *opaque)
 {
 	struct supervisor *s = opaque;
 	uint32_t domids[MAX_LISTED_DOMAINS];
-	int count = xen_domain_list(domids, MAX_LISTED_DOMAINS);
+	int count;
 
+	/* Once: xenstore turned out to be absent. */
+	if (!s->warned_names && xen_domain_watch_store(s->watch) == XEN_DOMAIN_WATCH_NO_STORE) {
+		s->warned_names = true;
+		warn_unmatchable_names(s);
+	}
+	count = xen_domain_list(domids, MAX_LISTED_DOMAINS);
 	if (count < 0)
 		return;		/* logged; the next look tries again */
 	workers_domains_exist(s->workers, domids, (unsigned int)count);
@@ -229,17 +252,6 @@ static const struct config_domain *lookup_block(void *opaque, uint32_t domid, co
 	struct supervisor *s = opaque;
 
 	return config_file_match(&s->config, name, domid);
-}
-
-static void warn_unmatchable_names(const struct supervisor *s)
-{
-	if (xen_domain_watch_has_xenstore(s->watch))
-		return;
-	for (unsigned int i = 0; i < s->config.nr_domains; i++)
-		if (s->config.domains[i].by_name)
-			log_warn("%s:%u: [domain \"%s\"] cannot match without xenstore (names "
-				 "are unknown): use [domain ID]", s->opts.config,
-				 s->config.domains[i].line, s->config.domains[i].name);
 }
 
 static void reload(struct supervisor *s)
@@ -347,7 +359,6 @@ static int run(struct supervisor *s, const char *argv0)
 	}
 	log_info("supervising %u domain block%s of %s", s->config.nr_domains,
 		 s->config.nr_domains == 1 ? "" : "s", s->opts.config);
-	warn_unmatchable_names(s);
 	if (event_base_dispatch(s->base) < 0)
 		log_error("the event loop failed");
 	ret = s->stop_signal ? EXIT_SUCCESS : EXIT_FAILURE;
@@ -392,5 +403,108 @@ int supervisor_main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	status = run(&s, argv[0]);
 	config_file_free(&s.config);
+	return status;
+}
+
+/* ---- by hand: one domain, one worker, no restarts */
+
+struct one_domain {
+	struct event_base *base;
+	struct workers *workers;
+	int status;		/* the worker's waitpid status */
+	int stop_signal;
+};
+
+static void on_one_worker_exited(void *opaque, uint32_t domid, int status)
+{
+	struct one_domain *od = opaque;
+
+	(void)domid;
+	od->status = status;
+	event_base_loopbreak(od->base);
+}
+
+static void on_one_domain_stopped(void *opaque)
+{
+	struct one_domain *od = opaque;
+
+	event_base_loopbreak(od->base);
+}
+
+static void on_one_domain_signal(evutil_socket_t signum, short what, void *arg)
+{
+	struct one_domain *od = arg;
+
+	(void)what;
+	if (signum == SIGCHLD) {
+		workers_reap(od->workers);
+	} else if (!od->stop_signal) {
+		/* SIGHUP too: xl stops a device model with it. */
+		od->stop_signal = (int)signum;
+		log_info("%s received, stopping", strsignal((int)signum));
+		workers_stop_all(od->workers, on_one_domain_stopped, od);
+	}
+}
+
+/* The worker's status as ours: its exit code, or 1 if a signal ended it. */
+static int status_of(int status)
+{
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	return EXIT_FAILURE;
+}
+
+#define ONE_DOMAIN_SIGNALS 5
+
+static int run_one_domain(struct one_domain *od, uint32_t domid, const struct config_domain *block,
+			  struct workers_settings *settings, struct event **signals)
+{
+	/* SIGQUIT stops in order too, as in a worker. */
+	static const int signums[ONE_DOMAIN_SIGNALS] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGCHLD };
+
+	for (size_t i = 0; i < ONE_DOMAIN_SIGNALS; i++) {
+		signals[i] = evsignal_new(od->base, signums[i], on_one_domain_signal, od);
+		if (!signals[i] || evsignal_add(signals[i], NULL)) {
+			log_error("cannot handle signal %d", signums[i]);
+			return EXIT_FAILURE;
+		}
+	}
+	od->workers = workers_create(od->base, settings);
+	if (!od->workers || workers_domain_present(od->workers, domid, NULL, block))
+		return EXIT_FAILURE;
+	if (event_base_dispatch(od->base) < 0)
+		log_error("the event loop failed");
+	if (workers_running(od->workers))	/* the loop failed: do not leave it serving */
+		workers_stop_all(od->workers, on_one_domain_stopped, od);
+	while (workers_running(od->workers) && event_base_dispatch(od->base) == 0)
+		;
+	return status_of(od->status);
+}
+
+int supervisor_one_domain_main(int argc, char **argv, uint32_t domid, bool verbose)
+{
+	char program[PATH_MAX];
+	struct one_domain od = { 0 };
+	struct workers_settings settings = {
+		.program = program, .restart_delay = 1.0, .verbose = verbose,
+		.uid_base = PRIVILEGES_DEFAULT_UID_BASE, .stop_seconds = WORKERS_STOP_SECONDS,
+		.one_domain = true, .exited = on_one_worker_exited, .opaque = &od,
+	};
+	struct config_domain block = { .domid = domid, .args = argv + 1,
+				       .nr_args = (unsigned int)(argc - 1) };
+	struct event *signals[ONE_DOMAIN_SIGNALS] = { NULL };
+	int status = EXIT_FAILURE;
+
+	if (find_program(program, sizeof(program), argv[0]))
+		return EXIT_FAILURE;
+	od.base = event_base_new();
+	if (od.base)
+		status = run_one_domain(&od, domid, &block, &settings, signals);
+	workers_destroy(od.workers);
+	for (size_t i = 0; i < ONE_DOMAIN_SIGNALS; i++)
+		if (signals[i])
+			event_free(signals[i]);
+	if (od.base)
+		event_base_free(od.base);
 	return status;
 }

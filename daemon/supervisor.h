@@ -11,11 +11,21 @@
 #define XVP_DAEMON_SUPERVISOR_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 /* Does this command line ask for the supervisor (--config or --check)? */
 bool supervisor_requested(int argc, char **argv);
 
 /* The supervisor's main: its exit status. */
 int supervisor_main(int argc, char **argv);
+
+/*
+ * By hand, `xen-virtio-pcid --domain ID ...` (@argv, already checked, for
+ * domain @domid): a supervisor of one domain. It runs one worker with the
+ * same command line, which serves the domain, writes its xenstore keys for
+ * it, passes SIGTERM, SIGINT and SIGHUP on as a stop, and exits with the
+ * worker's exit status (1 if a signal ended it); no restarts.
+ */
+int supervisor_one_domain_main(int argc, char **argv, uint32_t domid, bool verbose);
 
 #endif

@@ -1,18 +1,17 @@
 // SPDX-License-Identifier: MIT
 /*
  * daemon/workers.c: start, restart with backoff, and stop the worker
- * processes; each worker's state is one of five (enum worker_state).
- * Every stop escalates to SIGKILL after the grace period, and once a
- * per-domain uid's worker has exited, everything else of that uid is
- * killed (daemon/uid_reaper.h) before anything runs as it again.
+ * processes; each worker's state is one of four (enum worker_state).
  */
 #include "daemon/workers.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -22,6 +21,8 @@
 #include "daemon/privileges.h"
 #include "daemon/seccomp_policy.h"
 #include "daemon/uid_reaper.h"
+#include "daemon/worker_link.h"
+#include "daemon/worker_protocol.h"
 #include "lib/log.h"
 
 enum worker_state {
@@ -47,6 +48,7 @@ struct worker {
 	unsigned int failures;	/* exits in a row without a stable run */
 	time_t started;		/* CLOCK_MONOTONIC seconds */
 	struct event *timer;	/* the restart */
+	struct worker_link *link;	/* its channel, while a process runs */
 	struct event *kill_timer;	/* SIGKILL when a stop takes too long */
 	/* Reaping (WORKER_REAPING): the exit being acted on once its uid is clean. */
 	bool reap_queued;
@@ -121,6 +123,7 @@ static const char *label(const struct worker *w, char *buf, size_t size)
 
 static void forget(struct worker *w)
 {
+	worker_link_destroy(w->link);
 	if (w->timer)
 		event_free(w->timer);
 	if (w->kill_timer)
@@ -139,56 +142,85 @@ static bool has_option(char **args, const char *option)
 	return false;
 }
 
-/* Numbers a worker's command line holds: its domain, the uid base, the supervisor's pid. */
+/* Numbers a worker's command line holds besides its channel: the uid base, our pid. */
 struct worker_numbers {
-	char domid[16];
 	char uid_base[16];
 	char supervisor[16];
 };
 
 /*
- * The argv of a worker: PROGRAM --domain ID ARGS... [--user USER]
- * [--uid-base N] --supervisor-pid PID [--verbose].
+ * The argv of a worker: PROGRAM --worker-channel FD --domain ID ARGS...
+ * [--user USER] [--uid-base N] --supervisor-pid PID [--verbose]; by hand,
+ * PROGRAM --worker-channel FD ARGS... --supervisor-pid PID.
  */
-static const char **worker_argv(const struct worker *w, struct worker_numbers *numbers)
+static const char **worker_argv(const struct worker *w, char *channel, char *domid, size_t size,
+				struct worker_numbers *numbers)
 {
 	const struct workers_settings *settings = &w->pool->settings;
-	size_t n = 0;
+	size_t n = 0, at = 0;
 	const char **argv;
 
 	while (w->args[n])
 		n++;
-	argv = calloc(n + 11, sizeof(*argv));
+	argv = calloc(n + 13, sizeof(*argv));
 	if (!argv)
 		return NULL;
-	snprintf(numbers->domid, sizeof(numbers->domid), "%u", w->domid);
+	snprintf(domid, size, "%u", w->domid);
 	snprintf(numbers->uid_base, sizeof(numbers->uid_base), "%u", settings->uid_base);
 	snprintf(numbers->supervisor, sizeof(numbers->supervisor), "%d", (int)getpid());
-	argv[0] = settings->program;
-	argv[1] = "--domain";
-	argv[2] = numbers->domid;
-	memcpy(argv + 3, w->args, n * sizeof(*argv));
-	n += 3;
+	argv[at++] = settings->program;
+	argv[at++] = WORKER_CHANNEL_OPTION;
+	argv[at++] = channel;
+	if (!settings->one_domain) {
+		argv[at++] = "--domain";
+		argv[at++] = domid;
+	}
+	memcpy(argv + at, w->args, n * sizeof(*argv));
+	at += n;
+	/* It stops when we die (PR_SET_PDEATHSIG), after a check that we are its parent. */
+	argv[at++] = "--supervisor-pid";
+	argv[at++] = numbers->supervisor;
+	if (settings->one_domain)
+		return argv;
 	if (settings->user && !has_option(w->args, "--user")) {
-		argv[n++] = "--user";
-		argv[n++] = settings->user;
+		argv[at++] = "--user";
+		argv[at++] = settings->user;
 	}
 	if (!has_option(w->args, "--uid-base")) {
-		argv[n++] = "--uid-base";
-		argv[n++] = numbers->uid_base;
+		argv[at++] = "--uid-base";
+		argv[at++] = numbers->uid_base;
 	}
-	argv[n++] = "--supervisor-pid";
-	argv[n++] = numbers->supervisor;
 	if (settings->verbose)
-		argv[n] = "--verbose";
+		argv[at] = "--verbose";
 	return argv;
+}
+
+/* It sent what no worker may send: it may be compromised. No SIGTERM: it need not obey. */
+static void on_hostile(void *opaque)
+{
+	struct worker *w = opaque;
+
+	if (w->pid)
+		kill(w->pid, SIGKILL);
+}
+
+/* In the child: the channel's end survives the exec, nothing else of ours does. */
+static void exec_worker(const char **argv, int channel)
+{
+	/* Its own session and process group: a terminal's ^C or hangup reaches us only. */
+	setsid();
+	if (fcntl(channel, F_SETFD, 0) == 0)
+		execv(argv[0], (char *const *)argv);
+	log_error("cannot run %s: %s", argv[0], strerror(errno));
+	_exit(127);
 }
 
 static int spawn(struct worker *w)
 {
+	char domid[16], channel[16], who[96];
 	struct worker_numbers numbers;
-	char who[96];
 	const char **argv;
+	int pair[2], ret;
 	pid_t pid;
 
 	/*
@@ -200,25 +232,37 @@ static int spawn(struct worker *w)
 			  label(w, who, sizeof(who)));
 		return -EDEADLK;
 	}
-	argv = worker_argv(w, &numbers);
-	if (!argv)
-		return -ENOMEM;
-	pid = fork();
-	if (pid == 0) {
-		/* Its own session and process group: a terminal's ^C or hangup reaches us only. */
-		setsid();
-		execv(argv[0], (char *const *)argv);
-		log_error("cannot run %s: %s", argv[0], strerror(errno));
-		_exit(127);
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair)) {
+		ret = -errno;
+		log_error("%s: cannot create a worker channel: %s", label(w, who, sizeof(who)),
+			  strerror(errno));
+		return ret;
 	}
+	snprintf(channel, sizeof(channel), "%d", pair[1]);
+	argv = worker_argv(w, channel, domid, sizeof(domid), &numbers);
+	if (!argv) {
+		close(pair[0]);
+		close(pair[1]);
+		return -ENOMEM;
+	}
+	pid = fork();
+	if (pid == 0)
+		exec_worker(argv, pair[1]);
+	ret = -errno;
 	free(argv);
+	close(pair[1]);
 	if (pid < 0) {
-		log_error("%s: cannot start a worker: %s", label(w, who, sizeof(who)), strerror(errno));
-		return -errno;
+		close(pair[0]);
+		log_error("%s: cannot start a worker: %s", label(w, who, sizeof(who)), strerror(-ret));
+		return ret;
 	}
 	w->pid = pid;
 	w->state = WORKER_RUNNING;
 	w->started = now_seconds();
+	w->link = worker_link_create(w->pool->base, pair[0], w->domid, pid, on_hostile, w);
+	if (!w->link)
+		kill(pid, SIGKILL);	/* it cannot be told anything: reaped as a failure */
 	log_info("%s: worker %d started", label(w, who, sizeof(who)), (int)pid);
 	return 0;
 }
@@ -244,7 +288,7 @@ static void on_kill_timer(evutil_socket_t fd, short what, void *arg)
 		return;
 	log_warn("%s: worker %d did not stop within %.1f s: killing it", label(w, who, sizeof(who)),
 		 (int)w->pid, w->pool->settings.stop_seconds);
-	/* Its process group too (it is a session leader, spawn()). */
+	/* Its process group too (it is a session leader, exec_worker()). */
 	kill(-w->pid, SIGKILL);
 	kill(w->pid, SIGKILL);
 }
@@ -331,6 +375,10 @@ static void failed(struct worker *w, int status)
 	describe_exit(status, how, sizeof(how));
 	log_error("%s: worker %d %s", label(w, who, sizeof(who)), (int)w->exited_pid, how);
 	w->pid = 0;
+	if (w->pool->settings.one_domain) {
+		w->state = WORKER_GAVE_UP;	/* by hand: the caller exits with its status */
+		return;
+	}
 	if (now_seconds() - w->started >= WORKERS_STABLE_SECONDS)
 		w->failures = 0;
 	if (++w->failures >= WORKERS_MAX_FAILURES) {
@@ -397,12 +445,17 @@ static bool per_domain_uid(const struct worker *w, uid_t *uid, uid_t *base_uid)
 	uint32_t base = w->pool->settings.uid_base;
 	char why[128];
 
-	if (w->pool->settings.user || has_option(w->args, "--user") || geteuid() != 0)
+	/*
+	 * By hand (one domain) no reaper: a second daemon for a domain another
+	 * one serves is refused, and its reaper would kill the first's worker.
+	 */
+	if (w->pool->settings.one_domain || w->pool->settings.user ||
+	    has_option(w->args, "--user") || geteuid() != 0)
 		return false;
 	for (char **a = w->args; a[0]; a++)
 		if (!strcmp(a[0], "--uid-base") && a[1] &&
 		    privileges_parse_uid_base(a[1], &base, why, sizeof(why)))
-			return false;	/* cannot happen: the file was checked */
+			return false;	/* cannot happen: the options were checked */
 	*uid = base + w->domid;
 	*base_uid = base;
 	return true;
@@ -454,11 +507,16 @@ static void reaped(struct worker *w, int status)
 
 static void exited(struct worker *w, int status)
 {
+	const struct workers_settings *settings = &w->pool->settings;
 	uid_t uid, base;
 
+	worker_link_destroy(w->link);
+	w->link = NULL;
 	if (w->kill_timer)
 		event_del(w->kill_timer);
 	w->exited_pid = w->pid;
+	if (settings->exited)
+		settings->exited(settings->opaque, w->domid, status);
 	if (!per_domain_uid(w, &uid, &base)) {
 		act_on_exit(w, status, w->state == WORKER_STOPPING);
 		return;

@@ -12,10 +12,15 @@
  *
  * Each worker is its own session (setsid), forked from the main thread,
  * and told the supervisor's pid (--supervisor-pid) so that it stops when
- * the supervisor dies. A worker that runs as its domain's own uid
- * (daemon/privileges.h) is followed, whenever it exits, by a reaper that
- * kills whatever else runs as that uid (daemon/uid_reaper.h); only then
- * is it restarted, or forgotten so that a new domain may take the ID.
+ * the supervisor dies. Every stop escalates to SIGKILL after stop_seconds.
+ * A worker that runs as its domain's own uid (daemon/privileges.h) is
+ * followed, whenever it exits, by a reaper that kills whatever else runs
+ * as that uid (daemon/uid_reaper.h); only then is it restarted, or
+ * forgotten so that a new domain may take the ID.
+ *
+ * Each worker inherits one end of a socket pair (WORKER_CHANNEL_OPTION FD,
+ * daemon/worker_protocol.h); the pool serves the other end
+ * (daemon/worker_link.h) and kills a worker that breaks the protocol.
  */
 #ifndef XVP_DAEMON_WORKERS_H
 #define XVP_DAEMON_WORKERS_H
@@ -42,6 +47,15 @@ struct workers_settings {
 	const char *user;	/* pass --user USER to workers whose block has no user; or NULL */
 	uint32_t uid_base;	/* pass --uid-base N to workers whose block has none */
 	double stop_seconds;	/* every stop: SIGTERM, then SIGKILL after this */
+	/*
+	 * By hand (xen-virtio-pcid --domain ID ...): the block's args are the
+	 * whole command line, passed as they are, and a worker that exits is
+	 * not restarted.
+	 */
+	bool one_domain;
+	/* Called for every worker that exited, with its waitpid status; or NULL. */
+	void (*exited)(void *opaque, uint32_t domid, int status);
+	void *opaque;
 };
 
 struct workers *workers_create(struct event_base *base, const struct workers_settings *settings);
@@ -78,8 +92,8 @@ void workers_reconfigure(struct workers *pool, workers_lookup_fn *lookup, void *
 void workers_reap(struct workers *pool);
 
 /*
- * Stop every worker (SIGTERM, SIGKILL after stop_seconds, as every stop)
- * and call @done from the loop once no worker and no reaper runs.
+ * Stop every worker (SIGTERM, SIGKILL after stop_seconds, as every stop) and call
+ * @done from the loop once none runs.
  */
 void workers_stop_all(struct workers *pool, void (*done)(void *opaque), void *opaque);
 

@@ -290,7 +290,7 @@ void ecam_host_write(struct ecam_host *host, uint64_t offset, unsigned int size,
 /*
  * PCI 3.0, 6.2.2: the pin is asserted while Interrupt Status is set and
  * INTx Disable is clear. Each new event is reported even when the pin is
- * already asserted: Xen's Arm vGIC treats SPIs as edges (DESIGN.md 5).
+ * already asserted: Xen's Arm vGIC treats SPIs as edges (docs/architecture.md).
  */
 void ecam_host_update_intx(struct ecam_host *host, struct pci_function *fn, bool event)
 {

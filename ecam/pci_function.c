@@ -12,7 +12,7 @@
 
 /*
  * PCI 3.0, 6.2.2: the Command bits an emulated function honours. I/O Space
- * (bit 0) stays read-only 0: there are no I/O BARs (DESIGN.md 5).
+ * (bit 0) stays read-only 0: there are no I/O BARs (guests have no I/O window).
  */
 #define COMMAND_WRITABLE	(PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER | PCI_COMMAND_PARITY | \
 				 PCI_COMMAND_SERR | PCI_COMMAND_INTX_DISABLE)

@@ -81,7 +81,7 @@ struct pci_function {
 /*
  * A type 0 header with @ids: Command has Memory Space, Bus Master, Parity,
  * SERR and INTx Disable writable; Status error bits are W1C; Cache Line Size
- * and Interrupt Line are writable; no I/O space (DESIGN.md 5: no I/O BAR).
+ * and Interrupt Line are writable; no I/O space (guests have no I/O window: no I/O BAR).
  */
 void pci_function_init(struct pci_function *fn, const struct pci_function_ids *ids,
 		       const struct pci_function_ops *ops, void *opaque);

@@ -74,6 +74,12 @@ int xen_domain_exists(uint32_t domid)
 /* Domains are listed this many at a time. */
 #define LIST_BATCH 64
 
+/*
+ * The supervisor lists domains every poll: one handle, kept (it is the
+ * supervisor's, unrestricted; a worker never lists domains).
+ */
+static xc_interface *list_handle;
+
 int xen_domain_list(uint32_t *domids, unsigned int max)
 {
 	xc_domaininfo_t info[LIST_BATCH];
@@ -82,7 +88,9 @@ int xen_domain_list(uint32_t *domids, unsigned int max)
 	xc_interface *xch;
 	int n = 0;
 
-	xch = open_control();
+	if (!list_handle)
+		list_handle = open_control();
+	xch = list_handle;
 	if (!xch)
 		return -errno;
 	/* A call may return fewer than asked while more exist: ask again from the last + 1. */
@@ -95,9 +103,10 @@ int xen_domain_list(uint32_t *domids, unsigned int max)
 	if (n < 0 && count < max) {
 		n = -errno;
 		log_error("cannot list Xen domains: %s", strerror(errno));
+		/* Opened again next time. */
 		xc_interface_close(xch);
+		list_handle = NULL;
 		return n;
 	}
-	xc_interface_close(xch);
 	return (int)count;
 }

@@ -15,7 +15,7 @@
 
 /*
  * Defaults: the windows Xen's public header reserves for a guest PCI host
- * bridge (xen/include/public/arch-arm.h, GUEST_VPCI_*), see DESIGN.md 5.
+ * bridge (xen/include/public/arch-arm.h, GUEST_VPCI_*), see docs/configuration.md.
  */
 #define GUEST_LAYOUT_ECAM_BASE		0x10000000ULL
 #define GUEST_LAYOUT_ECAM_SIZE		0x10000000ULL

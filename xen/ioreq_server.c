@@ -108,7 +108,7 @@ static int read_vcpu_count(struct xen_ioreq_server *s)
 
 static int create_server(struct xen_ioreq_server *s)
 {
-	/* Arm has no buffered ioreqs (DESIGN.md 5), and we want none on x86 either. */
+	/* Arm has no buffered ioreqs (docs/architecture.md), and we want none on x86 either. */
 	if (xendevicemodel_create_ioreq_server(s->dmod, s->domid, HVM_IOREQSRV_BUFIOREQ_OFF, &s->id)) {
 		log_error("ioreq server: cannot create: %s%s", strerror(errno),
 			  errno == ENOSYS ? " (is Xen built with CONFIG_IOREQ_SERVER=y?)" : "");
@@ -136,8 +136,8 @@ static int map_ioreq_page(struct xen_ioreq_server *s)
 	return 0;
 }
 
-int xen_ioreq_server_create(struct xen_ioreq_server **out, domid_t domid,
-			    const struct ioreq_dispatch_hooks *hooks, void *opaque)
+int xen_ioreq_server_open(struct xen_ioreq_server **out, domid_t domid,
+			  const struct ioreq_dispatch_hooks *hooks, void *opaque)
 {
 	struct xen_ioreq_server *s = calloc(1, sizeof(*s));
 	int ret;
@@ -149,20 +149,30 @@ int xen_ioreq_server_create(struct xen_ioreq_server **out, domid_t domid,
 	s->dispatcher.regions = &s->regions;
 	s->dispatcher.hooks = hooks;
 	s->dispatcher.opaque = opaque;
-
 	ret = open_handles(s);
-	if (!ret)
-		ret = read_vcpu_count(s);
-	if (!ret)
-		ret = create_server(s);
-	if (!ret)
-		ret = map_ioreq_page(s);
 	if (ret) {
 		xen_ioreq_server_destroy(s);
 		return ret;
 	}
 	*out = s;
 	return 0;
+}
+
+/*
+ * Every call here works on handles restricted to the domain: nr_vcpus and
+ * create_ioreq_server are dm_ops (privcmd_ioctl_dm_op() checks only that
+ * the domain matches), the page is IOCTL_PRIVCMD_MMAP_RESOURCE (the same
+ * check in privcmd_ioctl_mmap_resource()).
+ */
+int xen_ioreq_server_create(struct xen_ioreq_server *s)
+{
+	int ret = read_vcpu_count(s);
+
+	if (!ret)
+		ret = create_server(s);
+	if (!ret)
+		ret = map_ioreq_page(s);
+	return ret;
 }
 
 /* ---- the request loop */
@@ -484,19 +494,6 @@ int xen_ioreq_server_set_irq_level(struct xen_ioreq_server *s, uint32_t irq, uns
 {
 	if (xendevicemodel_set_irq_level(s->dmod, s->domid, irq, level))
 		return -errno;
-	return 0;
-}
-
-int xen_ioreq_server_restrict(struct xen_ioreq_server *s)
-{
-	/* Linux's privcmd and evtchn drivers enforce it; a compromised worker reaches this domain only. */
-	if (xendevicemodel_restrict(s->dmod, s->domid) ||
-	    xenforeignmemory_restrict(s->fmem, s->domid) ||
-	    xenevtchn_restrict(s->xce, s->domid)) {
-		log_error("ioreq server %u: cannot restrict its handles to domain %u: %s", s->id,
-			  s->domid, strerror(errno));
-		return -errno;
-	}
 	return 0;
 }
 

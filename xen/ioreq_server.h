@@ -20,14 +20,18 @@ struct event_base;
 struct xen_ioreq_server;
 
 /*
- * Stages 1-4: xen_ioreq_server_create() opens the handles, reads the vCPU
- * count, creates the server and maps its ioreq page. Then the caller
- * registers its MMIO ranges (xen_ioreq_server_add_mmio). Stages 5-7:
+ * Stage 1: xen_ioreq_server_open() opens the handles (devicemodel,
+ * foreignmemory, evtchn). Then the caller restricts every handle of the
+ * process to the domain (xen/isolation.h). Stages 2-4:
+ * xen_ioreq_server_create() reads the vCPU count, creates the server and
+ * maps its ioreq page; on failure the caller destroys @server. Then the
+ * caller registers its MMIO ranges (xen_ioreq_server_add_mmio). Stages 5-7:
  * xen_ioreq_server_enable() enables the server, binds each vCPU's event
  * channel and starts listening on the event loop.
  */
-int xen_ioreq_server_create(struct xen_ioreq_server **out, domid_t domid,
-			    const struct ioreq_dispatch_hooks *hooks, void *opaque);
+int xen_ioreq_server_open(struct xen_ioreq_server **out, domid_t domid,
+			  const struct ioreq_dispatch_hooks *hooks, void *opaque);
+int xen_ioreq_server_create(struct xen_ioreq_server *server);
 int xen_ioreq_server_enable(struct xen_ioreq_server *server, struct event_base *base);
 
 /*
@@ -54,13 +58,6 @@ void xen_ioreq_server_destroy(struct xen_ioreq_server *server);
 
 /* Raise or lower an interrupt line (an SPI on Arm). 0 or -errno. */
 int xen_ioreq_server_set_irq_level(struct xen_ioreq_server *server, uint32_t irq, unsigned int level);
-
-/*
- * Restrict the server's Xen handles (device model, foreign memory, event
- * channels) to its domain, once serving: from then on they can name no
- * other domain. 0 or -errno (logged).
- */
-int xen_ioreq_server_restrict(struct xen_ioreq_server *server);
 
 /*
  * Destroy server @id of @domid that an earlier process created and left

@@ -2,7 +2,7 @@
 /*
  * xen/xenstore.c: the readiness key and the server record, read and written
  * from a thread of its own so that a store that does not answer never holds
- * up the event loop.
+ * up the supervisor's event loop; each job is answered by a callback.
  */
 #include "xen/xenstore.h"
 
@@ -11,32 +11,30 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 #include <xenstore.h>
 
 #include "lib/log.h"
-
-#define STOP_WAIT_MS 1000
+#include "xen/xenstore_probe.h"
 
 struct xen_xenstore {
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t changed;
 	domid_t domid;
-	unsigned int pending;	/* raises asked for and not yet written */
-	bool stopping;
-	bool finished;		/* the thread is about to return: it may be joined */
+	xen_xenstore_done_fn *done;
+	void *opaque;
+	/* Jobs asked for and not yet done. */
+	unsigned int pending;	/* raises */
+	bool check_pending;
+	bool record_pending;
+	unsigned int record_id;
+	long record_pid;
+	bool remove_pending;
+	bool released;
 	char dir[64];		/* /local/domain/<domid>/data/virtio-pci */
 	char key[80];
-	/* The server record: what a previous process left, then ours. */
 	char record_key[80];
-	enum { RECORD_UNREAD, RECORD_NONE, RECORD_FOUND } record_read;
-	unsigned int recorded_id;
-	long recorded_pid;
-	bool record_pending;	/* xen_xenstore_record_server() asked for it */
-	bool record_done;	/* the thread tried to write it */
-	unsigned int record_id;
+	struct xen_xenstore_record earlier;	/* what a previous process left */
 };
 
 /* The value a previous daemon left (it crashed, or never removed it), or 0. */
@@ -83,27 +81,29 @@ static void publish(struct xs_handle *xsh, const struct xen_xenstore *xs,
 /* What the thread is asked to do next. */
 struct work {
 	unsigned int raises;
+	bool check;
 	bool record;
 	unsigned int record_id;
-	bool stopping;
+	long record_pid;
+	bool remove;
+	bool released;
 };
 
-/* Sleep until there is something to write or the daemon stops. */
+/* Sleep until there is something to do. */
 static void wait_for_work(struct xen_xenstore *xs, struct work *work)
 {
 	pthread_mutex_lock(&xs->lock);
-	while (!xs->pending && !xs->record_pending && !xs->stopping)
+	while (!xs->pending && !xs->check_pending && !xs->record_pending && !xs->remove_pending &&
+	       !xs->released)
 		pthread_cond_wait(&xs->changed, &xs->lock);
-	work->raises = xs->pending;
-	work->record = xs->record_pending;
-	work->record_id = xs->record_id;
-	work->stopping = xs->stopping;
+	*work = (struct work){ xs->pending, xs->check_pending, xs->record_pending, xs->record_id,
+			       xs->record_pid, xs->remove_pending, xs->released };
 	xs->pending = 0;
-	xs->record_pending = false;
+	xs->check_pending = xs->record_pending = xs->remove_pending = false;
 	pthread_mutex_unlock(&xs->lock);
 }
 
-/* "<id> <pid>" left by an earlier process for this domain, for xen_xenstore_recorded_server(). */
+/* "<id> <pid>" left by an earlier process for this domain. */
 static void read_record(struct xen_xenstore *xs, struct xs_handle *xsh)
 {
 	char *value = xs_read(xsh, XBT_NULL, xs->record_key, NULL);
@@ -115,22 +115,19 @@ static void read_record(struct xen_xenstore *xs, struct xs_handle *xsh)
 	if (value && !found)
 		log_warn("xenstore: %s = '%s': not '<server id> <pid>', ignored", xs->record_key, value);
 	free(value);
-	pthread_mutex_lock(&xs->lock);
-	xs->record_read = found ? RECORD_FOUND : RECORD_NONE;
-	xs->recorded_id = found ? id : 0;
-	xs->recorded_pid = found ? pid : 0;
-	pthread_cond_broadcast(&xs->changed);
-	pthread_mutex_unlock(&xs->lock);
+	if (found)
+		xs->earlier = (struct xen_xenstore_record){ true, id, pid };
 }
 
-static bool write_record(struct xs_handle *xsh, const struct xen_xenstore *xs, unsigned int id)
+static bool write_record(struct xs_handle *xsh, const struct xen_xenstore *xs, unsigned int id,
+			 long pid)
 {
 	char value[32];
-	int len = snprintf(value, sizeof(value), "%u %ld", id, (long)getpid());
+	int len = snprintf(value, sizeof(value), "%u %ld", id, pid);
 
 	/* dom0's own area: no guest may read or change it (the parent's permissions). */
 	if (!xs_write(xsh, XBT_NULL, xs->record_key, value, (unsigned int)len)) {
-		log_warn("xenstore: cannot write %s: %s (a restarted daemon cannot remove "
+		log_warn("xenstore: cannot write %s: %s (a restarted worker cannot remove "
 			 "this server)", xs->record_key, strerror(errno));
 		return false;
 	}
@@ -144,66 +141,76 @@ static void remove_key(struct xs_handle *xsh, const char *key)
 		log_debug("xenstore: cannot remove %s: %s", key, strerror(errno));
 }
 
-static void serve_keys(struct xen_xenstore *xs, struct xs_handle *xsh)
+/* @xsh is NULL without a store: every job is answered, nothing written. */
+static void serve_jobs(struct xen_xenstore *xs, struct xs_handle *xsh)
 {
-	unsigned long long generation = read_generation(xsh, xs->key);
+	unsigned long long generation = xsh ? read_generation(xsh, xs->key) : 0;
 	bool written = false, recorded = false;
 	struct work work = { 0 };
 
-	while (!work.stopping) {
+	while (!work.released) {
 		wait_for_work(xs, &work);
+		if (work.check)
+			xs->done(xs->opaque, XEN_XENSTORE_RECORD_READ, &xs->earlier);
 		if (work.record) {
-			recorded = write_record(xsh, xs, work.record_id) || recorded;
-			pthread_mutex_lock(&xs->lock);
-			xs->record_done = true;
-			pthread_cond_broadcast(&xs->changed);
-			pthread_mutex_unlock(&xs->lock);
+			recorded = (xsh && write_record(xsh, xs, work.record_id, work.record_pid)) ||
+				   recorded;
+			xs->done(xs->opaque, XEN_XENSTORE_RECORDED, NULL);
 		}
-		if (!work.raises)
-			continue;
-		generation += work.raises;
-		publish(xsh, xs, generation);
-		written = true;
+		if (work.raises && xsh) {
+			generation += work.raises;
+			publish(xsh, xs, generation);
+			written = true;
+		}
+		if (work.remove) {
+			/* The functions stop answering: the guest must not take the key for readiness. */
+			if (written)
+				remove_key(xsh, xs->key);
+			if (recorded)
+				remove_key(xsh, xs->record_key);
+			written = recorded = false;
+			xs->done(xs->opaque, XEN_XENSTORE_REMOVED, NULL);
+		}
 	}
-	/* The functions stop answering: the guest must not take the key for readiness. */
-	if (written)
-		remove_key(xsh, xs->key);
-	if (recorded)
-		remove_key(xsh, xs->record_key);
 }
 
 static void *xenstore_thread(void *arg)
 {
 	struct xen_xenstore *xs = arg;
-	struct xs_handle *xsh = xs_open(0);
+	struct xs_handle *xsh = NULL;
+	const char *why;
 
-	if (xsh) {
+	/* xs_open() returns a handle even without xenstored: ask the probe first. */
+	if (xen_xenstore_probe(&why) && !(xsh = xs_open(0)))
+		why = strerror(errno);
+	if (xsh)
 		read_record(xs, xsh);
-		serve_keys(xs, xsh);
+	else
+		log_info("no xenstore (%s): domain %u's guest is not told when its functions "
+			 "answer, its rescan helper polls", why, xs->domid);
+	serve_jobs(xs, xsh);
+	if (xsh)
 		xs_close(xsh);
-	} else {
-		log_info("no xenstore (%s): the guest is not told when its functions answer, "
-			 "its rescan helper polls", strerror(errno));
-	}
-	pthread_mutex_lock(&xs->lock);
-	if (xs->record_read == RECORD_UNREAD)
-		xs->record_read = RECORD_NONE;
-	xs->finished = true;
-	pthread_cond_broadcast(&xs->changed);
-	pthread_mutex_unlock(&xs->lock);
+	xs->done(xs->opaque, XEN_XENSTORE_RELEASED, NULL);
+	pthread_cond_destroy(&xs->changed);
+	pthread_mutex_destroy(&xs->lock);
+	free(xs);
 	return NULL;
 }
 
-struct xen_xenstore *xen_xenstore_start(domid_t domid)
+struct xen_xenstore *xen_xenstore_start(domid_t domid, xen_xenstore_done_fn *done, void *opaque)
 {
 	struct xen_xenstore *xs = calloc(1, sizeof(*xs));
 	int ret;
 
 	if (!xs) {
-		log_warn("xenstore: out of memory: the guest is not told when its functions answer");
+		log_warn("xenstore: out of memory: domain %u's guest is not told when its "
+			 "functions answer", domid);
 		return NULL;
 	}
 	xs->domid = domid;
+	xs->done = done;
+	xs->opaque = opaque;
 	snprintf(xs->dir, sizeof(xs->dir), "/local/domain/%u/data/virtio-pci", domid);
 	snprintf(xs->key, sizeof(xs->key), XEN_XENSTORE_KEY_FORMAT, domid);
 	snprintf(xs->record_key, sizeof(xs->record_key), XEN_XENSTORE_RECORD_FORMAT, domid);
@@ -211,107 +218,48 @@ struct xen_xenstore *xen_xenstore_start(domid_t domid)
 	pthread_cond_init(&xs->changed, NULL);
 	ret = pthread_create(&xs->thread, NULL, xenstore_thread, xs);
 	if (ret) {
-		log_warn("xenstore: cannot start its thread: %s: the guest is not told when "
-			 "its functions answer", strerror(ret));
+		log_warn("xenstore: cannot start its thread: %s: domain %u's guest is not told "
+			 "when its functions answer", strerror(ret), domid);
 		pthread_cond_destroy(&xs->changed);
 		pthread_mutex_destroy(&xs->lock);
 		free(xs);
 		return NULL;
 	}
+	pthread_detach(xs->thread);
 	return xs;
+}
+
+/* Ask for a job: @set runs with the lock held. */
+#define ASK(xs, set)					\
+	do {						\
+		pthread_mutex_lock(&(xs)->lock);	\
+		set;					\
+		pthread_cond_broadcast(&(xs)->changed);	\
+		pthread_mutex_unlock(&(xs)->lock);	\
+	} while (0)
+
+void xen_xenstore_check_record(struct xen_xenstore *xs)
+{
+	ASK(xs, xs->check_pending = true);
+}
+
+void xen_xenstore_record_server(struct xen_xenstore *xs, unsigned int id, long pid)
+{
+	ASK(xs, (xs->record_pending = true, xs->record_id = id, xs->record_pid = pid));
 }
 
 void xen_xenstore_bump_generation(struct xen_xenstore *xs)
 {
-	if (!xs)
-		return;
-	pthread_mutex_lock(&xs->lock);
-	xs->pending++;
-	pthread_cond_broadcast(&xs->changed);
-	pthread_mutex_unlock(&xs->lock);
+	ASK(xs, xs->pending++);
 }
 
-static void deadline_in(struct timespec *deadline, int timeout_ms)
+void xen_xenstore_remove(struct xen_xenstore *xs)
 {
-	clock_gettime(CLOCK_REALTIME, deadline);
-	deadline->tv_sec += timeout_ms / 1000;
-	deadline->tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-	if (deadline->tv_nsec >= 1000000000L) {
-		deadline->tv_sec++;
-		deadline->tv_nsec -= 1000000000L;
-	}
+	ASK(xs, xs->remove_pending = true);
 }
 
-int xen_xenstore_recorded_server(struct xen_xenstore *xs, unsigned int *id, long *pid,
-				 int timeout_ms)
+void xen_xenstore_release(struct xen_xenstore *xs)
 {
-	struct timespec deadline;
-	int ret;
-
-	if (!xs)
-		return 0;
-	deadline_in(&deadline, timeout_ms);
-	pthread_mutex_lock(&xs->lock);
-	while (xs->record_read == RECORD_UNREAD)
-		if (pthread_cond_timedwait(&xs->changed, &xs->lock, &deadline) == ETIMEDOUT)
-			break;
-	ret = xs->record_read == RECORD_UNREAD ? -ETIMEDOUT : xs->record_read == RECORD_FOUND;
-	*id = xs->recorded_id;
-	*pid = xs->recorded_pid;
-	pthread_mutex_unlock(&xs->lock);
-	return ret;
-}
-
-void xen_xenstore_record_server(struct xen_xenstore *xs, unsigned int id, int timeout_ms)
-{
-	struct timespec deadline;
-
-	if (!xs)
-		return;
-	deadline_in(&deadline, timeout_ms);
-	pthread_mutex_lock(&xs->lock);
-	xs->record_pending = true;
-	xs->record_done = false;
-	xs->record_id = id;
-	pthread_cond_broadcast(&xs->changed);
-	while (!xs->record_done && !xs->finished)
-		if (pthread_cond_timedwait(&xs->changed, &xs->lock, &deadline) == ETIMEDOUT)
-			break;
-	pthread_mutex_unlock(&xs->lock);
-}
-
-/* With xs->lock held: wait up to STOP_WAIT_MS for the thread to finish. */
-static bool wait_finished(struct xen_xenstore *xs)
-{
-	struct timespec deadline;
-
-	clock_gettime(CLOCK_REALTIME, &deadline);
-	deadline.tv_sec += STOP_WAIT_MS / 1000;
-	while (!xs->finished)
-		if (pthread_cond_timedwait(&xs->changed, &xs->lock, &deadline) == ETIMEDOUT)
-			break;
-	return xs->finished;
-}
-
-void xen_xenstore_stop(struct xen_xenstore *xs)
-{
-	bool finished;
-
-	if (!xs)
-		return;
-	pthread_mutex_lock(&xs->lock);
-	xs->stopping = true;
-	pthread_cond_broadcast(&xs->changed);
-	finished = wait_finished(xs);
-	pthread_mutex_unlock(&xs->lock);
-	if (!finished) {
-		/* It is stuck in a request: leave it (and its memory) to the process's exit. */
-		log_warn("xenstore does not answer: %s may stay behind", xs->key);
-		pthread_detach(xs->thread);
-		return;
-	}
-	pthread_join(xs->thread, NULL);
-	pthread_cond_destroy(&xs->changed);
-	pthread_mutex_destroy(&xs->lock);
-	free(xs);
+	if (xs)
+		ASK(xs, xs->released = true);
 }

@@ -65,7 +65,12 @@ if [ "$dom0less" != 0 ]; then
 	step fdt-build 600 make -s -C "$REPO" build/xen-virtio-pcid
 fi
 
+# The dom0 probe of the workers' Xen handles (tests/boot/fd_probe.c).
+step probe-build 600 make -s -C "$REPO" CROSS=aarch64-linux-gnu- BUILD=build/arm64 \
+	build/arm64/tests/boot/xvp-fd-probe
+
 step initramfs 300 env BLOCK_EXTRA="${BOOT_TEST_BLOCK_EXTRA:-}" \
+	FD_PROBE="$REPO/build/arm64/tests/boot/xvp-fd-probe" \
 	GUEST_KERNELS="${BOOT_TEST_GUEST_KERNELS:-6.12 6.1}" \
 	sh "$BOOT_SRC/mkinitramfs.sh" "$daemon" "$BOOT/initramfs" ${rescan:+"$rescan"}
 

@@ -15,8 +15,10 @@
 . /test/params
 # The devices, in this order: 00:01.0, 00:02.0, 00:03.0 (guest-init expects it).
 DEVICES="--device blk,path=/tmp/disk.img --device rng --device blk,path=/tmp/disk2.img,direct=on"
-# The config's, per guest N (612, 61): each its own images (one writable image, one device).
-config_devices() { echo "\"blk,path=/tmp/disk-$1.img\", \"rng\", \"blk,path=/tmp/disk2-$1.img,direct=on\""; }
+# Each guest's images are its own (the config refuses one writable image in two blocks).
+config_devices() {
+	printf '"blk,path=/tmp/disk-%s.img", "rng", "blk,path=/tmp/disk2-%s.img,direct=on"' "$1" "$1"
+}
 LOG=/tmp/supervisor.log
 
 . /test/dom0-lib.sh
@@ -47,8 +49,9 @@ fi
 step supervisor-start
 # One block per guest, by name: dom0-test.sh names them guest-612, guest-61, ...
 for k in $GUEST_KERNELS; do
-	gn=$(echo "$k" | tr -d .)
-	printf '[domain "guest-%s"]\ndevice = [ %s ]\n%s\n\n' "$gn" "$(config_devices "$gn")" "$BLOCK_EXTRA"
+	tag=$(echo "$k" | tr -d .)
+	printf '[domain "guest-%s"]\ndevice = [ %s ]\n%s\n\n' "$tag" "$(config_devices "$tag")" \
+		"$BLOCK_EXTRA"
 done > /tmp/virtio-pci.cfg
 sed 's/^/BOOTTEST: config: /' /tmp/virtio-pci.cfg
 xen-virtio-pcid --check --config /tmp/virtio-pci.cfg || fail "--check refused the config"
@@ -78,10 +81,11 @@ run_guest() {
 	k=$1
 	last=$2
 	step "xl-create[$k]"
-	gn=$(echo "$k" | tr -d .)
-	name=guest-$gn
-	rm -f "/tmp/disk-$gn.img" "/tmp/disk2-$gn.img"
-	truncate -s 64M "/tmp/disk-$gn.img" "/tmp/disk2-$gn.img" || fail "cannot make the images"
+	name=guest-$(echo "$k" | tr -d .)
+	disk=/tmp/disk-$(echo "$k" | tr -d .).img
+	disk2=/tmp/disk2-$(echo "$k" | tr -d .).img
+	rm -f "$disk" "$disk2"
+	truncate -s 64M "$disk" "$disk2" || fail "cannot make the images"
 	timeout 60 xl create -p /test/guest.cfg "name=\"$name\"" \
 		"kernel=\"/test/$k/Image\"" "ramdisk=\"/test/$k/initrd\"" 2>&1 || fail "xl create -p"
 	domid=$(xl domid "$name") || fail "no domid for $name"
@@ -97,6 +101,27 @@ run_guest() {
 	grep "domain $domid ($name): worker" $LOG | sed 's/^/BOOTTEST: /'
 	wait_for 10 sandboxed "$domid" ||
 		fail "the worker of domain $domid did not take its own uid in its sandbox"
+
+	step "isolation[$k]"
+	# What a compromised worker could do with its Xen handles: nothing beyond
+	# its guest (every privcmd and evtchn fd refuses another domain, no
+	# xenstore connection); the supervisor's own handles can, so the probe
+	# can fail.
+	worker=$(sed -n "s/.*domain $domid ($name): worker \([0-9]*\) started.*/\1/p" $LOG | tail -1)
+	[ -n "$worker" ] || fail "no worker pid for domain $domid in the log"
+	if command -v xvp-fd-probe >/dev/null; then
+		xvp-fd-probe "$worker" > /tmp/probe.out 2>&1
+		probe=$?
+		sed 's/^/BOOTTEST: probe worker: /' /tmp/probe.out
+		[ $probe = 0 ] || fail "worker $worker is not isolated (probe exit $probe)"
+		grep -q 'privcmd: .*restricted' /tmp/probe.out || fail "the probe found no privcmd fd in worker $worker"
+		xvp-fd-probe "$supervisor" > /tmp/probe.out 2>&1
+		probe=$?
+		sed 's/^/BOOTTEST: probe supervisor: /' /tmp/probe.out
+		[ $probe = 1 ] || fail "the probe finds the supervisor isolated (exit $probe): it cannot tell"
+	else
+		echo "BOOTTEST: no xvp-fd-probe in this initramfs: isolation not probed"
+	fi
 
 	step "guest-run[$k]"
 	# on_poweroff = "preserve": the domain stays (shut down) after the guest's
@@ -132,7 +157,7 @@ run_guest() {
 	[ "$last" = yes ] && { timeout 30 xl destroy "$name" || fail "xl destroy"; }
 
 	step "image-check[$k]"
-	for img in "/tmp/disk-$gn.img" "/tmp/disk2-$gn.img"; do
+	for img in "$disk" "$disk2"; do
 		got=$(dd if=$img bs=64k skip=16 count=$((PATTERN_SIZE / 65536)) 2>/dev/null | sha256sum | cut -d' ' -f1)
 		[ "$got" = "$PATTERN_SHA256" ] || fail "$img holds $got at 1 MiB, the guest wrote $PATTERN_SHA256"
 		echo "BOOTTEST: $img holds the pattern (sha256 $got)"

@@ -67,9 +67,10 @@ supervisor=$!
 domid=0
 for g in $guests; do
 	domid=$((domid + 1))
-	# Poll finely: the moment the worker has told the guest is the reference.
+	# Poll finely: the moment the guest was told (by the supervisor, for its
+	# worker, which holds no xenstore connection) is the reference.
 	n=0
-	while ! grep -q "dom$domid: xenstore: .*generation = 1" $LOG; do
+	while ! grep -q "xenstore: /local/domain/$domid/data/virtio-pci/generation = 1" $LOG; do
 		kill -0 "$supervisor" 2>/dev/null || fail "the supervisor exited"
 		n=$((n + 1))
 		[ $n -lt 1200 ] || fail "no worker wrote domain $domid's generation key within 60 s"

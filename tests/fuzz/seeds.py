@@ -195,10 +195,26 @@ BLK = {
     'seed-flush': blk(limits(), [buf(header(4, 0))], [STATUS]),
 }
 
+def worker(from_worker, version, type_, request, value, extra=b''):
+    return u8(from_worker) + u16(version) + u16(type_) + u32(request) + u64(value) + extra
+
+
+WORKER = {
+    'seed-clear-stale': worker(1, 1, 1, 0, 0),
+    'seed-server-created': worker(1, 1, 2, 0, 7),
+    'seed-functions-changed': worker(1, 1, 3, 0, 0),
+    'seed-stopping': worker(1, 1, 4, 0, 0),
+    'seed-ack': worker(0, 1, 5, 1, 16),
+    'seed-ack-from-worker': worker(1, 1, 5, 1, 0),
+    'seed-too-long': worker(1, 1, 1, 0, 0, b'\0'),
+    'seed-short': u8(1) + u16(1) + u16(1),
+}
+
 
 def main():
     for target, seeds in (('fuzz_ecam', ECAM), ('fuzz_virtio_pci', VIRTIO),
-                          ('fuzz_virtqueue', VIRTQUEUE), ('fuzz_blk_request', BLK)):
+                          ('fuzz_virtqueue', VIRTQUEUE), ('fuzz_blk_request', BLK),
+                          ('fuzz_worker_protocol', WORKER)):
         directory = os.path.join(HERE, 'corpus', target)
         os.makedirs(directory, exist_ok=True)
         for name, data in seeds.items():

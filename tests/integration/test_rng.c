@@ -612,7 +612,7 @@ static void test_unknown_device_type_is_refused(void **state)
 	assert_refused(*state, args, "bogus");
 }
 
-/* ---- isolation (DESIGN.md 7) */
+/* ---- isolation (docs/security.md) */
 
 /* One request of @size bytes of entropy, answered. */
 static void read_entropy_once(struct fixture *f, struct guest_virtio *vd, uint32_t size)

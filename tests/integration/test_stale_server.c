@@ -2,9 +2,10 @@
 /*
  * tests/integration/test_stale_server.c: Xen keeps an IOREQ server after the
  * process that created it died, and allows only a few per domain (the
- * simulated hypervisor too: 8). A daemon records its server in dom0's
- * xenstore; the next daemon for the domain destroys a server whose process
- * is gone, and refuses to start while that process still serves.
+ * simulated hypervisor too: 8). The supervisor records its worker's server
+ * in dom0's xenstore; the next one for the domain destroys a server whose
+ * process is gone, and its worker refuses to serve while that process
+ * still serves. A daemon started by hand is a supervisor of one worker.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -42,6 +43,17 @@ static int setup(void **state)
 
 /* A daemon the hypervisor no longer tracks (test 3's first one), killed whatever happened. */
 static pid_t untracked;
+
+/* Stop the first daemon (our child, no longer tracked) with SIGTERM: its exit status. */
+static int stop_untracked(void)
+{
+	int status;
+
+	assert_int_equal(kill(untracked, SIGTERM), 0);
+	assert_int_equal(waitpid(untracked, &status, 0), untracked);
+	untracked = 0;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
 
 static int teardown(void **state)
 {
@@ -106,7 +118,8 @@ static void test_a_killed_daemons_server_is_destroyed_by_the_next(void **state)
 		assert_int_equal(domain_servers(hv), 1);
 		assert_int_equal(host_bridge_vendor(hv), 0x1b36);
 		assert_record_names(hv, serving);
-		assert_int_equal(sim_hv_stop_daemon(hv, SIGKILL, WAIT_MS), -EINTR);
+		/* Its worker killed, the daemon by hand exits 1, the server stays. */
+		assert_int_equal(sim_hv_kill_serving_worker(hv, WAIT_MS), 1);
 		/* Xen keeps the dead process's server, ranges and all. */
 		assert_int_equal(domain_servers(hv), 1);
 		previous = serving;
@@ -133,14 +146,14 @@ static void test_a_second_daemon_for_a_served_domain_refuses(void **state)
 	struct sim_hv *hv = *state;
 	struct sim_hv_domain_state domain;
 	pid_t first;
-	int status;
 
 	assert_int_equal(sim_hv_start_daemon(hv, sim_daemon_path(), rng_args), 0);
 	assert_int_equal(sim_hv_wait_serving(hv, WAIT_MS), 0);
 	assert_int_equal(sim_hv_get_domain_state(hv, DOMID, &domain), 0);
-	first = untracked = domain.serving_pid;
+	first = domain.serving_pid;
+	untracked = sim_hv_daemon_pid(hv);
 	/* kill(0, ...) would signal our whole process group (make, the other tests). */
-	assert_true(first > 0);
+	assert_true(first > 0 && untracked > 0);
 	assert_record_names(hv, first);
 
 	/* The hypervisor now watches the second one; the first is still our child. */
@@ -150,10 +163,7 @@ static void test_a_second_daemon_for_a_served_domain_refuses(void **state)
 	/* The first one was left alone and still serves. */
 	assert_int_equal(domain_servers(hv), 1);
 	assert_int_equal(host_bridge_vendor(hv), 0x1b36);
-	assert_int_equal(kill(first, SIGTERM), 0);
-	assert_int_equal(waitpid(first, &status, 0), first);
-	untracked = 0;
-	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_int_equal(stop_untracked(), 0);
 }
 
 /*
@@ -167,7 +177,6 @@ static void test_a_daemon_whose_binary_was_replaced_still_counts(void **state)
 	struct sim_hv_domain_state domain;
 	char dir[] = "/tmp/xvp-upgrade-XXXXXX", old_binary[64], command[1200];
 	pid_t first;
-	int status;
 
 	assert_non_null(mkdtemp(dir));
 	snprintf(old_binary, sizeof(old_binary), "%s/xen-virtio-pcid-sim", dir);
@@ -176,8 +185,9 @@ static void test_a_daemon_whose_binary_was_replaced_still_counts(void **state)
 	assert_int_equal(sim_hv_start_daemon(hv, old_binary, rng_args), 0);
 	assert_int_equal(sim_hv_wait_serving(hv, WAIT_MS), 0);
 	assert_int_equal(sim_hv_get_domain_state(hv, DOMID, &domain), 0);
-	first = untracked = domain.serving_pid;
-	assert_true(first > 0);
+	first = domain.serving_pid;
+	untracked = sim_hv_daemon_pid(hv);
+	assert_true(first > 0 && untracked > 0);
 	assert_record_names(hv, first);
 	assert_int_equal(unlink(old_binary), 0);
 	assert_int_equal(rmdir(dir), 0);
@@ -187,9 +197,7 @@ static void test_a_daemon_whose_binary_was_replaced_still_counts(void **state)
 	assert_non_null(strstr(sim_hv_daemon_log(hv), "served by process"));
 	assert_int_equal(domain_servers(hv), 1);
 	assert_int_equal(host_bridge_vendor(hv), 0x1b36);
-	assert_int_equal(kill(first, SIGTERM), 0);
-	assert_int_equal(waitpid(first, &status, 0), first);
-	untracked = 0;
+	assert_int_equal(stop_untracked(), 0);
 }
 
 int main(void)

@@ -284,8 +284,11 @@ static void test_workers_run_restricted_as_the_given_user(void **state)
 }
 
 /*
- * Without xenstore the supervisor finds guests by polling libxenctrl: a
- * [domain ID] block is served, a name block cannot match and says so.
+ * A dom0 without xenstored, as real libxenstore meets it: xs_open() falls
+ * back to /dev/xen/xenbus and its first request never answers. The
+ * supervisor still starts, finds guests by polling libxenctrl, serves a
+ * [domain ID] block (its worker's keys are not written), says a name block
+ * cannot match, and stops on SIGTERM.
  */
 static void test_without_xenstore_guests_are_found_by_polling(void **state)
 {

@@ -150,22 +150,6 @@ static void close_handle(struct sim_hv *hv, int handle)
 	pthread_cond_broadcast(&hv->changed);
 }
 
-int64_t sim_hv_restriction(struct sim_hv *hv, pid_t pid)
-{
-	int64_t domid = -2;
-
-	pthread_mutex_lock(&hv->lock);
-	for (int i = 0; i < SIM_MAX_CONNS && domid == -2; i++)
-		if (hv->conns[i] >= 0 && hv->conn_pids[i] == pid)
-			domid = hv->conn_restricted[i];
-	for (int h = 0; h < SIM_MAX_HANDLES && domid >= 0; h++)
-		if (hv->handles[h].used && hv->handles[h].owner == pid &&
-		    hv->handles[h].restricted != domid)
-			domid = -1;	/* one of its event-channel handles is not */
-	pthread_mutex_unlock(&hv->lock);
-	return domid;
-}
-
 int sim_hv_make_forbidden_syscall(struct sim_hv *hv, pid_t pid)
 {
 	struct sim_evtchn_msg msg = { SIM_EVTCHN_FORBIDDEN_SYSCALL, 0 };
@@ -211,6 +195,8 @@ static void handle_evtchn_message(struct sim_hv *hv, int handle)
 		 * access caused it (an ISR read lowers the line): apply it first.
 		 */
 		hv_drain_irq_messages(hv);
+		if (hv_process_restriction(hv, hv->handles[handle].owner) < 0)
+			hv->stats.answered_unrestricted++;
 		notify_guest(hv, port, false);
 	} else if (msg.op == SIM_EVTCHN_UNMASK) {
 		port->masked = false;
@@ -225,9 +211,7 @@ static void handle_evtchn_message(struct sim_hv *hv, int handle)
 
 static int fail(struct call *c, int error)
 {
-	c->reply->ret = -1;
-	c->reply->error = error;
-	return -1;
+	return hv_fail(c, error);
 }
 
 /*
@@ -425,6 +409,7 @@ static int op_irq_info(struct call *c)
 		c->hv->irq_domains[i] = d;
 		c->fd_to_pass = pair[1];
 		c->close_passed_fd = true;
+		hv_note_passed_socket(c, SIM_SOCKET_IRQ, d->config.domid);
 		c->reply->val[0] = d->config.nr_spis;
 		return 0;
 	}
@@ -462,11 +447,12 @@ static int op_evtchn_open(struct call *c)
 			continue;
 		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair))
 			return fail(c, errno);
-		c->hv->handles[h] = (struct sim_handle){ true, pair[0], -1, c->caller };
+		c->hv->handles[h] = (struct sim_handle){ true, pair[0], -1, c->caller, c->conn };
 		c->fd_to_pass = pair[1];
 		c->close_passed_fd = true;
 		c->reply->val[0] = (uint64_t)h;
 		c->reply->val[1] = c->hv->record.on;
+		hv_note_passed_socket(c, SIM_SOCKET_EVTCHN_EVENTS, h);
 		return 0;
 	}
 	return fail(c, EMFILE);
@@ -478,13 +464,15 @@ static int op_evtchn_notify_sync(struct call *c)
 	uint64_t h = c->req->arg[0];
 	struct sim_port *port;
 
-	if (h >= SIM_MAX_HANDLES || !c->hv->handles[h].used || c->hv->handles[h].owner != c->caller)
+	if (h >= SIM_MAX_HANDLES || !c->hv->handles[h].used || c->hv->handles[h].conn != c->conn)
 		return fail(c, EBADF);
 	port = find_local_port(c->hv, (int)h, (uint32_t)c->req->arg[1]);
 	if (!port)
 		return fail(c, ENOTCONN);	/* Linux's evtchn driver: a port this handle did not bind */
 	/* As for a one-way notify: interrupts sent before it are seen before it. */
 	hv_drain_irq_messages(c->hv);
+	if (hv_process_restriction(c->hv, c->caller) < 0)
+		c->hv->stats.answered_unrestricted++;
 	notify_guest(c->hv, port, true);
 	return 0;
 }
@@ -505,12 +493,15 @@ static int op_evtchn_bind(struct call *c)
 	uint32_t guest_port = (uint32_t)c->req->arg[2];
 	struct sim_domain *d = hv_find_domain(hv, c->req->arg[1]);
 
-	if (handle >= SIM_MAX_HANDLES || !hv->handles[handle].used)
+	/* An evtchn fd is its own handle: only its connection may use it. */
+	if (handle >= SIM_MAX_HANDLES || !hv->handles[handle].used ||
+	    hv->handles[handle].conn != c->conn)
 		return fail(c, EBADF);
 	if (!d)
 		return fail(c, ESRCH);
+	/* drivers/xen/evtchn.c: EACCES (not privcmd's EPERM) for another domain once restricted. */
 	if (hv->handles[handle].restricted >= 0 && hv->handles[handle].restricted != (int64_t)c->req->arg[1])
-		return fail(c, EPERM);
+		return fail(c, EACCES);
 	if (!is_server_port(d, guest_port))
 		return fail(c, EINVAL);
 	for (unsigned int i = 0; i < SIM_MAX_PORTS; i++)
@@ -531,7 +522,7 @@ static int op_evtchn_unbind(struct call *c)
 {
 	struct sim_port *port;
 
-	if (c->req->arg[0] >= SIM_MAX_HANDLES)
+	if (c->req->arg[0] >= SIM_MAX_HANDLES || c->hv->handles[c->req->arg[0]].conn != c->conn)
 		return fail(c, EBADF);
 	port = find_local_port(c->hv, (int)c->req->arg[0], (uint32_t)c->req->arg[1]);
 	if (!port)
@@ -540,44 +531,15 @@ static int op_evtchn_unbind(struct call *c)
 	return 0;
 }
 
-static int op_restrict(struct call *c)
-{
-	int64_t *restricted = &c->hv->conn_restricted[c->conn];
-
-	/* Linux's privcmd: a handle restricted once cannot be moved to another domain. */
-	if (*restricted >= 0 && *restricted != (int64_t)c->req->arg[0])
-		return fail(c, EPERM);
-	*restricted = (int64_t)c->req->arg[0];
-	return 0;
-}
-
 static int op_evtchn_restrict(struct call *c)
 {
 	uint64_t handle = c->req->arg[0];
 
-	if (handle >= SIM_MAX_HANDLES || !c->hv->handles[handle].used)
+	if (handle >= SIM_MAX_HANDLES || !c->hv->handles[handle].used ||
+	    c->hv->handles[handle].conn != c->conn)
 		return fail(c, EBADF);
 	c->hv->handles[handle].restricted = (int64_t)c->req->arg[1];
 	return 0;
-}
-
-/*
- * The calls a restricted process may make about its domain only (their arg0
- * is the domain). Domain lookups are libxenctrl's, another handle: not these.
- */
-static bool refused_by_restriction(const struct call *c)
-{
-	int64_t restricted = c->hv->conn_restricted[c->conn];
-
-	switch (c->req->op) {
-	case SIM_OP_NR_VCPUS: case SIM_OP_CREATE_SERVER: case SIM_OP_DESTROY_SERVER:
-	case SIM_OP_SET_SERVER_STATE: case SIM_OP_MAP_RANGE: case SIM_OP_UNMAP_RANGE:
-	case SIM_OP_MAP_RESOURCE: case SIM_OP_SET_IRQ_LEVEL: case SIM_OP_GUEST_RAM:
-	case SIM_OP_GUEST_P2M: case SIM_OP_IRQ_INFO:
-		return restricted >= 0 && restricted != (int64_t)c->req->arg[0];
-	default:
-		return false;
-	}
 }
 
 static int (*const ops[])(struct call *) = {
@@ -605,7 +567,9 @@ static int (*const ops[])(struct call *) = {
 	[SIM_OP_XS_SET_PERMS] = hv_op_xs_set_perms,
 	[SIM_OP_XS_WATCH] = hv_op_xs_watch,
 	[SIM_OP_XS_UNWATCH] = hv_op_xs_unwatch,
-	[SIM_OP_RESTRICT] = op_restrict,
+	[SIM_OP_RESTRICT] = hv_op_restrict,
+	[SIM_OP_HELLO] = hv_op_hello,
+	[SIM_OP_HYPERCALL] = hv_op_hypercall,
 	[SIM_OP_EVTCHN_RESTRICT] = op_evtchn_restrict,
 	[SIM_OP_EVTCHN_NOTIFY_SYNC] = op_evtchn_notify_sync,
 };
@@ -652,7 +616,7 @@ static bool handle_call(struct sim_hv *hv, int i)
 	if (n < (ssize_t)sizeof(msg.req))
 		return false;
 	c.in_len = (size_t)n - sizeof(msg.req);
-	if (refused_by_restriction(&c))
+	if (hv_refused_by_restriction(&c))
 		fail(&c, EPERM);
 	else if (msg.req.op < sizeof(ops) / sizeof(ops[0]) && ops[msg.req.op])
 		reply.ret = ops[msg.req.op](&c);
@@ -682,6 +646,8 @@ static void accept_connection(struct sim_hv *hv)
 			hv->conns[i] = fd;
 			hv->conn_pids[i] = cred.pid;
 			hv->conn_restricted[i] = -1;
+			hv->conn_kind[i] = 0;
+			hv->conn_inode[i] = 0;
 			return;
 		}
 	}

@@ -199,6 +199,16 @@ int sim_hv_wait_daemon_exit(struct sim_hv *hv, int timeout_ms)
 	return -ETIMEDOUT;
 }
 
+int sim_hv_kill_serving_worker(struct sim_hv *hv, int timeout_ms)
+{
+	struct sim_hv_domain_state state;
+
+	if (sim_hv_get_domain_state(hv, hv->guest->config.domid, &state) || state.serving_pid <= 0)
+		return -ESRCH;
+	kill(state.serving_pid, SIGKILL);
+	return sim_hv_wait_daemon_exit(hv, timeout_ms);
+}
+
 int sim_hv_stop_daemon(struct sim_hv *hv, int signal, int timeout_ms)
 {
 	if (!hv->daemon_pid)

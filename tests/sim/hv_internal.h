@@ -15,7 +15,8 @@
 #define SIM_MAX_VCPUS		128	/* one ioreq page */
 #define SIM_MAX_HANDLES		16
 #define SIM_MAX_PORTS		1024
-#define SIM_MAX_CONNS		16
+#define SIM_MAX_CONNS		64	/* one per library handle of every process */
+#define SIM_MAX_PASSED		256	/* sockets handed to processes, remembered by inode */
 #define SIM_MAX_SPI		1020
 #define SIM_SPARE_PAGES		256	/* pages available to replace or populate guest pages */
 #define SIM_P2M_ABSENT		UINT64_MAX	/* a p2m entry with no RAM behind it (ballooned out) */
@@ -52,6 +53,14 @@ struct sim_handle {
 	int fd;			/* hypervisor end of the handle's socket */
 	int64_t restricted;	/* xenevtchn_restrict: the only domain, or -1 */
 	pid_t owner;		/* the process that opened it */
+	int conn;		/* the connection it was opened on: the only one that may use it */
+};
+
+/* A socket end the hypervisor handed to a process: what it is, for sim_hv_socket_info(). */
+struct sim_passed_socket {
+	uint64_t inode;
+	enum sim_hv_socket_kind kind;
+	int64_t index;		/* event-channel or xenstore handle, or irq domain */
 };
 
 struct sim_vcpu {
@@ -153,6 +162,10 @@ struct sim_hv {
 	int conns[SIM_MAX_CONNS];
 	pid_t conn_pids[SIM_MAX_CONNS];	/* the process at the other end of each connection */
 	int64_t conn_restricted[SIM_MAX_CONNS];	/* the only domain its calls may name, or -1 */
+	enum sim_conn_kind conn_kind[SIM_MAX_CONNS];	/* from SIM_OP_HELLO; 0 before it */
+	uint64_t conn_inode[SIM_MAX_CONNS];	/* the process's end of it */
+	struct sim_passed_socket passed[SIM_MAX_PASSED];
+	unsigned int next_passed;
 	int irq_fds[SIM_MAX_CONNS];	/* hypervisor ends of the one-way irq sockets, or -1 */
 	struct sim_domain *irq_domains[SIM_MAX_CONNS];	/* whose SPIs each irq socket sets */
 	uint32_t next_guest_port;
@@ -184,6 +197,18 @@ struct call {
 
 /* With hv->lock held: apply every interrupt message the daemons already sent. */
 void hv_drain_irq_messages(struct sim_hv *hv);
+/* Connections and their restrictions (tests/sim/hv_conns.c), with hv->lock held. */
+int hv_fail(struct call *c, int error);
+int hv_op_hello(struct call *c);
+int hv_op_hypercall(struct call *c);
+int hv_op_restrict(struct call *c);
+/* Would Linux refuse this call on this (restricted) fd? Then it fails with EPERM. */
+bool hv_refused_by_restriction(const struct call *c);
+/* sim_hv_restriction() with hv->lock held. */
+int64_t hv_process_restriction(struct sim_hv *hv, pid_t pid);
+/* The call hands over a socket end: remember its inode as @kind. */
+void hv_note_passed_socket(struct call *c, enum sim_hv_socket_kind kind, int64_t index);
+
 /* With hv->lock held: deliver an event from the guest on its end @guest_port. */
 void hv_signal_guest_port(struct sim_hv *hv, uint32_t guest_port);
 /* With hv->lock held: a server's slot for @vcpu, after placing @req in it and signalling. */

@@ -76,6 +76,7 @@ int hv_op_xs_open(struct call *c)
 		c->fd_to_pass = pair[1];
 		c->close_passed_fd = true;
 		c->reply->val[0] = (uint64_t)h;
+		hv_note_passed_socket(c, SIM_SOCKET_XENSTORE_WATCH, h);
 		return 0;
 	}
 	return xs_fail(c, EMFILE);

@@ -60,8 +60,9 @@ struct sim_hv_config {
 	enum sim_background background;
 	/*
 	 * No xenstore at all (a dom0less guest with xen,enhanced = "no-xenstore",
-	 * or no xenstored): xs_open() fails with ENOENT, for the daemon and for
-	 * the guest. Otherwise the store holds /local/domain/DOMID/domid and
+	 * or no xenstored): in dom0, xs_open() falls back to the xenbus device
+	 * as real libxenstore does and returns a handle whose requests never
+	 * answer; in a guest it fails with ENOENT. Otherwise the store holds /local/domain/DOMID/domid and
 	 * .../data, owned by the guest, as init-dom0less writes them.
 	 */
 	bool no_xenstore;
@@ -111,6 +112,13 @@ int sim_hv_wait_daemon_log(struct sim_hv *hv, const char *text, int timeout_ms);
 pid_t sim_hv_daemon_pid(struct sim_hv *hv);
 /* Send @signal (SIGHUP) and return at once: 0 or -errno. */
 int sim_hv_signal_daemon(struct sim_hv *hv, int signal);
+/*
+ * The daemon started by hand is a supervisor of one worker, which serves:
+ * kill that worker (the process serving the first guest) with SIGKILL, as
+ * a crash or the OOM killer would, and wait for the daemon to exit (1: it
+ * saw its worker killed). -ESRCH if nothing serves the guest.
+ */
+int sim_hv_kill_serving_worker(struct sim_hv *hv, int timeout_ms);
 /* Wait for the daemon to exit by itself; same results as sim_hv_stop_daemon. */
 int sim_hv_wait_daemon_exit(struct sim_hv *hv, int timeout_ms);
 /* Everything the daemon wrote to stderr so far (valid until the next call). */
@@ -218,11 +226,40 @@ int sim_hv_xenstore_wait(struct sim_hv *hv, const char *path, const char *value,
 void sim_hv_destroy_domain(struct sim_hv *hv);
 
 /*
- * The domain process @pid restricted its Xen handles to (devicemodel and
- * foreignmemory calls, and every open event-channel handle), -1 if it did not
- * (or only some), -2 if @pid has no connection.
+ * The domain process @pid restricted its Xen handles to: every privcmd and
+ * event-channel connection it holds restricted to that domain; -1 if one is
+ * not (an unrestricted privcmd, any libxencall connection), -2 if @pid has
+ * none. Xenstore connections are not Xen handles: sim_hv_socket_info()
+ * tells of them.
  */
 int64_t sim_hv_restriction(struct sim_hv *hv, pid_t pid);
+
+/* What a socket a process holds is, for a test that walks its /proc/PID/fd. */
+enum sim_hv_socket_kind {
+	SIM_SOCKET_UNKNOWN,		/* not the hypervisor's */
+	SIM_SOCKET_PRIVCMD,		/* a devicemodel or foreignmemory handle's privcmd fd */
+	SIM_SOCKET_XENCALL,		/* a libxencall handle's privcmd fd (hypercalls) */
+	SIM_SOCKET_EVTCHN,		/* an event-channel handle's calls */
+	SIM_SOCKET_XENSTORE,		/* a xenstore connection */
+	SIM_SOCKET_EVTCHN_EVENTS,	/* an event-channel handle's events */
+	SIM_SOCKET_IRQ,			/* the one-way set_irq_level socket of one domain */
+	SIM_SOCKET_XENSTORE_WATCH,	/* a xenstore connection's watch events */
+};
+
+struct sim_hv_socket_info {
+	enum sim_hv_socket_kind kind;
+	int64_t restricted;	/* the only domain it may name; -1 unrestricted */
+	uint64_t handle;	/* SIM_SOCKET_EVTCHN: the handle id its calls carry */
+};
+
+/*
+ * The socket whose inode is @inode (readlink of /proc/PID/fd/N gives
+ * "socket:[INODE]"), as the hypervisor knows it: 0, or -ENOENT when it is
+ * not a connection to this hypervisor that is still open (then the kind is
+ * SIM_SOCKET_UNKNOWN). A connection restricted by xentoolcore_restrict_all()
+ * with /dev/null dup2()ed over it is no socket any more.
+ */
+int sim_hv_socket_info(struct sim_hv *hv, uint64_t inode, struct sim_hv_socket_info *info);
 
 /*
  * Make process @pid (a worker) call a system call no serving worker needs,
@@ -329,6 +366,13 @@ struct sim_hv_state {
 	unsigned long foreign_mapped_pages_peak;
 	/* Map calls in which some frames were not RAM (those frames failed alone). */
 	unsigned long foreign_maps_with_holes;
+	/*
+	 * vCPU requests answered (their port notified) by a process that held
+	 * a Xen connection not restricted to one domain at that moment: a
+	 * worker must restrict itself before it serves anything, pending
+	 * requests included.
+	 */
+	unsigned long answered_unrestricted;
 };
 
 void sim_hv_get_state(struct sim_hv *hv, struct sim_hv_state *state);

@@ -11,11 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
-
-static pthread_mutex_t conn_lock = PTHREAD_MUTEX_INITIALIZER;
-static int conn_fd = -1;
 
 static int connect_hypervisor(void)
 {
@@ -94,40 +92,67 @@ static int send_request(int fd, const struct sim_request *req, const struct sim_
 	return sendmsg(fd, &msg, MSG_NOSIGNAL) == (ssize_t)total ? 0 : -1;
 }
 
-int sim_call_payload(const struct sim_request *req, const struct sim_payload *in,
-		     struct sim_reply *reply, struct sim_payload *out, int *fd)
+int sim_call_payload(struct sim_conn *conn, const struct sim_request *req,
+		     const struct sim_payload *in, struct sim_reply *reply,
+		     struct sim_payload *out, int *fd)
 {
 	int ret = -1;
 
 	if (fd)
 		*fd = -1;
-	pthread_mutex_lock(&conn_lock);
-	if (conn_fd < 0)
-		conn_fd = connect_hypervisor();
-	if (conn_fd < 0)
+	pthread_mutex_lock(&conn->lock);
+	if (send_request(conn->fd, req, in))
 		goto unlock;
-	if (send_request(conn_fd, req, in))
-		goto unlock;
-	if (receive_reply(conn_fd, reply, out, fd))
+	if (receive_reply(conn->fd, reply, out, fd))
 		goto unlock;
 	ret = reply->ret;
 	if (ret < 0)
 		errno = reply->error;
 unlock:
-	pthread_mutex_unlock(&conn_lock);
+	pthread_mutex_unlock(&conn->lock);
 	return ret;
 }
 
-int sim_call(const struct sim_request *req, struct sim_reply *reply, int *fd)
+int sim_call(struct sim_conn *conn, const struct sim_request *req, struct sim_reply *reply,
+	     int *fd)
 {
-	return sim_call_payload(req, NULL, reply, NULL, fd);
+	return sim_call_payload(conn, req, NULL, reply, NULL, fd);
 }
 
-int sim_call_args(uint32_t op, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3,
-		  uint64_t a4, struct sim_reply *reply)
+int sim_call_args(struct sim_conn *conn, uint32_t op, uint64_t a0, uint64_t a1, uint64_t a2,
+		  uint64_t a3, uint64_t a4, struct sim_reply *reply)
 {
 	struct sim_request req = { .op = op, .arg = { a0, a1, a2, a3, a4 } };
 	struct sim_reply ignored;
 
-	return sim_call(&req, reply ? reply : &ignored, NULL);
+	return sim_call(conn, &req, reply ? reply : &ignored, NULL);
+}
+
+/*
+ * The hypervisor learns the kind of device and our end's inode, so that a
+ * test that finds this socket among a process's fds can ask what it is.
+ */
+int sim_conn_open(struct sim_conn *conn, enum sim_conn_kind kind)
+{
+	struct stat st;
+
+	conn->fd = connect_hypervisor();
+	if (conn->fd < 0)
+		return -1;
+	pthread_mutex_init(&conn->lock, NULL);
+	if (fstat(conn->fd, &st) ||
+	    sim_call_args(conn, SIM_OP_HELLO, kind, st.st_ino, 0, 0, 0, NULL) < 0) {
+		sim_conn_close(conn);
+		return -1;
+	}
+	return 0;
+}
+
+void sim_conn_close(struct sim_conn *conn)
+{
+	if (conn->fd < 0)
+		return;
+	close(conn->fd);
+	conn->fd = -1;
+	pthread_mutex_destroy(&conn->lock);
 }

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/socket.h>
@@ -15,11 +16,25 @@
 
 #include "tests/sim/libxen_conn.h"
 
+/*
+ * /dev/xen/evtchn is one fd; here the calls go on the handle's connection
+ * and the events come on a socket the hypervisor hands over. restrict_all
+ * restricts it (tools/libs/evtchn/core.c: IOCTL_EVTCHN_RESTRICT_DOMID).
+ */
 struct xenevtchn_handle {
+	struct sim_conn conn;
+	struct sim_toolcore_handle tc;
 	int fd;
 	uint64_t id;
 	bool sync_notify;	/* the test records the order of events */
 };
+
+static int restrict_xce(struct sim_toolcore_handle *tc, domid_t domid)
+{
+	xenevtchn_handle *xce = (xenevtchn_handle *)((char *)tc - offsetof(xenevtchn_handle, tc));
+
+	return xenevtchn_restrict(xce, domid);
+}
 
 xenevtchn_handle *xenevtchn_open(struct xentoollog_logger *logger, unsigned int flags)
 {
@@ -30,25 +45,36 @@ xenevtchn_handle *xenevtchn_open(struct xentoollog_logger *logger, unsigned int 
 
 	(void)logger;
 	(void)flags;
-	if (sim_call(&req, &reply, &fd) < 0)
-		return NULL;
 	xce = calloc(1, sizeof(*xce));
-	if (!xce) {
-		close(fd);
-		errno = ENOMEM;
+	if (!xce)
 		return NULL;
-	}
+	if (sim_conn_open(&xce->conn, SIM_CONN_EVTCHN))
+		goto free_handle;
+	if (sim_call(&xce->conn, &req, &reply, &fd) < 0)
+		goto close_conn;
 	xce->fd = fd;
 	xce->id = reply.val[0];
 	xce->sync_notify = reply.val[1] == 1;
+	xce->tc.restrict_callback = restrict_xce;
+	sim_toolcore_register(&xce->tc);
 	return xce;
+
+close_conn:
+	fd = errno;
+	sim_conn_close(&xce->conn);
+	errno = fd;
+free_handle:
+	free(xce);
+	return NULL;
 }
 
 int xenevtchn_close(xenevtchn_handle *xce)
 {
 	if (!xce)
 		return 0;
+	sim_toolcore_deregister(&xce->tc);
 	close(xce->fd);
+	sim_conn_close(&xce->conn);
 	free(xce);
 	return 0;
 }
@@ -63,19 +89,19 @@ xenevtchn_port_or_error_t xenevtchn_bind_interdomain(xenevtchn_handle *xce, uint
 {
 	struct sim_reply reply;
 
-	if (sim_call_args(SIM_OP_EVTCHN_BIND, xce->id, domid, remote_port, 0, 0, &reply) < 0)
+	if (sim_call_args(&xce->conn, SIM_OP_EVTCHN_BIND, xce->id, domid, remote_port, 0, 0, &reply) < 0)
 		return -1;
 	return (xenevtchn_port_or_error_t)reply.val[0];
 }
 
 int xenevtchn_restrict(xenevtchn_handle *xce, domid_t domid)
 {
-	return sim_call_args(SIM_OP_EVTCHN_RESTRICT, xce->id, domid, 0, 0, 0, NULL) < 0 ? -1 : 0;
+	return sim_call_args(&xce->conn, SIM_OP_EVTCHN_RESTRICT, xce->id, domid, 0, 0, 0, NULL) < 0 ? -1 : 0;
 }
 
 int xenevtchn_unbind(xenevtchn_handle *xce, evtchn_port_t port)
 {
-	return sim_call_args(SIM_OP_EVTCHN_UNBIND, xce->id, port, 0, 0, 0, NULL) < 0 ? -1 : 0;
+	return sim_call_args(&xce->conn, SIM_OP_EVTCHN_UNBIND, xce->id, port, 0, 0, 0, NULL) < 0 ? -1 : 0;
 }
 
 static int send_port_message(xenevtchn_handle *xce, uint32_t op, evtchn_port_t port)
@@ -98,7 +124,7 @@ static int send_port_message(xenevtchn_handle *xce, uint32_t op, evtchn_port_t p
 int xenevtchn_notify(xenevtchn_handle *xce, evtchn_port_t port)
 {
 	if (xce->sync_notify)
-		return sim_call_args(SIM_OP_EVTCHN_NOTIFY_SYNC, xce->id, port, 0, 0, 0, NULL) < 0 ? -1 : 0;
+		return sim_call_args(&xce->conn, SIM_OP_EVTCHN_NOTIFY_SYNC, xce->id, port, 0, 0, 0, NULL) < 0 ? -1 : 0;
 	return send_port_message(xce, SIM_EVTCHN_NOTIFY, port);
 }
 

@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -29,6 +30,8 @@ struct ram_mapping {
 };
 
 struct xenforeignmemory_handle {
+	struct sim_conn conn;	/* its /dev/xen/privcmd */
+	struct sim_toolcore_handle tc;
 	struct ram_mapping *mappings;
 	int ram_fd;		/* -1 until the first map */
 	uint64_t ram_base_gfn;
@@ -41,6 +44,14 @@ struct xenforeignmemory_resource_handle {
 	size_t size;
 };
 
+static int restrict_fmem(struct sim_toolcore_handle *tc, domid_t domid)
+{
+	xenforeignmemory_handle *fmem = (xenforeignmemory_handle *)((char *)tc -
+						offsetof(xenforeignmemory_handle, tc));
+
+	return xenforeignmemory_restrict(fmem, domid);
+}
+
 xenforeignmemory_handle *xenforeignmemory_open(struct xentoollog_logger *logger,
 					       unsigned int open_flags)
 {
@@ -48,15 +59,23 @@ xenforeignmemory_handle *xenforeignmemory_open(struct xentoollog_logger *logger,
 
 	(void)logger;
 	(void)open_flags;
-	if (fmem)
-		fmem->ram_fd = -1;
+	if (!fmem)
+		return NULL;
+	fmem->ram_fd = -1;
+	if (sim_conn_open(&fmem->conn, SIM_CONN_PRIVCMD)) {
+		free(fmem);
+		return NULL;
+	}
+	/* tools/libs/foreignmemory/core.c: restrict_all restricts the handle's fd. */
+	fmem->tc.restrict_callback = restrict_fmem;
+	sim_toolcore_register(&fmem->tc);
 	return fmem;
 }
 
+/* IOCTL_PRIVCMD_RESTRICT on the handle's fd (foreignmemory/linux.c). */
 int xenforeignmemory_restrict(xenforeignmemory_handle *fmem, domid_t domid)
 {
-	(void)fmem;
-	return sim_call_args(SIM_OP_RESTRICT, domid, 0, 0, 0, 0, NULL) < 0 ? -1 : 0;
+	return sim_call_args(&fmem->conn, SIM_OP_RESTRICT, domid, 0, 0, 0, 0, NULL) < 0 ? -1 : 0;
 }
 
 int xenforeignmemory_close(xenforeignmemory_handle *fmem)
@@ -74,6 +93,8 @@ int xenforeignmemory_close(xenforeignmemory_handle *fmem)
 		free(m->gfns);
 		free(m);
 	}
+	sim_toolcore_deregister(&fmem->tc);
+	sim_conn_close(&fmem->conn);
 	free(fmem);
 	return 0;
 }
@@ -88,8 +109,7 @@ xenforeignmemory_resource_handle *xenforeignmemory_map_resource(
 	struct sim_reply reply;
 	int fd, saved;
 
-	(void)fmem;
-	if (sim_call(&req, &reply, &fd) < 0)
+	if (sim_call(&fmem->conn, &req, &reply, &fd) < 0)
 		return NULL;
 	res = calloc(1, sizeof(*res));
 	if (!res) {
@@ -130,10 +150,10 @@ static int fetch_guest_ram(xenforeignmemory_handle *fmem, uint32_t dom)
 
 	if (fmem->ram_fd >= 0)
 		return 0;
-	if (sim_call(&req, &reply, &fd) < 0)
+	if (sim_call(&fmem->conn, &req, &reply, &fd) < 0)
 		return -1;
 	req.op = SIM_OP_GUEST_P2M;
-	if (sim_call(&req, &(struct sim_reply){ 0 }, &p2m_fd) < 0) {
+	if (sim_call(&fmem->conn, &req, &(struct sim_reply){ 0 }, &p2m_fd) < 0) {
 		close(fd);
 		return -1;
 	}
@@ -175,12 +195,12 @@ static int frame_in_ram(const xenforeignmemory_handle *fmem, xen_pfn_t gfn)
 }
 
 /* Tell the hypervisor which guest pages @m covers, run by run of consecutive frames. */
-static void report_pages(const struct ram_mapping *m, bool mapped)
+static void report_pages(xenforeignmemory_handle *fmem, const struct ram_mapping *m, bool mapped)
 {
 	for (size_t i = 0, run; i < m->num; i += run) {
 		for (run = 1; i + run < m->num && m->gfns[i + run] == m->gfns[i] + run; run++)
 			;
-		sim_call_args(SIM_OP_FOREIGN_MAPPED, m->dom, m->gfns[i], run, m->writable, mapped, NULL);
+		sim_call_args(&fmem->conn, SIM_OP_FOREIGN_MAPPED, m->dom, m->gfns[i], run, m->writable, mapped, NULL);
 	}
 }
 
@@ -199,9 +219,9 @@ static bool record_mapping(xenforeignmemory_handle *fmem, void *addr, uint32_t d
 	memcpy(m->gfns, arr, num * sizeof(*m->gfns));
 	*m = (struct ram_mapping){ fmem->mappings, addr, num, dom, (prot & PROT_WRITE) != 0, m->gfns };
 	fmem->mappings = m;
-	report_pages(m, true);
+	report_pages(fmem, m, true);
 	/* Counted by the hypervisor, so tests need not trust the daemon's own figures. */
-	sim_call_args(SIM_OP_FOREIGN_MAP_COUNT, 1, 0, num, 0, failed, NULL);
+	sim_call_args(&fmem->conn, SIM_OP_FOREIGN_MAP_COUNT, 1, 0, num, 0, failed, NULL);
 	return true;
 }
 
@@ -258,8 +278,8 @@ int xenforeignmemory_unmap(xenforeignmemory_handle *fmem, void *addr, size_t pag
 
 		if (m->addr != addr)
 			continue;
-		report_pages(m, false);
-		sim_call_args(SIM_OP_FOREIGN_MAP_COUNT, 0, 1, 0, m->num, 0, NULL);
+		report_pages(fmem, m, false);
+		sim_call_args(&fmem->conn, SIM_OP_FOREIGN_MAP_COUNT, 0, 1, 0, m->num, 0, NULL);
 		*link = m->next;
 		free(m->gfns);
 		free(m);

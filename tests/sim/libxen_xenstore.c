@@ -7,6 +7,8 @@
  * paths and permissions work as they do for a guest.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,15 +19,68 @@
 #include "tests/sim/libxen_conn.h"
 
 struct xs_handle {
+	struct sim_conn conn;	/* the requests: xenstored's socket or /dev/xen/xenbus */
 	int fd;			/* the watch socket */
 	uint64_t id;
+	struct sim_toolcore_handle tc;
+	int device_end;		/* the fallback device: our end of a pipe nobody writes, or -1 */
 };
+
+/*
+ * tools/libs/store/xs.c registers every handle with libxentoolcore, and
+ * its restrict callback dup2()s /dev/null over the connection: after
+ * xentoolcore_restrict_all() no xenstore request goes anywhere. Here the
+ * watch socket goes the same way, being part of the same connection.
+ */
+static int restrict_xs(struct sim_toolcore_handle *tc, domid_t domid)
+{
+	struct xs_handle *h = (struct xs_handle *)((char *)tc - offsetof(struct xs_handle, tc));
+
+	(void)domid;
+	if (sim_toolcore_dup2_null(h->conn.fd))
+		return -1;
+	return sim_toolcore_dup2_null(h->fd);
+}
 
 static uint64_t caller_domid(void)
 {
 	const char *domid = getenv(SIM_DOMID_ENV);
 
 	return domid ? strtoull(domid, NULL, 10) : 0;
+}
+
+/*
+ * No xenstored: tools/libs/store/xs.c (Xen 4.15..4.22) xs_open() falls back
+ * from xenstored's socket to the /dev/xen/xenbus device, which dom0's
+ * kernel provides whether or not a xenstore runs; so it returns a handle,
+ * and the first request through it never answers. Modelled for dom0 as a
+ * pipe nobody writes: every request reads it, for ever.
+ */
+static struct xs_handle *open_device_fallback(struct xs_handle *h)
+{
+	int pipe_fds[2];
+
+	if (pipe2(pipe_fds, O_CLOEXEC)) {
+		free(h);
+		return NULL;
+	}
+	h->conn.fd = -1;
+	h->fd = pipe_fds[0];
+	h->device_end = pipe_fds[1];
+	h->tc.restrict_callback = restrict_xs;
+	sim_toolcore_register(&h->tc);
+	return h;
+}
+
+/* A request through the fallback device: it never answers. */
+static int hang_for_ever(struct xs_handle *h)
+{
+	char byte;
+
+	while (read(h->fd, &byte, 1) != 0)
+		;
+	errno = EBADF;	/* only a closed or neutralised fd gets here */
+	return -1;
 }
 
 struct xs_handle *xs_open(unsigned long flags)
@@ -36,17 +91,32 @@ struct xs_handle *xs_open(unsigned long flags)
 	int fd;
 
 	(void)flags;
-	if (sim_call(&req, &reply, &fd) < 0)
-		return NULL;
 	h = calloc(1, sizeof(*h));
-	if (!h) {
-		close(fd);
-		errno = ENOMEM;
+	if (!h)
 		return NULL;
+	h->device_end = -1;
+	if (sim_conn_open(&h->conn, SIM_CONN_XENSTORE))
+		goto free_handle;
+	if (sim_call(&h->conn, &req, &reply, &fd) < 0) {
+		if (errno == ENOENT && caller_domid() == 0) {
+			sim_conn_close(&h->conn);
+			return open_device_fallback(h);
+		}
+		goto close_conn;
 	}
 	h->fd = fd;
 	h->id = reply.val[0];
+	h->tc.restrict_callback = restrict_xs;
+	sim_toolcore_register(&h->tc);
 	return h;
+
+close_conn:
+	fd = errno;
+	sim_conn_close(&h->conn);
+	errno = fd;
+free_handle:
+	free(h);
+	return NULL;
 }
 
 void xs_close(struct xs_handle *xsh)
@@ -54,7 +124,11 @@ void xs_close(struct xs_handle *xsh)
 	if (!xsh)
 		return;
 	/* The hypervisor drops the handle and its watches when the socket closes. */
+	sim_toolcore_deregister(&xsh->tc);
 	close(xsh->fd);
+	if (xsh->device_end >= 0)
+		close(xsh->device_end);
+	sim_conn_close(&xsh->conn);
 	free(xsh);
 }
 
@@ -66,7 +140,9 @@ static int xs_call(struct xs_handle *h, uint32_t op, uint64_t arg1, const void *
 	struct sim_payload in = { (void *)data, len, len };
 	struct sim_reply reply;
 
-	return sim_call_payload(&req, &in, &reply, out, NULL);
+	if (h->device_end >= 0)
+		return hang_for_ever(h);
+	return sim_call_payload(&h->conn, &req, &in, &reply, out, NULL);
 }
 
 /* "a\0b\0" in a malloc'd buffer; NULL with errno E2BIG when it does not fit a message. */

@@ -4,8 +4,9 @@
  * (linked into the daemon, tests/sim/libxen_*.c) and the simulated
  * hypervisor (in the test process, tests/sim/hypervisor.c).
  *
- * Control calls are synchronous request/reply messages on one SOCK_SEQPACKET
- * connection per daemon process; a reply may carry one file descriptor
+ * Control calls are synchronous request/reply messages on SOCK_SEQPACKET
+ * connections, one per library handle (each real handle opens its own
+ * device), each introduced by SIM_OP_HELLO; a reply may carry one file descriptor
  * (SCM_RIGHTS): the ioreq page, guest RAM, an event-channel socket.
  * Each event-channel handle is its own SOCK_SEQPACKET socket: the hypervisor
  * sends the local port of each delivered event, the daemon sends notify and
@@ -66,6 +67,13 @@ enum sim_op {
 	/* xendevicemodel_restrict, xenforeignmemory_restrict: the calling process's calls */
 	SIM_OP_RESTRICT,	/* arg0 domid: from now on calls about other domains fail (EPERM) */
 	SIM_OP_EVTCHN_RESTRICT,	/* arg0 handle, arg1 domid: binds to other domains fail */
+	SIM_OP_HELLO,		/* arg0 enum sim_conn_kind, arg1 the caller's socket inode */
+	/*
+	 * IOCTL_PRIVCMD_HYPERCALL: any hypercall, refused (EPERM) on a
+	 * restricted connection (drivers/xen/privcmd.c). arg0 the hypercall
+	 * (SIM_HYPERCALL_*), arg1.. its arguments.
+	 */
+	SIM_OP_HYPERCALL,
 	/* arg0 domid, arg1 first gfn, arg2 count, arg3 writable, arg4 1 mapped / 0 unmapped */
 	SIM_OP_FOREIGN_MAPPED,
 	/*
@@ -75,6 +83,18 @@ enum sim_op {
 	 */
 	SIM_OP_EVTCHN_NOTIFY_SYNC,
 };
+
+/* What a connection stands for (the device the real library opens). */
+enum sim_conn_kind {
+	SIM_CONN_PRIVCMD = 1,	/* /dev/xen/privcmd of libxendevicemodel or libxenforeignmemory */
+	SIM_CONN_XENCALL,	/* /dev/xen/privcmd of a libxencall handle (hypercalls) */
+	SIM_CONN_EVTCHN,	/* /dev/xen/evtchn */
+	SIM_CONN_XENSTORE,	/* xenstored's socket or /dev/xen/xenbus */
+};
+
+/* SIM_OP_HYPERCALL's arg0: the hypercall numbers of xen/include/public/xen.h. */
+#define SIM_HYPERCALL_XEN_VERSION	17	/* -> ret: version (major << 16 | minor) */
+#define SIM_HYPERCALL_DM_OP		41	/* arg1 domid: XEN_DMOP_nr_vcpus -> val0 */
 
 struct sim_request {
 	uint32_t op;

@@ -18,7 +18,7 @@
 #include "ecam/ecam.h"
 #include "lib/log.h"
 
-/* The default guest layout (DESIGN.md 5: GUEST_VPCI_* in Xen's arch-arm.h). */
+/* The default guest layout (GUEST_VPCI_* in Xen's arch-arm.h, docs/configuration.md). */
 #define ECAM_BASE	0x10000000ULL
 #define ECAM_SIZE	0x10000000ULL
 #define MEM32_BASE	0x23000000ULL
