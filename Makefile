@@ -51,9 +51,10 @@ PKG_CONFIG	:= $(CURDIR)/tests/boot/pkg-config-arm64
 LDFLAGS		+= $(foreach d,usr/lib/aarch64-linux-gnu lib/aarch64-linux-gnu,-Wl,-rpath-link=$(CROSS_ROOT)/$(d))
 endif
 
-# pkg-config names: xencontrol is libxenctrl.
+# pkg-config names: xencontrol is libxenctrl. libseccomp (the workers' allow-list) goes
+# with libevent and liburing: every build of the daemon objects links them.
 XEN_PKGS	:= xencontrol xendevicemodel xenforeignmemory xenevtchn xenstore xentoolcore
-EVENT_PKGS	:= libevent liburing
+EVENT_PKGS	:= libevent liburing libseccomp
 
 # Recursive (=) so that pkg-config runs only when a rule needs it, after
 # ensure-deps has installed the packages.

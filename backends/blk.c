@@ -670,7 +670,8 @@ int blk_create(struct virtio_device **out, const struct blk_config *config,
 		ret = blk_bounce_create(&blk->bounce, config->bounce_budget ? config->bounce_budget :
 					BLK_BOUNCE_BUDGET_DEFAULT, bounce_align(config->image));
 	if (!ret)
-		ret = blk_io_create(&blk->io, config->num_queues * blk->queue_requests, base,
+		ret = blk_io_create(&blk->io, config->num_queues * blk->queue_requests, blk->image->fd,
+				    base,
 				    on_complete, on_batch_done, blk);
 	if (!ret)
 		ret = virtio_pci_create(&blk->vdev, &info, &blk_ops, blk, mem);

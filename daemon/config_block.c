@@ -43,9 +43,11 @@ static const struct key_info keys[CONFIG_KEY_COUNT] = {
 	[CONFIG_KEY_VERBOSE] = { "verbose", 'v', "--verbose", TAKES(INTEGER), "0 or 1" },
 	[CONFIG_KEY_USER] = { "user", OPTIONS_USER, "--user", TAKES(STRING),
 			      "a string: a user name or \"UID[:GID]\"" },
+	[CONFIG_KEY_UID_BASE] = { "uid_base", OPTIONS_UID_BASE, "--uid-base",
+				  TAKES(INTEGER) | TAKES(STRING), "a number" },
 };
 
-#define KNOWN_KEYS "ecam, mmio, mmio64, intx_spi, device, map_budget, verbose, user"
+#define KNOWN_KEYS "ecam, mmio, mmio64, intx_spi, device, map_budget, verbose, user, uid_base"
 
 const char *config_block_key_name(enum config_key key)
 {

@@ -371,6 +371,7 @@ int served_domain_serve(struct served_domain *d, const struct daemon_options *op
 		log_warn("the supervisor did not confirm the server record (%s): killed, this "
 			 "worker may leave its server behind", strerror(-ret));
 	intx_router_init(&d->intx, d->server, layout->intx_spi);
+	intx_router_lower_all(&d->intx);
 	d->virtio_memory = guest_memory_virtio(d->memory);
 	ret = create_host_bridge(d);
 	if (ret)

@@ -27,6 +27,18 @@ void intx_router_init(struct intx_router *router, struct xen_ioreq_server *serve
 	router->first_spi = first_spi;
 }
 
+void intx_router_lower_all(struct intx_router *router)
+{
+	for (unsigned int line = 0; line < 4; line++) {
+		unsigned int spi = router->first_spi + line;
+		int ret = xen_ioreq_server_set_irq_level(router->server, spi, 0);
+
+		if (ret)
+			log_ratelimited(&router->log, LOG_LEVEL_ERROR, "cannot lower SPI %u: %s", spi,
+					strerror(-ret));
+	}
+}
+
 static int line_of(const struct pci_function *fn)
 {
 	unsigned int pin = pci_config_get8(&fn->config, PCI_INTERRUPT_PIN);

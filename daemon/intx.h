@@ -22,6 +22,14 @@ struct intx_router {
 
 void intx_router_init(struct intx_router *router, struct xen_ioreq_server *server, unsigned int first_spi);
 
+/*
+ * Lower all four lines, at start: a worker before us (killed, or an older
+ * daemon) may have left one high, which an interrupt controller that
+ * honours levels would keep asserted with nothing pending. A later restore
+ * of saved state raises what is pending again.
+ */
+void intx_router_lower_all(struct intx_router *router);
+
 /* The SPI function @fn's pin is wired to (the interrupt-map swizzle), or 0 if it has no pin. */
 unsigned int intx_spi_of(const struct intx_router *router, const struct pci_function *fn);
 

@@ -25,6 +25,7 @@
 #include "daemon/domain.h"
 #include "daemon/fdt_command.h"
 #include "daemon/options.h"
+#include "daemon/sandbox.h"
 #include "daemon/supervisor.h"
 #include "daemon/worker_channel.h"
 #include "daemon/worker_protocol.h"
@@ -67,10 +68,39 @@ static int check_domain(uint32_t domid)
 	return exists < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }
 
+#define STOP_SIGNALS 4
+
+/*
+ * SIGTERM and SIGINT, SIGHUP (libxl stops a device model with it) and
+ * SIGQUIT: each stops in order (teardown runs), never by the default action.
+ */
+static const int stop_signals[STOP_SIGNALS] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT };
+
+static int add_stop_signals(struct stop_request *stop, struct event *events[STOP_SIGNALS])
+{
+	for (int i = 0; i < STOP_SIGNALS; i++) {
+		events[i] = evsignal_new(stop->base, stop_signals[i], on_stop_signal, stop);
+		if (!events[i] || evsignal_add(events[i], NULL)) {
+			log_error("cannot handle signal %d", stop_signals[i]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int enter_sandbox(const struct daemon_options *opts)
+{
+	struct sandbox_config config = { .domid = (int)opts->domid,
+					 .supervisor_pid = opts->supervisor_pid };
+
+	privileges_target_of(&opts->user, opts->uid_base, opts->domid, &config.target);
+	return sandbox_enter(&config);
+}
+
 static int serve(const struct daemon_options *opts, int channel)
 {
 	struct stop_request stop = { 0 };
-	struct event *sigterm = NULL, *sigint = NULL;
+	struct event *signals[STOP_SIGNALS] = { NULL };
 	struct served_domain *domain = NULL;
 	struct event *supervisor = NULL;
 	int ret, status = EXIT_FAILURE;
@@ -80,12 +110,8 @@ static int serve(const struct daemon_options *opts, int channel)
 		log_error("cannot create the event loop");
 		return EXIT_FAILURE;
 	}
-	sigterm = evsignal_new(stop.base, SIGTERM, on_stop_signal, &stop);
-	sigint = evsignal_new(stop.base, SIGINT, on_stop_signal, &stop);
-	if (!sigterm || !sigint || evsignal_add(sigterm, NULL) || evsignal_add(sigint, NULL)) {
-		log_error("cannot install the SIGTERM and SIGINT handlers");
+	if (add_stop_signals(&stop, signals))
 		goto free_signals;
-	}
 	ret = served_domain_open(&domain, opts, channel, stop.base);
 	if (ret) {
 		log_error("cannot serve domain %u: %s", opts->domid, strerror(-ret));
@@ -96,13 +122,18 @@ static int serve(const struct daemon_options *opts, int channel)
 	 * read: the worker gives up what it needs no more here, before the
 	 * first request is served (and before any pending one is).
 	 */
-	if (opts->user.set && privileges_drop(&opts->user)) {
+	if (enter_sandbox(opts)) {
 		served_domain_stop(domain);
 		goto free_signals;
 	}
 	ret = served_domain_serve(domain, opts, stop.base);
 	if (ret) {
 		log_error("cannot serve domain %u: %s", opts->domid, strerror(-ret));
+		goto free_signals;
+	}
+	/* Set up: only the system calls of serving from here on (daemon/sandbox.h). */
+	if (sandbox_lock_down((int)opts->domid)) {
+		served_domain_stop(domain);
 		goto free_signals;
 	}
 	supervisor = worker_channel_watch(stop.base, channel, on_supervisor_gone, &stop);
@@ -120,10 +151,9 @@ static int serve(const struct daemon_options *opts, int channel)
 		event_free(supervisor);
 
 free_signals:
-	if (sigint)
-		event_free(sigint);
-	if (sigterm)
-		event_free(sigterm);
+	for (int i = 0; i < STOP_SIGNALS; i++)
+		if (signals[i])
+			event_free(signals[i]);
 	event_base_free(stop.base);
 	return status;
 }

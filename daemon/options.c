@@ -42,8 +42,9 @@ static const char usage_text[] =
 	"                       rate: rng bytes per second, not 0 (default: unlimited)\n"
 	"                       each KEY at most once; one writable image, one device\n"
 	"  --map-budget SIZE    guest memory kept mapped at most (default 1G, at least 64M)\n"
-	"  --user USER          once serving, run as USER (a name, or UID[:GID]); the Xen\n"
-	"                       handles are restricted to the domain in any case\n"
+	"  --uid-base N         once serving, run as uid and gid N + ID (default 1879048192)\n"
+	"  --user USER          run as USER instead (a name, or UID[:GID]; root: stay root,\n"
+	"                       not recommended); the Xen handles are restricted in any case\n"
 	"  -v, --verbose        log debug messages\n"
 	"  -h, --help           print this help and exit\n"
 	"  -V, --version        print the version and exit\n"
@@ -106,15 +107,12 @@ static int add_device(struct daemon_options *opts, const char *arg, char *why, s
 	return 0;
 }
 
-/* privileges_parse_user() names the option itself: keep only its reason. */
-static int set_user(struct daemon_options *opts, const char *arg, char *why, size_t why_len)
+/* privileges_parse_*() name the option themselves: keep only the reason. */
+static int keep_reason(const char *option, const char *arg, char *why)
 {
 	char *prefix;
-	int ret = privileges_parse_user(arg, &opts->user, why, why_len);
 
-	if (!ret)
-		return 0;
-	if (asprintf(&prefix, "--user '%s': ", arg) >= 0) {
+	if (asprintf(&prefix, "%s '%s': ", option, arg) >= 0) {
 		size_t len = strlen(prefix);
 
 		if (!strncmp(why, prefix, len))
@@ -122,6 +120,20 @@ static int set_user(struct daemon_options *opts, const char *arg, char *why, siz
 		free(prefix);
 	}
 	return -EINVAL;
+}
+
+static int set_user(struct daemon_options *opts, const char *arg, char *why, size_t why_len)
+{
+	if (privileges_parse_user(arg, &opts->user, why, why_len))
+		return keep_reason("--user", arg, why);
+	return 0;
+}
+
+static int set_uid_base(struct daemon_options *opts, const char *arg, char *why, size_t why_len)
+{
+	if (privileges_parse_uid_base(arg, &opts->uid_base, why, why_len))
+		return keep_reason("--uid-base", arg, why);
+	return 0;
 }
 
 /*
@@ -164,6 +176,14 @@ int options_set(int code, const char *arg, struct daemon_options *opts, char *wh
 		return ret ? -EINVAL : 0;
 	case OPTIONS_USER:
 		return set_user(opts, arg, why, why_len);
+	case OPTIONS_UID_BASE:
+		return set_uid_base(opts, arg, why, why_len);
+	case OPTIONS_SUPERVISOR_PID:
+		/* Internal: the supervisor passes its own pid to its workers (workers.c). */
+		ret = parse_number(arg, PARSE_NUMBER, 1, INT32_MAX, "a pid", &value, why, why_len);
+		if (!ret)
+			opts->supervisor_pid = (int)value;
+		return ret ? -EINVAL : 0;
 	case 'v':
 		opts->verbose++;
 		return 0;
@@ -177,7 +197,7 @@ const char *options_name(int code)
 {
 	static const char *const names[] = {
 		"--domain", "--ecam", "--mmio", "--mmio64", "--intx-spi", "--device",
-		"--map-budget", "--user",
+		"--map-budget", "--user", "--uid-base", "--supervisor-pid",
 	};
 
 	if (code == 'v')
@@ -253,6 +273,7 @@ void options_init(struct daemon_options *opts)
 	memset(opts, 0, sizeof(*opts));
 	guest_layout_default(&opts->layout);
 	opts->map_budget = GUEST_MEMORY_DEFAULT_BUDGET;
+	opts->uid_base = PRIVILEGES_DEFAULT_UID_BASE;
 }
 
 /*

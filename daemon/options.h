@@ -22,6 +22,8 @@ struct daemon_options {
 	struct device_config devices[DEVICE_MAX];
 	unsigned int nr_devices;
 	struct privileges_user user;	/* --user: run as this once serving */
+	uint32_t uid_base;		/* else as uid_base + domid (--uid-base) */
+	int supervisor_pid;		/* --supervisor-pid: stop when it dies; 0: by hand */
 	int verbose;
 };
 
@@ -42,7 +44,7 @@ enum options_result options_parse(int argc, char **argv, struct daemon_options *
  */
 enum {
 	OPTIONS_DOMAIN = 256, OPTIONS_ECAM, OPTIONS_MMIO, OPTIONS_MMIO64, OPTIONS_INTX_SPI,
-	OPTIONS_DEVICE, OPTIONS_MAP_BUDGET, OPTIONS_USER,
+	OPTIONS_DEVICE, OPTIONS_MAP_BUDGET, OPTIONS_USER, OPTIONS_UID_BASE, OPTIONS_SUPERVISOR_PID,
 	OPTIONS_FIRST_FREE,	/* subcommands number their own options from here */
 };
 
@@ -56,6 +58,8 @@ enum {
 	{ "device", required_argument, NULL, OPTIONS_DEVICE }, \
 	{ "map-budget", required_argument, NULL, OPTIONS_MAP_BUDGET }, \
 	{ "user", required_argument, NULL, OPTIONS_USER }, \
+	{ "uid-base", required_argument, NULL, OPTIONS_UID_BASE }, \
+	{ "supervisor-pid", required_argument, NULL, OPTIONS_SUPERVISOR_PID }, \
 	{ "verbose", no_argument, NULL, 'v' }
 
 /* Defaults: no domain (domid 0), Xen's GUEST_VPCI_* windows, no devices. */

@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: MIT
-/* daemon/privileges.c: --user, parsed before Xen is touched, applied once serving. */
+/*
+ * daemon/privileges.c: the per-domain uid or the --user override, parsed
+ * before Xen is touched, applied once serving (daemon/sandbox.c).
+ */
 #include "daemon/privileges.h"
 
 #include <errno.h>
@@ -55,21 +58,55 @@ int privileges_parse_user(const char *text, struct privileges_user *user, char *
 		user->uid = pw->pw_uid;
 		user->gid = pw->pw_gid;
 	}
-	if (user->uid == 0) {
-		snprintf(why, why_len, "--user '%s': is root; give an unprivileged user", text);
-		return -EINVAL;
-	}
+	user->root = user->uid == 0;
 	user->set = true;
 	return 0;
 }
 
-int privileges_drop(const struct privileges_user *user)
+int privileges_parse_uid_base(const char *text, uint32_t *base, char *why, size_t why_len)
 {
+	uint64_t value;
+
+	/* base + 0x7fef must be a uid, and (uid_t)-1 is "no change" to setresuid(). */
+	if (!parse_u64(text, &value) || value < 1 ||
+	    value >= (uint64_t)(uid_t)-1 - PRIVILEGES_DOMIDS) {
+		snprintf(why, why_len, "--uid-base '%s': expected a number from 1 to %u", text,
+			 (unsigned int)((uid_t)-1 - PRIVILEGES_DOMIDS - 1));
+		return -EINVAL;
+	}
+	*base = (uint32_t)value;
+	return 0;
+}
+
+void privileges_target_of(const struct privileges_user *user, uint32_t uid_base, uint32_t domid,
+			  struct privileges_target *target)
+{
+	if (user->set) {
+		*target = (struct privileges_target){ .stay_root = user->root, .uid = user->uid,
+						      .gid = user->gid };
+		return;
+	}
+	*target = (struct privileges_target){ .per_domain = true, .uid = uid_base + domid,
+					      .gid = uid_base + domid };
+}
+
+int privileges_drop(const struct privileges_target *target)
+{
+	if (target->stay_root) {
+		log_warn("running as root (--user root): a worker a guest compromises holds "
+			 "root's powers over dom0, less what seccomp forbids");
+		return 0;
+	}
+	if (geteuid() != 0) {
+		log_warn("not root: staying uid %u (the per-domain uid %u needs root)",
+			 (unsigned int)getuid(), (unsigned int)target->uid);
+		return 0;
+	}
 	/* Groups first: once the uid is not root, they could no longer be dropped. */
-	if (setgroups(0, NULL) || setresgid(user->gid, user->gid, user->gid) ||
-	    setresuid(user->uid, user->uid, user->uid)) {
-		log_error("cannot become uid %u gid %u: %s", (unsigned int)user->uid,
-			  (unsigned int)user->gid, strerror(errno));
+	if (setgroups(0, NULL) || setresgid(target->gid, target->gid, target->gid) ||
+	    setresuid(target->uid, target->uid, target->uid)) {
+		log_error("cannot become uid %u gid %u: %s", (unsigned int)target->uid,
+			  (unsigned int)target->gid, strerror(errno));
 		return -errno;
 	}
 	/* There must be no way back. */
@@ -77,7 +114,7 @@ int privileges_drop(const struct privileges_user *user)
 		log_error("still able to become root after dropping privileges");
 		return -EPERM;
 	}
-	log_info("running as uid %u gid %u from now on", (unsigned int)user->uid,
-		 (unsigned int)user->gid);
+	log_info("running as uid %u gid %u%s from now on", (unsigned int)target->uid,
+		 (unsigned int)target->gid, target->per_domain ? " (this domain's own)" : "");
 	return 0;
 }

@@ -42,8 +42,13 @@ static const char usage_text[] =
 	"  --restart-delay SECS   wait before restarting a failed worker, doubling with\n"
 	"                         each failure in a row (default 1; at most 60)\n"
 	"  --poll SECS            also look for new domains this often (default 2)\n"
-	"  --user USER            workers run as USER once serving, unless their block\n"
-	"                         says otherwise (user = ...); default: they stay root\n"
+	"  --uid-base N           each worker runs as uid and gid N + its domain ID once\n"
+	"                         serving (default 1879048192), unless its block says\n"
+	"                         otherwise (uid_base = ..., user = ...)\n"
+	"  --user USER            workers run as USER instead (root: they stay root, not\n"
+	"                         recommended), unless their block says otherwise\n"
+	"  --stop-timeout SECS    a worker that has not stopped SECS after SIGTERM is\n"
+	"                         killed (default 10)\n"
 	"  -v, --verbose          log debug messages (workers too)\n"
 	"  -h, --help             print this help and exit\n"
 	"  -V, --version          print the version and exit\n"
@@ -53,7 +58,8 @@ static const char usage_text[] =
 	"Exit status: 0 after a clean stop, 1 if serving failed, 2 for a bad option\n"
 	"or configuration file.\n";
 
-enum { OPT_CONFIG = 256, OPT_CHECK, OPT_RESTART_DELAY, OPT_POLL, OPT_USER };
+enum { OPT_CONFIG = 256, OPT_CHECK, OPT_RESTART_DELAY, OPT_POLL, OPT_USER, OPT_UID_BASE,
+       OPT_STOP_TIMEOUT };
 
 static const struct option long_options[] = {
 	{ "config", required_argument, NULL, OPT_CONFIG },
@@ -61,6 +67,8 @@ static const struct option long_options[] = {
 	{ "restart-delay", required_argument, NULL, OPT_RESTART_DELAY },
 	{ "poll", required_argument, NULL, OPT_POLL },
 	{ "user", required_argument, NULL, OPT_USER },
+	{ "uid-base", required_argument, NULL, OPT_UID_BASE },
+	{ "stop-timeout", required_argument, NULL, OPT_STOP_TIMEOUT },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -73,6 +81,8 @@ struct supervisor_options {
 	double restart_delay;
 	double poll;
 	const char *user;
+	uint32_t uid_base;
+	double stop_timeout;
 	bool verbose;
 };
 
@@ -136,6 +146,20 @@ static enum options_result apply(int code, const char *arg, void *ctx, FILE *err
 			return OPTIONS_EXIT_ERROR;
 		}
 		opts->user = arg;
+		if (user.root)
+			log_warn("--user %s: workers stay root: a worker a guest compromises holds "
+				 "root's powers over dom0 (docs/security.md)", arg);
+		return OPTIONS_RUN;
+	case OPT_UID_BASE:
+		if (privileges_parse_uid_base(arg, &opts->uid_base, why, sizeof(why))) {
+			fprintf(err, PROGRAM ": %s\n", why);
+			return OPTIONS_EXIT_ERROR;
+		}
+		return OPTIONS_RUN;
+	case OPT_STOP_TIMEOUT:
+		if (!parse_seconds(arg, 0.001, 3600, &opts->stop_timeout))
+			return options_bad_value(err, PROGRAM, "--stop-timeout", arg,
+						 "expected seconds from 0.001 to 3600");
 		return OPTIONS_RUN;
 	case 'v':
 		opts->verbose = true;
@@ -156,7 +180,9 @@ static enum options_result parse(int argc, char **argv, struct supervisor_option
 	enum options_result result;
 
 	*opts = (struct supervisor_options){ .restart_delay = DEFAULT_RESTART_DELAY,
-					     .poll = DEFAULT_POLL_SECONDS };
+					     .poll = DEFAULT_POLL_SECONDS,
+					     .uid_base = PRIVILEGES_DEFAULT_UID_BASE,
+					     .stop_timeout = WORKERS_STOP_SECONDS };
 	result = options_getopt(argc, argv, ":vhV", long_options, PROGRAM, apply, opts, stderr);
 	if (result != OPTIONS_RUN)
 		return result;
@@ -307,8 +333,11 @@ static int find_program(char *path, size_t size, const char *argv0)
 static int run(struct supervisor *s, const char *argv0)
 {
 	char program[PATH_MAX];
-	struct workers_settings settings = { program, s->opts.restart_delay, s->opts.verbose,
-					     s->opts.user };
+	struct workers_settings settings = {
+		.program = program, .restart_delay = s->opts.restart_delay,
+		.verbose = s->opts.verbose, .user = s->opts.user, .uid_base = s->opts.uid_base,
+		.stop_seconds = s->opts.stop_timeout,
+	};
 	int ret = EXIT_FAILURE;
 
 	uint32_t probe;
@@ -425,12 +454,15 @@ static int status_of(int status)
 	return EXIT_FAILURE;
 }
 
+#define ONE_DOMAIN_SIGNALS 5
+
 static int run_one_domain(struct one_domain *od, uint32_t domid, const struct config_domain *block,
 			  struct workers_settings *settings, struct event **signals)
 {
-	static const int signums[] = { SIGTERM, SIGINT, SIGHUP, SIGCHLD };
+	/* SIGQUIT stops in order too, as in a worker. */
+	static const int signums[ONE_DOMAIN_SIGNALS] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGCHLD };
 
-	for (size_t i = 0; i < 4; i++) {
+	for (size_t i = 0; i < ONE_DOMAIN_SIGNALS; i++) {
 		signals[i] = evsignal_new(od->base, signums[i], on_one_domain_signal, od);
 		if (!signals[i] || evsignal_add(signals[i], NULL)) {
 			log_error("cannot handle signal %d", signums[i]);
@@ -453,11 +485,14 @@ int supervisor_one_domain_main(int argc, char **argv, uint32_t domid, bool verbo
 {
 	char program[PATH_MAX];
 	struct one_domain od = { 0 };
-	struct workers_settings settings = { program, 1.0, verbose, NULL, true,
-					     on_one_worker_exited, &od };
+	struct workers_settings settings = {
+		.program = program, .restart_delay = 1.0, .verbose = verbose,
+		.uid_base = PRIVILEGES_DEFAULT_UID_BASE, .stop_seconds = WORKERS_STOP_SECONDS,
+		.one_domain = true, .exited = on_one_worker_exited, .opaque = &od,
+	};
 	struct config_domain block = { .domid = domid, .args = argv + 1,
 				       .nr_args = (unsigned int)(argc - 1) };
-	struct event *signals[4] = { NULL };
+	struct event *signals[ONE_DOMAIN_SIGNALS] = { NULL };
 	int status = EXIT_FAILURE;
 
 	if (find_program(program, sizeof(program), argv[0]))
@@ -466,7 +501,7 @@ int supervisor_one_domain_main(int argc, char **argv, uint32_t domid, bool verbo
 	if (od.base)
 		status = run_one_domain(&od, domid, &block, &settings, signals);
 	workers_destroy(od.workers);
-	for (size_t i = 0; i < 4; i++)
+	for (size_t i = 0; i < ONE_DOMAIN_SIGNALS; i++)
 		if (signals[i])
 			event_free(signals[i]);
 	if (od.base)

@@ -18,6 +18,9 @@
 
 #include <event2/event.h>
 
+#include "daemon/privileges.h"
+#include "daemon/seccomp_policy.h"
+#include "daemon/uid_reaper.h"
 #include "daemon/worker_link.h"
 #include "daemon/worker_protocol.h"
 #include "lib/log.h"
@@ -27,7 +30,11 @@ enum worker_state {
 	WORKER_STOPPING,	/* sent SIGTERM, waiting for it to exit */
 	WORKER_WAITING,		/* it failed: restart when the timer fires */
 	WORKER_GAVE_UP,		/* failed WORKERS_MAX_FAILURES times in a row */
+	WORKER_REAPING,		/* it exited: killing what is left of its uid first */
 };
+
+/* Tries of a reaper that something killed, before the pool goes on without it. */
+#define REAPER_TRIES 3
 
 struct worker {
 	bool used;
@@ -42,6 +49,14 @@ struct worker {
 	time_t started;		/* CLOCK_MONOTONIC seconds */
 	struct event *timer;	/* the restart */
 	struct worker_link *link;	/* its channel, while a process runs */
+	struct event *kill_timer;	/* SIGKILL when a stop takes too long */
+	/* Reaping (WORKER_REAPING): the exit being acted on once its uid is clean. */
+	bool reap_queued;
+	pid_t reaper;		/* its pid while it runs */
+	unsigned int reaper_tries;
+	int exit_status;
+	pid_t exited_pid;	/* the worker's pid, for the log */
+	bool exit_was_stop;	/* the exit was asked for (a stop) */
 };
 
 struct workers {
@@ -49,7 +64,7 @@ struct workers {
 	struct workers_settings settings;
 	struct worker table[WORKERS_MAX];
 	bool stopping_all;
-	struct event *kill_timer;
+	struct worker *reaping;	/* the one worker whose reaper runs (one at a time) */
 	void (*done)(void *opaque);
 	void *done_opaque;
 };
@@ -111,6 +126,8 @@ static void forget(struct worker *w)
 	worker_link_destroy(w->link);
 	if (w->timer)
 		event_free(w->timer);
+	if (w->kill_timer)
+		event_free(w->kill_timer);
 	free(w->name);
 	free_args(w->args);
 	free_args(w->next_args);
@@ -125,11 +142,19 @@ static bool has_option(char **args, const char *option)
 	return false;
 }
 
+/* Numbers a worker's command line holds besides its channel: the uid base, our pid. */
+struct worker_numbers {
+	char uid_base[16];
+	char supervisor[16];
+};
+
 /*
  * The argv of a worker: PROGRAM --worker-channel FD --domain ID ARGS...
- * [--user USER] [--verbose]; by hand, PROGRAM --worker-channel FD ARGS...
+ * [--user USER] [--uid-base N] --supervisor-pid PID [--verbose]; by hand,
+ * PROGRAM --worker-channel FD ARGS... --supervisor-pid PID.
  */
-static const char **worker_argv(const struct worker *w, char *channel, char *domid, size_t size)
+static const char **worker_argv(const struct worker *w, char *channel, char *domid, size_t size,
+				struct worker_numbers *numbers)
 {
 	const struct workers_settings *settings = &w->pool->settings;
 	size_t n = 0, at = 0;
@@ -137,10 +162,12 @@ static const char **worker_argv(const struct worker *w, char *channel, char *dom
 
 	while (w->args[n])
 		n++;
-	argv = calloc(n + 9, sizeof(*argv));
+	argv = calloc(n + 13, sizeof(*argv));
 	if (!argv)
 		return NULL;
 	snprintf(domid, size, "%u", w->domid);
+	snprintf(numbers->uid_base, sizeof(numbers->uid_base), "%u", settings->uid_base);
+	snprintf(numbers->supervisor, sizeof(numbers->supervisor), "%d", (int)getpid());
 	argv[at++] = settings->program;
 	argv[at++] = WORKER_CHANNEL_OPTION;
 	argv[at++] = channel;
@@ -150,11 +177,18 @@ static const char **worker_argv(const struct worker *w, char *channel, char *dom
 	}
 	memcpy(argv + at, w->args, n * sizeof(*argv));
 	at += n;
+	/* It stops when we die (PR_SET_PDEATHSIG), after a check that we are its parent. */
+	argv[at++] = "--supervisor-pid";
+	argv[at++] = numbers->supervisor;
 	if (settings->one_domain)
 		return argv;
 	if (settings->user && !has_option(w->args, "--user")) {
 		argv[at++] = "--user";
 		argv[at++] = settings->user;
+	}
+	if (!has_option(w->args, "--uid-base")) {
+		argv[at++] = "--uid-base";
+		argv[at++] = numbers->uid_base;
 	}
 	if (settings->verbose)
 		argv[at] = "--verbose";
@@ -173,6 +207,8 @@ static void on_hostile(void *opaque)
 /* In the child: the channel's end survives the exec, nothing else of ours does. */
 static void exec_worker(const char **argv, int channel)
 {
+	/* Its own session and process group: a terminal's ^C or hangup reaches us only. */
+	setsid();
 	if (fcntl(channel, F_SETFD, 0) == 0)
 		execv(argv[0], (char *const *)argv);
 	log_error("cannot run %s: %s", argv[0], strerror(errno));
@@ -182,9 +218,20 @@ static void exec_worker(const char **argv, int channel)
 static int spawn(struct worker *w)
 {
 	char domid[16], channel[16], who[96];
+	struct worker_numbers numbers;
 	const char **argv;
 	int pair[2], ret;
 	pid_t pid;
+
+	/*
+	 * A worker's PR_SET_PDEATHSIG fires when the thread that forked it
+	 * exits, not the process: only the main thread lives as long as we do.
+	 */
+	if (gettid() != getpid()) {
+		log_error("%s: not starting a worker from a thread other than the main one",
+			  label(w, who, sizeof(who)));
+		return -EDEADLK;
+	}
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair)) {
 		ret = -errno;
@@ -193,7 +240,7 @@ static int spawn(struct worker *w)
 		return ret;
 	}
 	snprintf(channel, sizeof(channel), "%d", pair[1]);
-	argv = worker_argv(w, channel, domid, sizeof(domid));
+	argv = worker_argv(w, channel, domid, sizeof(domid), &numbers);
 	if (!argv) {
 		close(pair[0]);
 		close(pair[1]);
@@ -230,16 +277,53 @@ static void on_restart_timer(evutil_socket_t fd, short what, void *arg)
 		w->state = WORKER_GAVE_UP;	/* fork failed: logged; a reload tries again */
 }
 
+static void on_kill_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+	char who[96];
+
+	(void)fd;
+	(void)what;
+	if (!w->pid)
+		return;
+	log_warn("%s: worker %d did not stop within %.1f s: killing it", label(w, who, sizeof(who)),
+		 (int)w->pid, w->pool->settings.stop_seconds);
+	/* Its process group too (it is a session leader, exec_worker()). */
+	kill(-w->pid, SIGKILL);
+	kill(w->pid, SIGKILL);
+}
+
+/* SIGKILL after the grace period unless it exited by then (exited() cancels it). */
+static void arm_kill_timer(struct worker *w)
+{
+	double grace = w->pool->settings.stop_seconds;
+	struct timeval tv = { (time_t)grace, (suseconds_t)((grace - (double)(time_t)grace) * 1e6) };
+	char who[96];
+
+	if (!w->kill_timer)
+		w->kill_timer = evtimer_new(w->pool->base, on_kill_timer, w);
+	if (!w->kill_timer || evtimer_add(w->kill_timer, &tv)) {
+		log_error("%s: cannot time its stop: killing worker %d now", label(w, who, sizeof(who)),
+			  (int)w->pid);
+		kill(w->pid, SIGKILL);
+	}
+}
+
 static void stop(struct worker *w)
 {
 	if (w->timer)
 		event_del(w->timer);
+	if (w->state == WORKER_REAPING) {
+		w->exit_was_stop = true;	/* acted on once its reaper is done */
+		return;
+	}
 	if (!w->pid) {
 		forget(w);
 		return;
 	}
 	kill(w->pid, SIGTERM);
 	w->state = WORKER_STOPPING;
+	arm_kill_timer(w);
 }
 
 /* Why a worker ended, for the log. */
@@ -251,6 +335,9 @@ static void describe_exit(int status, char *buf, size_t size)
 	else if (WEXITSTATUS(status) == 2)
 		snprintf(buf, size, "exited with status 2 (its configuration or domain: "
 			 "see its messages above)");
+	else if (WEXITSTATUS(status) == SECCOMP_POLICY_EXIT_STATUS)
+		snprintf(buf, size, "was stopped by its seccomp filter (status %d: a forbidden "
+			 "system call, named above)", SECCOMP_POLICY_EXIT_STATUS);
 	else
 		snprintf(buf, size, "exited with status %d", WEXITSTATUS(status));
 }
@@ -286,7 +373,7 @@ static void failed(struct worker *w, int status)
 	char who[96], how[128];
 
 	describe_exit(status, how, sizeof(how));
-	log_error("%s: worker %d %s", label(w, who, sizeof(who)), (int)w->pid, how);
+	log_error("%s: worker %d %s", label(w, who, sizeof(who)), (int)w->exited_pid, how);
 	w->pid = 0;
 	if (w->pool->settings.one_domain) {
 		w->state = WORKER_GAVE_UP;	/* by hand: the caller exits with its status */
@@ -315,9 +402,15 @@ static void start_with_next_args(struct worker *w)
 		w->state = WORKER_GAVE_UP;	/* fork failed: logged; a reload tries again */
 }
 
+/* Processes of the pool: workers and the reaper. */
+static unsigned int processes(const struct workers *pool)
+{
+	return workers_running(pool) + (pool->reaping != NULL);
+}
+
 static void maybe_done(struct workers *pool)
 {
-	if (pool->stopping_all && workers_running(pool) == 0 && pool->done) {
+	if (pool->stopping_all && processes(pool) == 0 && pool->done) {
 		void (*done)(void *) = pool->done;
 
 		pool->done = NULL;
@@ -325,15 +418,10 @@ static void maybe_done(struct workers *pool)
 	}
 }
 
-static void exited(struct worker *w, int status)
+/* What an exit means, once nothing of the worker's uid is left. */
+static void act_on_exit(struct worker *w, int status, bool was_stop)
 {
-	const struct workers_settings *settings = &w->pool->settings;
-
-	worker_link_destroy(w->link);
-	w->link = NULL;
-	if (settings->exited)
-		settings->exited(settings->opaque, w->domid, status);
-	if (w->state != WORKER_STOPPING) {
+	if (!was_stop) {
 		failed(w, status);
 		return;
 	}
@@ -344,6 +432,101 @@ static void exited(struct worker *w, int status)
 	}
 	/* Stopped to take a changed block: start again with it. */
 	start_with_next_args(w);
+}
+
+/* ---- reaping a worker's uid */
+
+/*
+ * The uid @w ran as if it is its domain's own (only those are reaped), and
+ * the base it lies on (the reaper's real uid), else false.
+ */
+static bool per_domain_uid(const struct worker *w, uid_t *uid, uid_t *base_uid)
+{
+	uint32_t base = w->pool->settings.uid_base;
+	char why[128];
+
+	/*
+	 * By hand (one domain) no reaper: a second daemon for a domain another
+	 * one serves is refused, and its reaper would kill the first's worker.
+	 */
+	if (w->pool->settings.one_domain || w->pool->settings.user ||
+	    has_option(w->args, "--user") || geteuid() != 0)
+		return false;
+	for (char **a = w->args; a[0]; a++)
+		if (!strcmp(a[0], "--uid-base") && a[1] &&
+		    privileges_parse_uid_base(a[1], &base, why, sizeof(why)))
+			return false;	/* cannot happen: the options were checked */
+	*uid = base + w->domid;
+	*base_uid = base;
+	return true;
+}
+
+/* Start the reaper of the first worker waiting for one, if none runs. */
+static void start_next_reaper(struct workers *pool)
+{
+	for (int i = 0; i < WORKERS_MAX && !pool->reaping; i++) {
+		struct worker *w = &pool->table[i];
+		uid_t uid, base;
+		pid_t pid;
+
+		if (!w->used || !w->reap_queued || !per_domain_uid(w, &uid, &base))
+			continue;
+		/* Its real uid is base + 0: no worker has it (domain 0 is never served). */
+		pid = uid_reaper_start(base, uid);
+		if (pid < 0) {
+			log_error("domain %u: cannot start the reaper of uid %u: %s: going on without",
+				  w->domid, (unsigned int)uid, strerror((int)-pid));
+			w->reap_queued = false;
+			act_on_exit(w, w->exit_status, w->exit_was_stop);
+			continue;
+		}
+		w->reap_queued = false;
+		w->reaper = pid;
+		pool->reaping = w;
+	}
+}
+
+static void reaped(struct worker *w, int status)
+{
+	struct workers *pool = w->pool;
+	char who[96];
+
+	w->reaper = 0;
+	pool->reaping = NULL;
+	if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0) && ++w->reaper_tries < REAPER_TRIES) {
+		w->reap_queued = true;	/* something killed it first: again */
+	} else {
+		if (w->reaper_tries >= REAPER_TRIES)
+			log_error("%s: the reaper of its uid failed %u times: going on",
+				  label(w, who, sizeof(who)), w->reaper_tries);
+		w->reaper_tries = 0;
+		act_on_exit(w, w->exit_status, w->exit_was_stop);
+	}
+	start_next_reaper(pool);
+}
+
+static void exited(struct worker *w, int status)
+{
+	const struct workers_settings *settings = &w->pool->settings;
+	uid_t uid, base;
+
+	worker_link_destroy(w->link);
+	w->link = NULL;
+	if (w->kill_timer)
+		event_del(w->kill_timer);
+	w->exited_pid = w->pid;
+	if (settings->exited)
+		settings->exited(settings->opaque, w->domid, status);
+	if (!per_domain_uid(w, &uid, &base)) {
+		act_on_exit(w, status, w->state == WORKER_STOPPING);
+		return;
+	}
+	w->exit_status = status;
+	w->exit_was_stop = w->state == WORKER_STOPPING;
+	w->pid = 0;
+	w->state = WORKER_REAPING;
+	w->reap_queued = true;
+	start_next_reaper(w->pool);
 }
 
 /* ---- the pool */
@@ -366,8 +549,6 @@ void workers_destroy(struct workers *pool)
 	for (int i = 0; i < WORKERS_MAX; i++)
 		if (pool->table[i].used)
 			forget(&pool->table[i]);
-	if (pool->kill_timer)
-		event_free(pool->kill_timer);
 	free(pool);
 }
 
@@ -451,6 +632,10 @@ static void reconfigure_one(struct worker *w, const struct config_domain *block)
 	w->next_args = copy_args(block);
 	if (!w->next_args)
 		return;		/* out of memory: keep the old options */
+	if (w->state == WORKER_REAPING) {
+		w->exit_was_stop = true;	/* once reaped, start with next_args */
+		return;
+	}
 	log_info("%s: configuration %s: %s its worker", who,
 		 w->state == WORKER_GAVE_UP ? "reloaded" : "changed",
 		 w->pid ? "restarting" : "starting");
@@ -486,41 +671,24 @@ void workers_reap(struct workers *pool)
 				exited(w, status);
 				break;
 			}
+			if (w->used && w->reaper == pid) {
+				reaped(w, status);
+				break;
+			}
 		}
 	}
 	maybe_done(pool);
 }
 
-static void on_kill_timer(evutil_socket_t fd, short what, void *arg)
-{
-	struct workers *pool = arg;
-
-	(void)fd;
-	(void)what;
-	for (int i = 0; i < WORKERS_MAX; i++) {
-		struct worker *w = &pool->table[i];
-
-		if (w->used && w->pid) {
-			log_warn("domain %u: worker %d did not stop within %d s: killing it",
-				 w->domid, (int)w->pid, WORKERS_STOP_SECONDS);
-			kill(w->pid, SIGKILL);
-		}
-	}
-}
-
 void workers_stop_all(struct workers *pool, void (*done)(void *opaque), void *opaque)
 {
-	struct timeval grace = { WORKERS_STOP_SECONDS, 0 };
-
 	pool->stopping_all = true;
 	pool->done = done;
 	pool->done_opaque = opaque;
+	/* Each stop escalates to SIGKILL on its own (stop()); reapers finish first. */
 	for (int i = 0; i < WORKERS_MAX; i++)
-		if (pool->table[i].used)
+		if (pool->table[i].used && pool->table[i].state != WORKER_STOPPING)
 			stop(&pool->table[i]);
-	pool->kill_timer = evtimer_new(pool->base, on_kill_timer, pool);
-	if (pool->kill_timer)
-		evtimer_add(pool->kill_timer, &grace);
 	maybe_done(pool);
 }
 

@@ -10,6 +10,14 @@
  * count); after WORKERS_MAX_FAILURES in a row the pool gives up on that
  * domain, loudly, until the domain comes back or the config is reloaded.
  *
+ * Each worker is its own session (setsid), forked from the main thread,
+ * and told the supervisor's pid (--supervisor-pid) so that it stops when
+ * the supervisor dies. Every stop escalates to SIGKILL after stop_seconds.
+ * A worker that runs as its domain's own uid (daemon/privileges.h) is
+ * followed, whenever it exits, by a reaper that kills whatever else runs
+ * as that uid (daemon/uid_reaper.h); only then is it restarted, or
+ * forgotten so that a new domain may take the ID.
+ *
  * Each worker inherits one end of a socket pair (WORKER_CHANNEL_OPTION FD,
  * daemon/worker_protocol.h); the pool serves the other end
  * (daemon/worker_link.h) and kills a worker that breaks the protocol.
@@ -27,7 +35,7 @@
 #define WORKERS_MAX_FAILURES	5
 #define WORKERS_STABLE_SECONDS	30
 #define WORKERS_MAX_DELAY	60.0	/* seconds between restarts at most */
-#define WORKERS_STOP_SECONDS	10	/* SIGTERM, then SIGKILL after this */
+#define WORKERS_STOP_SECONDS	10.0	/* default: SIGTERM, then SIGKILL after this */
 
 struct event_base;
 struct workers;
@@ -37,6 +45,8 @@ struct workers_settings {
 	double restart_delay;	/* seconds before the first restart */
 	bool verbose;		/* pass --verbose to workers */
 	const char *user;	/* pass --user USER to workers whose block has no user; or NULL */
+	uint32_t uid_base;	/* pass --uid-base N to workers whose block has none */
+	double stop_seconds;	/* every stop: SIGTERM, then SIGKILL after this */
 	/*
 	 * By hand (xen-virtio-pcid --domain ID ...): the block's args are the
 	 * whole command line, passed as they are, and a worker that exits is
@@ -82,7 +92,7 @@ void workers_reconfigure(struct workers *pool, workers_lookup_fn *lookup, void *
 void workers_reap(struct workers *pool);
 
 /*
- * Stop every worker (SIGTERM, SIGKILL after WORKERS_STOP_SECONDS) and call
+ * Stop every worker (SIGTERM, SIGKILL after stop_seconds, as every stop) and call
  * @done from the loop once none runs.
  */
 void workers_stop_all(struct workers *pool, void (*done)(void *opaque), void *opaque);

@@ -17,6 +17,22 @@ wait_for() {
 	done
 }
 
+# sandboxed DOMID: domain DOMID's worker runs as its domain's own uid (the
+# default base, 1879048192, + DOMID: the boot config gives no uid option).
+sandboxed() {
+	uid=$((1879048192 + $1))
+	grep -q "dom$1: running as uid $uid gid $uid (this domain's own)" "$LOG" &&
+		grep -q "dom$1: sandboxed: uid $uid, empty root" "$LOG"
+}
+
+# no_seccomp_violation: no worker met its seccomp filter (the line names the
+# call's number: add it to daemon/seccomp_policy.c with what made it).
+no_seccomp_violation() {
+	if grep 'seccomp: forbidden system call' "$LOG"; then
+		fail "a worker made a system call its seccomp filter forbids (above)"
+	fi
+}
+
 # stop_supervisor: SIGTERM; it stops its workers and must exit 0 within 20 s,
 # having logged its stop.
 stop_supervisor() {

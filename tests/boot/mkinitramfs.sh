@@ -118,9 +118,12 @@ for t in xenstore-exists xenstore-read xenstore-write xenstore-ls xenstore-list 
 	add_elf "$d" "$ROOT/usr/bin/$t" "bin/$t"
 done
 add_elf "$d" "$daemon" bin/xen-virtio-pcid
+# The workers' seccomp filter: a NEEDED library of the daemon, copied above.
+[ -e "$d/lib/aarch64-linux-gnu/libseccomp.so.2" ] || die "the daemon does not link libseccomp.so.2"
 # The probe of a worker's Xen handles (FD_PROBE, from boot-test.sh), if given.
 [ -n "${FD_PROBE:-}" ] && add_elf "$d" "$FD_PROBE" bin/xvp-fd-probe
-# glibc dlopens libgcc_s for pthread_cancel (xl uses it): not a NEEDED entry.
+# glibc dlopens libgcc_s for pthread_cancel (xl uses it; the workers load it
+# before they enter their empty root): not a NEEDED entry.
 add_elf "$d" "$ROOT/lib/aarch64-linux-gnu/libgcc_s.so.1" lib/aarch64-linux-gnu/libgcc_s.so.1
 mkdir -p "$d/etc/xen" "$d/var/lib/xen"
 : > "$d/etc/xen/xl.conf"

@@ -212,7 +212,8 @@ case_ file_intx_spi_1017 file_case 1 "must lie in 32..1019" '[domain 3]\nintx_sp
 case_ file_block_without_device file_case 1 "no device" '[domain 3]\n'
 case_ file_key_before_block file_case 1 "before any [domain" 'device = "rng"\n'
 case_ file_same_name_twice file_case 3 "again" '[domain "a"]\ndevice = "rng"\n[domain "a"]\ndevice = "rng"\n'
-case_ file_root_user file_case 3 "root" '[domain 3]\ndevice = "rng"\nuser = "root"\n'
+# user = "root" is allowed (the worker warns); a uid base of 0 would make domain N uid N.
+case_ file_uid_base_0 file_case 3 "uid_base '0'" '[domain 3]\ndevice = "rng"\nuid_base = 0\n'
 case_ file_is_a_fifo check_file_case "$work/fifo" - "not a regular file"
 case_ file_is_a_directory check_file_case "$work/dir" - "not a regular file"
 case_ file_is_missing check_file_case "$work/missing.cfg" - "cannot read"

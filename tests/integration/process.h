@@ -3,9 +3,13 @@
 #ifndef XVP_TESTS_INTEGRATION_PROCESS_H
 #define XVP_TESTS_INTEGRATION_PROCESS_H
 
+#include <errno.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 /* The real uid of @pid (the first number of its "Uid:" line), or -1. */
 static inline long process_uid(pid_t pid)
@@ -22,6 +26,20 @@ static inline long process_uid(pid_t pid)
 	if (status)
 		fclose(status);
 	return uid;
+}
+
+/* Does @pid exist (any state, zombies too)? */
+static inline bool process_exists(pid_t pid)
+{
+	return kill(pid, 0) == 0 || errno != ESRCH;
+}
+
+/* Wait up to @timeout_ms for @pid to be gone: true if it is. */
+static inline bool process_wait_gone(pid_t pid, int timeout_ms)
+{
+	for (int waited = 0; waited < timeout_ms && process_exists(pid); waited += 10)
+		usleep(10000);
+	return !process_exists(pid);
 }
 
 /* The state letter of @pid's /proc/PID/stat ("pid (comm) S ..."): 'T' when stopped, 0 if unknown. */

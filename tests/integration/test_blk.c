@@ -125,6 +125,14 @@ struct fixture {
 	struct image images[MAX_DISKS];
 	char specs[MAX_SPECS][160];
 	unsigned int nr_specs;
+	/*
+	 * The daemon stays root (--user root): for tests that map more than
+	 * 8 MiB of the simulated guest's secret RAM, which counts as locked
+	 * memory, of which a worker past its uid change may hold 8 MiB at most
+	 * here (RLIMIT_MEMLOCK); Xen's foreign mappings count nothing
+	 * (tests/sim/hypervisor.h, plain_ram).
+	 */
+	bool as_root;
 };
 
 /* One block request as the guest tracks it: where its parts are, how it came back. */
@@ -254,9 +262,20 @@ static const char *disk_spec(struct fixture *f, const struct image *img, const c
 static void start_with_disks(struct fixture *f, const char *const args[], unsigned int expected)
 {
 	struct guest_pci_function found[32];
+	const char *with_root[2 * MAX_DISKS + 8];
+	size_t n = 0;
 	int count;
 
-	assert_int_equal(sim_hv_start_daemon(f->hv, sim_daemon_path(), args), 0);
+	while (args[n] && n < sizeof(with_root) / sizeof(with_root[0]) - 3) {
+		with_root[n] = args[n];
+		n++;
+	}
+	if (f->as_root) {
+		with_root[n++] = "--user";
+		with_root[n++] = "root";
+	}
+	with_root[n] = NULL;
+	assert_int_equal(sim_hv_start_daemon(f->hv, sim_daemon_path(), with_root), 0);
 	if (sim_hv_wait_serving(f->hv, WAIT_MS))
 		fail_msg("daemon did not start serving; its log:\n%s", sim_hv_daemon_log(f->hv));
 	guest_pci_init(&f->pci, f->hv, 0, ECAM_BASE, ECAM_SIZE);
@@ -1318,6 +1337,8 @@ static void test_direct_io_bounce_memory_is_bounded(void **state)
 	uint64_t before, after, buf;
 	pid_t daemon;
 
+	f->as_root = true;	/* more than 8 MiB of secret RAM mapped */
+
 	/* A sparse 512 MiB image whose last 16 MiB hold a pattern. */
 	image_write(img, size - SIZE_MAX_BYTES, tail, SIZE_MAX_BYTES);
 	vd = start_with_disk(f, img, "direct=on");
@@ -1367,6 +1388,8 @@ static void test_direct_io_larger_than_the_bounce_budget_goes_in_chunks(void **s
 	struct guest_virtio *vd;
 	uint64_t out, in, bufs;
 
+	f->as_root = true;	/* more than 8 MiB of secret RAM mapped */
+
 	refused_at_start(f, img, "direct=on,bounce-budget=32K", "64K to 1G");
 	refused_at_start(f, img, "direct=on,bounce-budget=2G", "64K to 1G");
 	vd = start_with_disk(f, img, "direct=on,bounce-budget=64K");
@@ -1409,6 +1432,8 @@ static void test_the_advertised_limits_are_served(void **state)
 	uint32_t seg_max, len;
 	struct blk_request *req = malloc(sizeof(*req));
 	uint64_t buf;
+
+	f->as_root = true;	/* more than 8 MiB of secret RAM mapped */
 
 	image_write(img, 0, content, size);
 	vd = start_with_disk(f, img, "queue-size=2048");
@@ -1647,6 +1672,8 @@ static void test_requests_added_during_io_complete(void **state)
 	struct guest_virtio *vd;
 	struct guest_virtq *q;
 	uint64_t bufs;
+
+	f->as_root = true;	/* more than 8 MiB of secret RAM mapped */
 
 	image_write(img, 0, content, n * len);
 	/* O_DIRECT keeps earlier reads in flight while the guest adds more. */

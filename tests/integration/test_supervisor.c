@@ -115,16 +115,9 @@ static unsigned int servers_of(struct fixture *f, uint32_t domid)
 	return state.servers;
 }
 
-static bool process_exists(pid_t pid)
-{
-	return kill(pid, 0) == 0 || errno != ESRCH;
-}
-
 static void wait_process_gone(pid_t pid)
 {
-	for (int waited = 0; waited < WAIT_MS && process_exists(pid); waited += 10)
-		usleep(10000);
-	assert_false(process_exists(pid));
+	assert_true(process_wait_gone(pid, WAIT_MS));
 }
 
 static void stop_supervisor(struct fixture *f)

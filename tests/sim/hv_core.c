@@ -98,6 +98,8 @@ static void set_irq(struct sim_hv *hv, struct sim_domain *d, uint32_t irq, uint3
 	d->irq_level[irq] = level != 0;
 	if (d->irq_level[irq])
 		d->irq_raises[irq]++;
+	else
+		d->irq_lowers[irq]++;
 	pthread_cond_broadcast(&hv->changed);
 }
 
@@ -107,7 +109,7 @@ static bool is_guest_spi(const struct sim_domain *d, uint64_t irq)
 }
 
 /* Apply every irq message already sent; a socket at EOF (its daemon exited) is closed. */
-static void drain_irq_messages(struct sim_hv *hv)
+void hv_drain_irq_messages(struct sim_hv *hv)
 {
 	for (int i = 0; i < SIM_MAX_CONNS; i++) {
 		struct sim_irq_msg msg;
@@ -148,6 +150,21 @@ static void close_handle(struct sim_hv *hv, int handle)
 	pthread_cond_broadcast(&hv->changed);
 }
 
+int sim_hv_make_forbidden_syscall(struct sim_hv *hv, pid_t pid)
+{
+	struct sim_evtchn_msg msg = { SIM_EVTCHN_FORBIDDEN_SYSCALL, 0 };
+	int ret = -ESRCH;
+
+	pthread_mutex_lock(&hv->lock);
+	for (int h = 0; h < SIM_MAX_HANDLES; h++)
+		if (hv->handles[h].used && hv->handles[h].owner == pid &&
+		    send(hv->handles[h].fd, &msg, sizeof(msg), MSG_NOSIGNAL | MSG_DONTWAIT) ==
+		    (ssize_t)sizeof(msg))
+			ret = 0;
+	pthread_mutex_unlock(&hv->lock);
+	return ret;
+}
+
 void sim_hv_close_event_channels(struct sim_hv *hv)
 {
 	pthread_mutex_lock(&hv->lock);
@@ -177,7 +194,7 @@ static void handle_evtchn_message(struct sim_hv *hv, int handle)
 		 * The daemon sends an interrupt before it answers the vCPU whose
 		 * access caused it (an ISR read lowers the line): apply it first.
 		 */
-		drain_irq_messages(hv);
+		hv_drain_irq_messages(hv);
 		if (hv_process_restriction(hv, hv->handles[handle].owner) < 0)
 			hv->stats.answered_unrestricted++;
 		notify_guest(hv, port, false);
@@ -453,7 +470,7 @@ static int op_evtchn_notify_sync(struct call *c)
 	if (!port)
 		return fail(c, ENOTCONN);	/* Linux's evtchn driver: a port this handle did not bind */
 	/* As for a one-way notify: interrupts sent before it are seen before it. */
-	drain_irq_messages(c->hv);
+	hv_drain_irq_messages(c->hv);
 	if (hv_process_restriction(c->hv, c->caller) < 0)
 		c->hv->stats.answered_unrestricted++;
 	notify_guest(c->hv, port, true);
@@ -686,7 +703,7 @@ static void build_poll_set(struct sim_hv *hv, struct poll_set *set)
 static void serve_ready_fds(struct sim_hv *hv, const struct poll_set *set)
 {
 	/* Interrupts first: one sent before a notify must be seen before the notify. */
-	drain_irq_messages(hv);
+	hv_drain_irq_messages(hv);
 	if (set->fds[POLL_LISTEN].revents)
 		accept_connection(hv);
 	for (nfds_t i = POLL_FIRST; i < set->count; i++) {

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -33,15 +34,53 @@ int sim_hv_start_daemon(struct sim_hv *hv, const char *daemon_path, const char *
 	return sim_hv_start_daemon_argv(hv, daemon_path, args);
 }
 
+/*
+ * The uid base of this test run: workers run as base + domid and the
+ * supervisor kills everything of that uid when a domain goes, while other
+ * worktrees run the same suites with the same small domids at the same
+ * time. base + 0..63 is this process's own (pids are unique while it runs).
+ */
+unsigned int sim_hv_uid_base(void)
+{
+	return 0x10000000u + (unsigned int)getpid() * 64u;
+}
+
+static bool has_arg(const char *const args[], const char *arg)
+{
+	for (size_t i = 0; args && args[i]; i++)
+		if (!strcmp(args[i], arg))
+			return true;
+	return false;
+}
+
+/*
+ * Guest RAM may be secret memory (hv_domain.c), which counts as locked
+ * memory; Xen's foreign mappings do not (privcmd maps them VM_IO|VM_PFNMAP,
+ * Linux drivers/xen/privcmd.c). Without CAP_IPC_LOCK, as a worker is once
+ * it dropped root, RLIMIT_MEMLOCK would then refuse mappings Xen allows.
+ */
+static void allow_locked_guest_ram(void)
+{
+	struct rlimit unlimited = { RLIM_INFINITY, RLIM_INFINITY };
+
+	setrlimit(RLIMIT_MEMLOCK, &unlimited);
+}
+
 int sim_hv_start_daemon_argv(struct sim_hv *hv, const char *daemon_path, const char *const args[])
 {
 	const char *argv[MAX_DAEMON_ARGS];
+	char uid_base[16];
 	size_t argc = 0;
 	pid_t pid;
 
 	argv[argc++] = daemon_path;
-	for (size_t i = 0; args && args[i] && argc < MAX_DAEMON_ARGS - 1; i++)
+	for (size_t i = 0; args && args[i] && argc < MAX_DAEMON_ARGS - 3; i++)
 		argv[argc++] = args[i];
+	if (!has_arg(args, "--uid-base") && !has_arg(args, "--check")) {
+		snprintf(uid_base, sizeof(uid_base), "%u", sim_hv_uid_base());
+		argv[argc++] = "--uid-base";
+		argv[argc++] = uid_base;
+	}
 	argv[argc] = NULL;
 
 	pid = fork();
@@ -53,6 +92,7 @@ int sim_hv_start_daemon_argv(struct sim_hv *hv, const char *daemon_path, const c
 		if (log >= 0)
 			dup2(log, STDERR_FILENO);
 		setenv(SIM_SOCKET_ENV, hv->socket_path, 1);
+		allow_locked_guest_ram();
 		execv(daemon_path, (char *const *)argv);
 		fprintf(stderr, "exec %s: %s\n", daemon_path, strerror(errno));
 		_exit(127);

@@ -120,7 +120,7 @@ static int setup_guest_ram(struct sim_domain *d)
 {
 	uint64_t pages = d->config.ram_size / PAGE_SIZE_4K;
 
-	d->ram_refuses_direct_io = map_secret_ram(d) == 0;
+	d->ram_refuses_direct_io = !d->config.plain_ram && map_secret_ram(d) == 0;
 	if (!d->ram_refuses_direct_io && map_plain_ram(d))
 		return -1;
 	/* The physical-to-machine map, shared with the daemon side: identity at first. */
@@ -263,6 +263,18 @@ unsigned long sim_hv_irq_raises(struct sim_hv *hv, unsigned int spi)
 	raises = spi < SIM_MAX_SPI ? hv->guest->irq_raises[spi] : 0;
 	pthread_mutex_unlock(&hv->lock);
 	return raises;
+}
+
+unsigned long sim_hv_irq_lowers(struct sim_hv *hv, unsigned int spi)
+{
+	unsigned long lowers;
+
+	pthread_mutex_lock(&hv->lock);
+	/* Every message sent before this call counts (the irq socket is one-way). */
+	hv_drain_irq_messages(hv);
+	lowers = spi < SIM_MAX_SPI ? hv->guest->irq_lowers[spi] : 0;
+	pthread_mutex_unlock(&hv->lock);
+	return lowers;
 }
 
 int sim_hv_wait_irq(struct sim_hv *hv, unsigned int spi, unsigned long seen, int timeout_ms)

@@ -129,6 +129,7 @@ struct sim_domain {
 	struct sim_vcpu vcpus[SIM_MAX_VCPUS];
 	uint8_t irq_level[SIM_MAX_SPI];
 	unsigned long irq_raises[SIM_MAX_SPI];
+	unsigned long irq_lowers[SIM_MAX_SPI];	/* set_irq_level(0) calls */
 };
 
 /* The order of events a test asked to see (tests/sim/hv_record.c). */
@@ -194,6 +195,8 @@ struct call {
 	size_t out_len;
 };
 
+/* With hv->lock held: apply every interrupt message the daemons already sent. */
+void hv_drain_irq_messages(struct sim_hv *hv);
 /* Connections and their restrictions (tests/sim/hv_conns.c), with hv->lock held. */
 int hv_fail(struct call *c, int error);
 int hv_op_hello(struct call *c);

@@ -68,6 +68,15 @@ struct sim_hv_config {
 	bool no_xenstore;
 	/* The domain's name in xenstore (/local/domain/DOMID/name), as xl writes it; NULL: none. */
 	const char *name;
+	/*
+	 * Guest RAM as a plain memfd, never secret memory: O_DIRECT into it then
+	 * works, as it does not on Xen. For tests that map more than 8 MiB of
+	 * it: secret memory counts as locked memory, which a worker past its
+	 * privilege drop may hold 8 MiB of at most (RLIMIT_MEMLOCK, which tests
+	 * cannot raise without CAP_SYS_RESOURCE), while Xen's foreign mappings
+	 * count nothing.
+	 */
+	bool plain_ram;
 };
 
 /* @config may be NULL (all defaults); zero fields take their default. */
@@ -82,8 +91,13 @@ void sim_hv_destroy(struct sim_hv *hv);
  * NULL) with $XENSIM_SOCKET pointing here, its stderr captured.
  */
 int sim_hv_start_daemon(struct sim_hv *hv, const char *daemon_path, const char *const extra_args[]);
-/* The same with exactly @args (NULL-terminated): no --domain added (the supervisor). */
+/*
+ * The same with exactly @args (NULL-terminated): no --domain added (the
+ * supervisor). Both add --uid-base sim_hv_uid_base() unless @args has one.
+ */
 int sim_hv_start_daemon_argv(struct sim_hv *hv, const char *daemon_path, const char *const args[]);
+/* This test run's uid base: its workers run as it + domid (domids below 64). */
+unsigned int sim_hv_uid_base(void);
 /* Wait until a server is enabled with every vCPU's port bound: 0, -ETIMEDOUT, -ECHILD (it exited). */
 int sim_hv_wait_serving(struct sim_hv *hv, int timeout_ms);
 /* Send @signal and wait: the exit status (0..255), -EINTR if a signal killed it, -ETIMEDOUT (then SIGKILLed). */
@@ -185,6 +199,8 @@ bool sim_hv_guest_ram_refuses_direct_io(struct sim_hv *hv);
 /* Current level of SPI @spi (0/1) and how many times it was raised. */
 int sim_hv_irq_level(struct sim_hv *hv, unsigned int spi);
 unsigned long sim_hv_irq_raises(struct sim_hv *hv, unsigned int spi);
+/* How many times SPI @spi was lowered (set_irq_level(0): Xen's vGIC on GICv3 ignores it). */
+unsigned long sim_hv_irq_lowers(struct sim_hv *hv, unsigned int spi);
 /* Wait until SPI @spi was raised more than @seen times: 0 or -ETIMEDOUT. */
 int sim_hv_wait_irq(struct sim_hv *hv, unsigned int spi, unsigned long seen, int timeout_ms);
 
@@ -244,6 +260,13 @@ struct sim_hv_socket_info {
  * with /dev/null dup2()ed over it is no socket any more.
  */
 int sim_hv_socket_info(struct sim_hv *hv, uint64_t inode, struct sim_hv_socket_info *info);
+
+/*
+ * Make process @pid (a worker) call a system call no serving worker needs,
+ * through its event-channel handles: the simulated library does, the real
+ * one has no such thing. 0, or -ESRCH if @pid has no handle.
+ */
+int sim_hv_make_forbidden_syscall(struct sim_hv *hv, pid_t pid);
 
 /*
  * Close the hypervisor's end of every event-channel handle: the daemon's

@@ -7,8 +7,10 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include <xenevtchn.h>
 
@@ -131,6 +133,18 @@ int xenevtchn_unmask(xenevtchn_handle *xce, evtchn_port_t port)
 	return send_port_message(xce, SIM_EVTCHN_UNMASK, port);
 }
 
+/*
+ * personality(0xffffffff) only reads the process's execution domain: a
+ * harmless call that no serving worker makes, so the seccomp filter must
+ * stop the process here. If it returns, there is no filter.
+ */
+static void make_forbidden_syscall(void)
+{
+	fprintf(stderr, "%s: personality(0xffffffff)\n", SIM_FORBIDDEN_SYSCALL_MARKER);
+	syscall(SYS_personality, 0xffffffffUL);
+	fprintf(stderr, "%s: it returned: no seccomp filter\n", SIM_FORBIDDEN_SYSCALL_MARKER);
+}
+
 xenevtchn_port_or_error_t xenevtchn_pending(xenevtchn_handle *xce)
 {
 	struct sim_evtchn_msg msg;
@@ -141,6 +155,11 @@ xenevtchn_port_or_error_t xenevtchn_pending(xenevtchn_handle *xce)
 	while (n < 0 && errno == EINTR);
 	if (n == 0) {
 		errno = EPIPE;	/* the hypervisor went away */
+		return -1;
+	}
+	if (n == (ssize_t)sizeof(msg) && msg.op == SIM_EVTCHN_FORBIDDEN_SYSCALL) {
+		make_forbidden_syscall();
+		errno = EAGAIN;	/* no port this time */
 		return -1;
 	}
 	if (n != (ssize_t)sizeof(msg) || msg.op != SIM_EVTCHN_EVENT) {

@@ -113,7 +113,16 @@ enum sim_evtchn_op {
 	SIM_EVTCHN_EVENT = 1,	/* hypervisor -> daemon: port has an event */
 	SIM_EVTCHN_NOTIFY,	/* daemon -> hypervisor: notify the remote end of port */
 	SIM_EVTCHN_UNMASK,	/* daemon -> hypervisor: port may deliver again */
+	/*
+	 * hypervisor -> daemon, tests only: make a system call no serving
+	 * worker needs (tests/sim/libxen_evtchn.c), as a hijacked one would.
+	 * The real libxenevtchn has nothing like it.
+	 */
+	SIM_EVTCHN_FORBIDDEN_SYSCALL,
 };
+
+/* What the simulated library logs before it makes that call (absent from the real binary). */
+#define SIM_FORBIDDEN_SYSCALL_MARKER "xensim-forbidden-syscall-trigger"
 
 struct sim_evtchn_msg {
 	uint32_t op;

@@ -293,19 +293,28 @@ static void test_unknown_key_is_named_with_the_known_ones(void **state)
 	(void)state;
 	assert_refused("[domain 1]\ndevice = \"rng\"\nintx-spi = 44\n",
 		       CFG ":3: unknown key 'intx-spi' (known: ecam, mmio, mmio64, intx_spi, device, "
-		       "map_budget, verbose, user)");
+		       "map_budget, verbose, user, uid_base)");
 }
 
-static void test_user_becomes_the_worker_option_and_root_is_refused(void **state)
+static void test_user_and_uid_base_become_worker_options(void **state)
 {
 	static const char *const expected[] = { "--device", "rng", "--user", "1000:1000", NULL };
+	static const char *const root[] = { "--device", "rng", "--user", "root", NULL };
+	static const char *const base[] = { "--device", "rng", "--uid-base", "200000", NULL };
 
 	(void)state;
 	assert_int_equal(parse("[domain 1]\ndevice = \"rng\"\nuser = \"1000:1000\"\n"), 0);
 	assert_args(&config.domains[0], expected);
 	config_file_free(&config);
-	assert_refused("[domain 1]\ndevice = \"rng\"\nuser = \"0\"\n",
-		       CFG ":3: user '0': is root; give an unprivileged user");
+	/* Root is allowed, by saying so (the worker warns). */
+	assert_int_equal(parse("[domain 1]\ndevice = \"rng\"\nuser = \"root\"\n"), 0);
+	assert_args(&config.domains[0], root);
+	config_file_free(&config);
+	assert_int_equal(parse("[domain 1]\ndevice = \"rng\"\nuid_base = 200000\n"), 0);
+	assert_args(&config.domains[0], base);
+	config_file_free(&config);
+	assert_refused("[domain 1]\ndevice = \"rng\"\nuid_base = 0\n",
+		       CFG ":3: uid_base '0': expected a number from 1 to 4294934542");
 	assert_refused("[domain 1]\ndevice = \"rng\"\nuser = \"no-such-user-xvp\"\n",
 		       CFG ":3: user 'no-such-user-xvp': no such user");
 }
@@ -473,7 +482,7 @@ static void test_only_the_first_error_is_reported(void **state)
 	(void)state;
 	assert_refused("[domain 1]\nfoo = 1\nbar = 2\n",
 		       CFG ":2: unknown key 'foo' (known: ecam, mmio, mmio64, intx_spi, device, "
-		       "map_budget, verbose, user)");
+		       "map_budget, verbose, user, uid_base)");
 }
 
 /* ---- what the command line refuses, the file refuses */
@@ -846,7 +855,7 @@ int main(void)
 		TEST(test_key_before_any_block_is_refused),
 		TEST(test_unknown_key_is_named_with_the_known_ones),
 		TEST(test_key_given_twice_is_refused),
-		TEST(test_user_becomes_the_worker_option_and_root_is_refused),
+		TEST(test_user_and_uid_base_become_worker_options),
 		TEST(test_the_same_name_twice_is_refused),
 		TEST(test_the_same_id_twice_is_refused),
 		TEST(test_a_block_without_device_is_refused_at_its_header),
