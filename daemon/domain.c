@@ -48,6 +48,7 @@ struct served_domain {
 	struct intx_router intx;
 	struct ecam_host *ecam;
 	struct bar_route *routes;
+	struct log_ratelimit bar_log;	/* the guest maps and unmaps BARs at will */
 	struct served_device devices[DEVICE_MAX];
 	unsigned int nr_devices;
 	int channel;		/* to the supervisor, which writes xenstore for us */
@@ -113,8 +114,8 @@ static int platform_map_bar(void *opaque, struct pci_function *fn, unsigned int 
 		return ret;
 	}
 	d->routes = route;
-	log_debug("%s: BAR%u at 0x%llx+0x%llx", fn->name, bar, (unsigned long long)base,
-		  (unsigned long long)size);
+	log_ratelimited(&d->bar_log, LOG_LEVEL_DEBUG, "%s: BAR%u at 0x%llx+0x%llx", fn->name, bar,
+			(unsigned long long)base, (unsigned long long)size);
 	return 0;
 }
 
@@ -133,7 +134,7 @@ static void platform_unmap_bar(void *opaque, struct pci_function *fn, unsigned i
 		xen_ioreq_server_remove_mmio(d->server, base, size);
 		*link = route->next;
 		free(route);
-		log_debug("%s: BAR%u unmapped", fn->name, bar);
+		log_ratelimited(&d->bar_log, LOG_LEVEL_DEBUG, "%s: BAR%u unmapped", fn->name, bar);
 		return;
 	}
 }
@@ -282,6 +283,7 @@ static void teardown(struct served_domain *d)
 		ecam_host_destroy(d->ecam);
 	guest_memory_destroy(d->memory);
 	xen_ioreq_server_destroy(d->server);
+	log_ratelimit_flush(&d->bar_log);
 	free(d);
 }
 
@@ -325,6 +327,7 @@ int served_domain_open(struct served_domain **out, const struct daemon_options *
 	if (!d)
 		return -ENOMEM;
 	d->domid = opts->domid;
+	log_ratelimit_init(&d->bar_log, "BAR mappings");
 	d->layout = opts->layout;
 	d->channel = channel;
 	ret = clear_stale_server(d);

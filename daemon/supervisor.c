@@ -97,23 +97,71 @@ struct supervisor {
 	bool warned_names;	/* about name blocks, without xenstore */
 };
 
+/* @arg names --config or --check, or an abbreviation getopt_long would take for one. */
+static bool names_supervisor_option(const char *arg)
+{
+	size_t len;
+
+	if (strncmp(arg, "--", 2) || !arg[2])
+		return false;
+	arg += 2;
+	len = strcspn(arg, "=");
+	/* "--c" is ambiguous between the two; getopt says so in the supervisor's parser. */
+	return !strncmp(arg, "config", len) || !strncmp(arg, "check", len);
+}
+
 bool supervisor_requested(int argc, char **argv)
 {
-	for (int i = 1; i < argc; i++)
-		if (!strncmp(argv[i], "--config", 8) || !strcmp(argv[i], "--check"))
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--"))
+			break;
+		if (names_supervisor_option(argv[i]))
 			return true;
+	}
 	return false;
 }
 
 /* ---- the command line */
 
-static bool parse_seconds(const char *text, double min, double max, double *seconds)
+/*
+ * Seconds are written as decimal digits with an optional fraction ("0.5",
+ * "10"): strtod() alone would also take hex floats, exponents, "nan" and
+ * "inf", and a leading 0 reads as octal everywhere else in this program.
+ * 0, or -EINVAL with the reason in @why.
+ */
+static int parse_seconds(const char *text, double min, double max, double *seconds,
+			 char *why, size_t why_size)
 {
-	char *end;
+	size_t digits = strspn(text, "0123456789");
+	const char *rest = text + digits;
 
-	errno = 0;
-	*seconds = strtod(text, &end);
-	return !errno && end != text && !*end && *seconds >= min && *seconds <= max;
+	if (digits > 1 && text[0] == '0') {
+		snprintf(why, why_size, "a leading 0 (write decimal seconds without it)");
+		return -EINVAL;
+	}
+	if (*rest == '.' && rest[1])
+		rest += 1 + strspn(rest + 1, "0123456789");
+	if (!digits || *rest) {
+		snprintf(why, why_size, "expected decimal seconds (digits, an optional fraction)"
+			 " from %g to %g", min, max);
+		return -EINVAL;
+	}
+	*seconds = strtod(text, NULL);
+	if (*seconds < min || *seconds > max) {
+		snprintf(why, why_size, "expected seconds from %g to %g", min, max);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static enum options_result seconds_option(FILE *err, const char *name, const char *arg,
+					  double min, double max, double *seconds)
+{
+	char why[128];
+
+	if (parse_seconds(arg, min, max, seconds, why, sizeof(why)))
+		return options_bad_value(err, PROGRAM, name, arg, why);
+	return OPTIONS_RUN;
 }
 
 static enum options_result apply(int code, const char *arg, void *ctx, FILE *err)
@@ -130,15 +178,9 @@ static enum options_result apply(int code, const char *arg, void *ctx, FILE *err
 		opts->check = true;
 		return OPTIONS_RUN;
 	case OPT_RESTART_DELAY:
-		if (!parse_seconds(arg, 0.001, 60, &opts->restart_delay))
-			return options_bad_value(err, PROGRAM, "--restart-delay", arg,
-						 "expected seconds from 0.001 to 60");
-		return OPTIONS_RUN;
+		return seconds_option(err, "--restart-delay", arg, 0.001, 60, &opts->restart_delay);
 	case OPT_POLL:
-		if (!parse_seconds(arg, 0.01, 3600, &opts->poll))
-			return options_bad_value(err, PROGRAM, "--poll", arg,
-						 "expected seconds from 0.01 to 3600");
-		return OPTIONS_RUN;
+		return seconds_option(err, "--poll", arg, 0.01, 3600, &opts->poll);
 	case OPT_USER:
 		/* Checked here, before any worker: a typo must not start them all as root. */
 		if (privileges_parse_user(arg, &user, why, sizeof(why))) {
@@ -157,10 +199,7 @@ static enum options_result apply(int code, const char *arg, void *ctx, FILE *err
 		}
 		return OPTIONS_RUN;
 	case OPT_STOP_TIMEOUT:
-		if (!parse_seconds(arg, 0.001, 3600, &opts->stop_timeout))
-			return options_bad_value(err, PROGRAM, "--stop-timeout", arg,
-						 "expected seconds from 0.001 to 3600");
-		return OPTIONS_RUN;
+		return seconds_option(err, "--stop-timeout", arg, 0.001, 3600, &opts->stop_timeout);
 	case 'v':
 		opts->verbose = true;
 		return OPTIONS_RUN;

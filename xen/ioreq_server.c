@@ -59,6 +59,8 @@ struct xen_ioreq_server {
 	struct mmio_regions regions;
 	struct ioreq_dispatcher dispatcher;
 	struct log_ratelimit port_log;
+	/* BAR ranges come and go as the guest programs BARs and Memory Space. */
+	struct log_ratelimit range_log;
 	/*
 	 * The guest was destroyed before we stopped: Xen already destroyed the
 	 * server and its ranges with it, so there is nothing to disable,
@@ -145,6 +147,7 @@ int xen_ioreq_server_open(struct xen_ioreq_server **out, domid_t domid,
 	if (!s)
 		return -ENOMEM;
 	s->domid = domid;
+	log_ratelimit_init(&s->range_log, "MMIO ranges");
 	mmio_regions_init(&s->regions);
 	s->dispatcher.regions = &s->regions;
 	s->dispatcher.hooks = hooks;
@@ -320,20 +323,21 @@ int xen_ioreq_server_add_mmio(struct xen_ioreq_server *s, uint64_t base, uint64_
 	int ret = mmio_regions_add(&s->regions, base, size, ops, opaque);
 
 	if (ret) {
-		log_error("ioreq server %u: range 0x%llx+0x%llx: %s", s->id,
-			  (unsigned long long)base, (unsigned long long)size, strerror(-ret));
+		log_ratelimited(&s->range_log, LOG_LEVEL_ERROR, "ioreq server %u: range 0x%llx+0x%llx: %s",
+				s->id, (unsigned long long)base, (unsigned long long)size, strerror(-ret));
 		return ret;
 	}
 	if (xendevicemodel_map_io_range_to_ioreq_server(s->dmod, s->domid, s->id, 1,
 							base, base + size - 1)) {
 		ret = -errno;
-		log_error("ioreq server %u: cannot register range 0x%llx+0x%llx: %s", s->id,
-			  (unsigned long long)base, (unsigned long long)size, strerror(errno));
+		log_ratelimited(&s->range_log, LOG_LEVEL_ERROR,
+				"ioreq server %u: cannot register range 0x%llx+0x%llx: %s", s->id,
+				(unsigned long long)base, (unsigned long long)size, strerror(-ret));
 		mmio_regions_remove(&s->regions, base, size);
 		return ret;
 	}
-	log_debug("ioreq server %u: serving 0x%llx-0x%llx", s->id, (unsigned long long)base,
-		  (unsigned long long)(base + size - 1));
+	log_ratelimited(&s->range_log, LOG_LEVEL_DEBUG, "ioreq server %u: serving 0x%llx-0x%llx",
+			s->id, (unsigned long long)base, (unsigned long long)(base + size - 1));
 	return 0;
 }
 
@@ -341,9 +345,12 @@ static int unregister_range(struct xen_ioreq_server *s, uint64_t base, uint64_t 
 {
 	if (xendevicemodel_unmap_io_range_from_ioreq_server(s->dmod, s->domid, s->id, 1,
 							    base, base + size - 1)) {
-		log_error("ioreq server %u: cannot unregister range 0x%llx+0x%llx: %s", s->id,
-			  (unsigned long long)base, (unsigned long long)size, strerror(errno));
-		return -errno;
+		int ret = -errno;
+
+		log_ratelimited(&s->range_log, LOG_LEVEL_ERROR,
+				"ioreq server %u: cannot unregister range 0x%llx+0x%llx: %s", s->id,
+				(unsigned long long)base, (unsigned long long)size, strerror(-ret));
+		return ret;
 	}
 	return 0;
 }
@@ -485,6 +492,7 @@ void xen_ioreq_server_destroy(struct xen_ioreq_server *s)
 	if (!s)
 		return;
 	teardown_to(s, STAGE_NONE);
+	log_ratelimit_flush(&s->range_log);
 	mmio_regions_free(&s->regions);
 	free(s->local_ports);
 	free(s);

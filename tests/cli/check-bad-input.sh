@@ -264,6 +264,21 @@ case_ fdt_config_needs_domain_for_two_blocks cli_case "has 2 [domain ...] blocks
 case_ fdt_config_without_that_block cli_case "has no [domain \"vm2\"] block" fdt --config "$work/two.cfg" --domain vm2 -o "$work/x.dtb"
 case_ fdt_config_and_layout_options cli_case "--ecam with --config" fdt --config "$work/two.cfg" --domain 7 --ecam 0x10000000,16M -o "$work/x.dtb"
 
+# Supervisor seconds are decimal: no hex floats, exponents or leading 0s.
+config "$work/good.cfg" '[domain 3]\ndevice = "rng"\n'
+case_ poll_hex_float_is_refused cli_case "--poll '0x1p3'" --check --config "$work/good.cfg" --poll 0x1p3
+case_ restart_delay_exponent_is_refused cli_case "--restart-delay '1e-2'" --check --config "$work/good.cfg" --restart-delay 1e-2
+case_ stop_timeout_010_is_not_octal cli_case "--stop-timeout '010': a leading 0" --check --config "$work/good.cfg" --stop-timeout 010
+case_ poll_nan_is_refused cli_case "--poll 'nan'" --check --config "$work/good.cfg" --poll nan
+
+# An abbreviation of --config or --check is the supervisor mode, as getopt reads it.
+conf_abbreviation() {
+	config "$work/bad.cfg" '[domain 3]\nfrobnicate = 1\n'
+	run_bounded "$work/out" "$daemon" --chec --conf "$work/bad.cfg"
+	refused "$work/out" $? "$work/bad.cfg:2:" "unknown key 'frobnicate'"
+}
+case_ config_abbreviated_is_the_supervisor conf_abbreviation
+
 # Without Xen (no privcmd device), one line of ours in every mode, with the hint;
 # not libxencall's own line before it.
 without_xen_one_line() {

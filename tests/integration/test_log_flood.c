@@ -75,10 +75,10 @@ static int teardown(void **state)
 }
 
 /* rng0..rng3 at 00:01.0..00:04.0, probed with their BARs in the 64-bit window. */
-static void start(struct fixture *f)
+static void start_with(struct fixture *f, bool verbose)
 {
 	const char *const args[] = { "--device", "rng", "--device", "rng", "--device", "rng",
-				     "--device", "rng", NULL };
+				     "--device", "rng", verbose ? "-v" : NULL, NULL };
 	struct guest_pci_function found[8];
 	int count, rngs = 0;
 
@@ -98,6 +98,11 @@ static void start(struct fixture *f)
 	}
 	assert_int_equal(rngs, NR_RNGS);
 	clock_gettime(CLOCK_MONOTONIC, &f->started);
+}
+
+static void start(struct fixture *f)
+{
+	start_with(f, false);
 }
 
 /* Stop the daemon (limits report what they suppressed as their owners go) and return its log. */
@@ -252,6 +257,44 @@ static void test_repeated_bar_refusals_give_a_burst_and_a_count(void **state)
 	assert_in_range(printed + suppressed, REPEATS, REPEATS + 1);
 }
 
+/* PCI 3.0 6.2.2: Memory Space (Command bit 1) maps and unmaps every BAR. */
+#define PCI_COMMAND		0x04
+#define PCI_COMMAND_MEMORY	0x2
+
+static void test_memory_space_toggled_gives_a_burst_and_a_count(void **state)
+{
+	struct fixture *f = *state;
+	unsigned int printed, suppressed;
+	struct guest_virtio *vd;
+	const char *log;
+	double elapsed;
+
+	/* Debug level: the BAR lines are debug lines, and only printed lines use a limit. */
+	start_with(f, true);
+	vd = &f->rng[0];
+	for (unsigned int i = 0; i < REPEATS; i++)
+		guest_pci_write(&f->pci, 0, vd->fn.devfn, PCI_COMMAND, 2,
+				i % 2 ? PCI_COMMAND_MEMORY : 0);
+	log = stop(f, &elapsed);
+	/*
+	 * Each toggle maps or unmaps rng0's one BAR; the probe mapped the four
+	 * functions' BARs first, and the stop unmaps them: one limit for all.
+	 */
+	printed = lines_with(log, ": BAR0 ");
+	account(log, "BAR mappings", &(unsigned int){ 0 }, &suppressed);
+	print_message("Memory Space toggled %u times: %u BAR lines, %u reported suppressed\n",
+		      REPEATS, printed, suppressed);
+	if (printed > allowed_lines(elapsed) + 4)
+		fail_msg("%u BAR lines for %u toggles in %.1f s", printed, REPEATS, elapsed);
+	assert_in_range(printed + suppressed, REPEATS + NR_RNGS, REPEATS + 2 * NR_RNGS);
+	/* The IOREQ server's range lines, one per mapping, go through a limit of their own. */
+	printed = lines_with(log, "ioreq server 0: serving 0x1");
+	account(log, "MMIO ranges", &(unsigned int){ 0 }, &suppressed);
+	print_message("... %u range lines, %u reported suppressed\n", printed, suppressed);
+	if (printed > allowed_lines(elapsed) + 4)
+		fail_msg("%u range lines for %u toggles in %.1f s", printed, REPEATS, elapsed);
+}
+
 /*
  * systemd.exec(5): a service whose stderr is the journal gets $JOURNAL_STREAM
  * naming that stream; sd-daemon(3): "<N>" at the start of a line is its
@@ -308,6 +351,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_one_functions_flood_leaves_another_functions_lines,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_repeated_bar_refusals_give_a_burst_and_a_count, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_memory_space_toggled_gives_a_burst_and_a_count, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_stderr_as_the_journal_gives_priorities, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stderr_elsewhere_gives_plain_lines, setup, teardown),
