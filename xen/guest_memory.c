@@ -84,13 +84,17 @@ void guest_memory_unmap(struct guest_memory *gm, struct mapping *m)
 	free(m);
 }
 
-/* Map guest frames [first_gfn, first_gfn + nr_pages) with one call; NULL if it failed as a whole. */
+/*
+ * Map guest frames [first_gfn, first_gfn + nr_pages) with one call; NULL if
+ * it failed as a whole, errno saying why (ENOMEM: dom0 is short of pages).
+ */
 static struct mapping *map_pages(struct guest_memory *gm, uint64_t first_gfn, uint64_t nr_pages,
 				 bool writable)
 {
 	struct mapping *m = calloc(1, sizeof(*m));
 	xen_pfn_t *gfns = calloc(nr_pages, sizeof(*gfns));
 	int *err = calloc(nr_pages, sizeof(*err));
+	int saved = ENOMEM;
 
 	if (!m || !gfns || !err)
 		goto fail;
@@ -104,6 +108,7 @@ static struct mapping *map_pages(struct guest_memory *gm, uint64_t first_gfn, ui
 				       nr_pages, gfns, err);
 	gm->stats.map_calls++;
 	if (!m->addr) {
+		saved = errno;
 		log_ratelimited(&gm->map_log, LOG_LEVEL_ERROR,
 				"guest memory: cannot map gfn 0x%llx+%llu: %s",
 				(unsigned long long)first_gfn, (unsigned long long)nr_pages, strerror(errno));
@@ -127,6 +132,7 @@ fail:
 	free(m);
 	free(gfns);
 	free(err);
+	errno = saved;
 	return NULL;
 }
 
@@ -183,6 +189,24 @@ static struct mapping *least_recently_used_free(struct guest_memory *gm)
 	return oldest;
 }
 
+/* Unmap the least recently used mapping nobody references; false if there is none. */
+static bool evict_one(struct guest_memory *gm)
+{
+	struct mapping *victim = least_recently_used_free(gm);
+
+	if (!victim)
+		return false;
+	cache_remove(gm, victim);
+	gm->stats.evictions++;
+	return true;
+}
+
+/* References of other sets than @refs: requests in flight, whose completion releases them. */
+static uint64_t held_by_others(const struct guest_memory *gm, const struct virtio_mem_refs *refs)
+{
+	return gm->transient_refs - (refs->lasting ? 0 : refs->count);
+}
+
 /*
  * Room for @bytes more within the budget, evicting what nobody references.
  * -EAGAIN: references other than @refs' hold the rest, and will go (requests
@@ -190,20 +214,39 @@ static struct mapping *least_recently_used_free(struct guest_memory *gm)
  */
 static int make_room(struct guest_memory *gm, uint64_t bytes, const struct virtio_mem_refs *refs)
 {
-	uint64_t others = gm->transient_refs - (refs->lasting ? 0 : refs->count);
-
-	while (gm->stats.mapped_bytes + bytes > gm->budget) {
-		struct mapping *victim = least_recently_used_free(gm);
-
-		if (!victim)
-			break;
-		cache_remove(gm, victim);
-		gm->stats.evictions++;
-	}
+	while (gm->stats.mapped_bytes + bytes > gm->budget && evict_one(gm))
+		;
 	if (gm->stats.mapped_bytes + bytes <= gm->budget)
 		return 0;
-	if (bytes > gm->budget || others == 0)
+	if (bytes > gm->budget || held_by_others(gm, refs) == 0)
 		return -E2BIG;
+	gm->stats.waits++;
+	return -EAGAIN;
+}
+
+/*
+ * map_pages() within the budget may still fail for want of host memory:
+ * privcmd needs empty pages to put the frames in (Linux
+ * drivers/xen/privcmd.c, privcmd_ioctl_mmap_batch(): alloc_empty_pages(),
+ * -ENOMEM for the whole call). That is dom0's shortage, not the guest's
+ * fault: give back what nobody references and try again; if that is not
+ * enough, the requests in flight hold the rest and their release makes
+ * room ("not now", -EAGAIN). Only with nothing else mapped is it an error.
+ */
+static int map_or_wait(struct guest_memory *gm, uint64_t first_gfn, uint64_t nr_pages, bool writable,
+		       const struct virtio_mem_refs *refs, struct mapping **out)
+{
+	for (;;) {
+		*out = map_pages(gm, first_gfn, nr_pages, writable);
+		if (*out)
+			return 0;
+		if (errno != ENOMEM)
+			return -EFAULT;
+		if (!evict_one(gm))
+			break;
+	}
+	if (held_by_others(gm, refs) == 0)
+		return -ENOMEM;
 	gm->stats.waits++;
 	return -EAGAIN;
 }
@@ -226,11 +269,10 @@ static int map_cached(struct guest_memory *gm, uint64_t first_gfn, uint64_t nr_p
 		old = NULL;
 	}
 	ret = make_room(gm, nr_pages << PAGE_SHIFT, refs);
+	if (!ret)
+		ret = map_or_wait(gm, first_gfn, nr_pages, writable, refs, &m);
 	if (ret)
 		return ret;
-	m = map_pages(gm, first_gfn, nr_pages, writable);
-	if (!m)
-		return -EFAULT;
 	if (old)
 		cache_remove(gm, old);
 	m->misses = misses;
@@ -294,11 +336,10 @@ static int translate_own(struct guest_memory *gm, uint64_t gpa, uint64_t last, b
 	struct mapping *m;
 	int ret = make_room(gm, nr_pages << PAGE_SHIFT, refs);
 
+	if (!ret)
+		ret = map_or_wait(gm, first_gfn, nr_pages, writable, refs, &m);
 	if (ret)
 		return ret;
-	m = map_pages(gm, first_gfn, nr_pages, writable);
-	if (!m)
-		return -EFAULT;
 	if (!pages_valid(m, 0, nr_pages - 1)) {
 		guest_memory_unmap(gm, m);
 		return -EFAULT;

@@ -10,6 +10,8 @@
  * budget is a hard bound on what is mapped at once, rings included: when it
  * is full of referenced memory a translation says "not now" (-EAGAIN) and
  * the waiter is woken, from the event loop, once references are released.
+ * So it is when dom0 cannot back one more mapping (ENOMEM from the map
+ * call) while other requests hold mappings.
  * A bucket first translated read-only is mapped read-only, and upgraded when
  * a writable translation comes. A miss (a page that was not RAM when the
  * bucket was mapped) maps the bucket again, with a backoff, since Xen sends

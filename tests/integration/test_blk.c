@@ -518,7 +518,9 @@ static void wait_done_shared(struct guest_virtio *const devs[], unsigned int nr_
 		if (sim_hv_wait_irq(hv, spi, seen, WAIT_MS))
 			break;
 	}
-	fail_msg("%u of %u requests completed in %d ms", count_done(reqs, n), n, WAIT_MS);
+	/* The daemon's log says why (a device that needs a reset, a refused mapping). */
+	fail_msg("%u of %u requests completed in %d ms; the daemon's log:\n%s", count_done(reqs, n), n,
+		 WAIT_MS, sim_hv_daemon_log(hv));
 }
 
 static void wait_done(struct guest_virtio *vd, struct blk_request *reqs, unsigned int n)

@@ -144,6 +144,7 @@ struct sim_record {
 
 struct sim_hv {
 	struct sim_hv_config config;	/* the first guest's, and the host's no_xenstore */
+	unsigned long foreign_page_limit;	/* sim_hv_limit_foreign_pages() */
 	pthread_mutex_t lock;
 	pthread_cond_t changed;	/* any state change (servers, ports, irqs) */
 	pthread_t thread;

@@ -142,10 +142,21 @@ void sim_hv_foreign_mappings(struct sim_hv *hv, uint64_t gpa, unsigned int *read
 	pthread_mutex_unlock(&hv->lock);
 }
 
+void sim_hv_limit_foreign_pages(struct sim_hv *hv, unsigned long pages)
+{
+	pthread_mutex_lock(&hv->lock);
+	hv->foreign_page_limit = pages;
+	pthread_mutex_unlock(&hv->lock);
+}
+
 int hv_op_foreign_map_count(struct call *c)
 {
 	struct sim_hv_state *stats = &c->hv->stats;
+	unsigned long limit = c->hv->foreign_page_limit;
 
+	/* A map that dom0 has no empty pages for fails whole (sim_hv_limit_foreign_pages()). */
+	if (c->req->arg[0] && limit && stats->foreign_mapped_pages + c->req->arg[2] > limit)
+		return hv_fail(c, ENOMEM);
 	stats->foreign_map_calls += c->req->arg[0];
 	stats->foreign_unmap_calls += c->req->arg[1];
 	stats->foreign_mapped_pages += c->req->arg[2];

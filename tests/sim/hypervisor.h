@@ -188,6 +188,13 @@ int sim_hv_balloon_out(struct sim_hv *hv, unsigned int vcpu, uint64_t gpa);
  * INVALIDATE (xen/common/memory.c). 0, -EEXIST (it is RAM), -EINVAL.
  */
 int sim_hv_populate(struct sim_hv *hv, uint64_t gpa);
+/*
+ * Dom0 can back at most @pages foreign-mapped pages at once (0: no limit);
+ * a map beyond that fails whole with ENOMEM, as Linux's privcmd does when it
+ * cannot get the empty pages to put the guest's frames in
+ * (drivers/xen/privcmd.c, privcmd_ioctl_mmap_batch(): alloc_empty_pages()).
+ */
+void sim_hv_limit_foreign_pages(struct sim_hv *hv, unsigned long pages);
 /* How many foreign mappings of the guest page at @gpa the daemon holds now, by protection. */
 void sim_hv_foreign_mappings(struct sim_hv *hv, uint64_t gpa, unsigned int *read_only,
 			     unsigned int *writable);

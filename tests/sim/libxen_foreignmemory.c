@@ -218,10 +218,17 @@ static bool record_mapping(xenforeignmemory_handle *fmem, void *addr, uint32_t d
 	}
 	memcpy(m->gfns, arr, num * sizeof(*m->gfns));
 	*m = (struct ram_mapping){ fmem->mappings, addr, num, dom, (prot & PROT_WRITE) != 0, m->gfns };
+	/*
+	 * Counted by the hypervisor, so tests need not trust the daemon's own
+	 * figures; it refuses (ENOMEM) a map dom0 has no empty pages for.
+	 */
+	if (sim_call_args(&fmem->conn, SIM_OP_FOREIGN_MAP_COUNT, 1, 0, num, 0, failed, NULL) < 0) {
+		free(m->gfns);
+		free(m);
+		return false;
+	}
 	fmem->mappings = m;
 	report_pages(fmem, m, true);
-	/* Counted by the hypervisor, so tests need not trust the daemon's own figures. */
-	sim_call_args(&fmem->conn, SIM_OP_FOREIGN_MAP_COUNT, 1, 0, num, 0, failed, NULL);
 	return true;
 }
 
@@ -256,16 +263,28 @@ void *xenforeignmemory_map(xenforeignmemory_handle *fmem, uint32_t dom, int prot
 		while (i + run < num && frame_in_ram(fmem, arr[i + run]) &&
 		       machine_offset(fmem, arr[i + run]) == machine_offset(fmem, arr[i]) + run * SIM_PAGE_SIZE)
 			run++;
+		/*
+		 * The host could not back the range (secret memory counts as
+		 * locked memory, where Xen's VM_PFNMAP mappings count nothing):
+		 * as privcmd when it gets no empty pages, the whole call fails;
+		 * err[] carries only what Xen says of each frame.
+		 */
 		ret = map_run(fmem, addr, prot, arr, i, run);
-		for (size_t j = i; j < i + run; j++)
-			if (err)
-				err[j] = ret;
-		failed |= ret != 0;
+		if (ret) {
+			munmap(addr, num * SIM_PAGE_SIZE);
+			errno = -ret == EAGAIN ? ENOMEM : -ret;
+			return NULL;
+		}
 		i += run;
 	}
-	if ((failed && !err) || !record_mapping(fmem, addr, dom, prot, num, arr, failed)) {
+	if (failed && !err) {
 		munmap(addr, num * SIM_PAGE_SIZE);
-		errno = failed ? EINVAL : ENOMEM;
+		errno = EINVAL;
+		return NULL;
+	}
+	if (!record_mapping(fmem, addr, dom, prot, num, arr, failed)) {
+		munmap(addr, num * SIM_PAGE_SIZE);
+		errno = ENOMEM;
 		return NULL;
 	}
 	return addr;

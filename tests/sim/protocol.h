@@ -50,7 +50,8 @@ enum sim_op {
 	SIM_OP_SET_IRQ_LEVEL,	/* arg0 domid, arg1 irq, arg2 level (synchronous; see SIM_OP_IRQ_INFO) */
 	SIM_OP_GUEST_RAM,	/* arg0 domid -> fd, val0 base gfn, val1 nr pages */
 	SIM_OP_FOREIGN_MAP_COUNT,/* arg0 +map calls, arg1 +unmap calls, arg2 +pages, arg3 -pages,
-				   arg4 1: the map had frames that are not RAM */
+				   arg4 1: the map had frames that are not RAM;
+				   a map past sim_hv_limit_foreign_pages() fails, ENOMEM */
 	SIM_OP_GUEST_P2M,	/* arg0 domid -> fd: uint64_t offset into the RAM fd, per gfn from base */
 	SIM_OP_EVTCHN_OPEN,	/* -> fd, val0 handle id, val1 1: notify with SIM_OP_EVTCHN_NOTIFY_SYNC */
 	SIM_OP_EVTCHN_BIND,	/* arg0 handle, arg1 domid, arg2 remote port -> val0 local port */

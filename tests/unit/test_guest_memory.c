@@ -231,6 +231,63 @@ static void test_upgrade_of_a_referenced_read_only_bucket(void **state)
 	guest_memory_release(f->gm, &writer);
 }
 
+/*
+ * The full ring of writes (tests/integration/test_blk.c): each request maps
+ * its header read-only and its status byte writable, so the first request
+ * in a bucket leaves a read-only mapping of it alive next to the writable
+ * one until it completes. Dom0 that cannot back one more mapping (privcmd
+ * gets no empty pages) is short of host memory, and the guest did nothing
+ * wrong: the translation waits for a release instead of failing the
+ * request (which made the device need a reset).
+ */
+static void test_a_map_dom0_cannot_back_waits_for_a_release(void **state)
+{
+	struct fixture *f = *state;
+	struct counting_waiter w = { { .wake = count_wake }, 0 };
+	struct virtio_mem_refs first = { 0 }, others = { 0 }, last = { 0 };
+
+	sim_hv_limit_foreign_pages(hv, f->start.foreign_mapped_pages + 3 * BUCKET / PAGE);
+	/* Request 0: header read-only, status writable, in bucket 0; the rest use the writable one. */
+	assert_int_equal(translate_bucket(f, 0, false, &first), 0);
+	assert_int_equal(translate_bucket(f, 0, true, &first), 0);
+	assert_int_equal(translate_bucket(f, 0, false, &others), 0);
+	/* The last request: its header in bucket 1 maps, its status byte finds no room. */
+	assert_int_equal(translate_bucket(f, 1, false, &last), 0);
+	assert_int_equal(translate_bucket(f, 1, true, &last), -EAGAIN);
+	guest_memory_release(f->gm, &last);	/* as virtq_pop() gives the chain's back */
+	guest_memory_virtio(f->gm).ops->wait(f->gm, &w.waiter);
+
+	/* Request 0 completes: its read-only mapping goes, and the last request fits. */
+	guest_memory_release(f->gm, &first);
+	event_base_loop(f->base, EVLOOP_NONBLOCK);
+	assert_int_equal(w.woken, 1);
+	assert_int_equal(translate_bucket(f, 1, false, &last), 0);
+	assert_int_equal(translate_bucket(f, 1, true, &last), 0);
+	assert_true(hv_state().foreign_mapped_pages - f->start.foreign_mapped_pages <= 3 * BUCKET / PAGE);
+	guest_memory_release(f->gm, &last);
+	guest_memory_release(f->gm, &others);
+
+	/* Unreferenced buckets are given back to make room, without waiting. */
+	sim_hv_limit_foreign_pages(hv, f->start.foreign_mapped_pages + BUCKET / PAGE);
+	assert_int_equal(translate_bucket(f, 7, true, &last), 0);
+	guest_memory_release(f->gm, &last);
+	sim_hv_limit_foreign_pages(hv, 0);
+}
+
+/* Dom0 short of pages with nothing else mapped: no release would come, so no wait either. */
+static void test_a_map_dom0_cannot_back_alone_is_refused(void **state)
+{
+	struct fixture *f = *state;
+	struct virtio_mem_refs refs = { 0 };
+
+	sim_hv_limit_foreign_pages(hv, f->start.foreign_mapped_pages + BUCKET / PAGE - 1);
+	assert_int_equal(translate_bucket(f, 2, true, &refs), -ENOMEM);
+	assert_int_equal(refs.count, 0);
+	sim_hv_limit_foreign_pages(hv, 0);
+	assert_int_equal(translate_bucket(f, 2, true, &refs), 0);
+	guest_memory_release(f->gm, &refs);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -241,6 +298,8 @@ int main(void)
 		T(test_a_set_references_each_mapping_once),
 		T(test_lasting_set_is_mapped_again_in_the_room_it_gave_back),
 		T(test_upgrade_of_a_referenced_read_only_bucket),
+		T(test_a_map_dom0_cannot_back_waits_for_a_release),
+		T(test_a_map_dom0_cannot_back_alone_is_refused),
 	};
 
 	return cmocka_run_group_tests_name("guest memory cache", tests, group_setup, group_teardown);
