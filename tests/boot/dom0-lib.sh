@@ -46,3 +46,24 @@ stop_supervisor() {
 	[ "$rc" = 0 ] || fail "the supervisor exited with status $rc after SIGTERM"
 	grep -q 'stopping [0-9]* worker' "$LOG" || fail "the supervisor did not log its stop"
 }
+
+# xen_at_least X.Y: the Xen under test ($XEN_VERSION from /test/params) is X.Y or later.
+xen_at_least() {
+	awk -v v="$XEN_VERSION" -v w="$1" 'BEGIN { split(v, a, "."); split(w, b, ".")
+		exit !(a[1] > b[1] || (a[1] == b[1] && a[2] + 0 >= b[2] + 0)) }'
+}
+
+# dmesg_check: this kernel's (dom0's) whole log, not only what its console
+# loglevel let through: fails on a WARNING:, BUG:, Oops or Call trace line
+# (anchored after the timestamp), after printing the log. guest-init checks
+# each guest's kernel the same way.
+KWARN_RE='^(\[[^]]*\] )?(WARNING:|BUG:|Oops|Internal error: Oops|Call trace:)'
+dmesg_check() {
+	step dmesg
+	n=$(dmesg | grep -cE "$KWARN_RE")
+	if [ "$n" != 0 ]; then
+		dmesg | sed 's/^/BOOTTEST: dmesg: /'
+		fail "dom0's kernel logged $n WARNING/BUG/Oops/Call trace lines, first: $(dmesg | grep -m1 -E "$KWARN_RE")"
+	fi
+	echo "BOOTTEST: dom0 dmesg: $(dmesg | wc -l) lines, no WARNING/BUG/Oops/Call trace"
+}

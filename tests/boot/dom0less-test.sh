@@ -96,7 +96,7 @@ for g in $guests; do
 	if guest_log "$domid" | grep -q '^GUEST: FAIL'; then
 		fail "guest $domid: $(guest_log "$domid" | grep '^GUEST: FAIL' | head -1 | sed 's/^GUEST: FAIL //')"
 	fi
-	for s in modules bus-empty xenstore rescan pci blk rng blk-direct; do
+	for s in modules bus-empty xenstore rescan pci blk rng blk-direct dmesg; do
 		guest_log "$domid" | grep -q "^GUEST: ok $s " || fail "guest $domid did not report step $s"
 	done
 	guest_log "$domid" | grep -q "^GUEST: start ${g%:*}" || fail "guest $domid does not run Linux ${g%:*}"
@@ -124,4 +124,5 @@ for g in $guests; do
 		echo "BOOTTEST: $img holds the pattern (sha256 $got)"
 	done
 done
+dmesg_check
 echo "BOOTTEST: PASS"

@@ -11,11 +11,21 @@ mkdir -p "$BOOT"
 BOOT=$(cd "$BOOT" && pwd)
 
 DEBS=$BOOT/debs			# downloaded .deb files (names carry the version)
-ROOT=$BOOT/root-arm64		# bookworm arm64 packages, unpacked (dom0 + sysroot)
+# bookworm arm64 packages, unpacked (dom0 + sysroot); BOOT_ROOT: another tree
+# (build-xen-tarball.sh's root-arm64-xenSERIES, for mkinitramfs.sh)
+ROOT=${BOOT_ROOT:-$BOOT/root-arm64}
 KROOT=$BOOT/kernel		# kernels and their modules, unpacked
 LOGS=$BOOT/logs
 
 XEN_SERIES=4.17
+
+# On every kernel's command line (dom0 and guests; guest.cfg has a copy):
+# under QEMU's software emulation a vCPU can stall for many seconds, so the
+# soft-lockup, RCU-stall, workqueue and hung-task reports get their highest
+# thresholds rather than being ignored (the run fails on kernel warnings).
+TCG_CMDLINE="watchdog_thresh=60 rcupdate.rcu_cpu_stall_timeout=300 workqueue.watchdog_thresh=300 sysctl.kernel.hung_task_timeout_secs=600"
+# The emulated CPU model (BOOT_TEST_CPU): any arm64 model with EL2 that QEMU knows.
+QEMU_CPU=${BOOT_TEST_CPU:-cortex-a57}
 
 log() { printf '%s\n' "boot-test: $*" >&2; }
 die() { printf '%s\n' "boot-test: $*" >&2; exit 1; }
@@ -45,6 +55,12 @@ apt_setup() {
 		deb [signed-by=$key] http://deb.debian.org/debian trixie main
 		END
 		;;
+	bullseye) # main only: its last point release's Linux 5.10 (the archive
+		# here does not serve bullseye-security's newer kernel package)
+		cat > "$d/sources.list" <<-END
+		deb [signed-by=$key] http://deb.debian.org/debian bullseye main
+		END
+		;;
 	esac
 	# Refresh the lists once a day at most (a warm run needs no network).
 	if [ -z "$(find "$d/lists" -maxdepth 1 -name '*Packages*' -mtime -1 2>/dev/null)" ]; then
@@ -65,4 +81,10 @@ step() {
 		exit 1
 	fi
 	log "step $name done in $(($(date +%s) - t0)) s"
+	stage_time "$name" $(($(date +%s) - t0))
+}
+# stage_time NAME SECONDS: noted in $STAGE_TIMES (if set) for boot-test.sh's summary.
+stage_time() {
+	[ -n "${STAGE_TIMES:-}" ] && echo "$1 $2 s" >> "$STAGE_TIMES"
+	return 0
 }

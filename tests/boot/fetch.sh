@@ -6,9 +6,12 @@
 # dpkg-deb -x; nothing is installed into the host.
 #   build/boot/root-arm64/   bookworm: busybox, libc, Xen 4.17 tools and
 #                            libraries, and the -dev packages to cross-build
-#                            the daemon against
-#   build/boot/kernel/K/     trixie's Linux 6.12 (K=6.12) and bookworm's 6.1
-#                            (K=6.1): Image, modules (decompressed), config
+#                            the daemon against (and what the Xen tools of
+#                            build-xen-tarball.sh are cross-built against)
+#   build/boot/kernel/K/     trixie's Linux 6.12 (K=6.12), bookworm's 6.1
+#                            (K=6.1) and bullseye's 5.10 (K=5.10, the oldest
+#                            LTS the archive serves): Image, modules
+#                            (decompressed), config
 # Downloads are cached in build/boot/debs/ by file name, which holds the
 # version; an unpacked tree is redone only when its package list changes.
 # `fetch.sh sysroot` stops after root-arm64 (what a cross-build needs).
@@ -26,6 +29,7 @@ BOOKWORM_PKGS="
 	libncurses6 libtinfo6 liblzma5 libzstd1 libbz2-1.0 liblzo2-2 libgnutls30
 	libevent-2.1-7 libevent-core-2.1-7 libevent-pthreads-2.1-7 liburing2 libseccomp2
 	libxen-dev libevent-dev liburing-dev libfdt-dev libseccomp-dev
+	libyajl-dev uuid-dev zlib1g-dev libncurses-dev
 "
 
 mkdir -p "$DEBS"
@@ -59,7 +63,10 @@ unpack() {
 }
 
 apt_setup bookworm
-[ "${1:-}" = sysroot ] || apt_setup trixie
+if [ "${1:-}" != sysroot ]; then
+	apt_setup trixie
+	apt_setup bullseye
+fi
 # shellcheck disable=SC2086
 unpack "$ROOT" $(fetch bookworm $BOOKWORM_PKGS)
 if [ "${1:-}" = sysroot ]; then
@@ -89,4 +96,5 @@ kernel() {
 }
 kernel trixie 6.12
 kernel bookworm 6.1
+kernel bullseye 5.10
 log "packages ready: $ROOT, $KROOT"

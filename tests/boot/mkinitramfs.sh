@@ -9,7 +9,8 @@
 #                      for the dom0less run the rescan helpers: RESCAN (the
 #                      arm64 C helper, static or dynamic), the sh helper and
 #                      the xenstore tools it uses
-#   OUTDIR/dom0.cpio   busybox, Xen 4.17 tools + libraries, xen modules, the
+#   OUTDIR/dom0.cpio   busybox, Xen tools + libraries (4.17's, or those in
+#                      BOOT_ROOT: see env.sh), xen modules, the
 #                      daemon (DAEMON, arm64) + its libraries, the guests'
 #                      kernels and initramfs (/test/K/), the xl config, and
 #                      a fallback device-tree fragment
@@ -103,8 +104,14 @@ base "$d"
 cp "$BOOT_SRC/dom0-init" "$d/init"
 chmod 755 "$d/init"
 add_elf "$d" "$ROOT/lib/aarch64-linux-gnu/ld-linux-aarch64.so.1" lib/ld-linux-aarch64.so.1
-xb=usr/lib/xen-$XEN_SERIES/bin
+# The Xen tools where their packages put them (Debian's 4.17: /usr/lib/xen-4.17/bin;
+# a tarball's build: /usr/sbin, /usr/libexec/xen/bin): dom0-init's PATH has both.
 for t in xl xenstored xenconsoled xen-init-dom0 xenstore-control init-dom0less; do
+	xb=""
+	for dir in usr/lib/xen-$XEN_SERIES/bin usr/sbin usr/libexec/xen/bin usr/lib/xen/bin usr/bin; do
+		[ -f "$ROOT/$dir/$t" ] && { xb=$dir; break; }
+	done
+	[ -n "$xb" ] || die "no $t in $ROOT"
 	add_elf "$d" "$ROOT/$xb/$t" "$xb/$t"
 done
 for t in xenstore-exists xenstore-read xenstore-write xenstore-ls xenstore-list xenstore-rm; do
@@ -133,6 +140,7 @@ cat > "$d/test/params" <<END
 BLOCK_EXTRA="${BLOCK_EXTRA:-}"
 GUEST_SECONDS=${GUEST_SECONDS:-150}
 GUEST_KERNELS="$kernels"
+XEN_VERSION=${XEN_VERSION:-$XEN_SERIES}
 PATTERN_SHA256=$(sha256sum < "$out/pattern.bin" | cut -d' ' -f1)
 PATTERN_SIZE=$(stat -c %s "$out/pattern.bin")
 END

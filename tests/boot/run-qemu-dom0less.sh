@@ -15,10 +15,11 @@
 # Xen's console lines carry timestamps (console_timestamps=boot): the guests'
 # vpl011 lines come out through Xen's printk, so the run can compare times.
 set -eu
+. "$(dirname "$0")/env.sh"
 xen=$1 kernel=$2 initrd=$3 log=$4 secs=$5 dom0extra=$6
 shift 6
 machine="virt,virtualization=on,gic-version=3"
-common="-cpu cortex-a57 -smp 2 -m 2048 -nographic -no-reboot -net none"
+common="-cpu $QEMU_CPU -smp 2 -m 2048 -nographic -no-reboot -net none"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 dtb=$tmp/virt.dtb
@@ -43,7 +44,7 @@ fdtput -t i "$dtb" $c '#size-cells' 2
 fdtput -t s "$dtb" $c xen,xen-bootargs \
 	"console=dtuart dtuart=/pl011@9000000 dom0_mem=768M dom0_max_vcpus=2 loglvl=all guest_loglvl=all conring_size=4M console_timestamps=boot"
 fdtput -t s "$dtb" $c xen,dom0-bootargs \
-	"console=hvc0 earlycon=xen rdinit=/init loglevel=4 panic=1 $dom0extra"
+	"console=hvc0 earlycon=xen rdinit=/init loglevel=4 panic=1 $TCG_CMDLINE $dom0extra"
 place "$kernel"
 fdtput -c "$dtb" "$c/module@$(hex "$a" | cut -c3-)"
 fdtput -t s "$dtb" "$c/module@$(hex "$a" | cut -c3-)" compatible multiboot,kernel multiboot,module
