@@ -24,6 +24,14 @@
 # shellcheck disable=SC2317 # the checks are called through run()
 set -u
 
+# The stand-in daemon below traps SIGHUP, but POSIX sh cannot trap a signal
+# that was ignored when it started: under a caller that ignores SIGHUP
+# (nohup, some CI runners) its reload check would fail for that reason alone.
+# Start over with the default action for the signals the init script sends.
+if [ -z "${XVP_SIGNALS_DEFAULT:-}" ] && env --default-signal=HUP true 2>/dev/null; then
+	XVP_SIGNALS_DEFAULT=1 exec env --default-signal=HUP,INT,TERM sh "$0" "$@"
+fi
+
 here=$(cd "$(dirname "$0")/../.." && pwd)
 build=${XVP_BUILD:-build}
 work=$(mktemp -d)
