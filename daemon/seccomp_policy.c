@@ -49,7 +49,7 @@ static const char *const allowed[] = {
 	"io_uring_enter", "io_uring_register",
 	/* virtio-rng. */
 	"getrandom",
-	/* Time (where the vDSO falls back), the xenstore thread, malloc. */
+	/* Time (where the vDSO falls back), threads (futex), malloc. */
 	"clock_gettime", "gettimeofday", "futex", "brk", "munmap", "madvise", "mremap",
 	/*
 	 * Signals: handlers run and return, a call they interrupt restarts;

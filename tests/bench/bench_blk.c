@@ -33,6 +33,7 @@
 #include "tests/guest/guest_pci.h"
 #include "tests/guest/guest_virtio.h"
 #include "tests/sim/hypervisor.h"
+#include "tests/integration/process.h"
 /* For the daemon's pid only (its CPU time); the bench is otherwise a plain guest. */
 #include "tests/sim/hv_internal.h"
 
@@ -511,24 +512,27 @@ static int drain(struct guest *g, unsigned long *handled)
 static double process_cpu_seconds(pid_t pid)
 {
 	unsigned long long utime, stime;
-	char path[64], text[1024];
-	const char *after_name;
-	FILE *stat;
-	size_t n;
+	char text[1024];
+	const char *fields = process_stat_fields(pid, text, sizeof(text));
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	stat = fopen(path, "r");
-	if (!stat)
-		return -1;
-	n = fread(text, 1, sizeof(text) - 1, stat);
-	fclose(stat);
-	text[n] = '\0';
-	/* The name may hold spaces and parentheses: fields restart after the last ')'. */
-	after_name = strrchr(text, ')');
-	if (!after_name || sscanf(after_name + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
-				  &utime, &stime) != 2)
+	if (!fields || sscanf(fields, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
+			      &utime, &stime) != 2)
 		return -1;
 	return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
+}
+
+/*
+ * The worker that serves the guest: the daemon started by hand is a
+ * supervisor that forks it, and the supervisor's own CPU time is not the
+ * daemon's cost per request.
+ */
+static pid_t serving_pid(struct sim_hv *hv)
+{
+	struct sim_hv_domain_state state;
+
+	if (!sim_hv_get_domain_state(hv, hv->guest->config.domid, &state) && state.serving_pid > 0)
+		return state.serving_pid;
+	return hv->daemon_pid;
 }
 
 static double own_cpu_seconds(void)
@@ -550,7 +554,7 @@ static void take_sample(struct guest *g, struct sample *s)
 	s->kicks = g->vd.queues[REQUESTQ].kicks;
 	s->interrupts = guest_virtio_interrupts(&g->vd);
 	s->map_calls = state.foreign_map_calls;
-	s->daemon_cpu = process_cpu_seconds(g->hv->daemon_pid);
+	s->daemon_cpu = process_cpu_seconds(serving_pid(g->hv));
 	s->bench_cpu = own_cpu_seconds();
 }
 

@@ -42,10 +42,14 @@ static inline bool process_wait_gone(pid_t pid, int timeout_ms)
 	return !process_exists(pid);
 }
 
-/* The state letter of @pid's /proc/PID/stat ("pid (comm) S ..."): 'T' when stopped, 0 if unknown. */
-static inline char process_state(pid_t pid)
+/*
+ * The fields of @pid's /proc/PID/stat after "pid (comm) ", read into @text:
+ * the name may hold spaces and parentheses, so they start after the last ')'.
+ * NULL if unknown.
+ */
+static inline const char *process_stat_fields(pid_t pid, char *text, size_t size)
 {
-	char path[64], text[512];
+	char path[64];
 	const char *after_name;
 	FILE *stat;
 	size_t n;
@@ -53,13 +57,21 @@ static inline char process_state(pid_t pid)
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
 	stat = fopen(path, "r");
 	if (!stat)
-		return 0;
-	n = fread(text, 1, sizeof(text) - 1, stat);
+		return NULL;
+	n = fread(text, 1, size - 1, stat);
 	fclose(stat);
 	text[n] = '\0';
-	/* The name may hold spaces and parentheses: the state follows the last ')'. */
 	after_name = strrchr(text, ')');
-	return after_name && after_name[1] == ' ' ? after_name[2] : 0;
+	return after_name && after_name[1] == ' ' ? after_name + 2 : NULL;
+}
+
+/* The state letter of @pid ('T' when stopped), 0 if unknown. */
+static inline char process_state(pid_t pid)
+{
+	char text[512];
+	const char *fields = process_stat_fields(pid, text, sizeof(text));
+
+	return fields ? fields[0] : 0;
 }
 
 #endif
