@@ -38,6 +38,9 @@ static const char usage_text[] =
 	"\n"
 	"  -o, --output FILE    write the fragment to FILE (required)\n"
 	"  --format dtb|dts     a blob (default), or source text through dtc\n"
+	"  --for xl|dom0less    who merges the fragment (default xl): a dom0less\n"
+	"                       fragment keeps its phandles below 65000, as Xen 4.22\n"
+	"                       requires; xl's must name Xen's GUEST_PHANDLE_GIC\n"
 	"  --pci-domain N       give the bridge linux,pci-domain = <N> (0..65535)\n"
 	"  --xl FILE            write the xl.cfg lines to FILE instead of stdout\n"
 	"  --dom0less FILE      write the dom0less lines to FILE instead of stdout\n"
@@ -58,6 +61,7 @@ static const char usage_text[] =
 enum {
 	OPT_OUTPUT = 'o',
 	OPT_FORMAT = OPTIONS_FIRST_FREE,
+	OPT_FOR,
 	OPT_PCI_DOMAIN,
 	OPT_XL,
 	OPT_DOM0LESS,
@@ -68,6 +72,7 @@ static const struct option long_options[] = {
 	OPTIONS_CONFIG_LONG_OPTIONS,
 	{ "output", required_argument, NULL, OPT_OUTPUT },
 	{ "format", required_argument, NULL, OPT_FORMAT },
+	{ "for", required_argument, NULL, OPT_FOR },
 	{ "pci-domain", required_argument, NULL, OPT_PCI_DOMAIN },
 	{ "xl", required_argument, NULL, OPT_XL },
 	{ "dom0less", required_argument, NULL, OPT_DOM0LESS },
@@ -91,6 +96,11 @@ static enum options_result apply_one(int code, const char *arg, void *ctx, FILE 
 		if (strcmp(arg, "dtb") && strcmp(arg, "dts"))
 			return options_bad_value(err, PROGRAM, "--format", arg, "expected dtb or dts");
 		opts->format = strcmp(arg, "dtb") ? FDT_FORMAT_DTS : FDT_FORMAT_DTB;
+		return OPTIONS_RUN;
+	case OPT_FOR:
+		if (strcmp(arg, "xl") && strcmp(arg, "dom0less"))
+			return options_bad_value(err, PROGRAM, "--for", arg, "expected xl or dom0less");
+		opts->target = strcmp(arg, "xl") ? GUEST_FRAGMENT_FOR_DOM0LESS : GUEST_FRAGMENT_FOR_XL;
 		return OPTIONS_RUN;
 	case OPT_PCI_DOMAIN:
 		if (parse_number(arg, PARSE_NUMBER, 0, GUEST_FRAGMENT_PCI_DOMAIN_MAX,
@@ -311,6 +321,7 @@ static int write_boot_config(const struct fdt_command_options *opts, const void 
 		/* xl resolves a relative device_tree against its own working directory. */
 		.dtb_path = absolute ? absolute : opts->output,
 		.dtb_size = fdt_totalsize(blob),
+		.for_dom0less = opts->target == GUEST_FRAGMENT_FOR_DOM0LESS,
 	};
 	int ret = write_lines(boot_config_write_xl, &config, "--xl", opts->xl_path, out, err);
 
@@ -330,6 +341,7 @@ int fdt_command_run(const struct fdt_command_options *opts, FILE *out, FILE *err
 	const struct guest_fragment_config config = {
 		.layout = &opts->config.layout,
 		.pci_domain = opts->pci_domain,
+		.target = opts->target,
 	};
 	char why[256];
 

@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "daemon/options.h"
+#include "fdt/guest_fragment.h"
 
 enum fdt_format {
 	FDT_FORMAT_DTB,
@@ -24,6 +25,7 @@ struct fdt_command_options {
 	long pci_domain;		/* GUEST_FRAGMENT_NO_PCI_DOMAIN if not given */
 	const char *output;		/* -o FILE */
 	enum fdt_format format;
+	enum guest_fragment_target target;	/* --for xl|dom0less */
 	const char *xl_path;		/* --xl FILE, or NULL: xl lines to stdout */
 	const char *dom0less_path;	/* --dom0less FILE, or NULL: to stdout */
 };

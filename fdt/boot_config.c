@@ -48,6 +48,10 @@ int boot_config_write_xl(FILE *out, const struct boot_config *config)
 	fprintf(out, "# xl.cfg lines for the PCI host bridge in %s\n"
 		     "# (INTx on SPIs %u..%u), from xen-virtio-pcid fdt.\n",
 		config->dtb_path, layout->intx_spi, last_spi(layout));
+	if (config->for_dom0less)
+		fprintf(out, "# WARNING: that fragment is for dom0less (--for dom0less): libxl names\n"
+			     "# the guest's GIC 65000, so its interrupts would name no controller.\n"
+			     "# Write it again without --for dom0less for an xl guest.\n");
 	fprintf(out, "# The partial device tree; libxl copies its /passthrough node into the guest.\n");
 	fprintf(out, "device_tree = \"%s\"\n", config->dtb_path);
 	write_xl_spis(out, layout);
@@ -69,6 +73,12 @@ int boot_config_write_dom0less(FILE *out, const struct boot_config *config)
 		     " * (as ImageBuilder sets them).\n"
 		     " */\n",
 		config->dtb_path, config->dtb_size);
+	if (!config->for_dom0less)
+		fprintf(out, "/*\n"
+			     " * WARNING: that fragment is for xl: its GIC phandle is 65000, which\n"
+			     " * Xen 4.22's dom0less builder refuses (it panics). Write it again\n"
+			     " * with --for dom0less for a dom0less guest (any Xen takes that one).\n"
+			     " */\n");
 	fprintf(out, "domU1 {\n");
 	fprintf(out, "\t/* Xen 4.17+: the guest's SPIs 32..%u (nr_spis counts from SPI 32). */\n"
 		     "\tnr_spis = <%u>;\n",

@@ -8,6 +8,7 @@
 #ifndef XVP_FDT_BOOT_CONFIG_H
 #define XVP_FDT_BOOT_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -17,6 +18,7 @@ struct boot_config {
 	const struct guest_layout *layout;
 	const char *dtb_path;	/* the fragment as xl should open it (absolute) */
 	size_t dtb_size;	/* fdt_totalsize() of the fragment */
+	bool for_dom0less;	/* the fragment was written with --for dom0less */
 };
 
 /* The xl.cfg lines (device_tree, nr_spis or vuart, trap_unmapped_accesses). 0 or -EIO. */

@@ -66,10 +66,19 @@ static int address_size_cells(void *fdt, uint32_t address_cells, uint32_t size_c
  * node has #address-cells = <0> (libxl make_gicv3_node, dom0less
  * make_gicv3_domU_node), which fixes the interrupt-map entry size; a
  * dom0less build also takes the phandle of a top-level "gic" node of the
- * partial tree as the guest GIC's (domain_handle_dtb_bootmodule), and this
- * one is Xen's own default, GUEST_PHANDLE_GIC.
+ * partial tree as the guest GIC's (domain_handle_dtb_bootmodule). For xl
+ * it is Xen's own default, GUEST_PHANDLE_GIC (libxl names its GIC that and
+ * ignores our /gic); for dom0less a low one, since Xen 4.22 allocates the
+ * guest's other phandles above the fragment's highest and fails with
+ * -EOVERFLOW once they would reach GUEST_PHANDLE_GIC.
  */
-static int add_gic(void *fdt)
+uint32_t guest_fragment_gic_phandle(enum guest_fragment_target target)
+{
+	return target == GUEST_FRAGMENT_FOR_DOM0LESS ? GUEST_FRAGMENT_DOM0LESS_GIC_PHANDLE :
+						      GUEST_FRAGMENT_GIC_PHANDLE;
+}
+
+static int add_gic(void *fdt, uint32_t phandle)
 {
 	int ret = fdt_begin_node(fdt, "gic");
 
@@ -80,7 +89,7 @@ static int add_gic(void *fdt)
 	if (!ret)
 		ret = fdt_property(fdt, "interrupt-controller", NULL, 0);
 	if (!ret)
-		ret = fdt_property_u32(fdt, "phandle", GUEST_FRAGMENT_GIC_PHANDLE);
+		ret = fdt_property_u32(fdt, "phandle", phandle);
 	return ret ? ret : fdt_end_node(fdt);
 }
 
@@ -129,7 +138,7 @@ static int add_ranges(void *fdt, const struct guest_layout *layout)
  * (0x1800) and the pin (7) with 4 x 4 entries covers devices 0..31, as
  * QEMU's virt machine does; bus and function are masked out.
  */
-static int add_interrupt_map(void *fdt, const struct guest_layout *layout)
+static int add_interrupt_map(void *fdt, const struct guest_layout *layout, uint32_t gic_phandle)
 {
 	const fdt32_t mask[4] = { cpu_to_fdt32(3U << PCI_PHYS_HI_DEVICE_SHIFT), 0, 0,
 				  cpu_to_fdt32(7) };
@@ -144,7 +153,7 @@ static int add_interrupt_map(void *fdt, const struct guest_layout *layout)
 			*cells++ = 0;
 			*cells++ = 0;
 			*cells++ = cpu_to_fdt32(pin);
-			*cells++ = cpu_to_fdt32(GUEST_FRAGMENT_GIC_PHANDLE);
+			*cells++ = cpu_to_fdt32(gic_phandle);
 			*cells++ = cpu_to_fdt32(GIC_SPI);
 			*cells++ = cpu_to_fdt32(spi - GUEST_LAYOUT_SPI_MIN);
 			*cells++ = cpu_to_fdt32(IRQ_TYPE_LEVEL_HIGH);
@@ -176,7 +185,7 @@ static int add_host_bridge(void *fdt, const struct guest_fragment_config *config
 	if (!ret)
 		ret = add_ranges(fdt, layout);
 	if (!ret)
-		ret = add_interrupt_map(fdt, layout);
+		ret = add_interrupt_map(fdt, layout, guest_fragment_gic_phandle(config->target));
 	/* The daemon reads and writes guest memory coherently (no cache maintenance). */
 	if (!ret)
 		ret = fdt_property(fdt, "dma-coherent", NULL, 0);
@@ -212,7 +221,7 @@ static int write_tree(void *fdt, size_t len, const struct guest_fragment_config 
 	if (!ret)
 		ret = address_size_cells(fdt, ROOT_ADDRESS_CELLS, ROOT_SIZE_CELLS);
 	if (!ret)
-		ret = add_gic(fdt);
+		ret = add_gic(fdt, guest_fragment_gic_phandle(config->target));
 	if (!ret)
 		ret = add_passthrough(fdt, config);
 	if (!ret)

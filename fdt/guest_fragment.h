@@ -19,6 +19,20 @@
 
 /* GUEST_PHANDLE_GIC in Xen's public arch-arm.h: the guest GIC's phandle. */
 #define GUEST_FRAGMENT_GIC_PHANDLE	65000
+/*
+ * A dom0less guest's GIC takes the phandle of the fragment's /gic node, and
+ * Xen 4.22 refuses a fragment with any phandle of GUEST_PHANDLE_GIC or more:
+ * 1 is what dtc gives Xen's documented `gic: gic {}` (docs/dom0less.md).
+ */
+#define GUEST_FRAGMENT_DOM0LESS_GIC_PHANDLE	1
+
+/* Who merges the fragment into the guest's tree. */
+enum guest_fragment_target {
+	/* libxl copies /passthrough and names its own GIC GUEST_PHANDLE_GIC. */
+	GUEST_FRAGMENT_FOR_XL,
+	/* Xen's dom0less builder gives the guest's GIC the /gic node's phandle. */
+	GUEST_FRAGMENT_FOR_DOM0LESS,
+};
 
 /* Room for the whole fragment (it takes about 1.3 KiB). */
 #define GUEST_FRAGMENT_MAX_SIZE		4096
@@ -31,7 +45,11 @@
 struct guest_fragment_config {
 	const struct guest_layout *layout;
 	long pci_domain;	/* 0..0xffff, or GUEST_FRAGMENT_NO_PCI_DOMAIN */
+	enum guest_fragment_target target;
 };
+
+/* The phandle of the guest's GIC, as the fragment names it for @target. */
+uint32_t guest_fragment_gic_phandle(enum guest_fragment_target target);
 
 /*
  * Write the fragment for @config into @buf (@buf_len bytes, at least

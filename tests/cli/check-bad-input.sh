@@ -137,6 +137,7 @@ case_ path_given_twice cli_case "path=/b: 'path' given twice" --domain 5 --devic
 case_ addr_given_twice cli_case "addr=4: 'addr' given twice" --domain 5 --device rng,addr=3,addr=4
 case_ domain_option_given_twice cli_case "--domain '6': given twice (first '5')" --domain 5 --domain 6 --device rng
 case_ ecam_option_given_twice cli_case "--ecam '0x20000000,16M': given twice" --domain 5 --ecam 0x10000000,16M --ecam 0x20000000,16M --device rng
+case_ fdt_for_bogus_is_refused cli_case "--for 'qemu': expected xl or dom0less" fdt --for qemu -o "$work/x.dtb"
 case_ fdt_output_given_twice cli_case "--output '$work/b.dtb': given twice" fdt -o "$work/a.dtb" -o "$work/b.dtb"
 case_ config_option_given_twice cli_case "--config '$work/b.cfg': given twice" --check --config "$work/a.cfg" --config "$work/b.cfg"
 case_ windows_too_small_for_the_bars cli_case "too small for the BARs of 2 devices" --domain 5 --mmio 0x30000000,0x4000 --mmio64 0x100000000,0x1000 --device rng --device rng

@@ -109,6 +109,18 @@ lines_name_the_fragment_and_the_spis() {
 		{ echo "lines:"; cat "$work/default.lines"; return 1; }
 }
 
+# --for dom0less: every phandle below 65000 (Xen 4.22 refuses the rest), the
+# /gic stand-in at 1 and the interrupt-map naming it; the xl fragment keeps
+# GUEST_PHANDLE_GIC, the phandle libxl gives the guest's GIC.
+dom0less_fragment_has_a_low_gic_phandle() {
+	[ "$(fdtget -t u "$work/dom0less.dtb" /gic phandle)" = 1 ] &&
+	[ "$(fdtget -t u "$work/default.dtb" /gic phandle)" = 65000 ] &&
+	[ -z "$(dtc -I dtb -O dts "$work/dom0less.dtb" 2>/dev/null | grep -e 0xfde8 -e 65000)" ] &&
+	[ "$(fdtget -t u "$work/dom0less.dtb" /passthrough/pcie@10000000 interrupt-map |
+		tr ' ' '\n' | sed -n '5~8p' | sort -u)" = 1 ] ||
+		{ echo "dom0less fragment:"; dtc -I dtb -O dts "$work/dom0less.dtb"; return 1; }
+}
+
 overlapping_windows_are_refused_with_exit_2() {
 	"$daemon" fdt --mmio 0x18000000,16M -o "$work/refused.dtb" >/dev/null 2>"$work/refused.err"
 	status=$?
@@ -130,6 +142,9 @@ run generate_custom generate custom $CUSTOM &&
 	run dt_validate_is_quiet_on_custom dt_validate_is_quiet custom &&
 	run dts_format_is_dtcs_decompilation dts_format_is_dtcs_decompilation
 run lines_name_the_fragment_and_the_spis lines_name_the_fragment_and_the_spis
+run generate_dom0less generate dom0less --for dom0less &&
+	run dtc_is_silent_on_dom0less dtc_is_silent dom0less &&
+	run dom0less_fragment_has_a_low_gic_phandle dom0less_fragment_has_a_low_gic_phandle
 run overlapping_windows_are_refused_with_exit_2 overlapping_windows_are_refused_with_exit_2
 
 report_summary

@@ -331,6 +331,39 @@ static void assert_map_matches_the_daemon(const char *bridge_path)
 	}
 }
 
+/*
+ * Xen 4.22's dom0less builder refuses a partial device tree whose phandles
+ * reach GUEST_PHANDLE_GIC (it allocates the guest's own above the
+ * fragment's highest one) and panics; 4.17 takes any /gic phandle. So the
+ * dom0less fragment's GIC stand-in is phandle 1, and the interrupt-map
+ * follows it.
+ */
+static void test_dom0less_fragment_has_every_phandle_below_65000(void **state)
+{
+	int node, depth = 0, bridge;
+
+	(void)state;
+	config.target = GUEST_FRAGMENT_FOR_DOM0LESS;
+	build();
+	assert_int_equal(fdt_get_phandle(blob, node_at("/gic")), 1);
+	for (node = fdt_next_node(blob, -1, &depth); node >= 0; node = fdt_next_node(blob, node, &depth))
+		assert_true(fdt_get_phandle(blob, node) < 65000);
+	assert_int_equal(fdt_node_offset_by_phandle(blob, 65000), -FDT_ERR_NOTFOUND);
+	bridge = node_at("/passthrough/pcie@10000000");
+	for (unsigned int dev = 0; dev < 32; dev++)
+		for (unsigned int pin = 1; pin <= 4; pin++)
+			assert_int_equal(resolve_intx(bridge, 0, PCI_DEVFN(dev, 0), pin),
+					 44 + (dev + pin - 1) % 4);
+}
+
+static void test_xl_fragment_keeps_guest_phandle_gic(void **state)
+{
+	(void)state;
+	config.target = GUEST_FRAGMENT_FOR_XL;
+	build();
+	assert_int_equal(fdt_get_phandle(blob, node_at("/gic")), 65000);
+}
+
 static void test_default_interrupt_map_routes_every_device_like_the_daemon(void **state)
 {
 	(void)state;
@@ -429,9 +462,11 @@ static void test_nr_spis_counts_from_spi_32_to_the_last_intx_spi(void **state)
 	assert_int_equal(guest_fragment_nr_spis(&layout), 988);	/* 32..1019 */
 }
 
+static bool lines_for_dom0less;
+
 static char *written_by(int (*writer)(FILE *, const struct boot_config *))
 {
-	const struct boot_config boot = { &layout, "/srv/guest-pci.dtb", 1239 };
+	const struct boot_config boot = { &layout, "/srv/guest-pci.dtb", 1239, lines_for_dom0less };
 	char *text = NULL;
 	size_t len = 0;
 	FILE *out = open_memstream(&text, &len);
@@ -499,6 +534,32 @@ static void test_dom0less_lines_have_nr_spis_trap_and_module(void **state)
 	free(text);
 }
 
+/* @writer's lines for a fragment --for dom0less or not: @warning in them, or no WARNING at all. */
+static void assert_warning(int (*writer)(FILE *, const struct boot_config *), bool for_dom0less,
+			   const char *warning)
+{
+	char *text;
+
+	lines_for_dom0less = for_dom0less;
+	text = written_by(writer);
+	lines_for_dom0less = false;
+	if (warning)
+		assert_has(text, warning);
+	else
+		assert_null(strstr(text, "WARNING"));
+	free(text);
+}
+
+/* Lines that name a fragment written for the other kind of guest say so. */
+static void test_lines_warn_about_a_fragment_for_the_other_kind_of_guest(void **state)
+{
+	(void)state;
+	assert_warning(boot_config_write_dom0less, false, "WARNING: that fragment is for xl");
+	assert_warning(boot_config_write_xl, false, NULL);
+	assert_warning(boot_config_write_xl, true, "WARNING: that fragment is for dom0less");
+	assert_warning(boot_config_write_dom0less, true, NULL);
+}
+
 #define TEST(fn) cmocka_unit_test_setup(fn, setup)
 
 int main(void)
@@ -508,6 +569,8 @@ int main(void)
 		TEST(test_custom_fragment_has_exactly_these_properties),
 		TEST(test_pci_domain_0_is_written),
 		TEST(test_one_bus_ecam_has_bus_range_0_0),
+		TEST(test_dom0less_fragment_has_every_phandle_below_65000),
+		TEST(test_xl_fragment_keeps_guest_phandle_gic),
 		TEST(test_default_interrupt_map_routes_every_device_like_the_daemon),
 		TEST(test_custom_interrupt_map_routes_every_device_like_the_daemon),
 		TEST(test_overlapping_windows_are_refused),
@@ -521,6 +584,7 @@ int main(void)
 		TEST(test_xl_lines_name_the_fragment_and_the_spis),
 		TEST(test_xl_lines_say_vuart_cannot_reach_spi_above_63),
 		TEST(test_dom0less_lines_have_nr_spis_trap_and_module),
+		TEST(test_lines_warn_about_a_fragment_for_the_other_kind_of_guest),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
