@@ -49,6 +49,9 @@
 #   BOOT_TEST_TRAP_PROOF    1 (default): after the dom0less run, boot it again with
 #                           trap-unmapped-accesses = <1> and require guest 1's panic
 #                           in pci_generic_config_read; 0: skip that boot
+#   BOOT_TEST_INJECT_KWARN  1: dom0 and the dom0less guests write a WARNING: line
+#                           to their kernel log before its check, so the run
+#                           must FAIL (the proof that the dmesg check works)
 set -eu
 . "$(dirname "$0")/env.sh"
 . "$BOOT_SRC/xen-tarball.sh"

@@ -60,6 +60,9 @@ xen_at_least() {
 KWARN_RE='^(\[[^]]*\] )?(WARNING:|BUG:|Oops|Internal error: Oops|Call trace:)'
 dmesg_check() {
 	step dmesg
+	if [ "${xvp_inject_kwarn:-}" = 1 ]; then
+		echo "WARNING: CPU: 0 PID: 1 at injected by BOOT_TEST_INJECT_KWARN" > /dev/kmsg
+	fi
 	n=$(dmesg | grep -cE "$KWARN_RE")
 	if [ "$n" != 0 ]; then
 		dmesg | sed 's/^/BOOTTEST: dmesg: /'
