@@ -161,7 +161,8 @@ check: deps
 # Scripts (*.sh) report like cmocka and are counted the same way.
 CHECK_SCRIPTS	:= tests/fdt/check-fragment.sh tests/guest-helper/check-rescan-sh.sh \
 		   tests/install/check-build-deps.sh tests/docs/check-readme-usage.sh \
-		   tests/docs/check-doc-references.sh tests/cli/check-bad-input.sh
+		   tests/docs/check-doc-references.sh tests/cli/check-bad-input.sh \
+		   tests/docs/check-layers.sh
 
 check-run: tests $(DAEMON)
 	@sh tests/run-tests.sh $(BUILD) $(UNIT_TESTS) $(INTEG_TESTS) $(CHECK_SCRIPTS)
