@@ -12,8 +12,8 @@
 
 #include "backends/blk.h"
 #include "backends/rng.h"
-#include "daemon/intx.h"
 #include "ecam/ecam.h"
+#include "ecam/intx.h"
 #include "lib/log.h"
 #include "xen/guest_memory.h"
 #include "xen/ioreq_server.h"
@@ -138,6 +138,21 @@ static void platform_unmap_bar(void *opaque, struct pci_function *fn, unsigned i
 		return;
 	}
 }
+
+/*
+ * An INTx line is an SPI of the guest's vGIC. Xen's Arm vGIC ignores a
+ * level of 0 for a virtual SPI (vgic_inject_irq), so a raised SPI behaves
+ * like an edge: the router raises again for every event (ecam/intx.c).
+ */
+static int platform_set_spi_level(void *ctx, unsigned int spi, unsigned int level)
+{
+	return xen_ioreq_server_set_irq_level(ctx, spi, level);
+}
+
+static const struct intx_router_ops spi_ops = {
+	.set_level = platform_set_spi_level,
+	.einval_hint = " (does the guest have this SPI? xl: nr_spis, or vuart = \"sbsa_uart\" before Xen 4.19)",
+};
 
 static void platform_intx_changed(void *opaque, struct pci_function *fn, bool asserted)
 {
@@ -373,7 +388,7 @@ int served_domain_serve(struct served_domain *d, const struct daemon_options *op
 	if (ret < 0)
 		log_warn("the supervisor did not confirm the server record (%s): killed, this "
 			 "worker may leave its server behind", strerror(-ret));
-	intx_router_init(&d->intx, d->server, layout->intx_spi);
+	intx_router_init(&d->intx, &spi_ops, d->server, layout->intx_spi);
 	intx_router_lower_all(&d->intx);
 	d->virtio_memory = guest_memory_virtio(d->memory);
 	ret = create_host_bridge(d);

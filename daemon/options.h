@@ -10,7 +10,7 @@
 
 #include "daemon/device_config.h"
 #include "daemon/privileges.h"
-#include "xen/guest_layout.h"
+#include "ecam/guest_layout.h"
 
 /* Exit status for a configuration error (bad option, bad value, no such domain). */
 #define EXIT_CONFIG_ERROR 2

@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "xen/guest_layout.h"
+#include "ecam/guest_layout.h"
 
 struct boot_config {
 	const struct guest_layout *layout;

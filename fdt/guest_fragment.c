@@ -27,6 +27,8 @@
 
 #include <libfdt.h>
 
+#include "ecam/intx.h"
+
 #define MiB (1ULL << 20)
 
 /* PCI binding 2.2.1.1, phys.hi: space codes. */
@@ -40,7 +42,6 @@
 
 /* Cells per interrupt-map entry: 3 (PCI address) + 1 (pin) + 1 (phandle) + 0 + 3 (GIC). */
 #define MAP_ENTRY_CELLS			8
-#define INTX_PINS			4
 
 /* Root and /passthrough: Xen builds Arm guests with 2 address and 2 size cells. */
 #define ROOT_ADDRESS_CELLS		2
@@ -132,8 +133,8 @@ static int add_ranges(void *fdt, const struct guest_layout *layout)
 }
 
 /*
- * The daemon's swizzle (daemon/intx.c, PCI-to-PCI Bridge 1.2, 9.1): pin P of
- * device D is line (D + P - 1) mod 4, SPI intx_spi + line. It depends on D
+ * The daemon's swizzle (pci_intx_line(), PCI-to-PCI Bridge 1.2, 9.1): pin P
+ * of device D is line (D + P - 1) mod 4, SPI intx_spi + line. It depends on D
  * only modulo 4, so a mask keeping the two low device bits of phys.hi
  * (0x1800) and the pin (7) with 4 x 4 entries covers devices 0..31, as
  * QEMU's virt machine does; bus and function are masked out.
@@ -142,12 +143,12 @@ static int add_interrupt_map(void *fdt, const struct guest_layout *layout, uint3
 {
 	const fdt32_t mask[4] = { cpu_to_fdt32(3U << PCI_PHYS_HI_DEVICE_SHIFT), 0, 0,
 				  cpu_to_fdt32(7) };
-	fdt32_t map[4 * INTX_PINS * MAP_ENTRY_CELLS], *cells = map;
+	fdt32_t map[4 * PCI_INTX_LINES * MAP_ENTRY_CELLS], *cells = map;
 	int ret;
 
 	for (uint32_t device = 0; device < 4; device++) {
-		for (uint32_t pin = 1; pin <= INTX_PINS; pin++) {
-			uint32_t spi = layout->intx_spi + (device + pin - 1) % INTX_PINS;
+		for (uint32_t pin = 1; pin <= PCI_INTX_LINES; pin++) {
+			uint32_t spi = layout->intx_spi + (uint32_t)pci_intx_line(device, pin);
 
 			*cells++ = cpu_to_fdt32(device << PCI_PHYS_HI_DEVICE_SHIFT);
 			*cells++ = 0;

@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "xen/guest_layout.h"
+#include "ecam/guest_layout.h"
 
 /* GUEST_PHANDLE_GIC in Xen's public arch-arm.h: the guest GIC's phandle. */
 #define GUEST_FRAGMENT_GIC_PHANDLE	65000

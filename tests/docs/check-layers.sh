@@ -21,7 +21,7 @@ ecam: lib
 virtio: ecam lib
 backends: virtio lib
 xen: lib virtio/virtio_mem.h
-fdt: xen/guest_layout.h
+fdt: ecam/guest_layout.h ecam/intx.h
 daemon: lib ecam virtio backends xen fdt
 guest: -
 '
@@ -109,8 +109,9 @@ must_fail() {
 
 echo "[==========] Running the layer checks."
 report_check tree_keeps_the_contract tree_keeps_the_contract
-report_check ecam_including_xen_is_refused must_fail ecam/pci_config.c '#include "xen/guest_layout.h"'
-report_check fdt_including_more_of_xen_is_refused must_fail fdt/boot_config.c '#include "xen/ioreq_server.h"'
+report_check ecam_including_xen_is_refused must_fail ecam/pci_config.c '#include "xen/ioreq_server.h"'
+report_check fdt_including_xen_is_refused must_fail fdt/boot_config.c '#include "xen/guest_memory.h"'
+report_check fdt_including_more_of_ecam_is_refused must_fail fdt/boot_config.c '#include "ecam/host_bridge.h"'
 report_check xen_including_backends_is_refused must_fail xen/guest_memory.c '#include "backends/blk.h"'
 report_check lib_including_anything_is_refused must_fail lib/log.c '#include "ecam/ecam.h"'
 report_check backends_including_daemon_is_refused must_fail backends/rng.c '#  include "daemon/options.h"'

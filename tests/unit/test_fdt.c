@@ -17,11 +17,11 @@
 
 #include <libfdt.h>
 
-#include "daemon/intx.h"
+#include "ecam/intx.h"
 #include "ecam/pci_function.h"
 #include "fdt/boot_config.h"
 #include "fdt/guest_fragment.h"
-#include "xen/guest_layout.h"
+#include "ecam/guest_layout.h"
 
 static uint64_t blob[GUEST_FRAGMENT_MAX_SIZE / sizeof(uint64_t)];
 static struct guest_layout layout;
@@ -311,7 +311,7 @@ static void assert_map_matches_the_daemon(const char *bridge_path)
 	struct intx_router router;
 	unsigned int last_bus = guest_layout_bus_count(&layout) - 1;
 
-	intx_router_init(&router, NULL, layout.intx_spi);
+	intx_router_init(&router, NULL, NULL, layout.intx_spi);
 	for (unsigned int pin = 1; pin <= 4; pin++) {
 		const struct pci_function_ids ids = { .vendor_id = 0x1af4, .interrupt_pin = (uint8_t)pin };
 		struct pci_function fn;

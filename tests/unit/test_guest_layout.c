@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "xen/guest_layout.h"
+#include "ecam/guest_layout.h"
 
 static struct guest_layout layout;
 static char why[256];

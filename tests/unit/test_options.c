@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "daemon/options.h"
-#include "xen/guest_layout.h"
+#include "ecam/guest_layout.h"
 
 static struct daemon_options opts;
 /* What options_parse() wrote to its @err stream in the last parse(). */

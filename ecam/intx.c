@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * daemon/intx.c: INTx to SPI routing.
+ * ecam/intx.c: INTx lines and their swizzle.
  *
  * Functions on bus 0 swizzle their pin onto the bridge's four lines as PCI
  * bridges do (PCI-to-PCI Bridge 1.2, 9.1): line = (device + pin - 1) mod 4,
@@ -13,25 +13,32 @@
  * again; it is lowered when no function on it is pending any more, which is
  * right for interrupt controllers that do honour levels.
  */
-#include "daemon/intx.h"
+#include "ecam/intx.h"
 
 #include <errno.h>
 #include <string.h>
 
-#include "xen/ioreq_server.h"
+int pci_intx_line(unsigned int device, unsigned int pin)
+{
+	if (pin < 1 || pin > PCI_INTX_LINES)
+		return -1;
+	return (int)((device + pin - 1) % PCI_INTX_LINES);
+}
 
-void intx_router_init(struct intx_router *router, struct xen_ioreq_server *server, unsigned int first_spi)
+void intx_router_init(struct intx_router *router, const struct intx_router_ops *ops, void *ctx,
+		      unsigned int first_spi)
 {
 	memset(router, 0, sizeof(*router));
-	router->server = server;
+	router->ops = ops;
+	router->ctx = ctx;
 	router->first_spi = first_spi;
 }
 
 void intx_router_lower_all(struct intx_router *router)
 {
-	for (unsigned int line = 0; line < 4; line++) {
+	for (unsigned int line = 0; line < PCI_INTX_LINES; line++) {
 		unsigned int spi = router->first_spi + line;
-		int ret = xen_ioreq_server_set_irq_level(router->server, spi, 0);
+		int ret = router->ops->set_level(router->ctx, spi, 0);
 
 		if (ret)
 			log_ratelimited(&router->log, LOG_LEVEL_ERROR, "cannot lower SPI %u: %s", spi,
@@ -41,11 +48,7 @@ void intx_router_lower_all(struct intx_router *router)
 
 static int line_of(const struct pci_function *fn)
 {
-	unsigned int pin = pci_config_get8(&fn->config, PCI_INTERRUPT_PIN);
-
-	if (pin < 1 || pin > 4)
-		return -1;
-	return (int)((PCI_SLOT(fn->devfn) + pin - 1) % 4);
+	return pci_intx_line(PCI_SLOT(fn->devfn), pci_config_get8(&fn->config, PCI_INTERRUPT_PIN));
 }
 
 unsigned int intx_spi_of(const struct intx_router *router, const struct pci_function *fn)
@@ -58,12 +61,13 @@ unsigned int intx_spi_of(const struct intx_router *router, const struct pci_func
 static void set_level(struct intx_router *router, unsigned int spi, unsigned int level,
 		      const struct pci_function *fn)
 {
-	int ret = xen_ioreq_server_set_irq_level(router->server, spi, level);
+	int ret = router->ops->set_level(router->ctx, spi, level);
+	const char *hint = router->ops->einval_hint;
 
 	if (ret)
 		log_ratelimited(&router->log, LOG_LEVEL_ERROR,
 				"%s: cannot set SPI %u to %u: %s%s", fn->name, spi, level, strerror(-ret),
-				ret == -EINVAL ? " (does the guest have this SPI? xl: nr_spis, or vuart = \"sbsa_uart\" before Xen 4.19)" : "");
+				ret == -EINVAL && hint ? hint : "");
 }
 
 void intx_router_update(struct intx_router *router, struct pci_function *fn, bool asserted)

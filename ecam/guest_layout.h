@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * xen/guest_layout.h: where the host bridge sits in an Arm guest's physical
+ * ecam/guest_layout.h: where the host bridge sits in an Arm guest's physical
  * address space, and the one function that decides whether a layout is safe.
  *
  * Both serving (daemon/) and the device-tree fragment (fdt/) validate with
  * guest_layout_validate(), so the two can never accept different layouts.
  * Pure data and arithmetic: no libxen call, usable from any layer above lib/.
  */
-#ifndef XVP_XEN_GUEST_LAYOUT_H
-#define XVP_XEN_GUEST_LAYOUT_H
+#ifndef XVP_ECAM_GUEST_LAYOUT_H
+#define XVP_ECAM_GUEST_LAYOUT_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
- * xen/guest_layout.c: validation of the host bridge's windows against the
+ * ecam/guest_layout.c: validation of the host bridge's windows against the
  * Arm guest memory map that Xen builds (xen/include/public/arch-arm.h,
  * Xen 4.17 to 4.21: the values below have not changed in that range).
  */
-#include "xen/guest_layout.h"
+#include "ecam/guest_layout.h"
 
 #include <errno.h>
 #include <stdbool.h>
