@@ -28,6 +28,7 @@
 #include "backends/blk_request.h"
 #include "backends/queue_loop.h"
 #include "lib/log.h"
+#include "virtio/pci.h"
 
 #define BLK_DEVICE_TYPE		2		/* 5: Device Types */
 #define BLK_CLASS_CODE		0x010000	/* mass storage, SCSI: what guests expect of virtio-blk */

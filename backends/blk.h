@@ -9,7 +9,7 @@
 #include <stdint.h>
 
 #include "backends/blk_image.h"
-#include "virtio/virtio_pci.h"
+#include "virtio/device.h"
 
 struct event_base;
 

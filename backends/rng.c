@@ -19,6 +19,7 @@
 
 #include "backends/queue_loop.h"
 #include "lib/log.h"
+#include "virtio/pci.h"
 
 #define RNG_DEVICE_TYPE		4		/* 5: Device Types */
 #define RNG_CLASS_CODE		0xff0000	/* no PCI class fits: "unassigned" */

@@ -5,7 +5,7 @@
 
 #include <stdint.h>
 
-#include "virtio/virtio_pci.h"
+#include "virtio/device.h"
 
 struct event_base;
 

@@ -13,7 +13,7 @@
 #include "backends/blk.h"
 #include "backends/blk_bounce.h"
 #include "daemon/parse.h"
-#include "virtio/virtio_pci.h"
+#include "virtio/device.h"
 #include "virtio/virtqueue.h"
 
 #define XVP_STRINGIFY_(x) #x

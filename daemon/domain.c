@@ -17,6 +17,7 @@
 #include "lib/log.h"
 #include "xen/guest_memory.h"
 #include "xen/ioreq_server.h"
+#include "virtio/pci.h"
 #include "xen/isolation.h"
 #include "daemon/stale_server.h"
 #include "daemon/worker_channel.h"

@@ -23,7 +23,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "virtio/virtio_pci.h"
+#include "virtio/device.h"
 
 /* Chains per pass: a few tens of microseconds of instantly completed requests. */
 #define QUEUE_SERVICE_BUDGET	64

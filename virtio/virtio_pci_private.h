@@ -4,7 +4,7 @@
 #define XVP_VIRTIO_VIRTIO_PCI_PRIVATE_H
 
 #include "lib/log.h"
-#include "virtio/virtio_pci.h"
+#include "virtio/pci.h"
 
 /* Where each structure lives in the BAR (4.1.4: any layout the capabilities describe). */
 #define VIRTIO_BAR_INDEX		0

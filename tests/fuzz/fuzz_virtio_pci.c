@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * tests/fuzz/fuzz_virtio_pci.c: the virtio-pci transport (virtio/virtio_pci.h)
+ * tests/fuzz/fuzz_virtio_pci.c: the virtio-pci transport (virtio/pci.h)
  * against a driver that accesses its BAR and configuration space at any
  * offset with any size and value, in any order: status writes, feature
  * negotiation, queue programming, notifications, the PCI configuration

@@ -1,20 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * virtio/virtio_pci.h: the modern virtio-pci transport (virtio 1.2, 4.1).
- *
- * A virtio device is a PCI function (ecam/) with one 64-bit prefetchable
- * memory BAR that holds the common configuration, notification, ISR and
- * device-specific structures, each found through its vendor capability. The
- * transport knows nothing of what the device does: a backend implements
- * struct virtio_device_ops, exactly as kvmtool's devices do.
+ * virtio/device.h: what a virtio device implements (struct virtio_device_ops)
+ * and what it may call (its queues, its negotiated features, interrupts,
+ * NEEDS_RESET), whatever the transport (virtio 1.2, 2 and 4). A device
+ * includes this; the transport that carries it (virtio/pci.h: virtio-pci,
+ * 4.1) is its creator's choice and implements these calls.
  */
-#ifndef XVP_VIRTIO_VIRTIO_PCI_H
-#define XVP_VIRTIO_VIRTIO_PCI_H
+#ifndef XVP_VIRTIO_DEVICE_H
+#define XVP_VIRTIO_DEVICE_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "ecam/pci_function.h"
 #include "virtio/virtio_mem.h"
 #include "virtio/virtqueue.h"
 
@@ -32,8 +29,6 @@
 #define VIRTIO_CONFIG_S_NEEDS_RESET	0x40
 #define VIRTIO_CONFIG_S_FAILED		0x80
 
-#define VIRTIO_PCI_VENDOR_ID		0x1af4
-#define VIRTIO_PCI_DEVICE_ID_BASE	0x1040	/* + device type (4.1.2) */
 #define VIRTIO_QUEUE_SIZE_DEFAULT	256
 #define VIRTIO_MAX_QUEUES		64
 
@@ -65,15 +60,6 @@ struct virtio_device_info {
 	uint16_t queue_size;		/* maximum and default size of every queue, a power of two */
 	uint32_t config_size;		/* bytes of device-specific configuration */
 };
-
-int virtio_pci_create(struct virtio_device **out, const struct virtio_device_info *info,
-		      const struct virtio_device_ops *ops, void *backend, const struct virtio_mem *mem);
-/* Resets the device (ops->reset) and frees it; take it off the bus first. */
-void virtio_pci_destroy(struct virtio_device *vdev);
-/* The PCI function to put on the host bridge. */
-struct pci_function *virtio_pci_function(struct virtio_device *vdev);
-
-/* ---- for backends */
 
 void *virtio_backend(struct virtio_device *vdev);
 const char *virtio_name(const struct virtio_device *vdev);
