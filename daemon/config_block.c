@@ -15,7 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "daemon/parse.h"
+#include "lib/parse.h"
 
 struct key_info {
 	const char *name;

@@ -12,7 +12,7 @@
 
 #include "backends/blk.h"
 #include "backends/blk_bounce.h"
-#include "daemon/parse.h"
+#include "lib/parse.h"
 #include "virtio/device.h"
 #include "virtio/virtqueue.h"
 

@@ -20,7 +20,7 @@
 #include <libfdt.h>
 
 #include "daemon/config_file.h"
-#include "daemon/parse.h"
+#include "lib/parse.h"
 #include "fdt/boot_config.h"
 #include "fdt/guest_fragment.h"
 

@@ -6,7 +6,7 @@
  */
 #include "daemon/options.h"
 
-#include "daemon/parse.h"
+#include "lib/parse.h"
 #include "xen/guest_memory.h"
 
 #include <errno.h>

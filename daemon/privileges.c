@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "daemon/parse.h"
+#include "lib/parse.h"
 #include "lib/log.h"
 
 /* "UID" or "UID:GID": true with both set. */

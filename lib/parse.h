@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* daemon/parse.h: numbers as users write them on the command line and in config files. */
-#ifndef XVP_DAEMON_PARSE_H
-#define XVP_DAEMON_PARSE_H
+/* lib/parse.h: numbers as users write them on the command line and in config files. */
+#ifndef XVP_LIB_PARSE_H
+#define XVP_LIB_PARSE_H
 
 #include <stdbool.h>
 #include <stddef.h>

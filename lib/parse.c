@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
- * daemon/parse.c: number parsing shared by the command line, device options
+ * lib/parse.c: number parsing shared by the command line, device options
  * and the config file. strtoull(base 0) would take "010" as octal 8 and
  * " 5" or "+5" as 5; the digits are checked here first, so that what is
  * accepted is exactly what the documentation says: decimal or 0x.
  */
-#include "daemon/parse.h"
+#include "lib/parse.h"
 
 #include <ctype.h>
 #include <errno.h>
