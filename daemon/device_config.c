@@ -54,8 +54,8 @@ static int find_type(const char *name, size_t len)
 }
 
 /* Values in messages: a 4 KiB path would bury the reason. */
-#define SHOWN_MAX 64
-#define SHOWN(value) SHOWN_MAX, (value), strlen(value) > SHOWN_MAX ? "..." : ""
+#define SHOWN_MAX PARSE_SHOWN_MAX
+#define SHOWN(value) PARSE_SHOWN(value)
 
 static int bad(char *why, size_t why_len, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -68,30 +68,6 @@ static int bad(char *why, size_t why_len, const char *fmt, ...)
 	vsnprintf(why, why_len, fmt, ap);
 	va_end(ap);
 	return -EINVAL;
-}
-
-static int parse_switch(const char *key, const char *value, bool *out, char *why, size_t why_len)
-{
-	if (!strcmp(value, "on") || !strcmp(value, "yes") || !strcmp(value, "true")) {
-		*out = true;
-		return 0;
-	}
-	if (!strcmp(value, "off") || !strcmp(value, "no") || !strcmp(value, "false")) {
-		*out = false;
-		return 0;
-	}
-	return bad(why, why_len, "%s=%.*s%s: expected on or off", key, SHOWN(value));
-}
-
-/* KEY=NUMBER within @min..@max; "KEY=VALUE: reason" in @why otherwise. */
-static int parse_key_number(const char *key, const char *value, unsigned int flags, uint64_t min,
-			    uint64_t max, const char *what, uint64_t *out, char *why, size_t why_len)
-{
-	char reason[256];
-
-	if (!parse_number(value, flags, min, max, what, out, reason, sizeof(reason)))
-		return 0;
-	return bad(why, why_len, "%s=%.*s%s: %s", key, SHOWN(value), reason);
 }
 
 static int apply_text_key(struct device_config *config, enum device_key key, const char *value,
@@ -113,9 +89,9 @@ static int apply_text_key(struct device_config *config, enum device_key key, con
 		strcpy(config->serial, value);
 		return 0;
 	case KEY_READONLY:
-		return parse_switch("readonly", value, &config->readonly, why, why_len);
+		return parse_key_switch("readonly", value, &config->readonly, why, why_len);
 	default:
-		return parse_switch("direct", value, &config->direct, why, why_len);
+		return parse_key_switch("direct", value, &config->direct, why, why_len);
 	}
 }
 

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* The digits of @text and where they end; NULL if there are none. */
 static const char *digits_end(const char *text, bool *hex)
@@ -78,4 +79,29 @@ bool parse_u64(const char *text, uint64_t *out)
 	char why[8];
 
 	return !parse_number(text, PARSE_NUMBER, 0, UINT64_MAX, "", out, why, sizeof(why));
+}
+
+int parse_key_switch(const char *key, const char *value, bool *out, char *why, size_t why_len)
+{
+	if (!strcmp(value, "on") || !strcmp(value, "yes") || !strcmp(value, "true")) {
+		*out = true;
+		return 0;
+	}
+	if (!strcmp(value, "off") || !strcmp(value, "no") || !strcmp(value, "false")) {
+		*out = false;
+		return 0;
+	}
+	snprintf(why, why_len, "%s=%.*s%s: expected on or off", key, PARSE_SHOWN(value));
+	return -EINVAL;
+}
+
+int parse_key_number(const char *key, const char *value, unsigned int flags, uint64_t min,
+		     uint64_t max, const char *what, uint64_t *out, char *why, size_t why_len)
+{
+	char reason[256];
+
+	if (!parse_number(value, flags, min, max, what, out, reason, sizeof(reason)))
+		return 0;
+	snprintf(why, why_len, "%s=%.*s%s: %s", key, PARSE_SHOWN(value), reason);
+	return -EINVAL;
 }

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /*
  * Decimal ("0" included) or 0x-hexadecimal. A leading 0 before another digit
@@ -26,5 +27,19 @@ int parse_number(const char *text, unsigned int flags, uint64_t min, uint64_t ma
 
 /* parse_number() without bounds or a message: a number, no suffix. */
 bool parse_u64(const char *text, uint64_t *out);
+
+/*
+ * Values quoted in messages are cut at PARSE_SHOWN_MAX bytes (a 4 KiB path
+ * would bury the reason): printf("%.*s%s", PARSE_SHOWN(value)).
+ */
+#define PARSE_SHOWN_MAX	64
+#define PARSE_SHOWN(value) PARSE_SHOWN_MAX, (value), strlen(value) > PARSE_SHOWN_MAX ? "..." : ""
+
+/* KEY=on|yes|true or off|no|false: 0, or -EINVAL with "KEY=VALUE: expected on or off" in @why. */
+int parse_key_switch(const char *key, const char *value, bool *out, char *why, size_t why_len);
+
+/* KEY=NUMBER as parse_number(): 0, or -EINVAL with "KEY=VALUE: reason" in @why. */
+int parse_key_number(const char *key, const char *value, unsigned int flags, uint64_t min,
+		     uint64_t max, const char *what, uint64_t *out, char *why, size_t why_len);
 
 #endif
