@@ -53,9 +53,6 @@ static int find_type(const char *name, size_t len)
 	return -1;
 }
 
-/* Values in messages: a 4 KiB path would bury the reason. */
-#define SHOWN_MAX PARSE_SHOWN_MAX
-#define SHOWN(value) PARSE_SHOWN(value)
 
 static int bad(char *why, size_t why_len, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -79,13 +76,13 @@ static int apply_text_key(struct device_config *config, enum device_key key, con
 			return bad(why, why_len, "path=: empty");
 		if (strlen(value) >= sizeof(config->path))
 			return bad(why, why_len, "path=%.*s%s: the path is longer than %zu bytes",
-				   SHOWN(value), sizeof(config->path) - 1);
+				   PARSE_SHOWN(value), sizeof(config->path) - 1);
 		strcpy(config->path, value);
 		return 0;
 	case KEY_SERIAL:
 		/* 5.2.6: the ID is 20 bytes. */
 		if (strlen(value) >= sizeof(config->serial))
-			return bad(why, why_len, "serial=%.*s%s: at most 20 characters", SHOWN(value));
+			return bad(why, why_len, "serial=%.*s%s: at most 20 characters", PARSE_SHOWN(value));
 		strcpy(config->serial, value);
 		return 0;
 	case KEY_READONLY:
@@ -109,7 +106,7 @@ static int apply_rate(struct device_config *config, const char *value, char *why
 		number_text[0] = '\0';	/* not a number */
 	if (parse_number(number_text, PARSE_SIZE, 0, UINT64_MAX, "bytes per second, such as 64K",
 			 &number, reason, sizeof(reason)))
-		return bad(why, why_len, "rate=%.*s%s: %s", SHOWN(value), reason);
+		return bad(why, why_len, "rate=%.*s%s: %s", PARSE_SHOWN(value), reason);
 	if (!number)
 		return bad(why, why_len, "rate=%s: a rate of 0 would give nothing: leave rate out "
 			   "for no limit", value);
@@ -166,7 +163,7 @@ static int find_key(const struct device_type_info *type, const char *item, size_
 		if ((type->keys & (1u << key)) && strlen(key_names[key]) == key_len &&
 		    !strncmp(key_names[key], item, key_len))
 			return key;
-	bad(why, why_len, "unknown key '%.*s' (known: %s)", (int)(key_len > SHOWN_MAX ? SHOWN_MAX :
+	bad(why, why_len, "unknown key '%.*s' (known: %s)", (int)(key_len > PARSE_SHOWN_MAX ? PARSE_SHOWN_MAX :
 	    key_len), item, type->known);
 	return -1;
 }
@@ -181,13 +178,13 @@ static int apply_item(struct device_config *config, char *item, unsigned int *se
 	if (!*item)
 		return bad(why, why_len, "an empty item (two commas in a row, or one at the end)");
 	if (!equals)
-		return bad(why, why_len, "'%.*s%s' is not KEY=VALUE", SHOWN(item));
+		return bad(why, why_len, "'%.*s%s' is not KEY=VALUE", PARSE_SHOWN(item));
 	key = find_key(type, item, (size_t)(equals - item), why, why_len);
 	if (key < 0)
 		return -EINVAL;
 	*equals = '\0';
 	if (*seen & (1u << key))
-		return bad(why, why_len, "%s=%.*s%s: '%s' given twice", item, SHOWN(equals + 1), item);
+		return bad(why, why_len, "%s=%.*s%s: '%s' given twice", item, PARSE_SHOWN(equals + 1), item);
 	*seen |= 1u << key;
 	return apply_key(config, (enum device_key)key, equals + 1, why, why_len);
 }
@@ -203,7 +200,7 @@ int device_config_parse(const char *text, struct device_config *config, char *wh
 
 	if (type < 0)
 		return bad(why, why_len, "unknown device type '%.*s' (known: rng, blk)",
-			   (int)(type_len > SHOWN_MAX ? SHOWN_MAX : type_len), text);
+			   (int)(type_len > PARSE_SHOWN_MAX ? PARSE_SHOWN_MAX : type_len), text);
 	*config = (struct device_config){ .type = (enum device_type)type, .slot = DEVICE_SLOT_AUTO,
 					  .queue_size = VIRTIO_QUEUE_SIZE_DEFAULT, .image.fd = -1 };
 	if (!comma)
@@ -266,7 +263,7 @@ static int check_images(const struct device_config *configs, unsigned int count,
 				continue;
 			return bad(why, why_len, "--device: %s (path=%.*s%s) is the same image as %s "
 				   "(path=%.*s%s): one writable image, one device (readonly=on on "
-				   "both to share it)", b->name, SHOWN(b->path), a->name, SHOWN(a->path));
+				   "both to share it)", b->name, PARSE_SHOWN(b->path), a->name, PARSE_SHOWN(a->path));
 		}
 	}
 	return 0;

@@ -27,7 +27,9 @@ TCG_CMDLINE="watchdog_thresh=60 rcupdate.rcu_cpu_stall_timeout=300 workqueue.wat
 # BOOT_TEST_INJECT_KWARN=1: every kernel that reads it (dom0, the dom0less
 # guests) writes a WARNING: line to its log before the dmesg check, which
 # must then fail the run: the proof that the check sees what the console hides.
-[ "${BOOT_TEST_INJECT_KWARN:-0}" = 1 ] && TCG_CMDLINE="$TCG_CMDLINE xvp_inject_kwarn=1"
+if [ "${BOOT_TEST_INJECT_KWARN:-0}" = 1 ]; then
+	TCG_CMDLINE="$TCG_CMDLINE xvp_inject_kwarn=1"
+fi
 # The emulated CPU model (BOOT_TEST_CPU): any arm64 model with EL2 that QEMU knows.
 QEMU_CPU=${BOOT_TEST_CPU:-cortex-a57}
 
