@@ -61,6 +61,18 @@ struct virtio_device_info {
 	uint32_t config_size;		/* bytes of device-specific configuration */
 };
 
+/*
+ * How a device is made and freed on one transport. The device's creator
+ * picks it (virtio/pci.h's virtio_pci_transport) and hands it down, so a
+ * device needs no transport header.
+ */
+struct virtio_transport {
+	int (*create)(struct virtio_device **out, const struct virtio_device_info *info,
+		      const struct virtio_device_ops *ops, void *backend, const struct virtio_mem *mem);
+	/* Resets the device (ops->reset) and frees it; its creator took it off the bus. */
+	void (*destroy)(struct virtio_device *vdev);
+};
+
 void *virtio_backend(struct virtio_device *vdev);
 const char *virtio_name(const struct virtio_device *vdev);
 uint64_t virtio_features(const struct virtio_device *vdev);	/* negotiated */

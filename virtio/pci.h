@@ -24,6 +24,8 @@ int virtio_pci_create(struct virtio_device **out, const struct virtio_device_inf
 		      const struct virtio_device_ops *ops, void *backend, const struct virtio_mem *mem);
 /* Resets the device (ops->reset) and frees it; take it off the bus first. */
 void virtio_pci_destroy(struct virtio_device *vdev);
+/* virtio_pci_create() and virtio_pci_destroy(), for devices that take a transport. */
+extern const struct virtio_transport virtio_pci_transport;
 /* The PCI function to put on the host bridge. */
 struct pci_function *virtio_pci_function(struct virtio_device *vdev);
 

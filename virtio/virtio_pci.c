@@ -321,6 +321,11 @@ void virtio_pci_destroy(struct virtio_device *vdev)
 	free(vdev);
 }
 
+const struct virtio_transport virtio_pci_transport = {
+	.create = virtio_pci_create,
+	.destroy = virtio_pci_destroy,
+};
+
 struct pci_function *virtio_pci_function(struct virtio_device *vdev)
 {
 	return &vdev->fn;
