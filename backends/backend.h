@@ -24,8 +24,8 @@
 
 struct event_base;
 
-/* The largest per-type configuration block (blk: a PATH_MAX path and its image). */
-#define BACKEND_CONFIG_MAX	8192
+/* The largest per-type configuration block (blk: a PATH_MAX path and its opened image). */
+#define BACKEND_CONFIG_MAX	12288
 
 /* What the daemon parsed for every type, as the type's hooks see it. */
 struct backend_common {
@@ -49,7 +49,13 @@ struct backend_env {
 struct backend_type {
 	const char *name;		/* "blk": the TYPE of --device TYPE,... */
 	const char *keys;		/* every key, addr and queue-size included, for messages */
-	const char *summary;		/* one line for --help */
+	/*
+	 * For --help: the SPEC syntax ("rng[,addr=DEV][,queue-size=N][,rate=BYTES/s]";
+	 * '\n' continues it on the next line) and what the type's own keys mean
+	 * (lines "KEY: meaning", each ending in '\n'; "" for none).
+	 */
+	const char *usage;
+	const char *help;
 	size_t config_size;		/* <= BACKEND_CONFIG_MAX */
 	/* A fresh configuration: the defaults of every key. */
 	void (*defaults)(void *config);

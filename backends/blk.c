@@ -28,7 +28,6 @@
 #include "backends/blk_request.h"
 #include "backends/queue_loop.h"
 #include "lib/log.h"
-#include "virtio/pci.h"
 
 #define BLK_DEVICE_TYPE		2		/* 5: Device Types */
 #define BLK_CLASS_CODE		0x010000	/* mass storage, SCSI: what guests expect of virtio-blk */
@@ -91,6 +90,7 @@ struct blk_queue {
 
 struct blk {
 	struct virtio_device *vdev;
+	const struct virtio_transport *transport;
 	char name[32];
 	char serial[VIRTIO_BLK_ID_BYTES];
 	struct blk_image *image;
@@ -635,7 +635,8 @@ static void free_blk(struct blk *blk)
 }
 
 int blk_create(struct virtio_device **out, const struct blk_config *config,
-	       const struct virtio_mem *mem, struct event_base *base)
+	       const struct virtio_mem *mem, struct event_base *base,
+	       const struct virtio_transport *transport)
 {
 	struct virtio_device_info info = {
 		.device_type = BLK_DEVICE_TYPE,
@@ -655,6 +656,7 @@ int blk_create(struct virtio_device **out, const struct blk_config *config,
 	snprintf(blk->name, sizeof(blk->name), "%s", config->name);
 	/* GET_ID: NUL-padded to 20 bytes, not necessarily terminated (5.2.6). */
 	memcpy(blk->serial, config->serial, strnlen(config->serial, sizeof(blk->serial)));
+	blk->transport = transport;
 	blk->image = config->image;
 	blk->mem = mem;
 	blk->waiting_tail = &blk->waiting;
@@ -675,7 +677,7 @@ int blk_create(struct virtio_device **out, const struct blk_config *config,
 				    base,
 				    on_complete, on_batch_done, blk);
 	if (!ret)
-		ret = virtio_pci_create(&blk->vdev, &info, &blk_ops, blk, mem);
+		ret = transport->create(&blk->vdev, &info, &blk_ops, blk, mem);
 	for (unsigned int i = 0; i < config->num_queues && !ret; i++) {
 		struct blk_queue *q = &blk->queues[i];
 
@@ -683,7 +685,8 @@ int blk_create(struct virtio_device **out, const struct blk_config *config,
 		ret = queue_loop_attach(&q->service, base);
 	}
 	if (ret) {
-		virtio_pci_destroy(blk->vdev);	/* NULL-safe */
+		if (blk->vdev)
+			transport->destroy(blk->vdev);
 		free_blk(blk);
 		return ret;
 	}
@@ -701,7 +704,7 @@ void blk_destroy(struct virtio_device *vdev)
 	/* Let in-flight I/O finish and be answered, but start nothing new. */
 	blk->stopping = true;
 	blk_io_drain(blk->io, DRAIN_TIMEOUT_MS);
-	virtio_pci_destroy(vdev);
+	blk->transport->destroy(vdev);
 	log_ratelimit_flush(&blk->log);
 	free_blk(blk);
 }

@@ -8,6 +8,7 @@
 
 #include <stdint.h>
 
+#include "backends/backend.h"
 #include "backends/blk_image.h"
 #include "virtio/device.h"
 
@@ -15,6 +16,20 @@ struct event_base;
 
 /* 5.2.6: header, data, status; a chain is no longer than the queue (2.7.5.3.1). */
 #define BLK_QUEUE_SIZE_MIN	4
+
+/* What --device blk,... sets beyond addr and queue-size, and the image open() opened. */
+struct blk_options {
+	char path[PATH_MAX];
+	bool readonly;
+	bool direct;
+	char serial[21];	/* at most 20 bytes (5.2.6: GET_ID) */
+	uint16_t queues;	/* 0: one per guest vCPU */
+	uint64_t bounce_budget;	/* direct=on: bytes of bounce memory; 0: the default */
+	struct blk_image image;	/* open() fills it */
+};
+
+/* The blk type for the daemon's table (backends/blk_backend.c). */
+extern const struct backend_type blk_backend;
 
 struct blk_config {
 	const char *name;		/* "blk0" */
@@ -27,7 +42,8 @@ struct blk_config {
 };
 
 int blk_create(struct virtio_device **out, const struct blk_config *config,
-	       const struct virtio_mem *mem, struct event_base *base);
+	       const struct virtio_mem *mem, struct event_base *base,
+	       const struct virtio_transport *transport);
 /* Completes what is in flight (bounded wait), then frees. */
 void blk_destroy(struct virtio_device *vdev);
 

@@ -8,6 +8,7 @@
 
 #include "lib/parse.h"
 #include "xen/guest_memory.h"
+#include "daemon/backend_types.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -18,7 +19,7 @@
 /* DOMID_FIRST_RESERVED in xen/xen.h: IDs from 0x7ff0 up are not domains. */
 #define MAX_DOMID 0x7fef
 
-static const char usage_text[] =
+static const char usage_head[] =
 	"Usage: xen-virtio-pcid --domain ID [OPTIONS]\n"
 	"   or: xen-virtio-pcid --config FILE [--check]   (the supervisor: see\n"
 	"       xen-virtio-pcid --config FILE --help)\n"
@@ -33,13 +34,14 @@ static const char usage_text[] =
 	"  --mmio BASE,SIZE     32-bit BAR window, below 4 GiB (default 0x23000000,0x10000000)\n"
 	"  --mmio64 BASE,SIZE   64-bit prefetchable BAR window (default 0x100000000,0x100000000)\n"
 	"  --intx-spi FIRST     SPIs for INTA..INTD: FIRST..FIRST+3, in 32..1019 (default 44)\n"
-	"  --device SPEC        add a device (repeatable); SPEC is TYPE[,KEY=VALUE...]:\n"
-	"                         rng[,addr=DEV][,queue-size=N][,rate=BYTES/s]\n"
-	"                         blk,path=FILE[,readonly=on][,serial=STR][,direct=on][,queues=N]\n"
-	"                            [,queue-size=N][,addr=DEV][,bounce-budget=SIZE]\n"
+	"  --device SPEC        add a device (repeatable); SPEC is TYPE[,KEY=VALUE...]:\n";
+
+/* After the types' own lines (usage_device_lines()). */
+static const char usage_device_keys[] =
 	"                       addr: device number 1..31 on bus 0 (default: the lowest free)\n"
-	"                       queue-size: entries per virtqueue, a power of two (default 256)\n"
-	"                       rate: rng bytes per second, not 0 (default: unlimited)\n"
+	"                       queue-size: entries per virtqueue, a power of two (default 256)\n";
+
+static const char usage_tail[] =
 	"                       each KEY at most once; one writable image, one device\n"
 	"  --map-budget SIZE    guest memory kept mapped at most (default 1G, at least 64M)\n"
 	"  --uid-base N         once serving, run as uid and gid N + ID (default 1879048192)\n"
@@ -398,6 +400,31 @@ enum options_result options_getopt(int argc, char **argv, const char *shortopts,
 	return OPTIONS_RUN;
 }
 
+/* One indented line of --help per line of @text (a type's usage or help). */
+static void print_indented(const char *text, const char *indent)
+{
+	while (*text) {
+		size_t len = strcspn(text, "\n");
+
+		printf("%s%.*s\n", indent, (int)len, text);
+		text += len + (text[len] == '\n');
+	}
+}
+
+/* --help: the device lines come from the types themselves. */
+static void print_usage(void)
+{
+	const struct backend_type *type;
+
+	fputs(usage_head, stdout);
+	for (size_t i = 0; (type = backend_type_at(i)); i++)
+		print_indented(type->usage, "                         ");
+	fputs(usage_device_keys, stdout);
+	for (size_t i = 0; (type = backend_type_at(i)); i++)
+		print_indented(type->help, "                       ");
+	fputs(usage_tail, stdout);
+}
+
 /* -h and -V: only the serving command line's own. */
 static enum options_result apply_serving(int code, const char *arg, void *ctx, FILE *err)
 {
@@ -405,7 +432,7 @@ static enum options_result apply_serving(int code, const char *arg, void *ctx, F
 
 	switch (code) {
 	case 'h':
-		fputs(usage_text, stdout);
+		print_usage();
 		return OPTIONS_EXIT_OK;
 	case 'V':
 		printf("xen-virtio-pcid %s\n", XVP_VERSION);
