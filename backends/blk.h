@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * backends/blk.h: virtio-blk (virtio 1.2, 5.2) on a raw image file or block
- * device, with io_uring.
+ * backends/blk.h: virtio-blk (virtio 1.2, 5.2) on a disk (backends/disk.h):
+ * today a raw image file or block device, with io_uring.
  */
 #ifndef XVP_BACKENDS_BLK_H
 #define XVP_BACKENDS_BLK_H
@@ -10,6 +10,7 @@
 
 #include "backends/backend.h"
 #include "backends/blk_image.h"
+#include "backends/disk.h"
 #include "virtio/device.h"
 
 struct event_base;
@@ -33,7 +34,7 @@ extern const struct backend_type blk_backend;
 
 struct blk_config {
 	const char *name;		/* "blk0" */
-	struct blk_image *image;	/* opened by the caller; the device uses it, the caller closes it */
+	struct disk *disk;		/* the device owns it from blk_create() on, failing or not */
 	const char *serial;		/* GET_ID, at most 20 bytes; "" for none */
 	uint16_t num_queues;		/* 1..VIRTIO_MAX_QUEUES */
 	uint16_t queue_size;		/* BLK_QUEUE_SIZE_MIN..VIRTQ_MAX_SIZE, a power of two */

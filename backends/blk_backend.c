@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "backends/blk_bounce.h"
+#include "backends/disk_file.h"
 #include "lib/parse.h"
 
 #define XVP_STRINGIFY_(x) #x
@@ -124,7 +125,6 @@ static int blk_backend_create(struct virtio_device **out, const struct backend_e
 	unsigned int vcpus = env->nr_vcpus;
 	struct blk_config blk = {
 		.name = common->name,
-		.image = (struct blk_image *)&options->image,
 		.serial = options->serial,
 		/* 5.2: one queue per vCPU unless told otherwise, as Linux maps them. */
 		.num_queues = options->queues ? options->queues :
@@ -134,6 +134,10 @@ static int blk_backend_create(struct virtio_device **out, const struct backend_e
 		.bounce_budget = options->bounce_budget,
 	};
 
+	int ret = disk_file_create(&blk.disk, &options->image);
+
+	if (ret)
+		return ret;
 	return blk_create(out, &blk, env->mem, env->base, env->transport);
 }
 

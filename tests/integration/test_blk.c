@@ -16,6 +16,7 @@
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/falloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -175,16 +176,28 @@ static int teardown(void **state)
 
 /* ---- image files, seen from the host */
 
-/* A sparse image file of @size bytes under /tmp; the test keeps a descriptor on it. */
-static struct image *image_create(struct fixture *f, unsigned int index, uint64_t size)
+/* A sparse image file of @size bytes in @dir; the test keeps a descriptor on it. */
+static struct image *image_create_in(struct fixture *f, unsigned int index, uint64_t size,
+				     const char *dir)
 {
 	struct image *img = &f->images[index];
 
-	strcpy(img->path, "/tmp/xvp-blk-XXXXXX");
+	snprintf(img->path, sizeof(img->path), "%s/xvp-blk-XXXXXX", dir);
 	img->fd = mkstemp(img->path);
 	assert_true(img->fd >= 0);
 	assert_int_equal(ftruncate(img->fd, (off_t)size), 0);
 	return img;
+}
+
+static struct image *image_create(struct fixture *f, unsigned int index, uint64_t size)
+{
+	return image_create_in(f, index, size, "/tmp");
+}
+
+/* On tmpfs, whose fallocate(2) punches holes but has no ZERO_RANGE. */
+static struct image *image_create_on_tmpfs(struct fixture *f, unsigned int index, uint64_t size)
+{
+	return image_create_in(f, index, size, "/dev/shm");
 }
 
 static uint64_t image_size(const struct image *img)
@@ -927,6 +940,39 @@ static uint8_t *read_through_device(struct guest_virtio *vd, uint64_t first, uin
 	read_ok(vd, first, gpa, len, 4);
 	memcpy(copy, ram(vd, gpa, len), len);
 	return copy;
+}
+
+/*
+ * WRITE_ZEROES without UNMAP on a file system that cannot zero a range in
+ * place: the device falls back to deallocating, which reads back as zeroes
+ * too (5.2.6.2), and answers OK, not UNSUPP.
+ */
+static void test_write_zeroes_without_zero_range_still_zeroes(void **state)
+{
+	struct fixture *f = *state;
+	struct image *img = image_create_on_tmpfs(f, 0, IMAGE_SIZE);
+	const uint32_t sectors = 64, len = sectors * SECTOR;
+	uint8_t *content = pattern(len, 33), *seen;
+	struct guest_virtio *vd;
+
+	if (!fallocate(img->fd, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE, 0, SECTOR) ||
+	    errno != EOPNOTSUPP) {
+		print_message("skipped: /dev/shm zeroes ranges in place here, nothing to fall back from\n");
+		free(content);
+		return;
+	}
+	image_write(img, 2048 * SECTOR, content, len);
+	vd = start_with_disk(f, img, NULL);
+	blk_init(vd, 1, 0);
+	assert_int_equal(blk_range(vd, VIRTIO_BLK_T_WRITE_ZEROES, 2048 + 8, 16, 0), VIRTIO_BLK_S_OK);
+	memset(content + 8 * SECTOR, 0, 16 * SECTOR);
+	seen = image_read(img, 2048 * SECTOR, len);
+	assert_memory_equal(seen, content, len);
+	free(seen);
+	seen = read_through_device(vd, 2048, sectors);
+	assert_memory_equal(seen, content, len);
+	free(seen);
+	free(content);
 }
 
 static void test_discard_and_write_zeroes_leave_zeros(void **state)
@@ -1900,6 +1946,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_flush_completes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_get_id_returns_the_serial, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_discard_and_write_zeroes_leave_zeros, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_write_zeroes_without_zero_range_still_zeroes, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_readonly_disk_refuses_writes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_requests_outside_the_disk_fail, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_request_types_are_unsupported, setup, teardown),
