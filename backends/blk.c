@@ -119,7 +119,12 @@ static uint64_t blk_features(struct virtio_device *vdev)
 		features |= 1ULL << VIRTIO_BLK_F_SIZE_MAX;
 	if (blk->limits.readonly)
 		return features | 1ULL << VIRTIO_BLK_F_RO;
-	return features | 1ULL << VIRTIO_BLK_F_DISCARD | 1ULL << VIRTIO_BLK_F_WRITE_ZEROES;
+	/* Offered only where the disk can (an NBD server without trim or zero cannot). */
+	if (blk->limits.max_discard_sectors)
+		features |= 1ULL << VIRTIO_BLK_F_DISCARD;
+	if (blk->limits.max_write_zeroes_sectors)
+		features |= 1ULL << VIRTIO_BLK_F_WRITE_ZEROES;
+	return features;
 }
 
 static void put32(uint8_t *config, unsigned int off, uint32_t value)
@@ -607,9 +612,9 @@ static void set_limits(struct blk *blk, const struct blk_config *config)
 	l->readonly = g->readonly;
 	/* Header and status take two descriptors of a chain no longer than the queue (2.7.5.3.1). */
 	l->seg_max = config->queue_size - 2u < BLK_SEG_MAX ? config->queue_size - 2u : BLK_SEG_MAX;
-	l->align = g->direct ? g->offset_align : VIRTIO_BLK_SECTOR_SIZE;
-	l->max_discard_sectors = MAX_RANGE_SECTORS;
-	l->max_write_zeroes_sectors = MAX_RANGE_SECTORS;
+	l->align = g->offset_align > VIRTIO_BLK_SECTOR_SIZE ? g->offset_align : VIRTIO_BLK_SECTOR_SIZE;
+	l->max_discard_sectors = g->discard ? MAX_RANGE_SECTORS : 0;
+	l->max_write_zeroes_sectors = g->write_zeroes ? MAX_RANGE_SECTORS : 0;
 }
 
 /* Chunks start at file offsets and memory addresses O_DIRECT accepts. */

@@ -11,6 +11,7 @@
 #include "backends/backend.h"
 #include "backends/blk_image.h"
 #include "backends/disk.h"
+#include "backends/nbd_export.h"
 #include "virtio/device.h"
 
 struct event_base;
@@ -20,13 +21,17 @@ struct event_base;
 
 /* What --device blk,... sets beyond addr and queue-size, and the image open() opened. */
 struct blk_options {
-	char path[PATH_MAX];
+	char path[PATH_MAX];	/* path=FILE, or nbd=URI's URI */
+	bool nbd;		/* ... the second */
 	bool readonly;
 	bool direct;
 	char serial[21];	/* at most 20 bytes (5.2.6: GET_ID) */
 	uint16_t queues;	/* 0: one per guest vCPU */
 	uint64_t bounce_budget;	/* direct=on: bytes of bounce memory; 0: the default */
-	struct blk_image image;	/* open() fills it */
+	union {			/* open() fills the one in use */
+		struct blk_image image;
+		struct nbd_export export;
+	};
 };
 
 /* The blk type for the daemon's table (backends/blk_backend.c). */

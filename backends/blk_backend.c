@@ -12,6 +12,7 @@
 
 #include "backends/blk_bounce.h"
 #include "backends/disk_file.h"
+#include "backends/disk_nbd.h"
 #include "lib/parse.h"
 
 #define XVP_STRINGIFY_(x) #x
@@ -24,14 +25,29 @@ static void blk_defaults(void *config)
 	*(struct blk_options *)config = (struct blk_options){ .image.fd = -1 };
 }
 
-static int set_path(struct blk_options *options, const char *value, char *why, size_t why_len)
+/* path=FILE or nbd=URI: one disk, in the one buffer. */
+static int set_target(struct blk_options *options, const char *key, const char *value, char *why,
+		      size_t why_len)
 {
+	bool nbd = !strcmp(key, "nbd");
+
+	if (options->path[0])
+		return parse_refuse(why, why_len, "%s=%.*s%s: the disk is already %s=%.*s%s: give path= "
+				    "or nbd=, not both", key, PARSE_SHOWN(value),
+				    options->nbd ? "nbd" : "path", PARSE_SHOWN(options->path));
 	if (!*value)
-		return parse_refuse(why, why_len, "path=: empty");
+		return parse_refuse(why, why_len, "%s=: empty", key);
 	if (strlen(value) >= sizeof(options->path))
-		return parse_refuse(why, why_len, "path=%.*s%s: the path is longer than %zu bytes",
-				    PARSE_SHOWN(value), sizeof(options->path) - 1);
+		return parse_refuse(why, why_len, "%s=%.*s%s: the %s is longer than %zu bytes", key,
+				    PARSE_SHOWN(value), nbd ? "URI" : "path", sizeof(options->path) - 1);
+	/* libnbd parses the rest of the URI when it connects (nbd_connect_uri(3)). */
+	if (nbd && strncmp(value, "nbd://", 6) && strncmp(value, "nbd+unix://", 11) &&
+	    strncmp(value, "nbds://", 7) && strncmp(value, "nbds+unix://", 12))
+		return parse_refuse(why, why_len, "nbd=%.*s%s: not an NBD URI: expected nbd://HOST[:PORT]"
+				    "/EXPORT, nbd+unix:///EXPORT?socket=PATH or their nbds:// forms",
+				    PARSE_SHOWN(value));
 	strcpy(options->path, value);
+	options->nbd = nbd;
 	return 0;
 }
 
@@ -72,8 +88,8 @@ static int blk_set_key(void *config, const char *key, const char *value, char *w
 {
 	struct blk_options *options = config;
 
-	if (!strcmp(key, "path"))
-		return set_path(options, value, why, why_len);
+	if (!strcmp(key, "path") || !strcmp(key, "nbd"))
+		return set_target(options, key, value, why, why_len);
 	if (!strcmp(key, "serial"))
 		return set_serial(options, value, why, why_len);
 	if (!strcmp(key, "readonly"))
@@ -88,7 +104,9 @@ static int blk_check(void *config, const struct backend_common *common, char *wh
 	const struct blk_options *options = config;
 
 	if (!options->path[0])
-		return parse_refuse(why, why_len, "path=FILE is required");
+		return parse_refuse(why, why_len, "path=FILE is required (or nbd=URI, a network disk)");
+	if (options->nbd && options->direct)
+		return parse_refuse(why, why_len, "direct=on: for an image file, not an nbd= disk");
 	if (common->queue_size < BLK_QUEUE_SIZE_MIN)
 		return parse_refuse(why, why_len, "queue-size=%u: blk needs at least %u (a request is "
 				    "a header, data and a status byte)", common->queue_size,
@@ -101,7 +119,7 @@ static const char *blk_host_file(const void *config, bool *writes)
 	const struct blk_options *options = config;
 
 	*writes = !options->readonly;
-	return options->path;
+	return options->nbd ? NULL : options->path;
 }
 
 static int blk_open(void *config, const struct backend_common *common, char *why, size_t why_len)
@@ -109,13 +127,20 @@ static int blk_open(void *config, const struct backend_common *common, char *why
 	struct blk_options *options = config;
 
 	(void)common;
+	if (options->nbd)
+		return nbd_export_open(&options->export, options->path, options->readonly, why, why_len);
 	return blk_image_open(&options->image, options->path, options->readonly, options->direct,
 			      why, why_len);
 }
 
 static void blk_close(void *config)
 {
-	blk_image_close(&((struct blk_options *)config)->image);
+	struct blk_options *options = config;
+
+	if (options->nbd)
+		nbd_export_close(&options->export);
+	else
+		blk_image_close(&options->image);
 }
 
 static int blk_backend_create(struct virtio_device **out, const struct backend_env *env,
@@ -134,7 +159,9 @@ static int blk_backend_create(struct virtio_device **out, const struct backend_e
 		.bounce_budget = options->bounce_budget,
 	};
 
-	int ret = disk_file_create(&blk.disk, &options->image);
+	int ret = options->nbd ? disk_nbd_create(&blk.disk, (struct nbd_export *)&options->export,
+						 common->name) :
+				 disk_file_create(&blk.disk, &options->image);
 
 	if (ret)
 		return ret;
@@ -143,15 +170,18 @@ static int blk_backend_create(struct virtio_device **out, const struct backend_e
 
 static void blk_describe(const void *config, char *buf, size_t len)
 {
-	snprintf(buf, len, ", image %s", ((const struct blk_options *)config)->path);
+	const struct blk_options *options = config;
+
+	snprintf(buf, len, options->nbd ? ", nbd %s" : ", image %s", options->path);
 }
 
 const struct backend_type blk_backend = {
 	.name = "blk",
-	.keys = "path, readonly, serial, direct, queues, queue-size, addr, bounce-budget",
+	.keys = "path, readonly, serial, direct, queues, queue-size, addr, bounce-budget, nbd",
 	.usage = "blk,path=FILE[,readonly=on][,serial=STR][,direct=on][,queues=N]\n"
-		 "   [,queue-size=N][,addr=DEV][,bounce-budget=SIZE]",
-	.help = "",
+		 "   [,queue-size=N][,addr=DEV][,bounce-budget=SIZE]\n"
+		 "blk,nbd=URI[,readonly=on][,serial=STR][,queues=N][,queue-size=N][,addr=DEV]",
+	.help = "nbd: an NBD export (nbd://HOST[:PORT]/NAME, nbd+unix:///NAME?socket=PATH)\n",
 	.config_size = sizeof(struct blk_options),
 	.defaults = blk_defaults,
 	.set_key = blk_set_key,

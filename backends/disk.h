@@ -21,8 +21,10 @@ struct disk_geometry {
 	uint64_t size;			/* bytes */
 	bool readonly;
 	bool direct;			/* offsets, lengths and buffers must be aligned */
-	uint32_t offset_align;		/* direct: file offsets and lengths */
+	uint32_t offset_align;		/* offsets and lengths of reads and writes (>= 512) */
 	uint32_t mem_align;		/* direct: memory buffers */
+	bool discard;			/* discard() does something */
+	bool write_zeroes;		/* write_zeroes() can */
 };
 
 /* For each completion: @user as queued, @result as a syscall's (bytes, or -errno). */

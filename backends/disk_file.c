@@ -129,6 +129,9 @@ int disk_file_create(struct disk **out, const struct blk_image *image)
 		.direct = image->direct,
 		.offset_align = image->dio_offset_align,
 		.mem_align = image->dio_mem_align,
+		/* fallocate(2): what the file system lacks answers EOPNOTSUPP, handled per request. */
+		.discard = !image->readonly,
+		.write_zeroes = !image->readonly,
 	};
 	file->image = image;
 	*out = &file->disk;

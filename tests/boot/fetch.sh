@@ -30,6 +30,8 @@ BOOKWORM_PKGS="
 	libevent-2.1-7 libevent-core-2.1-7 libevent-pthreads-2.1-7 liburing2 libseccomp2
 	libxen-dev libevent-dev liburing-dev libfdt-dev libseccomp-dev
 	libyajl-dev uuid-dev zlib1g-dev libncurses-dev
+	libnbd0 libnbd-dev libxml2 libicu72 libstdc++6 libidn2-0 libp11-kit0 libtasn1-6
+	libunistring2 libnettle8 libhogweed6 libgmp10 libffi8
 "
 
 mkdir -p "$DEBS"
