@@ -196,13 +196,14 @@ static int create_host_bridge(struct served_domain *d)
 	return ret;
 }
 
-static int create_device(struct served_domain *d, const struct device_config *config,
-			 struct event_base *base, struct served_device *dev)
+static int create_device(struct served_domain *d, const struct daemon_options *opts,
+			 const struct device_config *config, struct event_base *base,
+			 struct served_device *dev)
 {
 	struct backend_common common = device_config_common(config);
 	struct backend_env env = {
 		.domid = d->domid,
-		.domain_name = "",
+		.domain_name = opts->domain_name,
 		.nr_vcpus = xen_ioreq_server_nr_vcpus(d->server),
 		.mem = &d->virtio_memory,
 		.size_max = GUEST_MEMORY_MAX_TRANSLATE,
@@ -244,7 +245,7 @@ static int create_devices(struct served_domain *d, const struct daemon_options *
 {
 	for (unsigned int i = 0; i < opts->nr_devices; i++) {
 		struct served_device *dev = &d->devices[d->nr_devices];
-		int ret = create_device(d, &opts->devices[i], base, dev);
+		int ret = create_device(d, opts, &opts->devices[i], base, dev);
 
 		if (dev->vdev)
 			d->nr_devices++;

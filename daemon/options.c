@@ -10,6 +10,7 @@
 #include "xen/guest_memory.h"
 #include "daemon/backend_types.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdbool.h>
@@ -144,6 +145,25 @@ static int set_uid_base(struct daemon_options *opts, const char *arg, char *why,
  */
 #define INTX_SPI_EXPECTED "the first of four INTx SPIs, which must lie in 32..1019"
 
+/*
+ * Internal: the supervisor tells a worker its domain's name (from xenstore),
+ * from which devices derive what must survive reboots and new domain IDs
+ * (virtio-net's default MAC). Printable, at most OPTIONS_DOMAIN_NAME_MAX bytes.
+ */
+static int set_domain_name(struct daemon_options *opts, const char *arg, char *why, size_t why_len)
+{
+	size_t len = strlen(arg);
+
+	if (!len || len > OPTIONS_DOMAIN_NAME_MAX)
+		return parse_refuse(why, why_len, "expected a domain name of 1 to %d bytes",
+				    OPTIONS_DOMAIN_NAME_MAX);
+	for (size_t i = 0; i < len; i++)
+		if (!isprint((unsigned char)arg[i]))
+			return parse_refuse(why, why_len, "expected a printable domain name");
+	memcpy(opts->domain_name, arg, len + 1);
+	return 0;
+}
+
 int options_set(int code, const char *arg, struct daemon_options *opts, char *why, size_t why_len)
 {
 	uint64_t value;
@@ -186,6 +206,8 @@ int options_set(int code, const char *arg, struct daemon_options *opts, char *wh
 		if (!ret)
 			opts->supervisor_pid = (int)value;
 		return ret ? -EINVAL : 0;
+	case OPTIONS_DOMAIN_NAME:
+		return set_domain_name(opts, arg, why, why_len);
 	case 'v':
 		opts->verbose++;
 		return 0;
@@ -199,7 +221,7 @@ const char *options_name(int code)
 {
 	static const char *const names[] = {
 		"--domain", "--ecam", "--mmio", "--mmio64", "--intx-spi", "--device",
-		"--map-budget", "--user", "--uid-base", "--supervisor-pid",
+		"--map-budget", "--user", "--uid-base", "--supervisor-pid", "--guest-name",
 	};
 
 	if (code == 'v')

@@ -164,6 +164,8 @@ case_ intx_spi_far_beyond_states_the_one_range cli_case "must lie in 32..1019" -
 case_ intx_spi_below_states_the_one_range cli_case "must lie in 32..1019" --domain 5 --intx-spi 20 --device rng
 
 # ---- the rest of what --device and the options refuse
+case_ domain_name_unprintable cli_case "expected a printable domain name" --domain 5 --guest-name "$(printf 'a\tb')" --device rng
+case_ domain_name_of_65 cli_case "expected a domain name of 1 to 64 bytes" --domain 5 --guest-name "$(printf '%065d' 0)" --device rng
 case_ unknown_device_type cli_case "unknown device type 'foo'" --domain 5 --device foo
 case_ blk_without_path cli_case "path=FILE is required" --domain 5 --device blk
 case_ blk_empty_path cli_case "path=: empty" --domain 5 --device blk,path=
