@@ -45,10 +45,13 @@ unsigned int sim_hv_uid_base(void)
 	return 0x10000000u + (unsigned int)getpid() * 64u;
 }
 
+/* @arg, or @arg=VALUE in one word (the device-model mode's spelling). */
 static bool has_arg(const char *const args[], const char *arg)
 {
+	size_t len = strlen(arg);
+
 	for (size_t i = 0; args && args[i]; i++)
-		if (!strcmp(args[i], arg))
+		if (!strncmp(args[i], arg, len) && (!args[i][len] || args[i][len] == '='))
 			return true;
 	return false;
 }
