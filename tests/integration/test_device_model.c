@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,7 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "tests/integration/daemon_path.h"
@@ -382,6 +384,65 @@ static void test_probe_is_answered_on_libxl_socket(void **state)
 	assert_absent(f, STATE);
 }
 
+/* Wait until the file at @path holds @text: true, or false after WAIT_MS. */
+static bool wait_file_holds(const char *path, const char *text)
+{
+	char buf[8192];
+
+	for (int waited = 0; waited < WAIT_MS; waited += 20) {
+		FILE *file = fopen(path, "r");
+		size_t len = file ? fread(buf, 1, sizeof(buf) - 1, file) : 0;
+
+		if (file)
+			fclose(file);
+		buf[len] = '\0';
+		if (strstr(buf, text))
+			return true;
+		usleep(20000);
+	}
+	return false;
+}
+
+/* The dom0 service, configured for the same domain, leaves it to its device model. */
+static void test_dom0_service_leaves_a_device_model_domain_alone(void **state)
+{
+	struct fixture *f = *state;
+	char config[128], log[128], uid_base[16];
+	const char *argv[] = { sim_daemon_path(), "--config", config, "--poll", "0.05",
+			       "--uid-base", uid_base, NULL };
+	struct sim_hv_domain_state before, after;
+	FILE *file;
+	pid_t service;
+	int status;
+
+	start_device_model(f, NULL, 0);
+	wait_running(f);
+	assert_int_equal(sim_hv_get_domain_state(f->hv, 1, &before), 0);
+	snprintf(config, sizeof(config), "%s/virtio-pci.cfg", f->dir);
+	snprintf(log, sizeof(log), "%s/service.log", f->dir);
+	snprintf(uid_base, sizeof(uid_base), "%u", sim_hv_uid_base());
+	file = fopen(config, "w");
+	assert_non_null(file);
+	fputs("[domain 1]\ndevice = [ \"rng\" ]\n", file);
+	assert_int_equal(fclose(file), 0);
+	service = sim_hv_spawn_dom0_program(f->hv, argv, log);
+	assert_true(service > 0);
+	assert_true(wait_file_holds(log, "domain 1 has its own device model (process"));
+	/* Several looks later (--poll 0.05), still the device model's worker alone. */
+	assert_true(wait_file_holds(log, "supervising 1 domain block"));
+	usleep(300000);
+	assert_int_equal(sim_hv_get_domain_state(f->hv, 1, &after), 0);
+	assert_int_equal(after.servers, 1);
+	assert_int_equal(after.serving_pid, before.serving_pid);
+	assert_int_equal(kill(service, SIGTERM), 0);
+	assert_int_equal(waitpid(service, &status, 0), service);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_host_bridge_answers(f);
+	assert_int_equal(sim_hv_stop_daemon(f->hv, SIGHUP, WAIT_MS), 0);
+	unlink(config);
+	unlink(log);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -396,6 +457,7 @@ int main(void)
 		TEST(test_fragment_of_another_layout_is_refused),
 		TEST(test_fragment_of_the_same_layout_is_served),
 		TEST(test_probe_is_answered_on_libxl_socket),
+		TEST(test_dom0_service_leaves_a_device_model_domain_alone),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
