@@ -15,8 +15,8 @@
  *      -nodefaults -no-user-config -xen-attach -name NAME -vnc none -display none
  *      [-nographic] <device_model_args> -machine xenpv <device_model_args_pv> -m MB
  *
- * (4.17 writes "server,nowait" for "server=on,wait=off"), and Xen 4.20 and
- * later first run the same binary as a probe of its options:
+ * (as Xen 4.17.5 runs it; older libxl wrote "server,nowait"), and Xen 4.20
+ * and later first run the same binary as a probe of its options:
  *
  *   DM -S -no-user-config -nodefaults -nographic -machine none,accel=xen
  *      -chardev socket,id=libxl-cmd,fd=FD,server=on,wait=off -mon chardev=libxl-cmd,mode=control

@@ -28,7 +28,10 @@ struct qmp_client {
 	struct qmp_session session;
 	bool closing;		/* the last answer is being flushed, then close */
 	bool quitting;		/* ... and that answer was quit's: then tell the owner */
+	unsigned int logged;	/* requests logged (log_request) */
 };
+
+#define QMP_SERVER_LOGGED_REQUESTS 8
 
 struct qmp_server {
 	struct evconnlistener *listener;
@@ -99,6 +102,21 @@ static void close_after_flush(struct qmp_client *client)
 		client_free(client);
 }
 
+/*
+ * What libxl asked, in its device model's log: three lines per start, so
+ * the first few requests of each client, then one line saying so.
+ */
+static void log_request(struct qmp_client *client)
+{
+	if (client->logged < QMP_SERVER_LOGGED_REQUESTS)
+		log_info("QMP: %.64s answered", client->session.command[0] ?
+			 client->session.command : "(a malformed request)");
+	else if (client->logged == QMP_SERVER_LOGGED_REQUESTS)
+		log_info("QMP: this client's further requests are answered, not logged");
+	if (client->logged <= QMP_SERVER_LOGGED_REQUESTS)
+		client->logged++;
+}
+
 /* Every complete line in the input, answered in order. */
 static void answer_lines(struct qmp_client *client)
 {
@@ -112,6 +130,7 @@ static void answer_lines(struct qmp_client *client)
 
 		action = qmp_session_line(&client->session, line, len, &reply);
 		free(line);
+		log_request(client);
 		if (!send_line(client, reply)) {
 			log_warn("QMP client: answers not read or out of memory: closing it");
 			client_free(client);

@@ -18,6 +18,7 @@
 void qmp_session_init(struct qmp_session *session)
 {
 	session->negotiated = false;
+	session->command[0] = '\0';
 }
 
 /* @obj (consumed) as one CRLF-terminated line. */
@@ -234,6 +235,7 @@ enum qmp_action qmp_session_line(struct qmp_session *session, const char *line, 
 	    json_object_object_get_ex(request, "id", &id_value))
 		id = &id_value;
 	bad = check_request(request, &command);
+	snprintf(session->command, sizeof(session->command), "%s", command ? command : "");
 	if (bad)
 		*reply = error_line("GenericError", bad, id);
 	else

@@ -32,6 +32,7 @@ enum qmp_action {
 
 struct qmp_session {
 	bool negotiated;	/* qmp_capabilities was answered */
+	char command[64];	/* the last request's command, for the log ("" if none) */
 };
 
 void qmp_session_init(struct qmp_session *session);

@@ -67,11 +67,14 @@ dm_stopped() {
 
 # dm_create NAME: xl create alone; no libxl error; its domid in $domid.
 dm_create() {
+	t0=$(cut -d' ' -f1 /proc/uptime)
 	timeout 120 xl create "/tmp/$1.cfg" > /tmp/xl-create.out 2>&1 ||
 		fail "xl create $1: $(tr '\n' ' ' < /tmp/xl-create.out) $(dm_logs "$1" | tail -3 | tr '\n' ' ')"
 	sed 's/^/BOOTTEST: xl create: /' /tmp/xl-create.out
 	grep -qi 'libxl: error' /tmp/xl-create.out && fail "xl create $1 reported a libxl error"
 	domid=$(xl domid "$1") || fail "no domid for $1"
+	echo "BOOTTEST: xl create $1 took $(awk -v a="$t0" -v b="$(cut -d' ' -f1 /proc/uptime)" 'BEGIN { printf "%.2f", b - a }') s (device model ready, QMP answered, guest unpaused)"
+	dm_logs "$1" | grep 'QMP: ' | sed 's/^/BOOTTEST: /'
 }
 
 # new_domid NAME OLD: NAME exists with a domain ID other than OLD.
@@ -157,18 +160,18 @@ run_dm_guest() {
 # dm_refused CASE REASON LINES...: a guest config with LINES added fails to
 # be created, REASON in its device model's log, no domain left.
 dm_refused() {
-	name=dm-refused-$1 reason=$2
+	what=$1 name=dm-refused-$1 reason=$2
 	shift 2
 	{ dm_cfg "$name" "$(echo $DM_KERNELS | cut -d' ' -f1)" refused | grep -v '^vfb '
 	  for line in "$@"; do echo "$line"; done; } > "/tmp/$name.cfg"
 	if timeout 120 xl create "/tmp/$name.cfg" > /tmp/xl-create.out 2>&1; then
-		fail "xl create accepted $1"
+		fail "xl create accepted $what"
 	fi
 	sed 's/^/BOOTTEST: xl create: /' /tmp/xl-create.out
 	dm_logs "$name" | grep -q "$reason" ||
-		fail "$1: the device model's log lacks '$reason': $(dm_logs "$name" | tr '\n' ' ')"
-	wait_for 30 only_dom0 || fail "$1: a domain is left: $(xl list | tail -n +3 | tr '\n' ' ')"
-	echo "BOOTTEST: $1 refused: $(dm_logs "$name" | grep "$reason")"
+		fail "$what: the device model's log lacks '$reason': $(dm_logs "$name" | tr '\n' ' ')"
+	wait_for 30 only_dom0 || fail "$what: a domain is left: $(xl list | tail -n +3 | tr '\n' ' ')"
+	echo "BOOTTEST: $what refused: $(dm_logs "$name" | grep "$reason")"
 }
 
 run_dm_guests() {

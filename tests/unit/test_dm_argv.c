@@ -19,20 +19,33 @@
 
 #define DM "/usr/lib/xen-virtio-pci/xl-device-model"
 
-/* Xen 4.17's libxl for `xl create` of domain 7 named vm1, 512 MiB, with our two devices. */
+/*
+ * Xen 4.17.5's libxl for `xl create` of domain 7 named vm1, 512 MiB, with our
+ * two devices: as recorded on real Xen 4.17 by the boot test
+ * (tests/boot/dom0-xl-dm.sh prints the device model's /proc/PID/cmdline).
+ */
 static char *argv_417[] = {
 	DM, "-xen-domid", "7", "-no-shutdown",
-	"-chardev", "socket,id=libxl-cmd,path=/var/run/xen/qmp-libxl-7,server,nowait",
+	"-chardev", "socket,id=libxl-cmd,path=/var/run/xen/qmp-libxl-7,server=on,wait=off",
 	"-mon", "chardev=libxl-cmd,mode=control",
-	"-chardev", "socket,id=libxenstat-cmd,path=/var/run/xen/qmp-libxenstat-7,server,nowait",
+	"-chardev", "socket,id=libxenstat-cmd,path=/var/run/xen/qmp-libxenstat-7,server=on,wait=off",
 	"-mon", "chardev=libxenstat-cmd,mode=control",
 	"-nodefaults", "-no-user-config", "-xen-attach", "-name", "vm1",
-	"-vnc", "none", "-display", "none",
+	"-vnc", "none", "-display", "none", "-nographic",
 	"--device=blk,path=/srv/vm1.img,serial=root", "--device=rng",
 	"-machine", "xenpv", "-m", "512", NULL,
 };
 
-/* Xen 4.20+: QEMU 6.0's spelling of the socket flags, and -nographic. */
+/* Older libxl's spelling of the socket flags (before QEMU 6.0's server=on,wait=off). */
+static char *argv_old_spelling[] = {
+	DM, "-xen-domid", "9", "-no-shutdown",
+	"-chardev", "socket,id=libxl-cmd,path=/var/run/xen/qmp-libxl-9,server,nowait",
+	"-mon", "chardev=libxl-cmd,mode=control",
+	"-nodefaults", "-no-user-config", "-xen-attach", "-name", "vm3",
+	"-vnc", "none", "-display", "none", "-nographic", "-machine", "xenpv", "-m", "128", NULL,
+};
+
+/* Xen 4.20+ (the same line), with --fdt=. */
 static char *argv_420[] = {
 	DM, "-xen-domid", "12", "-no-shutdown",
 	"-chardev", "socket,id=libxl-cmd,path=/var/run/xen/qmp-libxl-12,server=on,wait=off",
@@ -97,6 +110,16 @@ static void test_xen_420_line_with_fdt_check(void **state)
 	assert_int_equal(parsed.nr_own, 1);
 	assert_string_equal(parsed.own[0], "--device=rng");
 	assert_string_equal(parsed.fdt_path, "/usr/share/xen-virtio-pci/pcie-default.dtb");
+}
+
+static void test_older_spelling_and_no_libxenstat_socket(void **state)
+{
+	(void)state;
+	assert_int_equal(parse(argv_old_spelling), 0);
+	assert_int_equal(parsed.domid, 9);
+	assert_string_equal(parsed.qmp_path, "/var/run/xen/qmp-libxl-9");
+	assert_string_equal(parsed.stat_path, "");
+	assert_int_equal(parsed.nr_own, 0);
 }
 
 static void test_probe_is_recognised(void **state)
@@ -260,6 +283,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_xen_417_line_is_the_guest_and_our_devices),
 		cmocka_unit_test(test_xen_420_line_with_fdt_check),
+		cmocka_unit_test(test_older_spelling_and_no_libxenstat_socket),
 		cmocka_unit_test(test_probe_is_recognised),
 		cmocka_unit_test(test_our_other_command_lines_are_not_libxl),
 		cmocka_unit_test(test_vnc_on_is_refused),
