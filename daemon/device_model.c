@@ -69,7 +69,10 @@ static void on_signal(evutil_socket_t signum, short what, void *arg)
 	struct device_model *dm = arg;
 
 	(void)what;
-	if (signum == SIGCHLD) {
+	if (dm->argv.mode == DM_ARGV_PROBE && signum != SIGCHLD) {
+		dm->stop_signal = (int)signum;
+		event_base_loopbreak(dm->base);
+	} else if (signum == SIGCHLD) {
 		workers_reap(dm->workers);
 	} else if (!dm->stop_signal && !dm->quit) {
 		/* SIGHUP too: libxl stops its device model with it (libxl__kill_xs_path). */
@@ -80,13 +83,26 @@ static void on_signal(evutil_socket_t signum, short what, void *arg)
 	}
 }
 
+/* After the probe's quit, the longest wait for libxl's SIGHUP. */
+#define PROBE_HANGUP_SECONDS 10
+
 static void on_qmp_quit(void *opaque)
 {
 	struct device_model *dm = opaque;
+	const struct timeval wait = { PROBE_HANGUP_SECONDS, 0 };
 
 	if (dm->stop_signal || dm->quit)
 		return;
 	dm->quit = true;
+	if (dm->argv.mode == DM_ARGV_PROBE) {
+		/*
+		 * libxl answers quit's reply with SIGHUP to the pid it recorded
+		 * (device_model_probe_spawn_outcome()) and logs an error if the
+		 * probe has exited by then: wait for it, a bounded time.
+		 */
+		event_base_loopexit(dm->base, &wait);
+		return;
+	}
 	log_info("QMP quit: stopping (device model of domain %u)", dm->argv.domid);
 	stop(dm);
 }
@@ -209,10 +225,11 @@ static int run_probe(struct device_model *dm)
 	dm->base = event_base_new();
 	if (dm->base && !add_signals(dm) && !serve_qmp(dm)) {
 		log_info("device model: answering libxl's probe");
-		/* stop() has no worker to wait for: break out once told. */
-		while (!dm->quit && !dm->stop_signal && event_base_loop(dm->base, EVLOOP_ONCE) == 0)
-			;
-		status = EXIT_SUCCESS;
+		/* Until SIGHUP (or another stop signal), or a while after quit. */
+		if (event_base_dispatch(dm->base) == 0)
+			status = EXIT_SUCCESS;
+		if (dm->stop_signal)
+			log_info("device model: %s received: the probe ends", strsignal(dm->stop_signal));
 	}
 	free_loop(dm);
 	return status;

@@ -19,8 +19,8 @@
  *
  * A worker that fails ends the device model with its status (no restarts:
  * the guest's devices are gone, libxl must know). Xen 4.20+ first runs the
- * probe: answer QMP on the listening socket libxl passed, exit on "quit"
- * or SIGHUP.
+ * probe: answer QMP on the listening socket libxl passed, exit on the
+ * SIGHUP libxl sends after "quit" (at most 10 s after it).
  */
 #ifndef XVP_DAEMON_DEVICE_MODEL_H
 #define XVP_DAEMON_DEVICE_MODEL_H

@@ -60,6 +60,16 @@ dm_ready() {
 	return 0
 }
 
+# probe_answered NAME: Xen 4.20+ ran the probe first, which we answered until libxl's SIGHUP.
+probe_answered() {
+	p=/var/log/xen/qemu-probe-$1.log
+	[ -f "$p" ] || fail "Xen $XEN_VERSION ran no probe (no $p)"
+	sed 's/^/BOOTTEST: qemu-probe: /' "$p"
+	grep -q 'QMP: query-command-line-options answered' "$p" || fail "the probe was not asked its options"
+	grep -q 'QMP: quit answered' "$p" || fail "the probe was not asked to quit"
+	grep -q 'Hangup received: the probe ends' "$p" || fail "the probe did not end on libxl's SIGHUP"
+}
+
 # dm_stopped NAME DOMID: its device model logged the orderly stop libxl asked for.
 dm_stopped() {
 	dm_logs "$1" | grep -q "Hangup received: stopping (device model of domain $2)"
@@ -119,6 +129,7 @@ run_dm_guest() {
 	dm_create "$name"
 	echo "BOOTTEST: guest $name (Linux $k) is domain $domid, created by xl create alone"
 	dm_ready "$name" "$domid"
+	xen_at_least 4.20 && probe_answered "$name"
 	tail -F "$log" 2>/dev/null &
 	tail_pid=$!
 
