@@ -23,6 +23,8 @@ static const char usage_text[] =
 	"   or: xen-virtio-pcid --config FILE [--check]   (the supervisor: see\n"
 	"       xen-virtio-pcid --config FILE --help)\n"
 	"   or: xen-virtio-pcid fdt [OPTIONS] -o FILE   (see xen-virtio-pcid fdt --help)\n"
+	"   or: xen-virtio-pcid -xen-domid ID ...   (started by libxl as a guest's device\n"
+	"       model, these options as --option=value in device_model_args: docs/xl.md)\n"
 	"Serve virtio-pci devices behind an emulated pci-host-ecam-generic host bridge\n"
 	"to Xen domain ID, as an IOREQ server; or (--config) run one such worker for\n"
 	"each guest a config file describes; or (fdt) write the guest's device-tree\n"
