@@ -52,9 +52,10 @@ LDFLAGS		+= $(foreach d,usr/lib/aarch64-linux-gnu lib/aarch64-linux-gnu,-Wl,-rpa
 endif
 
 # pkg-config names: xencontrol is libxenctrl. libseccomp (the workers' allow-list) goes
-# with libevent and liburing: every build of the daemon objects links them.
+# with libevent and liburing, libnbd (NBD disks), json-c (the device-model mode's QMP): every build of the
+# daemon objects links them.
 XEN_PKGS	:= xencontrol xendevicemodel xenforeignmemory xenevtchn xenstore xentoolcore
-EVENT_PKGS	:= libevent liburing libseccomp libnbd
+EVENT_PKGS	:= libevent liburing libseccomp libnbd json-c
 
 # Recursive (=) so that pkg-config runs only when a rule needs it, after
 # ensure-deps has installed the packages.
@@ -136,7 +137,7 @@ deps:
 # nothing is installed. NAME=PACKAGE: a pkg-config module, or a header
 # (Debian 12's libfdt-dev has no libfdt.pc), and the Debian package with it.
 BUILD_DEPS	:= $(addsuffix =libxen-dev,$(XEN_PKGS)) libevent=libevent-dev \
-		   liburing=liburing-dev libnbd=libnbd-dev libfdt.h=libfdt-dev
+		   liburing=liburing-dev libnbd=libnbd-dev json-c=libjson-c-dev libfdt.h=libfdt-dev
 ifneq ($(filter tests check-run asan $(BUILD)/tests/%,$(MAKECMDGOALS)),)
 BUILD_DEPS	+= cmocka=libcmocka-dev
 endif
@@ -259,7 +260,14 @@ MANDIR		?= $(PREFIX)/share/man
 DOCDIR		?= $(PREFIX)/share/doc/xen-virtio-pci
 SYSCONFDIR	?= /etc
 SYSTEMDUNITDIR	?= $(PREFIX)/lib/systemd/system
+DATADIR		?= $(PREFIX)/share/xen-virtio-pci
 INSTALL		?= install
+
+# The xl guests' fragment for the default layout (docs/xl.md): it names no
+# device, so one file serves every guest on that layout. Written by the
+# daemon's own `fdt`; a cross-build writes it with a native one.
+FRAGMENT	:= $(BUILD)/pcie-default.dtb
+FDT_TOOL	:= $(if $(CROSS),build/xen-virtio-pcid,$(DAEMON))
 
 # What each side installs, as paths below DESTDIR (uninstall removes these).
 # All of docs/: the README and the guides name each other.
@@ -269,6 +277,7 @@ DOM0_FILES	= $(SBINDIR)/xen-virtio-pcid \
 		  $(SYSCONFDIR)/init.d/xen-virtio-pcid \
 		  $(SYSCONFDIR)/xen/virtio-pci.cfg.example \
 		  $(MANDIR)/man8/xen-virtio-pcid.8 \
+		  $(DATADIR)/pcie-default.dtb \
 		  $(addprefix $(DOCDIR)/,$(notdir $(INSTALL_DOCS)))
 GUEST_FILES	= $(SBINDIR)/xen-virtio-pci-rescan \
 		  $(SBINDIR)/xen-virtio-pci-rescan.sh \
@@ -292,8 +301,13 @@ define install_subst
 $(INSTALL) -D -m $(1) $(BUILD)/install/$(2) $(DESTDIR)$(3)
 endef
 
-install: $(DAEMON)
+$(FRAGMENT): $(DAEMON)
+	$(if $(CROSS),$(MAKE) CROSS= BUILD=build build/xen-virtio-pcid)
+	$(FDT_TOOL) fdt --for xl -o $@ --xl /dev/null
+
+install: $(DAEMON) $(FRAGMENT)
 	$(INSTALL) -D -m 0755 $(DAEMON) $(DESTDIR)$(SBINDIR)/xen-virtio-pcid
+	$(INSTALL) -D -m 0644 $(FRAGMENT) $(DESTDIR)$(DATADIR)/pcie-default.dtb
 	$(call install_subst,0644,dist/xen-virtio-pcid.service,$(SYSTEMDUNITDIR)/xen-virtio-pcid.service)
 	$(call install_subst,0755,dist/init.d/xen-virtio-pcid,$(SYSCONFDIR)/init.d/xen-virtio-pcid)
 	$(call install_subst,0644,dist/virtio-pci.cfg,$(SYSCONFDIR)/xen/virtio-pci.cfg.example)

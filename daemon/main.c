@@ -10,6 +10,8 @@
  * tear down, exit 0.
  * `xen-virtio-pcid fdt ...` writes the guest's device-tree fragment;
  * `xen-virtio-pcid --config FILE` is the supervisor of the configured guests.
+ * `xen-virtio-pcid -xen-domid N ...` (libxl's command line, or its probe's
+ * `-S ...`): a guest's device model (daemon/device_model.h).
  */
 #include <errno.h>
 #include <limits.h>
@@ -22,6 +24,7 @@
 
 #include <event2/event.h>
 
+#include "daemon/device_model.h"
 #include "daemon/domain.h"
 #include "daemon/fdt_command.h"
 #include "daemon/options.h"
@@ -274,6 +277,8 @@ static int refuse_two_modes(void)
 
 int main(int argc, char **argv)
 {
+	if (device_model_requested(argc, argv))
+		return device_model_main(argc, argv);
 	if (argc > 1 && !strcmp(argv[1], "fdt"))
 		return fdt_command_main(argc - 1, argv + 1);
 	if (supervisor_requested(argc, argv))

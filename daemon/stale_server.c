@@ -39,7 +39,7 @@ static void program_name(const char *link, char *name, size_t size)
  * count; one we may not inspect does (better refuse than destroy a server
  * that is in use).
  */
-static bool runs_this_program(long pid)
+bool stale_server_runs_this_program(long pid)
 {
 	char path[64], exe[PATH_MAX], self[PATH_MAX], exe_name[NAME_MAX + 1], self_name[NAME_MAX + 1];
 	ssize_t len, self_len;
@@ -62,7 +62,7 @@ int stale_server_clear(uint32_t domid, const struct xen_xenstore_record *record)
 {
 	if (!record->found)
 		return 0;
-	if (record->pid != (long)getpid() && runs_this_program(record->pid)) {
+	if (record->pid != (long)getpid() && stale_server_runs_this_program(record->pid)) {
 		log_error("domain %u is served by process %ld already (ioreq server %u): "
 			  "stop it first", domid, record->pid, record->id);
 		return -EBUSY;

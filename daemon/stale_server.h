@@ -10,6 +10,7 @@
 #ifndef XVP_DAEMON_STALE_SERVER_H
 #define XVP_DAEMON_STALE_SERVER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "xen/xenstore.h"
@@ -23,5 +24,11 @@
  * still runs this program (logged: two workers must not serve one domain).
  */
 int stale_server_clear(uint32_t domid, const struct xen_xenstore_record *record);
+
+/*
+ * Does @pid run this program (by name: an upgraded or relocated binary is
+ * still this program)? One we may not inspect does.
+ */
+bool stale_server_runs_this_program(long pid);
 
 #endif

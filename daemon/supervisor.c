@@ -18,6 +18,7 @@
 #include <event2/event.h>
 
 #include "daemon/config_file.h"
+#include "daemon/dm_owner.h"
 #include "daemon/options.h"
 #include "daemon/privileges.h"
 #include "daemon/workers.h"
@@ -29,6 +30,7 @@
 #define MAX_LISTED_DOMAINS	1024
 #define DEFAULT_POLL_SECONDS	2.0
 #define DEFAULT_RESTART_DELAY	1.0
+#define MAX_NOTED		64
 
 static const char usage_text[] =
 	"Usage: xen-virtio-pcid --config FILE [--check] [OPTIONS]\n"
@@ -95,6 +97,7 @@ struct supervisor {
 	struct event *signals[4];
 	int stop_signal;
 	bool warned_names;	/* about name blocks, without xenstore */
+	pid_t noted_device_model[MAX_NOTED];	/* by domid % MAX_NOTED: logged for it */
 };
 
 /* @arg names --config or --check, or an abbreviation getopt_long would take for one. */
@@ -234,6 +237,21 @@ static enum options_result parse(int argc, char **argv, struct supervisor_option
 
 /* ---- domains and blocks */
 
+/*
+ * libxl runs a device model of ours for @domid (daemon/dm_owner.h): its
+ * worker serves it. Said once per device model.
+ */
+static bool leave_to_device_model(struct supervisor *s, uint32_t domid)
+{
+	pid_t pid = dm_owner_find(domid);
+
+	if (pid && pid != s->noted_device_model[domid % MAX_NOTED])
+		log_info("domain %u has its own device model (process %d, started by xl): "
+			 "not served here", domid, (int)pid);
+	s->noted_device_model[domid % MAX_NOTED] = pid;
+	return pid != 0;
+}
+
 static void serve_if_configured(struct supervisor *s, uint32_t domid)
 {
 	const struct config_domain *block;
@@ -243,6 +261,10 @@ static void serve_if_configured(struct supervisor *s, uint32_t domid)
 	/* Its name is looked up off the loop: this runs again once it is known. */
 	if (!xen_domain_watch_name(s->watch, domid, &name))
 		return;
+	if (leave_to_device_model(s, domid)) {
+		free(name);
+		return;
+	}
 	block = config_file_match(&s->config, name, domid);
 	if (block) {
 		ret = workers_domain_present(s->workers, domid, name, block);

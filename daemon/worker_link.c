@@ -37,6 +37,7 @@ struct worker_link {
 	pid_t pid;
 	struct xen_xenstore *xs;	/* NULL: no store thread; answered here */
 	worker_link_hostile_fn *hostile;
+	worker_link_ready_fn *ready;	/* NULL once called, or none */
 	void *opaque;
 };
 
@@ -149,6 +150,12 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	carry_out(link, &m);
+	if (m.type == WORKER_MSG_FUNCTIONS_CHANGED && link->ready) {
+		worker_link_ready_fn *ready = link->ready;
+
+		link->ready = NULL;
+		ready(link->opaque);
+	}
 }
 
 static struct xen_xenstore *start_store(struct worker_link *link)
@@ -173,14 +180,15 @@ static struct xen_xenstore *start_store(struct worker_link *link)
 }
 
 struct worker_link *worker_link_create(struct event_base *base, int fd, uint32_t domid, pid_t pid,
-				       worker_link_hostile_fn *hostile, void *opaque)
+				       worker_link_hostile_fn *hostile, worker_link_ready_fn *ready,
+				       void *opaque)
 {
 	struct worker_link *link = calloc(1, sizeof(*link));
 
 	if (!link)
 		goto fail;
 	*link = (struct worker_link){ .fd = fd, .domid = domid, .pid = pid,
-				      .hostile = hostile, .opaque = opaque };
+				      .hostile = hostile, .ready = ready, .opaque = opaque };
 	link->event = event_new(base, fd, EV_READ | EV_PERSIST, on_readable, link);
 	if (!link->event || event_add(link->event, NULL))
 		goto free_link;

@@ -18,13 +18,16 @@ struct worker_link;
 
 /* The worker broke the protocol (logged): the caller kills it. */
 typedef void worker_link_hostile_fn(void *opaque);
+/* The worker's functions answer for the first time (its first FUNCTIONS_CHANGED). */
+typedef void worker_link_ready_fn(void *opaque);
 
 /*
  * Serve the channel @fd (the link owns it) of worker @pid for @domid on
- * @base. NULL if out of memory (logged; @fd is closed).
+ * @base; @ready may be NULL. NULL if out of memory (logged; @fd is closed).
  */
 struct worker_link *worker_link_create(struct event_base *base, int fd, uint32_t domid, pid_t pid,
-				       worker_link_hostile_fn *hostile, void *opaque);
+				       worker_link_hostile_fn *hostile, worker_link_ready_fn *ready,
+				       void *opaque);
 
 /* The worker exited: stop reading, let the store's thread finish on its own. NULL is ignored. */
 void worker_link_destroy(struct worker_link *link);

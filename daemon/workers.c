@@ -210,6 +210,14 @@ static void on_hostile(void *opaque)
 		kill(w->pid, SIGKILL);
 }
 
+/* Its functions answer: the device-model mode tells libxl (daemon/device_model.h). */
+static void on_ready(void *opaque)
+{
+	struct worker *w = opaque;
+
+	w->pool->settings.ready(w->pool->settings.opaque, w->domid);
+}
+
 /* In the child: the channel's end survives the exec, nothing else of ours does. */
 static void exec_worker(const char **argv, int channel)
 {
@@ -266,7 +274,8 @@ static int spawn(struct worker *w)
 	w->pid = pid;
 	w->state = WORKER_RUNNING;
 	w->started = now_seconds();
-	w->link = worker_link_create(w->pool->base, pair[0], w->domid, pid, on_hostile, w);
+	w->link = worker_link_create(w->pool->base, pair[0], w->domid, pid, on_hostile,
+				     w->pool->settings.ready ? on_ready : NULL, w);
 	if (!w->link)
 		kill(pid, SIGKILL);	/* it cannot be told anything: reaped as a failure */
 	log_info("%s: worker %d started", label(w, who, sizeof(who)), (int)pid);

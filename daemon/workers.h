@@ -55,6 +55,8 @@ struct workers_settings {
 	bool one_domain;
 	/* Called for every worker that exited, with its waitpid status; or NULL. */
 	void (*exited)(void *opaque, uint32_t domid, int status);
+	/* Called when a worker's functions answer for the first time; or NULL. */
+	void (*ready)(void *opaque, uint32_t domid);
 	void *opaque;
 };
 

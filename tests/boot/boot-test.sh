@@ -40,6 +40,11 @@
 #   BOOT_TEST_GUEST_KERNELS the xl guests' kernels, one guest after the other:
 #                           "6.12 6.1 5.10" (trixie's, bookworm's and bullseye's,
 #                           the default)
+#   BOOT_TEST_DM_KERNELS    then, with the service stopped, xl guests started by
+#                           plain `xl create` with the daemon as their device
+#                           model, one after the other on these kernels (default:
+#                           BOOT_TEST_GUEST_KERNELS; the first is rebooted once;
+#                           "": none); then vnc=1 and a channel must fail
 #   BOOT_TEST_SECONDS       each whole QEMU run (default 900: three xl guests)
 #   BOOT_TEST_DOM0LESS      1: also the dom0less run (the default); 0: the xl
 #                           run only; only: the dom0less run only
@@ -135,7 +140,8 @@ initramfs() {
 	[ "$dom0less" != 0 ] || r=""
 	step "initramfs$tag" 300 env BLOCK_EXTRA="${BOOT_TEST_BLOCK_EXTRA:-}" \
 		FD_PROBE="$REPO/$b/tests/boot/xvp-fd-probe" \
-		GUEST_KERNELS="${BOOT_TEST_GUEST_KERNELS:-6.12 6.1 5.10}" "$@" \
+		GUEST_KERNELS="${BOOT_TEST_GUEST_KERNELS:-6.12 6.1 5.10}" \
+		DM_KERNELS="${BOOT_TEST_DM_KERNELS-${BOOT_TEST_GUEST_KERNELS:-6.12 6.1 5.10}}" "$@" \
 		sh "$BOOT_SRC/mkinitramfs.sh" "$d" "$dir" ${r:+"$r"}
 }
 [ "$xen_old" = no ] ||

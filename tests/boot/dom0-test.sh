@@ -11,7 +11,9 @@
 # Reads /test/params: BLOCK_EXTRA (lines added to every [domain] block of the
 # supervisor's config, not to the fragment: a way to break it on purpose),
 # PATTERN_SHA256, PATTERN_SIZE, GUEST_SECONDS (how long a guest may take),
-# GUEST_KERNELS (one guest after the other, each on one of these kernels: /test/K/).
+# GUEST_KERNELS (one guest after the other, each on one of these kernels: /test/K/),
+# DM_KERNELS (then, the service stopped, guests on these kernels with the
+# daemon as their device model, started by plain xl create: dom0-xl-dm.sh).
 . /test/params
 # The devices, in this order: 00:01.0, 00:02.0, 00:03.0 (guest-init expects it).
 DEVICES="--device blk,path=/tmp/disk.img --device rng --device blk,path=/tmp/disk2.img,direct=on"
@@ -183,5 +185,9 @@ for k in $GUEST_KERNELS; do
 done
 sed 's/^/BOOTTEST: supervisor: /' $LOG
 grep -q 'error:' $LOG && fail "the supervisor's log has errors"
+if [ -n "${DM_KERNELS:-}" ]; then
+	. /test/dom0-xl-dm.sh
+	run_dm_guests
+fi
 dmesg_check
 echo "BOOTTEST: PASS"

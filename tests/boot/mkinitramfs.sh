@@ -134,12 +134,13 @@ for k in $kernels; do
 	cp "$out/guest-$k.cpio" "$d/test/$k/initrd"
 done
 cp "$BOOT_SRC/guest.cfg" "$BOOT_SRC/dom0-test.sh" "$BOOT_SRC/dom0less-test.sh" \
-	"$BOOT_SRC/dom0-lib.sh" "$d/test/"
+	"$BOOT_SRC/dom0-lib.sh" "$BOOT_SRC/dom0-xl-dm.sh" "$d/test/"
 sh "$BOOT_SRC/guest-fragment.sh" | dtc -q -I dts -O dtb -o "$d/test/guest.dtb" -
 cat > "$d/test/params" <<END
 BLOCK_EXTRA="${BLOCK_EXTRA:-}"
 GUEST_SECONDS=${GUEST_SECONDS:-150}
 GUEST_KERNELS="$kernels"
+DM_KERNELS="${DM_KERNELS-$kernels}"
 XEN_VERSION=${XEN_VERSION:-$XEN_SERIES}
 PATTERN_SHA256=$(sha256sum < "$out/pattern.bin" | cut -d' ' -f1)
 PATTERN_SIZE=$(stat -c %s "$out/pattern.bin")

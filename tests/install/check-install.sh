@@ -83,6 +83,7 @@ layout() {
 	sbindir=$prefix/sbin
 	mandir=$prefix/share/man
 	docdir=$prefix/share/doc/xen-virtio-pci
+	datadir=$prefix/share/xen-virtio-pci
 	sysconfdir=/etc
 }
 
@@ -105,6 +106,7 @@ expected() {
 		echo "755 $sysconfdir/init.d/xen-virtio-pcid"
 		echo "644 $sysconfdir/xen/virtio-pci.cfg.example"
 		echo "644 $mandir/man8/xen-virtio-pcid.8"
+		echo "644 $datadir/pcie-default.dtb"
 		for doc in README.md "$here"/docs/*.md; do
 			echo "644 $docdir/${doc##*/}"
 		done
@@ -209,6 +211,14 @@ installed_programs_run() {
 		says_version xen-virtio-pci-rescan sh "$dest$sbindir/xen-virtio-pci-rescan.sh" &&
 		"$dest$sbindir/xen-virtio-pci-rescan" --help >/dev/null &&
 		sh "$dest$sbindir/xen-virtio-pci-rescan.sh" --help >/dev/null
+}
+
+# The installed fragment is the one the installed daemon writes for the
+# default layout (docs/xl.md: one file for every guest on that layout).
+installed_fragment_is_the_default_layouts() {
+	layout debian
+	"$dest$sbindir/xen-virtio-pcid" fdt --for xl -o "$work/default.dtb" --xl /dev/null &&
+		cmp "$work/default.dtb" "$dest$datadir/pcie-default.dtb"
 }
 
 # Every docs/NAME.md that an installed document names is installed beside it
@@ -573,6 +583,7 @@ for side in debian default; do
 done
 if [ -d "$work/debian" ]; then
 	run installed_programs_run installed_programs_run
+	run installed_fragment_is_the_default_layouts installed_fragment_is_the_default_layouts
 	run installed_docs_name_installed_docs installed_docs_name_installed_docs
 	run rescan_synopsis_names_every_option rescan_synopsis_names_every_option
 	run units_pass_systemd_analyze_verify units_pass_systemd_analyze_verify

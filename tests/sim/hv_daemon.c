@@ -45,10 +45,13 @@ unsigned int sim_hv_uid_base(void)
 	return 0x10000000u + (unsigned int)getpid() * 64u;
 }
 
+/* @arg, or @arg=VALUE in one word (the device-model mode's spelling). */
 static bool has_arg(const char *const args[], const char *arg)
 {
+	size_t len = strlen(arg);
+
 	for (size_t i = 0; args && args[i]; i++)
-		if (!strcmp(args[i], arg))
+		if (!strncmp(args[i], arg, len) && (!args[i][len] || args[i][len] == '='))
 			return true;
 	return false;
 }
@@ -263,13 +266,12 @@ const char *sim_hv_daemon_log_path(struct sim_hv *hv)
 	return hv->log_path;
 }
 
-pid_t sim_hv_spawn_guest_program(struct sim_hv *hv, const char *const argv[], const char *log_path)
+/* @argv with this hypervisor's socket, as domain @domid's program (NULL: a dom0 one). */
+static pid_t spawn_program(struct sim_hv *hv, const char *const argv[], const char *log_path,
+			   const char *domid)
 {
-	char domid[16];
-	pid_t pid;
+	pid_t pid = fork();
 
-	snprintf(domid, sizeof(domid), "%u", hv->guest->config.domid);
-	pid = fork();
 	if (pid < 0)
 		return -errno;
 	if (pid == 0) {
@@ -278,10 +280,26 @@ pid_t sim_hv_spawn_guest_program(struct sim_hv *hv, const char *const argv[], co
 		if (log >= 0)
 			dup2(log, STDERR_FILENO);
 		setenv(SIM_SOCKET_ENV, hv->socket_path, 1);
-		setenv(SIM_DOMID_ENV, domid, 1);
+		if (domid)
+			setenv(SIM_DOMID_ENV, domid, 1);
+		else
+			allow_locked_guest_ram();
 		execv(argv[0], (char *const *)argv);
 		fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
 		_exit(127);
 	}
 	return pid;
+}
+
+pid_t sim_hv_spawn_guest_program(struct sim_hv *hv, const char *const argv[], const char *log_path)
+{
+	char domid[16];
+
+	snprintf(domid, sizeof(domid), "%u", hv->guest->config.domid);
+	return spawn_program(hv, argv, log_path, domid);
+}
+
+pid_t sim_hv_spawn_dom0_program(struct sim_hv *hv, const char *const argv[], const char *log_path)
+{
+	return spawn_program(hv, argv, log_path, NULL);
 }

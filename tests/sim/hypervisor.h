@@ -133,6 +133,11 @@ const char *sim_hv_daemon_log_path(struct sim_hv *hv);
  * Returns the pid (the caller reaps it) or -errno.
  */
 pid_t sim_hv_spawn_guest_program(struct sim_hv *hv, const char *const argv[], const char *log_path);
+/*
+ * The same as a second program in dom0 beside the daemon (the dom0 service
+ * while a device model runs): exactly @argv, nothing added.
+ */
+pid_t sim_hv_spawn_dom0_program(struct sim_hv *hv, const char *const argv[], const char *log_path);
 
 /* ---- the guest's vCPUs */
 
