@@ -335,6 +335,27 @@ free_net:
 	return ret;
 }
 
+/* What an operator asks after a problem: frames each way, and why some never arrived. */
+static void log_stats(const struct net *net)
+{
+	uint64_t rx = 0, reads = 0, stalls = 0, too_big = 0, tx = 0, dropped = 0;
+
+	for (unsigned int i = 0; i < net->pairs; i++) {
+		rx += net->rxq[i].frames;
+		reads += net->rxq[i].reads;
+		stalls += net->rxq[i].stalls;
+		too_big += net->rxq[i].dropped_too_big;
+		tx += net->txq[i].frames;
+		dropped += net->txq[i].dropped;
+	}
+	log_info("%s: rx %llu frames in %llu tap reads, %llu waits for buffers, %llu too big; "
+		 "tx %llu frames, %llu dropped; %llu control commands, %llu refused", net->name,
+		 (unsigned long long)rx, (unsigned long long)reads, (unsigned long long)stalls,
+		 (unsigned long long)too_big, (unsigned long long)tx, (unsigned long long)dropped,
+		 (unsigned long long)(net->ctrlq_single.commands + net->ctrlq_multi.commands),
+		 (unsigned long long)(net->ctrlq_single.errors + net->ctrlq_multi.errors));
+}
+
 static void net_destroy(struct virtio_device *vdev)
 {
 	struct net *net;
@@ -343,6 +364,7 @@ static void net_destroy(struct virtio_device *vdev)
 		return;
 	net = virtio_backend(vdev);
 	net->transport->destroy(vdev);
+	log_stats(net);
 	fini_queues(net);
 	log_ratelimit_flush(&net->log);
 	free(net);
@@ -350,8 +372,13 @@ static void net_destroy(struct virtio_device *vdev)
 
 const struct backend_type net_backend = {
 	.name = "net",
-	.keys = "tap, bridge, ifname, mac, mtu, queues, addr, queue-size",
-	.summary = "virtio-net on a tap: tap=NAME, or bridge=BR[,ifname=NAME]; mac=, mtu=, queues=",
+	.keys = "tap, bridge, ifname, mac, mtu, queues, queue-size, addr",
+	.usage = "net,tap=NAME|bridge=BR[,ifname=NAME][,mac=MAC][,mtu=N][,queues=N]\n"
+		 "   [,queue-size=N][,addr=DEV]",
+	.help = "tap: net's existing tap; bridge: a new tap on BR, removed at stop\n"
+		"ifname: the new tap's name (default vpciDOMID.N), 15 bytes at most\n"
+		"mac: default 00:16:3e and 3 bytes from the domain's name and N\n"
+		"mtu: 68..65535, told to the guest; queues: queue pairs, 1..8\n",
 	.config_size = sizeof(struct net_config),
 	.defaults = net_config_defaults,
 	.set_key = net_config_set_key,

@@ -90,7 +90,13 @@ static int open_queues(struct tap *tap, const char *name, unsigned int nr_queues
 		}
 		tap->nr_queues++;
 	}
+	/* Until the driver asks for more pairs (5.1.6.5.5) only the first queue receives. */
 	tap->attached = nr_queues;
+	ret = tap_set_queues(tap, 1);
+	if (ret) {
+		snprintf(why, why_len, "tap %s: detaching queues: %s", name, strerror(-ret));
+		return ret;
+	}
 	tap->ifindex = (int)if_nametoindex(name);
 	if (!tap->ifindex) {
 		snprintf(why, why_len, "tap %s: %s", name, strerror(errno));
