@@ -92,6 +92,8 @@ _Static_assert(sizeof(struct virtio_net_hdr) == TAP_VNET_HDR_SIZE, "the tap's he
 #define NET_FRAME_OVERHEAD		18
 /* readv/writev take at most UIO_MAXIOV segments. */
 #define NET_MAX_IOV			1024
+/* Behind the guest's buffers: the largest frame a tap gives, so none is ever cut short unseen. */
+#define NET_RX_OVERFLOW			(TAP_VNET_HDR_SIZE + NET_MAX_FRAME)
 /* Buffers one received frame may use (MRG_RXBUF); more than 64 KiB of Linux's smallest. */
 #define NET_RX_MAX_BUFFERS		256
 /* Frames per tap wake-up, as queue_service's budget bounds chains per pass. */
@@ -117,8 +119,10 @@ struct net_rxq {
 	struct net_rx_buffer buffers[NET_RX_MAX_BUFFERS];
 	unsigned int nr_buffers;
 	uint64_t buffered_bytes;
+	/* Their segments, and room for one more: the overflow buffer. */
 	struct iovec iov[NET_MAX_IOV];
 	unsigned int nr_iov;
+	uint8_t *overflow;		/* NET_RX_OVERFLOW bytes, where a frame too big ends up */
 	bool pushed;
 	/* Counters, for tests and logs. */
 	uint64_t frames;

@@ -8,7 +8,10 @@
  * with MRG_RXBUF as many chains as that takes, kept across frames (those a
  * small frame left unused serve the next one); without it one chain, which
  * the driver should have made large enough (5.1.6.3.1). A frame larger than
- * the buffers is dropped and counted, and the buffers stay for the next.
+ * the buffers is dropped and counted, and the buffers stay for the next: the
+ * read goes on into a buffer of our own behind the guest's (a tap silently
+ * cuts a frame to the space it is given, and says only what it copied), so
+ * a length beyond the guest's buffers is what shows a frame too big.
  *
  * When the guest has posted too few buffers the tap is no longer read (its
  * event is removed, so the loop does not spin on a readable tap) and the
@@ -17,6 +20,7 @@
 #include "backends/net_internal.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -54,7 +58,7 @@ static enum take_result keep(struct net_rxq *rxq, struct virtqueue *vq, struct v
 {
 	struct net_rx_buffer *buffer = &rxq->buffers[rxq->nr_buffers];
 
-	if (rxq->nr_iov + chain->nr_in > NET_MAX_IOV) {
+	if (rxq->nr_iov + chain->nr_in > NET_MAX_IOV - 1) {
 		virtq_unpop(vq);
 		virtq_chain_release(vq, chain);
 		return TAKE_FULL;
@@ -203,7 +207,10 @@ static void deliver(struct net_rxq *rxq, struct virtqueue *vq, size_t len)
 static bool receive_one(struct net_rxq *rxq, struct virtqueue *vq)
 {
 	struct net *net = rxq->net;
-	ssize_t len = readv(net_tap_fd(net, rxq->pair), rxq->iov, (int)rxq->nr_iov);
+	ssize_t len;
+
+	rxq->iov[rxq->nr_iov] = (struct iovec){ rxq->overflow, NET_RX_OVERFLOW };
+	len = readv(net_tap_fd(net, rxq->pair), rxq->iov, (int)rxq->nr_iov + 1);
 
 	rxq->reads++;
 	if (len < 0) {
@@ -211,7 +218,6 @@ static bool receive_one(struct net_rxq *rxq, struct virtqueue *vq)
 			net_tap_failed(net, errno, "read");
 		return false;
 	}
-	/* The tap reports the frame's size even when it had to cut it to our buffers. */
 	if ((uint64_t)len > rxq->buffered_bytes || len <= TAP_VNET_HDR_SIZE) {
 		rxq->dropped_too_big++;
 		log_ratelimited(&net->log, LOG_LEVEL_WARN,
@@ -290,8 +296,9 @@ int net_rx_init(struct net_rxq *rxq, struct net *net, unsigned int pair)
 {
 	rxq->net = net;
 	rxq->pair = pair;
+	rxq->overflow = malloc(NET_RX_OVERFLOW);
 	rxq->readable = event_new(net->base, net_tap_fd(net, pair), EV_READ | EV_PERSIST, on_readable, rxq);
-	return rxq->readable ? 0 : -ENOMEM;
+	return rxq->readable && rxq->overflow ? 0 : -ENOMEM;
 }
 
 void net_rx_fini(struct net_rxq *rxq)
@@ -299,5 +306,7 @@ void net_rx_fini(struct net_rxq *rxq)
 	if (rxq->readable)
 		event_free(rxq->readable);
 	rxq->readable = NULL;
+	free(rxq->overflow);
+	rxq->overflow = NULL;
 	rxq->reading = false;
 }
