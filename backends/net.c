@@ -32,7 +32,11 @@ unsigned int net_ctrlq_index(const struct net *net)
 
 int net_tap_fd(const struct net *net, unsigned int pair)
 {
-	/* A detached queue's file refuses I/O: a late frame of a disabled pair goes out on pair 0. */
+	/*
+	 * Transmit only (receiving reads the pair's own file): a detached
+	 * queue's file refuses I/O, so a disabled pair's late frame goes out on
+	 * pair 0.
+	 */
 	return net->tap->fds[pair < net->tap->attached ? pair : 0];
 }
 

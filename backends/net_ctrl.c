@@ -178,7 +178,7 @@ static const struct queue_service_ops ctrlq_ops = {
 
 int net_ctrl_init(struct net_ctrlq *ctrlq, struct net *net, unsigned int index)
 {
-	queue_service_init(&ctrlq->service, net->vdev, index, &ctrlq_ops, ctrlq, &net->chain);
+	queue_service_init(&ctrlq->service, net->vdev, index, &ctrlq_ops, ctrlq, &net->ctrl_chain);
 	return queue_loop_attach(&ctrlq->service, net->base);
 }
 

@@ -165,7 +165,9 @@ struct net {
 	unsigned int active_pairs;	/* VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET */
 	uint32_t rx_frame_max;		/* header and frame the tap may hand us */
 	struct event *link_event;
-	struct virtq_chain chain;	/* scratch for every virtq_pop() (one event at a time) */
+	/* Scratch for virtq_pop(): one for rx and tx, one for control commands, which start rx. */
+	struct virtq_chain chain;
+	struct virtq_chain ctrl_chain;
 	struct net_rxq rxq[NET_MAX_QUEUE_PAIRS];
 	struct net_txq txq[NET_MAX_QUEUE_PAIRS];
 	/* The control queue's index is 2 unless MQ is negotiated (5.1.2): one service for each. */

@@ -210,7 +210,7 @@ static bool receive_one(struct net_rxq *rxq, struct virtqueue *vq)
 	ssize_t len;
 
 	rxq->iov[rxq->nr_iov] = (struct iovec){ rxq->overflow, NET_RX_OVERFLOW };
-	len = readv(net_tap_fd(net, rxq->pair), rxq->iov, (int)rxq->nr_iov + 1);
+	len = readv(net->tap->fds[rxq->pair], rxq->iov, (int)rxq->nr_iov + 1);
 
 	rxq->reads++;
 	if (len < 0) {
@@ -297,7 +297,8 @@ int net_rx_init(struct net_rxq *rxq, struct net *net, unsigned int pair)
 	rxq->net = net;
 	rxq->pair = pair;
 	rxq->overflow = malloc(NET_RX_OVERFLOW);
-	rxq->readable = event_new(net->base, net_tap_fd(net, pair), EV_READ | EV_PERSIST, on_readable, rxq);
+	/* The pair's own file, attached or not: it is read only while the pair is active. */
+	rxq->readable = event_new(net->base, net->tap->fds[pair], EV_READ | EV_PERSIST, on_readable, rxq);
 	return rxq->readable && rxq->overflow ? 0 : -ENOMEM;
 }
 

@@ -113,18 +113,33 @@ static void write_file(const char *path, const char *text)
 	assert_int_equal(fclose(file), 0);
 }
 
-static __attribute__((unused)) unsigned long read_counter(const char *ifname, const char *counter)
+/* What `ip` says of @dev (JSON, -s: with counters), into @buf. */
+static void ip_link_show(const char *dev, char *buf, size_t size)
 {
-	char path[128];
-	unsigned long value = 0;
-	FILE *file;
+	char command[128];
+	size_t len;
+	FILE *out;
 
-	snprintf(path, sizeof(path), "/sys/class/net/%s/statistics/%s", ifname, counter);
-	file = fopen(path, "r");
-	assert_non_null(file);
-	assert_int_equal(fscanf(file, "%lu", &value), 1);
-	fclose(file);
-	return value;
+	/* Not /sys/class/net: sysfs shows the namespace that mounted it, not ours. */
+	snprintf(command, sizeof(command), "ip -j -s link show dev %s 2>/dev/null", dev);
+	out = popen(command, "r");
+	assert_non_null(out);
+	len = fread(buf, 1, size - 1, out);
+	buf[len] = '\0';
+	pclose(out);
+}
+
+/* The tap's count of frames it could not queue for its reader (ip's tx "dropped"). */
+static unsigned long tx_dropped(const char *dev)
+{
+	char json[8192];
+	const char *tx, *dropped;
+
+	ip_link_show(dev, json, sizeof(json));
+	tx = strstr(json, "\"tx\":{");
+	dropped = tx ? strstr(tx, "\"dropped\":") : NULL;
+	assert_non_null(dropped);
+	return strtoul(dropped + strlen("\"dropped\":"), NULL, 10);
 }
 
 /* A fresh namespace: no IPv6 (its router and listener chatter would interleave), lo up. */
@@ -610,6 +625,294 @@ static void test_without_mergeable_buffers_a_frame_too_big_is_dropped(void **sta
 	assert_int_equal(log_counter(f, "waits for buffers, "), 1);	/* "N too big" */
 }
 
+/* UDP datagrams from @flows source ports to the guest; how many arrived on each pair. */
+static void count_flows(struct fixture *f, unsigned int flows, unsigned int per_pair[2])
+{
+	per_pair[0] = per_pair[1] = 0;
+	for (unsigned int i = 0; i < flows; i++) {
+		int s = udp_socket((uint16_t)(HOST_PORT + i));
+
+		udp_send_to_guest(s, "flow", 4);
+		close(s);
+		receive_ipv4(f, FRAME_PROTO_UDP);
+		per_pair[f->frame.pair]++;
+	}
+}
+
+static bool interface_exists(const char *name)
+{
+	return if_nametoindex(name) != 0;
+}
+
+static void test_two_queue_pairs_on_a_tap_the_daemon_puts_on_a_bridge(void **state)
+{
+	struct fixture *f = *state;
+	unsigned int per_pair[2];
+	uint16_t pairs;
+	char json[8192];
+
+	sh("ip link add br0 type bridge && ip link set br0 address 02:00:00:00:00:01 && "
+	   "ip addr add 10.0.0.1/24 dev br0 && ip link set br0 up");
+	start_on_tap(f, "net,bridge=br0,queues=2");
+	/* The tap is the daemon's: vpci<domid>.<index>, a port of br0. */
+	assert_true(interface_exists("vpci1.0"));
+	ip_link_show("vpci1.0", json, sizeof(json));
+	assert_non_null(strstr(json, "\"master\":\"br0\""));
+	net_init(f, F_BASE | F_CTRL | NET_BIT(VIRTIO_NET_F_MQ), 2, RX_BUFFER, 64);
+	assert_int_equal(guest_virtio_config_read(&f->vd[0], VIRTIO_NET_CONFIG_MAX_PAIRS, 2), 2);
+	host_knows_guest(f, "br0");
+
+	/* 5.1.6.5.5: until the driver says otherwise, only the first pair receives. */
+	count_flows(f, 16, per_pair);
+	assert_int_equal(per_pair[0], 16);
+	pairs = htole16(3);
+	assert_int_equal(guest_net_ctrl(&f->gn, VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, &pairs, 2),
+			 VIRTIO_NET_ERR);
+	pairs = htole16(0);
+	assert_int_equal(guest_net_ctrl(&f->gn, VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, &pairs, 2),
+			 VIRTIO_NET_ERR);
+	pairs = htole16(2);
+	if (guest_net_ctrl(&f->gn, VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, &pairs, 2))
+		fail_msg("log:\n%s", sim_hv_daemon_log(f->hv));
+	assert_int_equal(guest_net_ctrl(&f->gn, VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, &pairs, 2),
+			 VIRTIO_NET_OK);
+	/* The tap spreads flows by their hash: 32 of them all on one queue is 1 in 2^31. */
+	count_flows(f, 32, per_pair);
+	assert_true(per_pair[0] > 0 && per_pair[1] > 0);
+	ping_host(f, 1, 1);
+	ping_host(f, 0, 2);
+
+	/* Back to one pair: everything arrives on the first again. */
+	pairs = htole16(1);
+	assert_int_equal(guest_net_ctrl(&f->gn, VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, &pairs, 2),
+			 VIRTIO_NET_OK);
+	count_flows(f, 16, per_pair);
+	assert_int_equal(per_pair[0], 16);
+	/* close() removes the tap it created. */
+	assert_int_equal(sim_hv_stop_daemon(f->hv, SIGTERM, WAIT_MS), 0);
+	assert_false(interface_exists("vpci1.0"));
+}
+
+/* Wait for a configuration-change interrupt (4.1.4.5: ISR bit 1). */
+static void wait_config_interrupt(struct fixture *f, unsigned long *seen)
+{
+	for (;;) {
+		if (guest_virtio_wait_interrupt(&f->vd[0], *seen, WAIT_MS))
+			fail_msg("no configuration interrupt; daemon log:\n%s", sim_hv_daemon_log(f->hv));
+		*seen = guest_virtio_interrupts(&f->vd[0]);
+		if (guest_virtio_read_isr(&f->vd[0]) & ISR_CONFIG)
+			return;
+	}
+}
+
+static void test_link_down_and_up_on_the_host_reach_the_guest(void **state)
+{
+	struct fixture *f = *state;
+	unsigned long seen;
+	uint8_t generation;
+
+	make_tap(TAP, false);
+	start_on_tap(f, "net,tap=" TAP);
+	net_init(f, F_BASE | F_CTRL, 1, RX_BUFFER, 16);
+	generation = guest_virtio_config_generation(&f->vd[0]);
+	seen = guest_virtio_interrupts(&f->vd[0]);
+	sh("ip link set " TAP " down");
+	/* 5.1.4.2: STATUS negotiated: link changes come with a configuration interrupt. */
+	wait_config_interrupt(f, &seen);
+	assert_int_equal(guest_net_status(&f->gn) & VIRTIO_NET_S_LINK_UP, 0);
+	assert_int_not_equal(guest_virtio_config_generation(&f->vd[0]), generation);
+	sh("ip link set " TAP " up");
+	wait_config_interrupt(f, &seen);
+	wait_link(f, true);
+	/* GUEST_ANNOUNCE: a link that came back asks the guest to announce itself, until it acks. */
+	assert_true(guest_net_status(&f->gn) & VIRTIO_NET_S_ANNOUNCE);
+	assert_int_equal(guest_net_ctrl(&f->gn, VIRTIO_NET_CTRL_ANNOUNCE, VIRTIO_NET_CTRL_ANNOUNCE_ACK, NULL, 0),
+			 VIRTIO_NET_OK);
+	assert_int_equal(guest_net_status(&f->gn), VIRTIO_NET_S_LINK_UP);
+	host_knows_guest(f, TAP);
+	ping_host(f, 0, 1);
+	assert_int_equal(sim_hv_stop_daemon(f->hv, SIGTERM, WAIT_MS), 0);
+}
+
+static void test_without_rx_buffers_the_tap_is_left_alone(void **state)
+{
+	struct fixture *f = *state;
+	unsigned long dropped, frames = 0;
+	uint64_t reads;
+	int s;
+
+	make_tap(TAP, false);
+	start_on_tap(f, "net,tap=" TAP);
+	net_init(f, F_BASE, 1, RX_BUFFER, 0);
+	host_knows_guest(f, TAP);
+	s = udp_socket(HOST_PORT);
+	for (unsigned int i = 0; i < 2000; i++)
+		udp_send_to_guest(s, "flood", 5);
+	/* The daemon's loop turns many times meanwhile (each access is a trip through it). */
+	for (unsigned int i = 0; i < 200; i++)
+		guest_net_status(&f->gn);
+	/* Nobody read the tap: it queued what it could and dropped the rest. */
+	dropped = tx_dropped(TAP);
+	assert_true(dropped > 0);
+	/* Buffers at last: what the tap kept arrives (the driver reposts each buffer it empties). */
+	assert_int_equal(guest_net_post_rx(&f->gn, 0, 16), 0);
+	while (guest_net_receive(&f->gn, &f->frame, QUIET_MS) == 0)
+		frames++;
+	assert_true(frames >= 16);
+	close(s);
+	assert_int_equal(sim_hv_stop_daemon(f->hv, SIGTERM, WAIT_MS), 0);
+	/*
+	 * About one read per frame: the tap, readable all along, was not read
+	 * while there were no buffers (a spinning loop would have read it on
+	 * each of the 200 turns above, and more).
+	 */
+	assert_int_equal(log_counter(f, "net0: rx "), frames);
+	reads = log_counter(f, "frames in ");
+	print_message("%lu frames in %llu tap reads, %lu dropped by the tap\n", frames,
+		      (unsigned long long)reads, dropped);
+	assert_in_range(reads, frames, frames + 4);
+}
+
+static void test_malformed_tx_frames_are_dropped_and_the_link_stays(void **state)
+{
+	struct fixture *f = *state;
+	static uint8_t data[2000], got[4096];
+	const struct guest_net_hdr bad[] = {
+		/* 5.1.6.2.1: NEEDS_CSUM with the checksum beyond the frame. */
+		{ .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM, .csum_start = 2050, .csum_offset = 16 },
+		/* GSO with a segment size of 0, and one larger than the frame. */
+		{ .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM, .gso_type = VIRTIO_NET_HDR_GSO_TCPV4, .hdr_len = 54,
+		  .csum_start = FRAME_L4_OFF, .csum_offset = 16 },
+		{ .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM, .gso_type = VIRTIO_NET_HDR_GSO_TCPV4, .hdr_len = 54,
+		  .gso_size = 9000, .csum_start = FRAME_L4_OFF, .csum_offset = 16 },
+		/* hdr_len beyond the frame. */
+		{ .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM, .gso_type = VIRTIO_NET_HDR_GSO_TCPV4, .hdr_len = 4000,
+		  .gso_size = MSS, .csum_start = FRAME_L4_OFF, .csum_offset = 16 },
+		/* UDP fragmentation offload was never offered (HOST_UFO). */
+		{ .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM, .gso_type = VIRTIO_NET_HDR_GSO_UDP, .hdr_len = 42,
+		  .gso_size = MSS, .csum_start = FRAME_L4_OFF, .csum_offset = 6 },
+		/* ECN without HOST_ECN negotiated, and a flag that does not exist. */
+		{ .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM, .gso_type = VIRTIO_NET_HDR_GSO_TCPV4 | VIRTIO_NET_HDR_GSO_ECN,
+		  .hdr_len = 54, .gso_size = MSS, .csum_start = FRAME_L4_OFF, .csum_offset = 16 },
+		{ .flags = 0x80 },
+	};
+	size_t len;
+	int s;
+
+	make_tap(TAP, false);
+	start_on_tap(f, "net,tap=" TAP);
+	net_init(f, F_BASE | NET_BIT(VIRTIO_NET_F_CSUM) | NET_BIT(VIRTIO_NET_F_HOST_TSO4), 1, RX_BUFFER, 16);
+	s = packet_socket(TAP);
+	fill_pattern(data, sizeof(data), 6);
+	len = frame_l4(f->out, FRAME_PROTO_TCP, host_mac, f->gn.mac, GUEST_IP, HOST_IP, 40000, 5001,
+		       data, sizeof(data), true);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		send_frame(f, 0, &bad[i], len);
+	/* A chain longer than 64 KiB and the header. */
+	send_frame(f, 0, &(struct guest_net_hdr){ 0 }, 65536 + 64);
+	/* A frame shorter than its Ethernet header. */
+	send_frame(f, 0, &(struct guest_net_hdr){ 0 }, 10);
+	assert_int_equal(guest_net_wait_tx(&f->gn, 0, WAIT_MS), 0);
+	/* None of them reached the tap; the guest's next frame does, and the device works on. */
+	host_knows_guest(f, TAP);
+	ping_host(f, 0, 1);
+	assert_true(packet_from_guest(s, got, sizeof(got), QUIET_MS) > 0);
+	assert_int_equal(got[10 + FRAME_L4_OFF], 8);	/* the echo request, first */
+	assert_false(guest_virtio_get_status(&f->vd[0]) & VIRTIO_STATUS_NEEDS_RESET);
+	close(s);
+	assert_int_equal(sim_hv_stop_daemon(f->hv, SIGTERM, WAIT_MS), 0);
+	assert_int_equal(log_counter(f, "frames, "), sizeof(bad) / sizeof(bad[0]) + 2);	/* "N dropped" */
+}
+
+static void test_bad_control_commands_are_answered_err(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t on = 1, mac[6] = { 0x02, 0xaa, 0xbb, 0xcc, 0xdd, 0xee };
+	uint8_t tables[4 + 6 + 4] = { 1, 0, 0, 0, 0x01, 0x00, 0x5e, 0x00, 0x00, 0x01, 0, 0, 0, 0 };
+	uint16_t pairs = htole16(1);
+	uint64_t offloads = htole64(NET_BIT(VIRTIO_NET_F_GUEST_TSO4));
+
+	make_tap(TAP, false);
+	start_on_tap(f, "net,tap=" TAP);
+	net_init(f, F_BASE | F_CTRL | NET_BIT(VIRTIO_NET_F_GUEST_CSUM), 1, RX_BUFFER, 16);
+	/* 5.1.6.5.1 and .2: a tap does not filter, so the modes and tables are simply acknowledged. */
+	assert_int_equal(guest_net_ctrl(&f->gn, VIRTIO_NET_CTRL_RX, VIRTIO_NET_CTRL_RX_PROMISC, &on, 1), VIRTIO_NET_OK);
+	assert_int_equal(guest_net_ctrl(&f->gn, VIRTIO_NET_CTRL_RX, VIRTIO_NET_CTRL_RX_ALLMULTI, &on, 1), VIRTIO_NET_OK);
+	assert_int_equal(guest_net_ctrl(&f->gn, VIRTIO_NET_CTRL_MAC, VIRTIO_NET_CTRL_MAC_TABLE_SET, tables,
+					sizeof(tables)), VIRTIO_NET_OK);
+	assert_int_equal(guest_net_ctrl(&f->gn, VIRTIO_NET_CTRL_MAC, VIRTIO_NET_CTRL_MAC_ADDR_SET, mac, 6), VIRTIO_NET_OK);
+	for (unsigned int i = 0; i < 6; i++)
+		assert_int_equal(guest_virtio_config_read(&f->vd[0], VIRTIO_NET_CONFIG_MAC + i, 1), mac[i]);
+	/* Lengths that do not match the command. */
+	assert_int_equal(guest_net_ctrl(&f->gn, VIRTIO_NET_CTRL_RX, VIRTIO_NET_CTRL_RX_PROMISC, mac, 2), VIRTIO_NET_ERR);
+	assert_int_equal(guest_net_ctrl(&f->gn, VIRTIO_NET_CTRL_MAC, VIRTIO_NET_CTRL_MAC_ADDR_SET, mac, 5), VIRTIO_NET_ERR);
+	assert_int_equal(guest_net_ctrl(&f->gn, VIRTIO_NET_CTRL_MAC, VIRTIO_NET_CTRL_MAC_TABLE_SET, tables,
+					sizeof(tables) - 1), VIRTIO_NET_ERR);
+	/* Unknown classes and commands, and features not negotiated (MQ, VLAN). */
+	assert_int_equal(guest_net_ctrl(&f->gn, 99, 0, NULL, 0), VIRTIO_NET_ERR);
+	assert_int_equal(guest_net_ctrl(&f->gn, VIRTIO_NET_CTRL_RX, 9, &on, 1), VIRTIO_NET_ERR);
+	assert_int_equal(guest_net_ctrl(&f->gn, VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, &pairs, 2),
+			 VIRTIO_NET_ERR);
+	assert_int_equal(guest_net_ctrl(&f->gn, VIRTIO_NET_CTRL_VLAN, 0, &pairs, 2), VIRTIO_NET_ERR);
+	/* 5.1.6.5.6.1: offloads beyond what was negotiated (GUEST_TSO4 was not). */
+	assert_int_equal(guest_net_ctrl(&f->gn, VIRTIO_NET_CTRL_GUEST_OFFLOADS, VIRTIO_NET_CTRL_GUEST_OFFLOADS_SET,
+					&offloads, 8), VIRTIO_NET_ERR);
+	offloads = htole64(NET_BIT(VIRTIO_NET_F_GUEST_CSUM));
+	assert_int_equal(guest_net_ctrl(&f->gn, VIRTIO_NET_CTRL_GUEST_OFFLOADS, VIRTIO_NET_CTRL_GUEST_OFFLOADS_SET,
+					&offloads, 8), VIRTIO_NET_OK);
+	assert_false(guest_virtio_get_status(&f->vd[0]) & VIRTIO_STATUS_NEEDS_RESET);
+	assert_int_equal(sim_hv_stop_daemon(f->hv, SIGTERM, WAIT_MS), 0);
+}
+
+static void test_a_deleted_tap_takes_the_link_down_and_the_daemon_stays(void **state)
+{
+	struct fixture *f = *state;
+	unsigned long seen;
+	pid_t daemon;
+
+	make_tap(TAP, false);
+	start_on_tap(f, "net,tap=" TAP);
+	net_init(f, F_BASE, 1, RX_BUFFER, 16);
+	daemon = sim_hv_daemon_pid(f->hv);
+	seen = guest_virtio_interrupts(&f->vd[0]);
+	sh("ip link del " TAP);
+	wait_config_interrupt(f, &seen);
+	wait_link(f, false);
+	/* The guest may still transmit: its frames are dropped, its buffers come back. */
+	send_frame(f, 0, &(struct guest_net_hdr){ 0 },
+		   frame_arp_request(f->out, f->gn.mac, GUEST_IP, HOST_IP));
+	assert_int_equal(guest_net_wait_tx(&f->gn, 0, WAIT_MS), 0);
+	assert_true(process_exists(daemon));
+	assert_false(guest_virtio_get_status(&f->vd[0]) & VIRTIO_STATUS_NEEDS_RESET);
+	assert_int_equal(sim_hv_stop_daemon(f->hv, SIGTERM, WAIT_MS), 0);
+}
+
+static void test_a_device_readable_rx_buffer_needs_a_reset(void **state)
+{
+	struct fixture *f = *state;
+	struct guest_buf buf = { 0, RX_BUFFER, false };
+
+	make_tap(TAP, false);
+	start_on_tap(f, "net,tap=" TAP);
+	net_init(f, F_BASE, 1, RX_BUFFER, 0);
+	buf.gpa = guest_ram_alloc(&f->ram, RX_BUFFER, 64);
+	/* 5.1.6.3: receive buffers are the device's to write. */
+	assert_int_equal(guest_virtio_add(&f->vd[0], 0, &buf, 1, NULL), 0);
+	guest_virtio_notify(&f->vd[0], 0);
+	for (int waited = 0; waited < WAIT_MS; waited += 5) {
+		if (guest_virtio_get_status(&f->vd[0]) & VIRTIO_STATUS_NEEDS_RESET)
+			break;
+		usleep(5000);
+	}
+	assert_true(guest_virtio_get_status(&f->vd[0]) & VIRTIO_STATUS_NEEDS_RESET);
+	/* After a reset the device works again. */
+	assert_int_equal(guest_virtio_reset(&f->vd[0]), 0);
+	net_init(f, F_BASE, 1, RX_BUFFER, 16);
+	host_knows_guest(f, TAP);
+	ping_host(f, 0, 1);
+	assert_int_equal(sim_hv_stop_daemon(f->hv, SIGTERM, WAIT_MS), 0);
+}
+
 /* Taps and namespaces need /dev/net/tun and CAP_SYS_ADMIN: without them, one line and no test. */
 static const char *unavailable(void)
 {
@@ -636,8 +939,18 @@ int main(void)
 		NET_TEST(test_tso_to_a_guest_without_guest_tso_arrives_segmented_and_checksummed),
 		NET_TEST(test_mergeable_buffers_of_256_bytes_carry_a_1400_byte_datagram),
 		NET_TEST(test_without_mergeable_buffers_a_frame_too_big_is_dropped),
+		NET_TEST(test_two_queue_pairs_on_a_tap_the_daemon_puts_on_a_bridge),
+		NET_TEST(test_link_down_and_up_on_the_host_reach_the_guest),
+		NET_TEST(test_without_rx_buffers_the_tap_is_left_alone),
+		NET_TEST(test_malformed_tx_frames_are_dropped_and_the_link_stays),
+		NET_TEST(test_bad_control_commands_are_answered_err),
+		NET_TEST(test_a_deleted_tap_takes_the_link_down_and_the_daemon_stays),
+		NET_TEST(test_a_device_readable_rx_buffer_needs_a_reset),
 	};
 	const char *why = unavailable();
+
+	if (getenv("NET_TEST_FILTER"))
+		cmocka_set_test_filter(getenv("NET_TEST_FILTER"));
 
 	if (why) {
 		printf("test_net: skipped, %s\n", why);
