@@ -224,16 +224,19 @@ static void on_link_readable(evutil_socket_t fd, short what, void *arg)
 static void net_reset(struct virtio_device *vdev)
 {
 	struct net *net = virtio_backend(vdev);
+	bool was_started = net->started;
 
+	net->started = false;
 	for (unsigned int i = 0; i < net->pairs; i++)
 		net_rx_stop(&net->rxq[i]);
-	if (net->started && !net->tap_gone) {
+	if (was_started && !net->tap_gone) {
 		/* 5.1.6.4: offloads are what the next driver negotiates; none until then. */
 		net_apply_offloads(net, 0);
-		if (net->active_pairs != 1)
-			net_set_active_pairs(net, 1);
+		/* 5.1.6.5.5: after a reset only the first pair is in use. */
+		if (tap_set_queues(net->tap, 1))
+			log_ratelimited(&net->log, LOG_LEVEL_ERROR, "%s: TUNSETQUEUE at reset failed",
+					net->name);
 	}
-	net->started = false;
 	net->active_pairs = 1;
 	memcpy(net->mac, net->config.mac, 6);
 	net->status &= VIRTIO_NET_S_LINK_UP;

@@ -57,19 +57,27 @@ static void start_reading(struct net_rxq *rxq)
 static enum take_result keep(struct net_rxq *rxq, struct virtqueue *vq, struct virtq_chain *chain)
 {
 	struct net_rx_buffer *buffer = &rxq->buffers[rxq->nr_buffers];
+	unsigned int room = NET_MAX_IOV - 1 - rxq->nr_iov, nr = chain->nr_in;
+	uint64_t len = 0;
 
-	if (rxq->nr_iov + chain->nr_in > NET_MAX_IOV - 1) {
-		virtq_unpop(vq);
-		virtq_chain_release(vq, chain);
-		return TAKE_FULL;
+	if (nr > room) {
+		if (rxq->nr_buffers) {
+			virtq_unpop(vq);
+			virtq_chain_release(vq, chain);
+			return TAKE_FULL;
+		}
+		/* More segments than readv takes: the first ones will do (the rest stay unwritten). */
+		nr = room;
 	}
+	for (unsigned int i = 0; i < nr; i++)
+		len += chain->in[i].iov_len;
 	buffer->head = chain->head;
-	buffer->len = chain->in_bytes > UINT32_MAX ? UINT32_MAX : (uint32_t)chain->in_bytes;
+	buffer->len = len > UINT32_MAX ? UINT32_MAX : (uint32_t)len;
 	buffer->iov_first = rxq->nr_iov;
-	buffer->nr_iov = chain->nr_in;
-	memcpy(&rxq->iov[rxq->nr_iov], chain->in, chain->nr_in * sizeof(chain->in[0]));
+	buffer->nr_iov = nr;
+	memcpy(&rxq->iov[rxq->nr_iov], chain->in, nr * sizeof(chain->in[0]));
 	virtio_mem_refs_move(&buffer->refs, &chain->refs);
-	rxq->nr_iov += chain->nr_in;
+	rxq->nr_iov += nr;
 	rxq->nr_buffers++;
 	rxq->buffered_bytes += buffer->len;
 	return TAKE_TAKEN;

@@ -124,8 +124,10 @@ static void transmit(struct net_txq *txq, const struct virtq_chain *chain)
 	/* 5.1.6.2: num_buffers is unused on transmit; the tap reads it as padding. */
 	hdr.num_buffers = 0;
 	n = gather(txq, chain, &hdr);
-	if (net->tap_gone)
+	if (net->tap_gone) {
+		txq->dropped++;		/* the link is down: said once, when the tap went */
 		return;
+	}
 	if (writev(net_tap_fd(net, txq->pair), txq->iov, (int)n) < 0) {
 		if (errno == EIO || errno == EBADFD || errno == ENODEV || errno == EPIPE)
 			net_tap_failed(net, errno, "write");

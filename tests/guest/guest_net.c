@@ -80,9 +80,17 @@ int guest_net_init(struct guest_net *gn, struct guest_virtio *vd, uint64_t wante
 
 static int post_one(struct guest_net *gn, struct guest_net_rxq *rxq, unsigned int slot)
 {
-	struct guest_buf buf = { rxq->gpa[slot], gn->rx_buffer_size, true };
+	struct guest_buf bufs[2] = { { rxq->gpa[slot], gn->rx_buffer_size, true } };
+	unsigned int n = 1;
 
-	return guest_virtio_add(gn->vd, rxq->index, &buf, 1, (void *)(uintptr_t)(slot + 1));
+	/* 5.1.6.3: a buffer is a chain; the header may straddle its descriptors. */
+	if (gn->rx_split && gn->rx_split < gn->rx_buffer_size) {
+		bufs[0].len = gn->rx_split;
+		bufs[1] = (struct guest_buf){ rxq->gpa[slot] + gn->rx_split,
+					      gn->rx_buffer_size - gn->rx_split, true };
+		n = 2;
+	}
+	return guest_virtio_add(gn->vd, rxq->index, bufs, n, (void *)(uintptr_t)(slot + 1));
 }
 
 int guest_net_post_rx(struct guest_net *gn, unsigned int pair, unsigned int count)

@@ -111,6 +111,7 @@ struct guest_net {
 	unsigned int pairs;		/* queue pairs set up */
 	uint16_t ctrl_index;
 	uint32_t rx_buffer_size;
+	uint32_t rx_split;		/* non-zero: each receive buffer is two descriptors, split there */
 	uint8_t mac[6];
 	struct guest_net_rxq rx[GUEST_NET_MAX_PAIRS];
 	unsigned long interrupts;	/* handled: callbacks disabled, rings polled */

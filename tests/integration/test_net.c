@@ -546,19 +546,13 @@ static void test_tso_to_a_guest_with_guest_tso_arrives_whole_in_mergeable_buffer
 	assert_int_equal(sim_hv_stop_daemon(f->hv, SIGTERM, WAIT_MS), 0);
 }
 
-static void test_tso_to_a_guest_without_guest_tso_arrives_segmented_and_checksummed(void **state)
+/* 5.1.6.4.1: without GUEST_TSO and GUEST_CSUM, whole MSS-sized frames, flags 0, that join up to @data. */
+static void receive_segmented(struct fixture *f, const uint8_t *data, size_t len)
 {
-	struct fixture *f = *state;
-	static uint8_t data[8000], joined[8000];
+	static uint8_t joined[65536];
 	size_t joined_len = 0;
 
-	make_tap(TAP, false);
-	start_on_tap(f, "net,tap=" TAP);
-	net_init(f, F_BASE, 1, RX_BUFFER, 64);
-	fill_pattern(data, sizeof(data), 3);
-	host_sends_gso_frame(f, data, sizeof(data));
-	/* 5.1.6.4.1: without GUEST_TSO and GUEST_CSUM, whole MSS-sized frames, flags 0. */
-	while (joined_len < sizeof(data)) {
+	while (joined_len < len) {
 		size_t payload;
 
 		receive_ipv4(f, FRAME_PROTO_TCP);
@@ -566,11 +560,52 @@ static void test_tso_to_a_guest_without_guest_tso_arrives_segmented_and_checksum
 		assert_int_equal(f->frame.hdr.gso_type, VIRTIO_NET_HDR_GSO_NONE);
 		assert_true(frame_checksums_ok(f->frame.data, f->frame.len));
 		payload = f->frame.len - FRAME_L4_OFF - FRAME_TCP_HLEN;
-		assert_true(payload <= MSS && joined_len + payload <= sizeof(joined));
+		assert_true(payload <= MSS && joined_len + payload <= len);
 		memcpy(joined + joined_len, f->frame.data + FRAME_L4_OFF + FRAME_TCP_HLEN, payload);
 		joined_len += payload;
 	}
-	assert_memory_equal(joined, data, sizeof(data));
+	assert_memory_equal(joined, data, len);
+}
+
+static void test_tso_to_a_guest_without_guest_tso_arrives_segmented_and_checksummed(void **state)
+{
+	struct fixture *f = *state;
+	static uint8_t data[8000];
+
+	make_tap(TAP, false);
+	start_on_tap(f, "net,tap=" TAP);
+	net_init(f, F_BASE, 1, RX_BUFFER, 64);
+	fill_pattern(data, sizeof(data), 3);
+	host_sends_gso_frame(f, data, sizeof(data));
+	receive_segmented(f, data, sizeof(data));
+	assert_int_equal(sim_hv_stop_daemon(f->hv, SIGTERM, WAIT_MS), 0);
+}
+
+static void test_a_reset_takes_the_guest_offloads_back(void **state)
+{
+	struct fixture *f = *state;
+	static uint8_t data[8000];
+
+	make_tap(TAP, false);
+	start_on_tap(f, "net,tap=" TAP);
+	net_init(f, F_BASE | F_GUEST_TSO | NET_BIT(VIRTIO_NET_F_MRG_RXBUF), 1, RX_BUFFER, 128);
+	fill_pattern(data, sizeof(data), 8);
+	host_sends_gso_frame(f, data, sizeof(data));
+	receive_ipv4(f, FRAME_PROTO_TCP);
+	assert_int_equal(f->frame.hdr.gso_type, VIRTIO_NET_HDR_GSO_TCPV4);
+	/*
+	 * Reset: until a driver takes offloads again there are none, so what
+	 * the host sends meanwhile is segmented and checksummed as it enters
+	 * the tap, and the next driver gets it so even though it takes TSO.
+	 */
+	assert_int_equal(guest_virtio_reset(&f->vd[0]), 0);
+	host_sends_gso_frame(f, data, sizeof(data));
+	net_init(f, F_BASE | F_GUEST_TSO | NET_BIT(VIRTIO_NET_F_MRG_RXBUF), 1, RX_BUFFER, 128);
+	receive_segmented(f, data, sizeof(data));
+	/* And what it sends after that comes whole again. */
+	host_sends_gso_frame(f, data, sizeof(data));
+	receive_ipv4(f, FRAME_PROTO_TCP);
+	assert_int_equal(f->frame.hdr.gso_type, VIRTIO_NET_HDR_GSO_TCPV4);
 	assert_int_equal(sim_hv_stop_daemon(f->hv, SIGTERM, WAIT_MS), 0);
 }
 
@@ -598,6 +633,31 @@ static void test_mergeable_buffers_of_256_bytes_carry_a_1400_byte_datagram(void 
 	receive_ipv4(f, FRAME_PROTO_UDP);
 	assert_int_equal(f->frame.hdr.num_buffers, 1);
 	assert_memory_equal(f->frame.data + FRAME_L4_OFF + FRAME_UDP_HLEN, data, 100);
+	close(s);
+	assert_int_equal(sim_hv_stop_daemon(f->hv, SIGTERM, WAIT_MS), 0);
+}
+
+static void test_headers_straddling_descriptors_are_written_whole(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t data[1000];
+	int s;
+
+	make_tap(TAP, false);
+	start_on_tap(f, "net,tap=" TAP);
+	net_init(f, F_BASE | NET_BIT(VIRTIO_NET_F_MRG_RXBUF), 1, 512, 0);
+	/* Each 512-byte buffer is 6 bytes and 506: num_buffers lies in the second descriptor. */
+	f->gn.rx_split = 6;
+	assert_int_equal(guest_net_post_rx(&f->gn, 0, 64), 0);
+	host_knows_guest(f, TAP);
+	s = udp_socket(HOST_PORT);
+	fill_pattern(data, sizeof(data), 7);
+	udp_send_to_guest(s, data, sizeof(data));
+	receive_ipv4(f, FRAME_PROTO_UDP);
+	assert_int_equal(f->frame.hdr.num_buffers,
+			 (GUEST_NET_HDR_SIZE + FRAME_L4_OFF + FRAME_UDP_HLEN + sizeof(data) + 511) / 512);
+	assert_true(frame_checksums_ok(f->frame.data, f->frame.len));
+	assert_memory_equal(f->frame.data + FRAME_L4_OFF + FRAME_UDP_HLEN, data, sizeof(data));
 	close(s);
 	assert_int_equal(sim_hv_stop_daemon(f->hv, SIGTERM, WAIT_MS), 0);
 }
@@ -937,7 +997,9 @@ int main(void)
 		NET_TEST(test_tso_from_the_guest_reaches_the_tap_as_one_gso_frame),
 		NET_TEST(test_tso_to_a_guest_with_guest_tso_arrives_whole_in_mergeable_buffers),
 		NET_TEST(test_tso_to_a_guest_without_guest_tso_arrives_segmented_and_checksummed),
+		NET_TEST(test_a_reset_takes_the_guest_offloads_back),
 		NET_TEST(test_mergeable_buffers_of_256_bytes_carry_a_1400_byte_datagram),
+		NET_TEST(test_headers_straddling_descriptors_are_written_whole),
 		NET_TEST(test_without_mergeable_buffers_a_frame_too_big_is_dropped),
 		NET_TEST(test_two_queue_pairs_on_a_tap_the_daemon_puts_on_a_bridge),
 		NET_TEST(test_link_down_and_up_on_the_host_reach_the_guest),
