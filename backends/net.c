@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * backends/net.c: virtio-net (virtio 1.2, 5.1) on a tap: features, the
- * configuration space, device reset, link state, and the descriptor the
- * daemon knows the type by (its keys are in net_keys.c, its queues in
- * net_rx.c, net_tx.c and net_ctrl.c, the host side in tap.c).
+ * configuration space, device reset, and the descriptor the daemon knows
+ * the type by (its keys are in net_keys.c, its link state in net_link.c,
+ * its queues in net_rx.c, net_tx.c and net_ctrl.c, the host side in tap.c).
  *
  * Queue pair i is receiveq 2i and transmitq 2i+1 on tap file i; the
  * control queue follows the last pair when MQ is negotiated, else it is
@@ -17,8 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <event2/event.h>
 
 #include "backends/tap.h"
 
@@ -158,69 +156,6 @@ static void net_queue_notify(struct virtio_device *vdev, unsigned int index)
 		net_rx_kick(&net->rxq[index / 2]);
 }
 
-static void set_link(struct net *net, bool up)
-{
-	uint16_t old = net->status;
-
-	if (up)
-		net->status |= VIRTIO_NET_S_LINK_UP;
-	else
-		net->status &= (uint16_t)~VIRTIO_NET_S_LINK_UP;
-	/* 5.1.4: announce on a link that came back, so the network relearns where the guest is. */
-	if (up && !(old & VIRTIO_NET_S_LINK_UP) && net->started && net_has(net, VIRTIO_NET_F_GUEST_ANNOUNCE))
-		net->status |= VIRTIO_NET_S_ANNOUNCE;
-	if (net->status != old && net->started && net_has(net, VIRTIO_NET_F_STATUS))
-		virtio_config_changed(net->vdev);
-}
-
-void net_link_changed(struct net *net, bool up)
-{
-	bool was_up = net->status & VIRTIO_NET_S_LINK_UP;
-
-	if (net->tap_gone || up == was_up)
-		return;
-	log_info("%s: link %s (tap %s)", net->name, up ? "up" : "down", net->tap->name);
-	set_link(net, up);
-	if (up)
-		for (unsigned int i = 0; i < net->active_pairs; i++)
-			net_rx_kick(&net->rxq[i]);
-}
-
-void net_tap_failed(struct net *net, int err, const char *what)
-{
-	if (net->tap_gone)
-		return;
-	log_error("%s: tap %s: %s: %s: link down", net->name, net->tap->name, what, strerror(err));
-	set_link(net, false);
-	net->tap_gone = true;
-	for (unsigned int i = 0; i < net->pairs; i++)
-		net_rx_stop(&net->rxq[i]);
-}
-
-static void on_link_changed(void *opaque, enum tap_link_state state)
-{
-	struct net *net = opaque;
-
-	if (state == TAP_LINK_GONE)
-		net_tap_failed(net, ENODEV, "interface deleted");
-	else
-		net_link_changed(net, state == TAP_LINK_UP);
-}
-
-static void on_link_readable(evutil_socket_t fd, short what, void *arg)
-{
-	struct net *net = arg;
-	int ret = tap_link_read(&net->tap->link, net->tap->ifindex, on_link_changed, net);
-
-	(void)fd;
-	(void)what;
-	/* Messages were lost: ask for the tap's state again rather than guess. */
-	if (ret == -ENOBUFS)
-		ret = tap_link_request(&net->tap->link, net->tap->ifindex);
-	if (ret)
-		log_ratelimited(&net->log, LOG_LEVEL_WARN, "%s: link state: %s", net->name, strerror(-ret));
-}
-
 static void net_reset(struct virtio_device *vdev)
 {
 	struct net *net = virtio_backend(vdev);
@@ -265,17 +200,12 @@ static int init_queues(struct net *net)
 		ret = net_ctrl_init(&net->ctrlq_multi, net, 2 * net->pairs);
 	if (ret)
 		return ret;
-	net->link_event = event_new(net->base, tap_link_fd(&net->tap->link), EV_READ | EV_PERSIST,
-				    on_link_readable, net);
-	if (!net->link_event || event_add(net->link_event, NULL))
-		return -ENOMEM;
-	return 0;
+	return net_link_start(net);
 }
 
 static void fini_queues(struct net *net)
 {
-	if (net->link_event)
-		event_free(net->link_event);
+	net_link_stop(net);
 	for (unsigned int i = 0; i < net->pairs; i++) {
 		net_rx_fini(&net->rxq[i]);
 		net_tx_fini(&net->txq[i]);

@@ -195,10 +195,17 @@ void net_default_mac(uint8_t mac[6], const struct backend_env *env, const struct
 
 /* net.c */
 int net_tap_fd(const struct net *net, unsigned int pair);
-void net_link_changed(struct net *net, bool up);
-void net_tap_failed(struct net *net, int err, const char *what);
 int net_apply_offloads(struct net *net, uint64_t guest_features);
 int net_set_active_pairs(struct net *net, unsigned int pairs);
+
+/* net_link.c */
+/* Follow the tap's link state on the event loop (after the queues exist). */
+int net_link_start(struct net *net);
+void net_link_stop(struct net *net);
+/* The tap's link went @up or down: status, interrupt, rx started again. */
+void net_link_changed(struct net *net, bool up);
+/* The tap failed (@err from @what) or went: link down, rx stopped, tx dropped from now on. */
+void net_tap_failed(struct net *net, int err, const char *what);
 
 /* net_rx.c */
 int net_rx_init(struct net_rxq *rxq, struct net *net, unsigned int pair);

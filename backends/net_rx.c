@@ -103,8 +103,10 @@ static enum take_result take_buffer(struct net_rxq *rxq, struct virtqueue *vq)
 	if (chain->nr_out || chain->in_bytes < TAP_VNET_HDR_SIZE) {
 		virtq_chain_release(vq, chain);
 		/*
-		 * 5.1.6.3.1: receive buffers are device-writable, and each one
-		 * MUST be at least the size of struct virtio_net_hdr.
+		 * 5.1.6.3.1: receive buffers are device-writable, and with
+		 * MRG_RXBUF each MUST be at least the size of struct
+		 * virtio_net_hdr; without it, a smaller one could never hold a
+		 * frame either (every frame has the header).
 		 */
 		virtio_device_needs_reset(net->vdev, chain->nr_out ?
 					  "device-readable buffer in a receiveq (5.1.6.3)" :
