@@ -87,22 +87,11 @@ static void net_config_write(struct virtio_device *vdev, uint32_t off, const voi
 			net->name, len, off);
 }
 
-/* TUN_F_* for the guest offloads @features hold (5.1.6.4: what the device may hand the driver). */
+/* The tap hands us what the guest offloads in @features allow (5.1.6.4). */
 int net_apply_offloads(struct net *net, uint64_t features)
 {
-	unsigned int flags = 0;
-	int ret;
-
-	if (features & NET_FEATURE(VIRTIO_NET_F_GUEST_CSUM)) {
-		flags |= TUN_F_CSUM;
-		if (features & NET_FEATURE(VIRTIO_NET_F_GUEST_TSO4))
-			flags |= TUN_F_TSO4;
-		if (features & NET_FEATURE(VIRTIO_NET_F_GUEST_TSO6))
-			flags |= TUN_F_TSO6;
-		if ((flags & (TUN_F_TSO4 | TUN_F_TSO6)) && (features & NET_FEATURE(VIRTIO_NET_F_GUEST_ECN)))
-			flags |= TUN_F_TSO_ECN;
-	}
-	ret = tap_set_offload(net->tap, flags);
+	unsigned int flags = net_header_tun_offloads(features);
+	int ret = tap_set_offload(net->tap, flags);
 	if (ret)
 		log_ratelimited(&net->log, LOG_LEVEL_ERROR, "%s: TUNSETOFFLOAD 0x%x: %s",
 				net->name, flags, strerror(-ret));

@@ -14,7 +14,6 @@
  */
 #include "backends/net_internal.h"
 
-#include <endian.h>
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
@@ -25,57 +24,6 @@
 static struct net_txq *txq_of(struct queue_service *qs)
 {
 	return qs->opaque;
-}
-
-/* Is the GSO type one the negotiated features allow (5.1.6.2.1)? */
-static bool gso_type_allowed(const struct net *net, uint8_t gso_type)
-{
-	if ((gso_type & VIRTIO_NET_HDR_GSO_ECN) && !net_has(net, VIRTIO_NET_F_HOST_ECN))
-		return false;
-	switch (gso_type & ~VIRTIO_NET_HDR_GSO_ECN) {
-	case VIRTIO_NET_HDR_GSO_NONE:
-		return !(gso_type & VIRTIO_NET_HDR_GSO_ECN);
-	case VIRTIO_NET_HDR_GSO_TCPV4:
-		return net_has(net, VIRTIO_NET_F_HOST_TSO4);
-	case VIRTIO_NET_HDR_GSO_TCPV6:
-		return net_has(net, VIRTIO_NET_F_HOST_TSO6);
-	default:
-		return false;	/* UDP (HOST_UFO) is not offered */
-	}
-}
-
-/* NULL if @hdr may go out with a frame of @frame_len bytes, else why not. */
-static const char *header_fault(const struct net *net, const struct virtio_net_hdr *hdr, uint64_t frame_len)
-{
-	uint16_t hdr_len = le16toh(hdr->hdr_len), gso_size = le16toh(hdr->gso_size);
-	uint16_t csum_start = le16toh(hdr->csum_start), csum_offset = le16toh(hdr->csum_offset);
-
-	if (frame_len < NET_ETH_HLEN)
-		return "frame shorter than an Ethernet header";
-	if (hdr->flags & ~VIRTIO_NET_HDR_F_NEEDS_CSUM)
-		return "unknown header flags";
-	if (hdr->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
-		/* 5.1.6.2.1: NEEDS_CSUM only with VIRTIO_NET_F_CSUM; the checksum lies in the frame. */
-		if (!net_has(net, VIRTIO_NET_F_CSUM))
-			return "NEEDS_CSUM without VIRTIO_NET_F_CSUM";
-		if ((uint64_t)csum_start + csum_offset + 2 > frame_len)
-			return "checksum beyond the frame";
-	}
-	if (!gso_type_allowed(net, hdr->gso_type))
-		return "gso_type not negotiated";
-	if (hdr->gso_type == VIRTIO_NET_HDR_GSO_NONE)
-		return NULL;
-	/*
-	 * The HOST_TSO features require VIRTIO_NET_F_CSUM (5.1.3.1): a GSO frame
-	 * carries a partial checksum, its headers and a segment size that fit it.
-	 */
-	if (!(hdr->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM))
-		return "GSO without NEEDS_CSUM";
-	if (!gso_size || gso_size > frame_len)
-		return "gso_size out of range";
-	if (hdr_len > frame_len)
-		return "hdr_len beyond the frame";
-	return NULL;
 }
 
 static void drop(struct net_txq *txq, const char *why, uint64_t len)
@@ -116,7 +64,7 @@ static void transmit(struct net_txq *txq, const struct virtq_chain *chain)
 	unsigned int n;
 
 	virtq_chain_read(chain, 0, &hdr, sizeof(hdr));
-	fault = header_fault(net, &hdr, frame_len);
+	fault = net_header_tx_fault(virtio_features(net->vdev), &hdr, frame_len);
 	if (fault) {
 		drop(txq, fault, frame_len);
 		return;
