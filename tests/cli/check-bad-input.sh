@@ -201,6 +201,8 @@ case_ fdt_domain_name_without_config cli_case "--domain 'vm1': " fdt --domain vm
 case_ file_intx_spi_060 file_case 3 "intx_spi '060': a leading 0" '[domain 3]\ndevice = "rng"\nintx_spi = 060\n'
 case_ file_domain_010 file_case 1 "domain '010': a leading 0" '[domain 010]\ndevice = "rng"\n'
 case_ file_addr_010 file_case 2 "addr=010: a leading 0" '[domain 3]\ndevice = "rng,addr=010"\n'
+case_ file_net_ifname_with_slash file_case 2 "ifname=a/b: expected an interface name" '[domain 3]\ndevice = "net,bridge=br0,ifname=a/b"\n'
+case_ file_net_without_tap_or_bridge file_case 2 "tap=NAME or bridge=BRIDGE is required" '[domain 3]\ndevice = [ "rng", "net,queues=2" ]\n'
 case_ file_verbose_01 file_case 3 "verbose '01'" '[domain 3]\ndevice = "rng"\nverbose = 01\n'
 case_ file_map_budget_overflow file_case 2 "map_budget '99999999999999999999': out of range" '[domain 3]\nmap_budget = 99999999999999999999\ndevice = "rng"\n'
 case_ file_domain_1K file_case 1 "1K" '[domain 1K]\ndevice = "rng"\n'
