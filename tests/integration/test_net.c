@@ -973,6 +973,27 @@ static void test_a_device_readable_rx_buffer_needs_a_reset(void **state)
 	assert_int_equal(sim_hv_stop_daemon(f->hv, SIGTERM, WAIT_MS), 0);
 }
 
+static void test_a_missing_tap_or_bridge_stops_start_up_naming_it(void **state)
+{
+	struct fixture *f = *state;
+	const char *missing_tap[] = { "--device", "net,tap=nosuch0", NULL };
+	const char *missing_bridge[] = { "--device", "net,bridge=nobr0", NULL };
+	const char *single_queue_tap[] = { "--device", "net,tap=" TAP ",queues=2", NULL };
+
+	make_tap(TAP, false);
+	assert_int_equal(sim_hv_start_daemon(f->hv, sim_daemon_path(), missing_tap), 0);
+	assert_int_equal(sim_hv_wait_daemon_exit(f->hv, WAIT_MS), 2);
+	assert_non_null(strstr(sim_hv_daemon_log(f->hv), "net0: tap nosuch0: No such device"));
+	assert_int_equal(sim_hv_start_daemon(f->hv, sim_daemon_path(), missing_bridge), 0);
+	assert_int_equal(sim_hv_wait_daemon_exit(f->hv, WAIT_MS), 2);
+	assert_non_null(strstr(sim_hv_daemon_log(f->hv), "net0: bridge nobr0: "));
+	assert_false(interface_exists("vpci1.0"));
+	/* Two pairs need a multi-queue tap (ip tuntap add ... multi_queue). */
+	assert_int_equal(sim_hv_start_daemon(f->hv, sim_daemon_path(), single_queue_tap), 0);
+	assert_int_equal(sim_hv_wait_daemon_exit(f->hv, WAIT_MS), 2);
+	assert_non_null(strstr(sim_hv_daemon_log(f->hv), "net0: tap " TAP " (multi-queue?)"));
+}
+
 /* Taps and namespaces need /dev/net/tun and CAP_SYS_ADMIN: without them, one line and no test. */
 static const char *unavailable(void)
 {
@@ -1008,6 +1029,7 @@ int main(void)
 		NET_TEST(test_bad_control_commands_are_answered_err),
 		NET_TEST(test_a_deleted_tap_takes_the_link_down_and_the_daemon_stays),
 		NET_TEST(test_a_device_readable_rx_buffer_needs_a_reset),
+		NET_TEST(test_a_missing_tap_or_bridge_stops_start_up_naming_it),
 	};
 	const char *why = unavailable();
 
