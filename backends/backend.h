@@ -32,6 +32,7 @@ struct backend_common {
 	const char *name;	/* "blk0": type and index among devices of that type */
 	uint16_t queue_size;	/* queue-size=, else VIRTIO_QUEUE_SIZE_DEFAULT */
 	unsigned int index;	/* among devices of this type: 0 for blk0 */
+	uint32_t domid;		/* the domain served (a created tap's name: net) */
 };
 
 /* What create() gets from the domain it serves. */

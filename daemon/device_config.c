@@ -23,7 +23,7 @@ static const char *const common_key_names[COMMON_KEYS] = { "addr", "queue-size" 
 struct backend_common device_config_common(const struct device_config *config)
 {
 	return (struct backend_common){ .name = config->name, .queue_size = config->queue_size,
-					.index = config->index };
+					.index = config->index, .domid = config->domid };
 }
 
 static int apply_common_key(struct device_config *config, enum common_key key, const char *value,

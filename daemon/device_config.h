@@ -25,6 +25,7 @@ struct device_config {
 	const struct backend_type *type;	/* one of daemon/backend_types.h's */
 	char name[16];		/* "rng0": type and index among devices of that type */
 	unsigned int index;	/* ... that index */
+	uint32_t domid;		/* the domain served, set before device_configs_open() */
 	int slot;		/* device number on bus 0, or DEVICE_SLOT_AUTO */
 	uint16_t queue_size;	/* default VIRTIO_QUEUE_SIZE_DEFAULT */
 	bool opened;		/* type->open() succeeded: type->close() is due */
