@@ -6,11 +6,13 @@
 #include <string.h>
 
 #include "backends/blk.h"
+#include "backends/console.h"
 #include "backends/rng.h"
 
 static const struct backend_type *const types[] = {
 	&rng_backend,
 	&blk_backend,
+	&console_backend,
 };
 
 #define NR_TYPES (sizeof(types) / sizeof(types[0]))

@@ -49,6 +49,12 @@ static const char *const allowed[] = {
 	"io_uring_enter", "io_uring_register",
 	/* virtio-rng. */
 	"getrandom",
+	/*
+	 * virtio-console: its ports' ptys, files and socket clients
+	 * (readv/writev), the next client of a listening socket it holds
+	 * (accept4: the socket was bound before the sandbox).
+	 */
+	"readv", "writev", "accept4",
 	/* Time (where the vDSO falls back), threads (futex), malloc. */
 	"clock_gettime", "gettimeofday", "futex", "brk", "munmap", "madvise", "mremap",
 	/*
@@ -77,6 +83,7 @@ static const unsigned long allowed_ioctls[] = {
 	IOCTL_PRIVCMD_MMAP_RESOURCE,	/* xenforeignmemory_map_resource */
 	IOCTL_EVTCHN_NOTIFY,		/* xenevtchn_notify */
 	IOCTL_EVTCHN_UNBIND,		/* xenevtchn_unbind, at teardown */
+	TIOCGWINSZ,			/* virtio-console: a pty's size, for SIZE */
 };
 
 static char violation_prefix[96];
