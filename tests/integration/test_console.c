@@ -1,0 +1,501 @@
+// SPDX-License-Identifier: MIT
+/*
+ * tests/integration/test_console.c: the daemon serving virtio-console
+ * (virtio 1.2, 5.3) to a simulated Xen guest: this process drives the
+ * device with tests/guest/guest_console.c, a driver written from the
+ * specification, and plays dom0's side (socket clients, the pty, files).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "tests/guest/guest_console.h"
+#include "tests/guest/guest_pci.h"
+#include "tests/guest/guest_virtio.h"
+#include "tests/integration/daemon_path.h"
+#include "tests/sim/hypervisor.h"
+
+#define ECAM_BASE	0x10000000ULL
+#define ECAM_SIZE	0x10000000ULL
+#define MMIO64_BASE	0x100000000ULL
+#define BAR_STRIDE	0x100000ULL
+#define RAM_BASE	0x40000000ULL
+#define RAM_SIZE	(64ULL << 20)
+#define INTX_SPI_BASE	44
+#define WAIT_MS		10000
+#define MAX_CONSOLES	2
+
+#define VIRTIO_VENDOR_ID	0x1af4
+#define VIRTIO_CONSOLE_DEVICE_ID (0x1040 + 3)	/* 4.1.2: 5 Device Types, console = 3 */
+#define ISR_CONFIG		0x2
+
+#define F_SIZE		(1ULL << VIRTIO_CONSOLE_F_SIZE)
+#define F_MULTIPORT	(1ULL << VIRTIO_CONSOLE_F_MULTIPORT)
+#define F_EMERG_WRITE	(1ULL << VIRTIO_CONSOLE_F_EMERG_WRITE)
+#define F_RING		(1ULL << VIRTIO_F_INDIRECT_DESC | 1ULL << VIRTIO_F_EVENT_IDX)
+#define F_ALL		(F_SIZE | F_MULTIPORT | F_EMERG_WRITE | F_RING)
+
+struct fixture {
+	struct sim_hv *hv;
+	struct guest_pci pci;
+	struct guest_ram ram;
+	struct guest_virtio vd[MAX_CONSOLES];
+	struct guest_console gc[MAX_CONSOLES];
+	unsigned int nr;
+	char dir[64];		/* where the test's sockets and files are */
+	char path[4][128];	/* dir/0 ... dir/3 */
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	strcpy(f->dir, "/tmp/xvp-console-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	for (unsigned int i = 0; i < 4; i++)
+		snprintf(f->path[i], sizeof(f->path[i]), "%s/%u", f->dir, i);
+	f->hv = sim_hv_create(&(struct sim_hv_config){ .domid = 1, .nr_vcpus = 2 });
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	sim_hv_destroy(f->hv);
+	for (unsigned int i = 0; i < 4; i++)
+		unlink(f->path[i]);
+	rmdir(f->dir);
+	free(f);
+	return 0;
+}
+
+/* Start the daemon with @args and probe the @expected virtio-console functions. */
+static void start(struct fixture *f, const char *const args[], unsigned int expected)
+{
+	struct guest_pci_function found[32];
+	int count;
+
+	assert_int_equal(sim_hv_start_daemon(f->hv, sim_daemon_path(), args), 0);
+	if (sim_hv_wait_serving(f->hv, WAIT_MS))
+		fail_msg("daemon did not start serving; its log:\n%s", sim_hv_daemon_log(f->hv));
+	guest_pci_init(&f->pci, f->hv, 0, ECAM_BASE, ECAM_SIZE);
+	guest_ram_init(&f->ram, f->hv, RAM_BASE, RAM_SIZE);
+	count = guest_pci_scan_bus(&f->pci, 0, found, 32);
+	f->nr = 0;
+	for (int i = 0; i < count && i < 32; i++) {
+		if (found[i].vendor_id != VIRTIO_VENDOR_ID ||
+		    found[i].device_id != VIRTIO_CONSOLE_DEVICE_ID)
+			continue;
+		assert_true(f->nr < MAX_CONSOLES);
+		assert_int_equal(guest_virtio_probe(&f->vd[f->nr], &f->pci, &found[i], &f->ram,
+						    MMIO64_BASE + f->nr * BAR_STRIDE, INTX_SPI_BASE), 0);
+		f->nr++;
+	}
+	assert_int_equal(f->nr, expected);
+}
+
+static struct guest_console *init(struct fixture *f, unsigned int i, uint64_t features)
+{
+	assert_int_equal(guest_console_init(&f->gc[i], &f->vd[i], features, true, WAIT_MS), 0);
+	return &f->gc[i];
+}
+
+/* ---- dom0's side */
+
+static int connect_to(const char *path)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	assert_true(fd >= 0);
+	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", path);
+	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)))
+		fail_msg("connect %s: %s", path, strerror(errno));
+	return fd;
+}
+
+/* Exactly @len bytes from @fd, each wait bounded. */
+static void read_exactly(int fd, void *buf, size_t len)
+{
+	for (size_t done = 0; done < len;) {
+		struct pollfd p = { fd, POLLIN, 0 };
+		ssize_t n;
+
+		if (poll(&p, 1, WAIT_MS) != 1)
+			fail_msg("no data after %zu of %zu bytes", done, len);
+		n = read(fd, (uint8_t *)buf + done, len - done);
+		if (n <= 0)
+			fail_msg("read after %zu of %zu bytes: %zd (%s)", done, len, n, strerror(errno));
+		done += (size_t)n;
+	}
+}
+
+static void write_all(int fd, const void *buf, size_t len)
+{
+	assert_int_equal(write(fd, buf, len), (ssize_t)len);
+}
+
+/* The next control message must be @event for port @id (with @value unless -1). */
+static struct guest_console_msg expect_control(struct guest_console *gc, uint16_t event,
+					       uint32_t id, int value)
+{
+	struct guest_console_msg msg;
+
+	assert_int_equal(guest_console_next_control(gc, &msg), 0);
+	if (msg.event != event || msg.id != id || (value >= 0 && msg.value != value))
+		fail_msg("control message: event %u id %u value %u; expected event %u id %u value %d",
+			 msg.event, msg.id, msg.value, event, id, value);
+	return msg;
+}
+
+/* ---- tests */
+
+static void test_console_port_on_a_socket_both_ways(void **state)
+{
+	struct fixture *f = *state;
+	char option[256];
+	const char *const args[] = { "--device", option, NULL };
+	struct guest_console *gc;
+	char got[16];
+	int client;
+
+	snprintf(option, sizeof(option), "console,console=socket=%s", f->path[0]);
+	start(f, args, 1);
+	/* 5.3.3: one port on a socket: no MULTIPORT, no SIZE (no terminal), EMERG_WRITE. */
+	gc = init(f, 0, F_ALL);
+	assert_int_equal(f->vd[0].device_features & (F_SIZE | F_MULTIPORT | F_EMERG_WRITE),
+			 F_EMERG_WRITE);
+	assert_int_equal(f->vd[0].num_queues, 2);
+	client = connect_to(f->path[0]);
+	assert_int_equal(guest_console_write(gc, 0, "hello dom0\n", 11), 0);
+	read_exactly(client, got, 11);
+	assert_memory_equal(got, "hello dom0\n", 11);
+	write_all(client, "ls\n", 3);
+	assert_int_equal(guest_console_read_all(gc, 0, got, 3), 0);
+	assert_memory_equal(got, "ls\n", 3);
+	close(client);
+}
+
+/* DEVICE_READY, DEVICE_ADD and PORT_READY for each, then what a ready port is told. */
+static void test_multiport_set_up_names_the_ports(void **state)
+{
+	struct fixture *f = *state;
+	char option[512];
+	const char *const args[] = { "--device", option, NULL };
+	struct guest_console_msg msg;
+	struct guest_console *gc;
+	unsigned int seen[3] = { 0 };
+
+	snprintf(option, sizeof(option), "console,console=null,port=org.qemu.guest_agent.0:socket=%s,"
+		 "port=log:file=%s", f->path[0], f->path[1]);
+	start(f, args, 1);
+	gc = init(f, 0, F_ALL);
+	assert_true(f->vd[0].driver_features & F_MULTIPORT);
+	assert_int_equal(guest_virtio_config_read(&f->vd[0], VIRTIO_CONSOLE_CFG_MAX_NR_PORTS, 4), 3);
+	assert_int_equal(f->vd[0].num_queues, 8);
+	assert_int_equal(guest_console_control(gc, 0, VIRTIO_CONSOLE_DEVICE_READY, 1), 0);
+	for (uint32_t id = 0; id < 3; id++)
+		expect_control(gc, VIRTIO_CONSOLE_DEVICE_ADD, id, -1);
+	for (uint32_t id = 0; id < 3; id++)
+		assert_int_equal(guest_console_control(gc, id, VIRTIO_CONSOLE_PORT_READY, 1), 0);
+	/* Port 0: the console, open (null is always there); 1: named, no client yet; 2: named, open. */
+	for (unsigned int n = 0; n < 6; n++) {
+		assert_int_equal(guest_console_next_control(gc, &msg), 0);
+		assert_true(msg.id < 3);
+		seen[msg.id]++;
+		if (msg.event == VIRTIO_CONSOLE_CONSOLE_PORT)
+			assert_int_equal(msg.id, 0);
+		else if (msg.event == VIRTIO_CONSOLE_PORT_NAME)
+			assert_string_equal(msg.name, msg.id == 1 ? "org.qemu.guest_agent.0" : "log");
+		else if (msg.event == VIRTIO_CONSOLE_PORT_OPEN)
+			assert_int_equal(msg.value, msg.id != 1);
+		else
+			fail_msg("unexpected control event %u for port %u", msg.event, msg.id);
+	}
+	assert_int_equal(seen[0], 2);
+	assert_int_equal(seen[1], 2);
+	assert_int_equal(seen[2], 2);
+}
+
+/* Bring up the ports of a multiport console; the messages after PORT_READY are consumed. */
+static struct guest_console *bring_up(struct fixture *f, unsigned int i, unsigned int nr_ports,
+				      unsigned int after_ready)
+{
+	struct guest_console *gc = init(f, i, F_ALL);
+	struct guest_console_msg msg;
+
+	assert_int_equal(guest_console_bring_up(gc, nr_ports), 0);
+	for (unsigned int n = 0; n < after_ready; n++)
+		assert_int_equal(guest_console_next_control(gc, &msg), 0);
+	return gc;
+}
+
+static void test_port_open_follows_the_socket_client(void **state)
+{
+	struct fixture *f = *state;
+	char option[256];
+	const char *const args[] = { "--device", option, NULL };
+	struct guest_console *gc;
+	char got[8];
+	int client;
+
+	snprintf(option, sizeof(option), "console,console=null,port=chan:socket=%s", f->path[0]);
+	start(f, args, 1);
+	/* Port 0: CONSOLE_PORT, PORT_OPEN; port 1: PORT_NAME, PORT_OPEN 0. */
+	gc = bring_up(f, 0, 2, 4);
+	assert_int_equal(guest_console_control(gc, 1, VIRTIO_CONSOLE_PORT_OPEN, 1), 0);
+	for (int round = 0; round < 2; round++) {
+		client = connect_to(f->path[0]);
+		expect_control(gc, VIRTIO_CONSOLE_PORT_OPEN, 1, 1);
+		write_all(client, "ping", 4);
+		assert_int_equal(guest_console_read_all(gc, 1, got, 4), 0);
+		assert_memory_equal(got, "ping", 4);
+		assert_int_equal(guest_console_write(gc, 1, "pong", 4), 0);
+		read_exactly(client, got, 4);
+		assert_memory_equal(got, "pong", 4);
+		close(client);
+		expect_control(gc, VIRTIO_CONSOLE_PORT_OPEN, 1, 0);
+	}
+}
+
+static void test_input_waits_until_the_guest_opens_the_port(void **state)
+{
+	struct fixture *f = *state;
+	char option[256];
+	const char *const args[] = { "--device", option, NULL };
+	struct guest_console *gc;
+	char got[6];
+	int client;
+
+	snprintf(option, sizeof(option), "console,console=null,port=chan:socket=%s", f->path[0]);
+	start(f, args, 1);
+	gc = bring_up(f, 0, 2, 4);
+	client = connect_to(f->path[0]);
+	expect_control(gc, VIRTIO_CONSOLE_PORT_OPEN, 1, 1);
+	/* Written before any guest program opened the port: kept in dom0, not lost. */
+	write_all(client, "early", 5);
+	assert_int_equal(guest_console_control(gc, 1, VIRTIO_CONSOLE_PORT_OPEN, 1), 0);
+	assert_int_equal(guest_console_read_all(gc, 1, got, 5), 0);
+	assert_memory_equal(got, "early", 5);
+	close(client);
+}
+
+static void test_file_port_appends_guest_output_and_null_takes_it(void **state)
+{
+	struct fixture *f = *state;
+	char option[256], got[32] = "";
+	const char *const args[] = { "--device", option, NULL };
+	struct guest_console *gc;
+	int fd;
+
+	fd = open(f->path[1], O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	write_all(fd, "before\n", 7);
+	close(fd);
+	snprintf(option, sizeof(option), "console,console=null,port=log:file=%s", f->path[1]);
+	start(f, args, 1);
+	gc = bring_up(f, 0, 2, 4);
+	assert_int_equal(guest_console_write(gc, 0, "into nothing", 12), 0);
+	assert_int_equal(guest_console_write(gc, 1, "line 1\n", 7), 0);
+	assert_int_equal(guest_console_write(gc, 1, "line 2\n", 7), 0);
+	fd = open(f->path[1], O_RDONLY);
+	assert_int_equal(read(fd, got, sizeof(got) - 1), 21);
+	close(fd);
+	assert_string_equal(got, "before\nline 1\nline 2\n");
+}
+
+/* The pty's path, from the daemon's line about the device. */
+static void pty_path(struct fixture *f, char *path, size_t len)
+{
+	const char *at;
+
+	assert_int_equal(sim_hv_wait_daemon_log(f->hv, "console pty /dev/", WAIT_MS), 0);
+	at = strstr(sim_hv_daemon_log(f->hv), "console pty ") + strlen("console pty ");
+	snprintf(path, len, "%.*s", (int)strcspn(at, ",\n"), at);
+}
+
+static void test_pty_console_both_ways_and_its_size(void **state)
+{
+	struct fixture *f = *state;
+	const char *const args[] = { "--device", "console", NULL };
+	struct winsize size = { .ws_row = 40, .ws_col = 100 };
+	struct guest_console *gc;
+	char path[64], got[8];
+	uint8_t generation;
+	int slave;
+
+	start(f, args, 1);
+	gc = init(f, 0, F_ALL);
+	/* 5.3.3: a pty has a size: SIZE, the console's cols and rows in the configuration. */
+	assert_true(f->vd[0].driver_features & F_SIZE);
+	assert_int_equal(guest_virtio_config_read(&f->vd[0], VIRTIO_CONSOLE_CFG_COLS, 2), 80);
+	assert_int_equal(guest_virtio_config_read(&f->vd[0], VIRTIO_CONSOLE_CFG_ROWS, 2), 24);
+	pty_path(f, path, sizeof(path));
+	slave = open(path, O_RDWR | O_NOCTTY);
+	assert_true(slave >= 0);
+	assert_int_equal(guest_console_write(gc, 0, "login: ", 7), 0);
+	read_exactly(slave, got, 7);
+	assert_memory_equal(got, "login: ", 7);
+
+	/* The terminal on the slave is resized; the next keystroke carries the new size. */
+	generation = guest_virtio_config_generation(&f->vd[0]);
+	assert_int_equal(ioctl(slave, TIOCSWINSZ, &size), 0);
+	write_all(slave, "r", 1);
+	assert_int_equal(guest_console_read_all(gc, 0, got, 1), 0);
+	assert_int_equal(got[0], 'r');
+	/* 4.1.4.3: a configuration change moves config_generation. */
+	assert_int_not_equal(guest_virtio_config_generation(&f->vd[0]), generation);
+	assert_int_equal(guest_virtio_config_read(&f->vd[0], VIRTIO_CONSOLE_CFG_COLS, 2), 100);
+	assert_int_equal(guest_virtio_config_read(&f->vd[0], VIRTIO_CONSOLE_CFG_ROWS, 2), 40);
+	close(slave);
+}
+
+static void test_multiport_pty_console_is_resized_by_message(void **state)
+{
+	struct fixture *f = *state;
+	char option[256], path[64], got[4];
+	const char *const args[] = { "--device", option, NULL };
+	struct winsize size = { .ws_row = 50, .ws_col = 132 };
+	struct guest_console_msg msg;
+	struct guest_console *gc;
+	int slave;
+
+	snprintf(option, sizeof(option), "console,console=pty,port=chan:null");
+	start(f, args, 1);
+	gc = init(f, 0, F_ALL);
+	assert_int_equal(guest_console_bring_up(gc, 2), 0);
+	/* Port 0: CONSOLE_PORT, RESIZE 80x24, PORT_OPEN; port 1: PORT_NAME, PORT_OPEN. */
+	for (unsigned int n = 0, resizes = 0; n < 5; n++) {
+		assert_int_equal(guest_console_next_control(gc, &msg), 0);
+		if (msg.event != VIRTIO_CONSOLE_RESIZE)
+			continue;
+		assert_int_equal(++resizes, 1);
+		assert_int_equal(msg.id, 0);
+		assert_int_equal(msg.cols, 80);
+		assert_int_equal(msg.rows, 24);
+	}
+	assert_int_equal(guest_console_control(gc, 0, VIRTIO_CONSOLE_PORT_OPEN, 1), 0);
+	pty_path(f, path, sizeof(path));
+	slave = open(path, O_RDWR | O_NOCTTY);
+	assert_true(slave >= 0);
+	assert_int_equal(ioctl(slave, TIOCSWINSZ, &size), 0);
+	write_all(slave, "x", 1);
+	assert_int_equal(guest_console_read_all(gc, 0, got, 1), 0);
+	msg = expect_control(gc, VIRTIO_CONSOLE_RESIZE, 0, -1);
+	assert_int_equal(msg.cols, 132);
+	assert_int_equal(msg.rows, 50);
+	close(slave);
+}
+
+/*
+ * No one reads: the ring keeps the newest buffer= bytes, the oldest are
+ * dropped; the client that comes gets exactly those, then what follows.
+ */
+static void test_output_without_a_reader_keeps_the_newest_bytes(void **state)
+{
+	struct fixture *f = *state;
+	char option[256];
+	const char *const args[] = { "--device", option, NULL };
+	static uint8_t chunk[3][4096], got[4096 + 3];
+	struct guest_console *gc;
+	int client;
+
+	snprintf(option, sizeof(option), "console,console=null,port=chan:socket=%s,buffer=4K",
+		 f->path[0]);
+	start(f, args, 1);
+	gc = bring_up(f, 0, 2, 4);
+	for (unsigned int i = 0; i < 3; i++) {
+		memset(chunk[i], 'A' + (int)i, sizeof(chunk[i]));
+		chunk[i][0] = (uint8_t)('0' + i);
+		assert_int_equal(guest_console_write(gc, 1, chunk[i], sizeof(chunk[i])), 0);
+	}
+	client = connect_to(f->path[0]);
+	expect_control(gc, VIRTIO_CONSOLE_PORT_OPEN, 1, 1);
+	assert_int_equal(guest_console_write(gc, 1, "END", 3), 0);
+	read_exactly(client, got, sizeof(got));
+	assert_memory_equal(got, chunk[2], 4096);
+	assert_memory_equal(got + 4096, "END", 3);
+	close(client);
+	assert_int_equal(sim_hv_wait_daemon_log(f->hv, "8192 bytes of output dropped", WAIT_MS), 0);
+}
+
+/* A reader that is there is waited for: 1 MiB through a 4K ring arrives whole. */
+static void test_a_slow_reader_gets_every_byte(void **state)
+{
+	struct fixture *f = *state;
+	char option[256];
+	const char *const args[] = { "--device", option, NULL };
+	enum { TOTAL = 1 << 20, CHUNK = 32768 };
+	uint8_t *sent = malloc(TOTAL), *got = malloc(TOTAL);
+	struct guest_console *gc;
+	int client;
+	pid_t reader;
+	int pipefd[2];
+
+	snprintf(option, sizeof(option), "console,console=null,port=chan:socket=%s,buffer=4K",
+		 f->path[0]);
+	start(f, args, 1);
+	gc = bring_up(f, 0, 2, 4);
+	client = connect_to(f->path[0]);
+	expect_control(gc, VIRTIO_CONSOLE_PORT_OPEN, 1, 1);
+	for (size_t i = 0; i < TOTAL; i++)
+		sent[i] = (uint8_t)(i * 7 + i / 251);
+	/* The reader runs beside the guest: the guest's writes wait for it, never the reverse. */
+	assert_int_equal(pipe(pipefd), 0);
+	reader = fork();
+	if (!reader) {
+		read_exactly(client, got, TOTAL);
+		_exit(write(pipefd[1], got, 0) == 0 && !memcmp(got, sent, TOTAL) ? 0 : 1);
+	}
+	for (size_t off = 0; off < TOTAL; off += CHUNK)
+		assert_int_equal(guest_console_write(gc, 1, sent + off, CHUNK), 0);
+	{
+		int status;
+
+		assert_int_equal(waitpid(reader, &status, 0), reader);
+		assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	}
+	close(pipefd[0]);
+	close(pipefd[1]);
+	close(client);
+	free(sent);
+	free(got);
+}
+
+static const struct CMUnitTest console_tests[] = {
+	cmocka_unit_test_setup_teardown(test_console_port_on_a_socket_both_ways, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_multiport_set_up_names_the_ports, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_port_open_follows_the_socket_client, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_input_waits_until_the_guest_opens_the_port, setup,
+					teardown),
+	cmocka_unit_test_setup_teardown(test_file_port_appends_guest_output_and_null_takes_it,
+					setup, teardown),
+	cmocka_unit_test_setup_teardown(test_pty_console_both_ways_and_its_size, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_multiport_pty_console_is_resized_by_message, setup,
+					teardown),
+	cmocka_unit_test_setup_teardown(test_output_without_a_reader_keeps_the_newest_bytes, setup,
+					teardown),
+	cmocka_unit_test_setup_teardown(test_a_slow_reader_gets_every_byte, setup, teardown),
+};
+
+int main(void)
+{
+	return cmocka_run_group_tests(console_tests, NULL, NULL);
+}
