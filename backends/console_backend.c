@@ -21,9 +21,6 @@
 
 #include "lib/parse.h"
 
-#define XVP_STRINGIFY_(x) #x
-#define XVP_STRINGIFY(x) XVP_STRINGIFY_(x)
-
 _Static_assert(sizeof(struct console_options) <= BACKEND_CONFIG_MAX, "the daemon stores it");
 _Static_assert(CONSOLE_STRINGS <= UINT16_MAX, "string offsets are 16 bits");
 
@@ -129,8 +126,8 @@ static int add_port(struct console_options *options, const char *value, char *wh
 	int ret;
 
 	if (options->nr_ports >= CONSOLE_MAX_PORTS)
-		return parse_refuse(why, why_len, "port=%.*s%s: at most " XVP_STRINGIFY(CONSOLE_MAX_PORTS)
-				    " ports, the console's included", PARSE_SHOWN(value));
+		return parse_refuse(why, why_len, "port=%.*s%s: at most %u ports, the console's included",
+				    PARSE_SHOWN(value), CONSOLE_MAX_PORTS);
 	ret = check_name(options, value, colon ? len : 0, why, why_len);
 	if (ret)
 		return ret;
@@ -285,10 +282,11 @@ const struct backend_type console_backend = {
 	.repeatable = "port",
 	.usage = "console[,console=BACKEND][,port=NAME:BACKEND]...[,buffer=SIZE]\n"
 		 "   [,owner=USER[:GROUP]][,mode=OCTAL][,addr=DEV][,queue-size=N]",
-	.help = "console: the console port's BACKEND: pty (default), null, socket=PATH, file=PATH\n"
-		"port: a named port (at most 30), NAME of letters, digits, '.', '_', '-'\n"
+	.help = "console: the console port's BACKEND (default pty): pty, null,\n"
+		"   socket=PATH (a unix socket server) or file=PATH (output appended)\n"
+		"port: a named port (at most 30): NAME of letters, digits, '.', '_', '-'\n"
 		"buffer: each port's output kept while no one reads it (default 64K)\n"
-		"owner, mode: of the sockets, ptys and files the console creates\n",
+		"owner, mode: of the sockets, ptys and files the console makes\n",
 	.config_size = sizeof(struct console_options),
 	.defaults = console_defaults,
 	.set_key = console_set_key,

@@ -172,8 +172,8 @@ static void port_ready(struct console *console, struct console_port *port, uint1
 	unsigned int messages = CONSOLE_SEND_OPEN;
 
 	if (!port->added || value > 1) {
-		violation(console, "PORT_READY %u for port %u, not added or not 0 or 1 (5.3.6.2)",
-			  value, port->id);
+		violation(console, port->added ? "PORT_READY with value %u for port %u (5.3.6.2)" :
+			  "PORT_READY %u for port %u before its DEVICE_ADD (5.3.6.2)", value, port->id);
 		return;
 	}
 	if (!value) {
@@ -193,8 +193,8 @@ static void port_ready(struct console *console, struct console_port *port, uint1
 static void port_open(struct console *console, struct console_port *port, uint16_t value)
 {
 	if (!port->ready || value > 1) {
-		violation(console, "PORT_OPEN %u for port %u, not ready or not 0 or 1 (5.3.6.2)",
-			  value, port->id);
+		violation(console, port->ready ? "PORT_OPEN with value %u for port %u (5.3.6.2)" :
+			  "PORT_OPEN %u for port %u before its PORT_READY (5.3.6.2)", value, port->id);
 		return;
 	}
 	console_port_set_guest_open(port, value);
@@ -283,7 +283,8 @@ void console_control_fini(struct console *console)
 
 void console_control_reset(struct console *console)
 {
-	evtimer_del(console->control_kick);
+	if (console->control_kick)	/* NULL: console_control_init() failed */
+		evtimer_del(console->control_kick);
 	queue_service_cancel(&console->control_rx);
 	queue_service_cancel(&console->control_tx);
 }

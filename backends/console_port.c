@@ -30,9 +30,6 @@
 /* One receive chain takes at most this much: the used length and one pass stay bounded. */
 #define CONSOLE_READ_MAX	(64 * 1024)
 
-static void on_readable(evutil_socket_t fd, short what, void *arg);
-static void on_writable(evutil_socket_t fd, short what, void *arg);
-
 /* A socket's client is there: its output is held, not dropped, while it is slow. */
 static bool has_reader(const struct console_port *port)
 {

@@ -59,7 +59,7 @@ struct fixture {
 	struct guest_console gc[MAX_CONSOLES];
 	unsigned int nr;
 	char dir[64];		/* where the test's sockets and files are */
-	char path[4][128];	/* dir/0 ... dir/3 */
+	char path[4][64];	/* dir/0 ... dir/3 */
 };
 
 static int setup(void **state)
@@ -479,6 +479,362 @@ static void test_a_slow_reader_gets_every_byte(void **state)
 	free(got);
 }
 
+
+/* 5.3.4: EMERG_WRITE works before the driver set anything up, even the features. */
+static void test_emergency_write_before_initialisation(void **state)
+{
+	struct fixture *f = *state;
+	char option[256], got[2];
+	const char *const args[] = { "--device", option, NULL };
+	int client;
+
+	snprintf(option, sizeof(option), "console,console=socket=%s", f->path[0]);
+	start(f, args, 1);
+	client = connect_to(f->path[0]);
+	assert_int_equal(sim_vcpu_mmio_write(f->hv, 0, f->vd[0].device_gpa + VIRTIO_CONSOLE_CFG_EMERG_WR,
+					     4, '!'), 0);
+	assert_int_equal(guest_virtio_negotiate(&f->vd[0], F_ALL), 0);
+	assert_true(f->vd[0].driver_features & F_EMERG_WRITE);
+	assert_int_equal(sim_vcpu_mmio_write(f->hv, 0, f->vd[0].device_gpa + VIRTIO_CONSOLE_CFG_EMERG_WR,
+					     4, '\n'), 0);
+	read_exactly(client, got, 2);
+	assert_memory_equal(got, "!\n", 2);
+	/* 5.3.4: emerg_wr reads 0 and the device's fields are not the driver's to write. */
+	assert_int_equal(guest_virtio_config_read(&f->vd[0], VIRTIO_CONSOLE_CFG_EMERG_WR, 4), 0);
+	close(client);
+}
+
+/* A port the guest gives no buffers is not read: what dom0 wrote waits in dom0, all of it. */
+static void test_no_receive_buffers_no_reading(void **state)
+{
+	struct fixture *f = *state;
+	char option[256];
+	const char *const args[] = { "--device", option, NULL };
+	static uint8_t sent[1 << 20], got[1 << 20];
+	struct guest_console_msg msg;
+	struct guest_console *gc;
+	size_t written = 0;
+	int client;
+
+	snprintf(option, sizeof(option), "console,console=null,port=chan:socket=%s", f->path[0]);
+	start(f, args, 1);
+	assert_int_equal(guest_console_init(&f->gc[0], &f->vd[0], F_ALL, false, WAIT_MS), 0);
+	gc = &f->gc[0];
+	guest_console_post_rx(gc, GUEST_CONSOLE_CONTROL_RXQ);
+	assert_int_equal(guest_console_bring_up(gc, 2), 0);
+	for (unsigned int n = 0; n < 4; n++)
+		assert_int_equal(guest_console_next_control(gc, &msg), 0);
+	assert_int_equal(guest_console_control(gc, 1, VIRTIO_CONSOLE_PORT_OPEN, 1), 0);
+	client = connect_to(f->path[0]);
+	expect_control(gc, VIRTIO_CONSOLE_PORT_OPEN, 1, 1);
+	for (size_t i = 0; i < sizeof(sent); i++)
+		sent[i] = (uint8_t)(i % 253);
+	/* Until the socket is full: the device took nothing into buffers it does not have. */
+	fcntl(client, F_SETFL, O_NONBLOCK);
+	for (;;) {
+		ssize_t n = write(client, sent + written, sizeof(sent) - written);
+
+		if (n < 0 && errno == EAGAIN)
+			break;
+		assert_true(n > 0);
+		written += (size_t)n;
+		assert_true(written < sizeof(sent));
+	}
+	fcntl(client, F_SETFL, 0);
+	/* Meanwhile the device serves the rest of the port. */
+	assert_int_equal(guest_console_write(gc, 1, "still here", 10), 0);
+	read_exactly(client, got, 10);
+	assert_memory_equal(got, "still here", 10);
+	guest_console_post_rx(gc, guest_console_rxq(1));
+	assert_int_equal(guest_console_read_all(gc, 1, got, written), 0);
+	assert_memory_equal(got, sent, written);
+	close(client);
+}
+
+/* 1024 one-byte receive buffers get a byte each; 1024 one-byte chains of output, one chain. */
+static void test_one_byte_buffers_by_the_thousand(void **state)
+{
+	struct fixture *f = *state;
+	char option[256];
+	const char *const args[] = { "--device", option, NULL };
+	static struct guest_buf bufs[1024];
+	uint8_t sent[1024], got[1024];
+	struct guest_virtio *vd = &f->vd[0];
+	unsigned int rxq = guest_console_rxq(1);
+	struct guest_console *gc;
+	int client;
+
+	snprintf(option, sizeof(option), "console,console=null,port=chan:socket=%s,queue-size=1024",
+		 f->path[0]);
+	start(f, args, 1);
+	assert_int_equal(guest_console_init(&f->gc[0], vd, F_ALL, false, WAIT_MS), 0);
+	gc = &f->gc[0];
+	guest_console_post_rx(gc, GUEST_CONSOLE_CONTROL_RXQ);
+	assert_int_equal(guest_console_bring_up(gc, 2), 0);
+	client = connect_to(f->path[0]);
+	for (unsigned int i = 0; i < 1024; i++) {
+		sent[i] = (uint8_t)(i * 13);
+		bufs[i] = (struct guest_buf){ guest_ram_alloc(&f->ram, 1, 1), 1, true };
+		assert_int_equal(guest_virtio_add(vd, (uint16_t)rxq, &bufs[i], 1, &bufs[i]), 0);
+	}
+	guest_virtio_kick(vd, (uint16_t)rxq);
+	assert_int_equal(guest_console_control(gc, 1, VIRTIO_CONSOLE_PORT_OPEN, 1), 0);
+	write_all(client, sent, sizeof(sent));
+	for (unsigned int i = 0; i < 1024; i++) {
+		uint32_t len;
+		void *token;
+
+		assert_int_equal(guest_console_wait_used(gc, rxq, &len, &token), 1);
+		assert_ptr_equal(token, &bufs[i]);
+		assert_int_equal(len, 1);
+		assert_int_equal(*(uint8_t *)guest_ram_ptr(&f->ram, bufs[i].gpa, 1), sent[i]);
+	}
+	/* One transmit chain of 1024 one-byte buffers, in an indirect table. */
+	vd->use_indirect = true;
+	for (unsigned int i = 0; i < 1024; i++) {
+		bufs[i] = (struct guest_buf){ guest_ram_alloc(&f->ram, 1, 1), 1, false };
+		*(uint8_t *)guest_ram_ptr(&f->ram, bufs[i].gpa, 1) = sent[1023 - i];
+	}
+	assert_int_equal(guest_virtio_add(vd, (uint16_t)guest_console_txq(1), bufs, 1024, bufs), 0);
+	guest_virtio_kick(vd, (uint16_t)guest_console_txq(1));
+	read_exactly(client, got, sizeof(got));
+	for (unsigned int i = 0; i < 1024; i++)
+		assert_int_equal(got[i], sent[1023 - i]);
+	close(client);
+}
+
+/* ---- what no driver may do: the device needs a reset, the other device goes on */
+
+static void put_buffer(struct guest_console *gc, unsigned int queue, const void *bytes,
+		       uint32_t len, bool writable)
+{
+	struct guest_buf buf = { guest_ram_alloc(gc->vd->ram, len, 8), len, writable };
+
+	if (!writable)
+		memcpy(guest_ram_ptr(gc->vd->ram, buf.gpa, len), bytes, len);
+	assert_int_equal(guest_virtio_add(gc->vd, (uint16_t)queue, &buf, 1, NULL), 0);
+	guest_virtio_notify(gc->vd, (uint16_t)queue);
+}
+
+static void put_control(struct guest_console *gc, uint32_t id, uint16_t event, uint16_t value,
+			uint32_t len)
+{
+	uint8_t msg[16] = { 0 };
+
+	memcpy(msg, &id, 4);
+	memcpy(msg + 4, &event, 2);
+	memcpy(msg + 6, &value, 2);
+	put_buffer(gc, GUEST_CONSOLE_CONTROL_TXQ, msg, len, false);
+}
+
+static void short_message(struct guest_console *gc)
+{
+	put_control(gc, 0, VIRTIO_CONSOLE_PORT_READY, 1, 4);
+}
+
+static void long_message(struct guest_console *gc)
+{
+	put_control(gc, 0, VIRTIO_CONSOLE_PORT_READY, 1, 9);
+}
+
+static void device_add_from_the_driver(struct guest_console *gc)
+{
+	put_control(gc, 0, VIRTIO_CONSOLE_DEVICE_ADD, 1, 8);
+}
+
+static void unknown_event(struct guest_console *gc)
+{
+	put_control(gc, 0, 42, 1, 8);
+}
+
+static void port_id_beyond_the_ports(struct guest_console *gc)
+{
+	assert_int_equal(guest_console_control(gc, 0, VIRTIO_CONSOLE_DEVICE_READY, 1), 0);
+	put_control(gc, 2, VIRTIO_CONSOLE_PORT_READY, 1, 8);
+}
+
+static void huge_port_id(struct guest_console *gc)
+{
+	put_control(gc, 0xffffffffu, VIRTIO_CONSOLE_PORT_OPEN, 1, 8);
+}
+
+static void port_ready_before_device_add(struct guest_console *gc)
+{
+	put_control(gc, 1, VIRTIO_CONSOLE_PORT_READY, 1, 8);
+}
+
+static void port_open_before_port_ready(struct guest_console *gc)
+{
+	put_control(gc, 1, VIRTIO_CONSOLE_PORT_OPEN, 1, 8);
+}
+
+static void port_open_with_value_2(struct guest_console *gc)
+{
+	assert_int_equal(guest_console_bring_up(gc, 2), 0);
+	put_control(gc, 1, VIRTIO_CONSOLE_PORT_OPEN, 2, 8);
+}
+
+static void device_ready_with_value_7(struct guest_console *gc)
+{
+	put_control(gc, 0, VIRTIO_CONSOLE_DEVICE_READY, 7, 8);
+}
+
+static void control_buffer_too_short_for_a_message(struct guest_console *gc)
+{
+	put_buffer(gc, GUEST_CONSOLE_CONTROL_RXQ, NULL, 4, true);
+	put_control(gc, 0, VIRTIO_CONSOLE_DEVICE_READY, 1, 8);
+}
+
+static void writable_buffer_in_the_control_transmitq(struct guest_console *gc)
+{
+	put_buffer(gc, GUEST_CONSOLE_CONTROL_TXQ, NULL, 8, true);
+}
+
+static void readable_buffer_in_a_receiveq(struct guest_console *gc)
+{
+	put_buffer(gc, GUEST_CONSOLE_CONTROL_RXQ, "abcdefgh", 8, false);
+	assert_int_equal(guest_console_control(gc, 0, VIRTIO_CONSOLE_DEVICE_READY, 1), 0);
+}
+
+static void writable_buffer_in_a_transmitq(struct guest_console *gc)
+{
+	put_buffer(gc, guest_console_txq(1), NULL, 16, true);
+}
+
+static const struct {
+	const char *name;
+	void (*misbehave)(struct guest_console *gc);
+	bool control_buffers;		/* give the control receiveq its buffers first */
+} violations[] = {
+	{ "a 4-byte control message", short_message, true },
+	{ "a 9-byte control message", long_message, true },
+	{ "DEVICE_ADD from the driver", device_add_from_the_driver, true },
+	{ "control event 42", unknown_event, true },
+	{ "PORT_READY for port 2 of 2", port_id_beyond_the_ports, true },
+	{ "PORT_OPEN for port 0xffffffff", huge_port_id, true },
+	{ "PORT_READY before DEVICE_ADD", port_ready_before_device_add, true },
+	{ "PORT_OPEN before PORT_READY", port_open_before_port_ready, true },
+	{ "PORT_OPEN with value 2", port_open_with_value_2, true },
+	{ "DEVICE_READY with value 7", device_ready_with_value_7, true },
+	{ "a 4-byte control receive buffer", control_buffer_too_short_for_a_message, false },
+	{ "a writable buffer in the control transmitq", writable_buffer_in_the_control_transmitq, true },
+	{ "a readable buffer in the control receiveq", readable_buffer_in_a_receiveq, false },
+	{ "a writable buffer in a port's transmitq", writable_buffer_in_a_transmitq, true },
+};
+
+static void wait_needs_reset(struct guest_virtio *vd, const char *what)
+{
+	for (;;) {
+		unsigned long seen = guest_virtio_interrupts(vd);
+
+		if (guest_virtio_get_status(vd) & VIRTIO_STATUS_NEEDS_RESET)
+			return;
+		if (guest_virtio_wait_interrupt(vd, seen, WAIT_MS))
+			fail_msg("%s: no DEVICE_NEEDS_RESET", what);
+	}
+}
+
+static void test_protocol_violations_need_a_reset_of_that_device_only(void **state)
+{
+	struct fixture *f = *state;
+	char first[256], second[256], got[3];
+	const char *const args[] = { "--device", first, "--device", second, NULL };
+	struct guest_console *other;
+	int client;
+
+	snprintf(first, sizeof(first), "console,console=null,port=chan:null");
+	snprintf(second, sizeof(second), "console,console=socket=%s", f->path[0]);
+	start(f, args, 2);
+	other = init(f, 1, F_ALL);
+	client = connect_to(f->path[0]);
+	for (size_t i = 0; i < sizeof(violations) / sizeof(violations[0]); i++) {
+		struct guest_console *gc;
+
+		assert_int_equal(guest_virtio_reset(&f->vd[0]), 0);
+		assert_int_equal(guest_console_init(&f->gc[0], &f->vd[0], F_ALL, false, WAIT_MS), 0);
+		gc = &f->gc[0];
+		if (violations[i].control_buffers)
+			guest_console_post_rx(gc, GUEST_CONSOLE_CONTROL_RXQ);
+		violations[i].misbehave(gc);
+		wait_needs_reset(&f->vd[0], violations[i].name);
+		/* The other console in the same daemon is not disturbed. */
+		assert_false(guest_virtio_get_status(&f->vd[1]) & VIRTIO_STATUS_NEEDS_RESET);
+		assert_int_equal(guest_console_write(other, 0, "ok\n", 3), 0);
+		read_exactly(client, got, 3);
+		assert_memory_equal(got, "ok\n", 3);
+	}
+	/* And the device that needed a reset works again after one. */
+	assert_int_equal(guest_virtio_reset(&f->vd[0]), 0);
+	bring_up(f, 0, 2, 4);
+	assert_int_equal(guest_console_write(&f->gc[0], 1, "fine", 4), 0);
+	close(client);
+}
+
+/* Before anything is registered with Xen: exit status 2, the path and the reason named. */
+static void assert_refused_at_start(struct fixture *f, const char *option, const char *reason)
+{
+	const char *const args[] = { "--device", option, NULL };
+
+	assert_int_equal(sim_hv_start_daemon(f->hv, sim_daemon_path(), args), 0);
+	assert_int_equal(sim_hv_wait_daemon_exit(f->hv, WAIT_MS), 2);
+	if (!strstr(sim_hv_daemon_log(f->hv), reason))
+		fail_msg("no '%s' in the log:\n%s", reason, sim_hv_daemon_log(f->hv));
+}
+
+static void test_a_socket_path_in_the_way_is_refused_a_stale_one_replaced(void **state)
+{
+	struct fixture *f = *state;
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	char option[256], got[2];
+	const char *const args[] = { "--device", option, NULL };
+	int fd, client;
+
+	fd = open(f->path[0], O_WRONLY | O_CREAT, 0600);
+	close(fd);
+	snprintf(option, sizeof(option), "console,console=socket=%s", f->path[0]);
+	assert_refused_at_start(f, option, "exists and is not a socket");
+	unlink(f->path[0]);
+
+	/* A socket file no one listens on any more (an earlier daemon's): replaced. */
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", f->path[0]);
+	assert_int_equal(bind(fd, (struct sockaddr *)&addr, sizeof(addr)), 0);
+	close(fd);
+	start(f, args, 1);
+	init(f, 0, F_ALL);
+	client = connect_to(f->path[0]);
+	assert_int_equal(guest_console_write(&f->gc[0], 0, "up", 2), 0);
+	read_exactly(client, got, 2);
+	assert_memory_equal(got, "up", 2);
+	/* mode= was not given: only the daemon's user may connect. */
+	{
+		struct stat st;
+
+		assert_int_equal(stat(f->path[0], &st), 0);
+		assert_int_equal(st.st_mode & 0777, 0600);
+	}
+	close(client);
+}
+
+static void test_owner_and_mode_apply_to_what_the_console_makes(void **state)
+{
+	struct fixture *f = *state;
+	char option[256];
+	const char *const args[] = { "--device", option, NULL };
+	struct stat st;
+
+	snprintf(option, sizeof(option), "console,console=socket=%.64s,port=log:file=%.64s,owner=0:%u,"
+		 "mode=0640", f->path[0], f->path[1], (unsigned int)getgid() + 1);
+	start(f, args, 1);
+	assert_int_equal(stat(f->path[0], &st), 0);
+	assert_true(S_ISSOCK(st.st_mode));
+	assert_int_equal(st.st_mode & 0777, 0640);
+	assert_int_equal(st.st_gid, getgid() + 1);
+	assert_int_equal(stat(f->path[1], &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0640);
+	assert_int_equal(st.st_gid, getgid() + 1);
+}
+
 static const struct CMUnitTest console_tests[] = {
 	cmocka_unit_test_setup_teardown(test_console_port_on_a_socket_both_ways, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_multiport_set_up_names_the_ports, setup, teardown),
@@ -493,6 +849,15 @@ static const struct CMUnitTest console_tests[] = {
 	cmocka_unit_test_setup_teardown(test_output_without_a_reader_keeps_the_newest_bytes, setup,
 					teardown),
 	cmocka_unit_test_setup_teardown(test_a_slow_reader_gets_every_byte, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_emergency_write_before_initialisation, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_no_receive_buffers_no_reading, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_one_byte_buffers_by_the_thousand, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_protocol_violations_need_a_reset_of_that_device_only,
+					setup, teardown),
+	cmocka_unit_test_setup_teardown(test_a_socket_path_in_the_way_is_refused_a_stale_one_replaced,
+					setup, teardown),
+	cmocka_unit_test_setup_teardown(test_owner_and_mode_apply_to_what_the_console_makes, setup,
+					teardown),
 };
 
 int main(void)
