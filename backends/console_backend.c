@@ -57,6 +57,10 @@ static int set_path(struct console_options *options, struct console_port_options
 
 	if (!len)
 		return parse_refuse(why, why_len, "%s: the path is empty", key);
+	/* The supervisor's workers run in /: a relative path would mean something else there. */
+	if (path[0] != '/')
+		return parse_refuse(why, why_len, "%s: %.*s%s is relative: write the absolute path",
+				    key, PARSE_SHOWN(path));
 	if (port->kind == CONSOLE_SOCKET && len >= sizeof(((struct sockaddr_un *)0)->sun_path))
 		return parse_refuse(why, why_len, "%s: socket=%.*s%s: a unix socket's path has at "
 				    "most %zu bytes", key, PARSE_SHOWN(path),

@@ -51,6 +51,7 @@ struct console_port {
 	struct console_ring out;
 	uint64_t tx_written;		/* bytes of the unfinished transmit chain already written */
 	bool tx_stalled;		/* a reader's output filled the ring: transmitq waits */
+	bool accept_paused;		/* out of descriptors: acceptable not watched */
 	bool host_open;			/* someone is at the dom0 side */
 	bool guest_open;		/* PORT_OPEN from the driver (MULTIPORT) */
 	bool added;			/* DEVICE_ADD sent */

@@ -8,10 +8,11 @@
  * back): what the dom0 side cannot take yet waits in a bounded ring; while
  * no one is there to read it (a socket without a client, a pty no one
  * may have open) the oldest bytes make room and are counted. Only a reader
- * that is there but slow (a socket's client, a file) holds the transmitq
- * until the ring has room for the next chain. Input is read from the dom0
- * side only into buffers the guest gave and only while the guest has the
- * port open: otherwise it stays in the socket or pty, not here.
+ * that is there but slow (a socket's client) holds the transmitq until the
+ * ring has room for the next chain; a file takes every chain at once. Input
+ * is read from the dom0 side only into buffers the guest gave and only
+ * while the guest has the port open: otherwise it stays in the socket or
+ * pty, not here.
  */
 #include "backends/console_device.h"
 
@@ -43,6 +44,8 @@ bool console_port_guest_open(struct console_port *port)
 	return port->guest_open;
 }
 
+static void resume_accepting(struct console *console);
+
 static void free_event(struct event **event)
 {
 	if (*event)
@@ -60,6 +63,7 @@ static void client_gone(struct console_port *port)
 	port->host_open = false;
 	port->tx_written = 0;
 	event_add(port->acceptable, NULL);
+	resume_accepting(port->console);
 	console_control_send(port->console, port, CONSOLE_SEND_OPEN);
 	/* Output is dropped, no longer held, from here: a stalled transmitq goes on. */
 	if (port->tx_stalled) {
@@ -100,8 +104,12 @@ static bool flush(struct console_port *port)
 	return true;
 }
 
-/* The chain's bytes from tx_written on, straight to the dom0 side (the ring is empty). */
-static void write_direct(struct console_port *port, const struct virtq_chain *chain)
+/*
+ * The chain's bytes from tx_written on, straight to the dom0 side (the ring
+ * is empty), until it would block: false if the dom0 side failed (a client
+ * gone: EPIPE, ECONNRESET; a full disk), with errno.
+ */
+static bool write_direct(struct console_port *port, const struct virtq_chain *chain)
 {
 	uint64_t skip = port->tx_written;
 
@@ -113,14 +121,17 @@ static void write_direct(struct console_port *port, const struct virtq_chain *ch
 			skip -= seg->iov_len;
 			continue;
 		}
-		n = write(port->fd, (const uint8_t *)seg->iov_base + skip, seg->iov_len - skip);
-		if (n <= 0)
-			return;		/* EAGAIN, or an error flush() meets next */
+		do
+			n = write(port->fd, (const uint8_t *)seg->iov_base + skip, seg->iov_len - skip);
+		while (n < 0 && errno == EINTR);
+		if (n < 0)
+			return errno == EAGAIN || errno == EWOULDBLOCK;
 		port->tx_written += (uint64_t)n;
 		if ((uint64_t)n < seg->iov_len - skip)
-			return;
+			return true;
 		skip = 0;
 	}
+	return true;
 }
 
 /* A file takes everything at once; what it refuses (a full disk) is lost, and said so. */
@@ -153,8 +164,9 @@ static bool take_output(struct console_port *port, const struct virtq_chain *cha
 		append_to_file(port, chain);
 		return true;
 	}
-	if (port->fd >= 0 && flush(port) && !port->out.used && has_reader(port))
-		write_direct(port, chain);
+	if (port->fd >= 0 && flush(port) && !port->out.used && has_reader(port) &&
+	    !write_direct(port, chain))
+		client_gone(port);	/* what it did not take is now kept for the next one */
 	left = chain->out_bytes - port->tx_written;
 	if (has_reader(port) && left > console_ring_room(&port->out)) {
 		port->tx_stalled = true;
@@ -301,6 +313,31 @@ static int watch_fd(struct console_port *port)
 	return port->readable && port->writable ? 0 : -ENOMEM;
 }
 
+/*
+ * Out of descriptors: the pending client stays in the backlog, and the
+ * listening socket, still readable, is not watched (it would wake the loop
+ * at once, again and again) until a client of this device leaves.
+ */
+static void pause_accepting(struct console_port *port)
+{
+	log_ratelimited(&port->log, LOG_LEVEL_ERROR, "%s: port %u: accept: %s: the client waits",
+			port->console->name, port->id, strerror(errno));
+	event_del(port->acceptable);
+	port->accept_paused = true;
+}
+
+static void resume_accepting(struct console *console)
+{
+	for (unsigned int i = 0; i < console->nr_ports; i++) {
+		struct console_port *port = &console->ports[i];
+
+		if (port->accept_paused) {
+			port->accept_paused = false;
+			event_add(port->acceptable, NULL);
+		}
+	}
+}
+
 /* One client at a time: the next waits in the backlog until this one leaves. */
 static void on_acceptable(evutil_socket_t fd, short what, void *arg)
 {
@@ -308,8 +345,11 @@ static void on_acceptable(evutil_socket_t fd, short what, void *arg)
 
 	(void)what;
 	port->fd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-	if (port->fd < 0)
-		return;		/* gone before we took it; EMFILE: the next try */
+	if (port->fd < 0) {
+		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+			pause_accepting(port);
+		return;		/* else gone before we took it: the next one */
+	}
 	if (watch_fd(port)) {
 		free_event(&port->readable);
 		free_event(&port->writable);

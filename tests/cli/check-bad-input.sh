@@ -156,6 +156,7 @@ case_ console_port_backend_unknown cli_case "port=serial: expected pty, null" --
 case_ console_port_name_twice cli_case "a second port named 'agent'" --domain 5 --device console,port=agent:null,port=agent:pty
 case_ console_too_many_ports cli_case "at most 31 ports, the console's included" --domain 5 --device "console$many_ports"
 case_ console_two_ports_one_socket cli_case "two ports on one socket" --domain 5 --device console,console=socket=/run/x.sock,port=a:socket=/run/x.sock
+case_ console_relative_path cli_case "port: log.txt is relative: write the absolute path" --domain 5 --device console,port=log:file=log.txt
 case_ console_buffer_too_small cli_case "buffer=1K: out of range" --domain 5 --device console,buffer=1K
 case_ console_mode_not_octal cli_case "mode=0999: expected octal permission bits" --domain 5 --device console,mode=0999
 case_ console_owner_unknown cli_case "owner=no-such-user-xvp: no user 'no-such-user-xvp'" --domain 5 --device console,owner=no-such-user-xvp

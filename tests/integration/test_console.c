@@ -436,6 +436,58 @@ static void test_output_without_a_reader_keeps_the_newest_bytes(void **state)
 	assert_int_equal(sim_hv_wait_daemon_log(f->hv, "8192 bytes of output dropped", WAIT_MS), 0);
 }
 
+/*
+ * A client that is connected but reads nothing holds the transmitq (its
+ * output is not dropped); when it leaves, the queue goes on at once, and
+ * the ring keeps the newest bytes for the next client.
+ */
+static void test_a_stalled_port_goes_on_when_its_client_leaves(void **state)
+{
+	struct fixture *f = *state;
+	char option[256];
+	const char *const args[] = { "--device", option, NULL };
+	enum { CHAINS = 32, CHUNK = 32768 };
+	static uint8_t sent[CHAINS * CHUNK], got[4096 + 3];
+	static struct guest_buf bufs[CHAINS];
+	struct guest_virtio *vd = &f->vd[0];
+	unsigned int txq = guest_console_txq(1), used = 0;
+	struct guest_console *gc;
+	uint32_t len;
+	void *token;
+	int client;
+
+	snprintf(option, sizeof(option), "console,console=null,port=chan:socket=%s,buffer=4K",
+		 f->path[0]);
+	start(f, args, 1);
+	gc = bring_up(f, 0, 2, 4);
+	client = connect_to(f->path[0]);
+	expect_control(gc, VIRTIO_CONSOLE_PORT_OPEN, 1, 1);
+	for (unsigned int i = 0; i < CHAINS; i++) {
+		memset(sent + i * CHUNK, 'a' + (int)i, CHUNK);
+		bufs[i] = (struct guest_buf){ guest_ram_alloc(&f->ram, CHUNK, 64), CHUNK, false };
+		memcpy(guest_ram_ptr(&f->ram, bufs[i].gpa, CHUNK), sent + i * CHUNK, CHUNK);
+		assert_int_equal(guest_virtio_add(vd, (uint16_t)txq, &bufs[i], 1, &bufs[i]), 0);
+	}
+	/* The kick is served before it returns: the socket and the ring are full, the rest waits. */
+	guest_virtio_notify(vd, (uint16_t)txq);
+	while (guest_virtio_get_used(vd, (uint16_t)txq, &len, &token) == 1)
+		used++;
+	assert_in_range(used, 1, CHAINS / 2);
+	close(client);
+	while (used < CHAINS) {
+		assert_int_equal(guest_console_wait_used(gc, txq, &len, &token), 1);
+		used++;
+	}
+	expect_control(gc, VIRTIO_CONSOLE_PORT_OPEN, 1, 0);
+	client = connect_to(f->path[0]);
+	expect_control(gc, VIRTIO_CONSOLE_PORT_OPEN, 1, 1);
+	assert_int_equal(guest_console_write(gc, 1, "END", 3), 0);
+	read_exactly(client, got, sizeof(got));
+	assert_memory_equal(got, sent + sizeof(sent) - 4096, 4096);
+	assert_memory_equal(got + 4096, "END", 3);
+	close(client);
+}
+
 /* A reader that is there is waited for: 1 MiB through a 4K ring arrives whole. */
 static void test_a_slow_reader_gets_every_byte(void **state)
 {
@@ -600,6 +652,24 @@ static void test_one_byte_buffers_by_the_thousand(void **state)
 	read_exactly(client, got, sizeof(got));
 	for (unsigned int i = 0; i < 1024; i++)
 		assert_int_equal(got[i], sent[1023 - i]);
+
+	/* Receive chains of 1024 one-byte buffers: filled in order, as many as it takes. */
+	write_all(client, sent, sizeof(sent));
+	for (unsigned int done = 0; done < sizeof(sent);) {
+		uint32_t len;
+		void *token;
+
+		for (unsigned int i = 0; i < 1024; i++)
+			bufs[i] = (struct guest_buf){ guest_ram_alloc(&f->ram, 1, 1), 1, true };
+		assert_int_equal(guest_virtio_add(vd, (uint16_t)rxq, bufs, 1024, bufs), 0);
+		guest_virtio_kick(vd, (uint16_t)rxq);
+		assert_int_equal(guest_console_wait_used(gc, rxq, &len, &token), 1);
+		assert_ptr_equal(token, bufs);
+		assert_in_range(len, 1, sizeof(sent) - done);
+		for (unsigned int i = 0; i < len; i++)
+			assert_int_equal(*(uint8_t *)guest_ram_ptr(&f->ram, bufs[i].gpa, 1), sent[done + i]);
+		done += len;
+	}
 	close(client);
 }
 
@@ -849,6 +919,8 @@ static const struct CMUnitTest console_tests[] = {
 	cmocka_unit_test_setup_teardown(test_output_without_a_reader_keeps_the_newest_bytes, setup,
 					teardown),
 	cmocka_unit_test_setup_teardown(test_a_slow_reader_gets_every_byte, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_a_stalled_port_goes_on_when_its_client_leaves, setup,
+					teardown),
 	cmocka_unit_test_setup_teardown(test_emergency_write_before_initialisation, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_no_receive_buffers_no_reading, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_one_byte_buffers_by_the_thousand, setup, teardown),
