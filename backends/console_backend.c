@@ -146,13 +146,24 @@ static int add_port(struct console_options *options, const char *value, char *wh
 	return ret;
 }
 
-/* owner=USER[:GROUP], names or numbers. */
+/* A user or group id: a number below (uid_t)-1, which means "unchanged" to chown(2). */
+static bool id_number(const char *text, unsigned int *id)
+{
+	uint64_t number;
+
+	if (!parse_u64(text, &number) || number >= UINT32_MAX)
+		return false;
+	*id = (unsigned int)number;
+	return true;
+}
+
+/* owner=USER[:GROUP], names or numbers; a user's name alone brings its group. */
 static int set_owner(struct console_options *options, const char *value, char *why, size_t why_len)
 {
 	char user[64], *group;
-	struct passwd *pw;
-	struct group *gr;
-	uint64_t number;
+	const struct passwd *pw = NULL;
+	const struct group *gr = NULL;
+	unsigned int uid, gid = (unsigned int)-1;
 
 	if (strlen(value) >= sizeof(user) || !*value)
 		return parse_refuse(why, why_len, "owner=%.*s%s: expected USER[:GROUP]", PARSE_SHOWN(value));
@@ -160,17 +171,21 @@ static int set_owner(struct console_options *options, const char *value, char *w
 	group = strchr(user, ':');
 	if (group)
 		*group++ = '\0';
-	pw = parse_u64(user, &number) ? NULL : getpwnam(user);
-	if (!pw && !parse_u64(user, &number))
-		return parse_refuse(why, why_len, "owner=%s: no user '%s'", value, user);
-	options->uid = pw ? pw->pw_uid : (uid_t)number;
-	options->gid = pw ? pw->pw_gid : (gid_t)-1;
-	if (group) {
-		gr = parse_u64(group, &number) ? NULL : getgrnam(group);
-		if (!gr && !parse_u64(group, &number))
-			return parse_refuse(why, why_len, "owner=%s: no group '%s'", value, group);
-		options->gid = gr ? gr->gr_gid : (gid_t)number;
+	if (!id_number(user, &uid)) {
+		pw = getpwnam(user);
+		if (!pw)
+			return parse_refuse(why, why_len, "owner=%s: no user '%s'", value, user);
+		uid = pw->pw_uid;
+		gid = pw->pw_gid;
 	}
+	if (group && !id_number(group, &gid)) {
+		gr = getgrnam(group);
+		if (!gr)
+			return parse_refuse(why, why_len, "owner=%s: no group '%s'", value, group);
+		gid = gr->gr_gid;
+	}
+	options->uid = (uid_t)uid;
+	options->gid = (gid_t)gid;
 	options->has_owner = true;
 	return 0;
 }

@@ -229,6 +229,11 @@ static void test_console_owner_and_mode(void **state)
 	assert_int_equal(CONSOLE_OPTIONS(config)->mode, 0660);
 	assert_int_equal(parse("console,owner=1000", &config), 0);
 	assert_int_equal(CONSOLE_OPTIONS(config)->uid, 1000);
+	assert_int_equal(parse("console,owner=root", &config), 0);
+	assert_int_equal(CONSOLE_OPTIONS(config)->gid, 0);
+	/* Beyond 32 bits, or (uid_t)-1 ("unchanged" to chown): not an id, and no such name. */
+	assert_refused("console,owner=4294967296", "no user '4294967296'", NULL);
+	assert_refused("console,owner=4294967295", "no user '4294967295'", NULL);
 	assert_refused("console,mode=660x", "mode=660x: expected octal", NULL);
 	assert_refused("console,mode=01777", "mode=01777: expected octal", NULL);
 	assert_refused("console,owner=root:no-such-group-xvp", "no group 'no-such-group-xvp'", NULL);
