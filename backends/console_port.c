@@ -191,6 +191,7 @@ static bool tx_serve(struct queue_service *qs, struct virtq_chain *chain)
 {
 	struct console_port *port = qs->opaque;
 	struct virtqueue *vq = virtio_queue(qs->vdev, qs->index);
+	uint64_t dropped = port->out.dropped;
 
 	/* 5.3.6.1: the driver MUST NOT put a device-writable buffer in a transmitq. */
 	if (chain->nr_in) {
@@ -205,7 +206,7 @@ static bool tx_serve(struct queue_service *qs, struct virtq_chain *chain)
 	}
 	queue_service_push(qs, chain->head, 0);
 	virtq_chain_release(vq, chain);
-	if (port->out.dropped)
+	if (port->out.dropped != dropped && port->kind != CONSOLE_FILE)
 		log_ratelimited(&port->log, LOG_LEVEL_WARN, "%s: port %u: no reader: %llu bytes of "
 				"output dropped so far", port->console->name, port->id,
 				(unsigned long long)port->out.dropped);
