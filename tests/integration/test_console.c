@@ -276,6 +276,40 @@ static void test_port_open_follows_the_socket_client(void **state)
 	}
 }
 
+/* A reset forgets the guest's side only: a client still there is announced again, bytes flow. */
+static void test_a_reset_keeps_the_client_and_says_so_again(void **state)
+{
+	struct fixture *f = *state;
+	char option[256], got[4];
+	const char *const args[] = { "--device", option, NULL };
+	struct guest_console_msg msg;
+	struct guest_console *gc;
+	bool open_seen = false;
+	int client;
+
+	snprintf(option, sizeof(option), "console,console=null,port=chan:socket=%s", f->path[0]);
+	start(f, args, 1);
+	bring_up(f, 0, 2, 4);
+	client = connect_to(f->path[0]);
+	expect_control(&f->gc[0], VIRTIO_CONSOLE_PORT_OPEN, 1, 1);
+	assert_int_equal(guest_virtio_reset(&f->vd[0]), 0);
+	gc = init(f, 0, F_ALL);
+	assert_int_equal(guest_console_bring_up(gc, 2), 0);
+	for (unsigned int n = 0; n < 4; n++) {
+		assert_int_equal(guest_console_next_control(gc, &msg), 0);
+		if (msg.id == 1 && msg.event == VIRTIO_CONSOLE_PORT_OPEN) {
+			assert_int_equal(msg.value, 1);
+			open_seen = true;
+		}
+	}
+	assert_true(open_seen);
+	assert_int_equal(guest_console_control(gc, 1, VIRTIO_CONSOLE_PORT_OPEN, 1), 0);
+	write_all(client, "back", 4);
+	assert_int_equal(guest_console_read_all(gc, 1, got, 4), 0);
+	assert_memory_equal(got, "back", 4);
+	close(client);
+}
+
 static void test_input_waits_until_the_guest_opens_the_port(void **state)
 {
 	struct fixture *f = *state;
@@ -909,6 +943,8 @@ static const struct CMUnitTest console_tests[] = {
 	cmocka_unit_test_setup_teardown(test_console_port_on_a_socket_both_ways, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_multiport_set_up_names_the_ports, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_port_open_follows_the_socket_client, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_a_reset_keeps_the_client_and_says_so_again, setup,
+					teardown),
 	cmocka_unit_test_setup_teardown(test_input_waits_until_the_guest_opens_the_port, setup,
 					teardown),
 	cmocka_unit_test_setup_teardown(test_file_port_appends_guest_output_and_null_takes_it,
