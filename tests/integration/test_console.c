@@ -58,8 +58,8 @@ struct fixture {
 	struct guest_virtio vd[MAX_CONSOLES];
 	struct guest_console gc[MAX_CONSOLES];
 	unsigned int nr;
-	char dir[64];		/* where the test's sockets and files are */
-	char path[4][64];	/* dir/0 ... dir/3 */
+	char dir[32];		/* where the test's sockets and files are */
+	char path[4][48];	/* dir/0 ... dir/3 */
 };
 
 static int setup(void **state)
