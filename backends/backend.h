@@ -51,6 +51,12 @@ struct backend_type {
 	const char *name;		/* "blk": the TYPE of --device TYPE,... */
 	const char *keys;		/* every key, addr and queue-size included, for messages */
 	/*
+	 * Optional: the type's keys that may be given more than once, each
+	 * appearance a set_key() call ("port" for console: one per port),
+	 * separated by ", "; NULL: every key at most once.
+	 */
+	const char *repeatable;
+	/*
 	 * For --help: the SPEC syntax ("rng[,addr=DEV][,queue-size=N][,rate=BYTES/s]";
 	 * '\n' continues it on the next line) and what the type's own keys mean
 	 * (lines "KEY: meaning", each ending in '\n'; "" for none).
@@ -62,7 +68,7 @@ struct backend_type {
 	void (*defaults)(void *config);
 	/*
 	 * One KEY=VALUE the daemon does not know (not addr, not queue-size),
-	 * given at most once: 0, -ENOENT if the type has no such key, or
+	 * given at most once unless listed in repeatable: 0, -ENOENT if the type has no such key, or
 	 * -EINVAL with the reason in @why ("rate=0: ...", key and value named).
 	 */
 	int (*set_key)(void *config, const char *key, const char *value, char *why, size_t why_len);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "backends/blk.h"
+#include "backends/console.h"
 #include "backends/net.h"
 #include "backends/rng.h"
 
@@ -13,6 +14,7 @@ static const struct backend_type *const types[] = {
 	&rng_backend,
 	&blk_backend,
 	&net_backend,
+	&console_backend,
 };
 
 #define NR_TYPES (sizeof(types) / sizeof(types[0]))

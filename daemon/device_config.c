@@ -60,7 +60,22 @@ struct seen_keys {
 	unsigned int nr_own;
 };
 
-static bool seen_before(struct seen_keys *seen, const char *key)
+/* Is @key one of @list ("port, tag")? */
+static bool key_listed(const char *list, const char *key)
+{
+	size_t len = strlen(key);
+
+	for (const char *at = list; at && *at; at += strspn(at, ", ")) {
+		size_t word = strcspn(at, ", ");
+
+		if (word == len && !strncmp(at, key, len))
+			return true;
+		at += word;
+	}
+	return false;
+}
+
+static bool seen_before(const struct backend_type *type, struct seen_keys *seen, const char *key)
 {
 	for (unsigned int i = 0; i < COMMON_KEYS; i++) {
 		if (!strcmp(key, common_key_names[i])) {
@@ -70,6 +85,8 @@ static bool seen_before(struct seen_keys *seen, const char *key)
 			return false;
 		}
 	}
+	if (key_listed(type->repeatable, key))
+		return false;
 	for (unsigned int i = 0; i < seen->nr_own; i++)
 		if (!strcmp(key, seen->own[i]))
 			return true;
@@ -109,7 +126,7 @@ static int apply_item(struct device_config *config, char *item, struct seen_keys
 		return parse_refuse(why, why_len, "'%.*s%s' is not KEY=VALUE", PARSE_SHOWN(item));
 	*equals = '\0';
 	/* An unknown key is refused on its first appearance, before it could be seen twice. */
-	if (seen_before(seen, item))
+	if (seen_before(config->type, seen, item))
 		return parse_refuse(why, why_len, "%s=%.*s%s: '%s' given twice", item,
 				    PARSE_SHOWN(equals + 1), item);
 	return apply_key(config, item, equals + 1, why, why_len);

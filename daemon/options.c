@@ -46,7 +46,8 @@ static const char usage_device_keys[] =
 	"                       queue-size: entries per virtqueue, a power of two (default 256)\n";
 
 static const char usage_tail[] =
-	"                       each KEY at most once; one writable image, one device\n"
+	"                       each KEY at most once (console's port=: once per port);\n"
+	"                       one writable image, one device\n"
 	"  --map-budget SIZE    guest memory kept mapped at most (default 1G, at least 64M)\n"
 	"  --uid-base N         once serving, run as uid and gid N + ID (default 1879048192)\n"
 	"  --user USER          run as USER instead (a name, or UID[:GID]; root: stay root,\n"

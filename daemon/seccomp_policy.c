@@ -53,9 +53,11 @@ static const char *const allowed[] = {
 	/*
 	 * virtio-net: one frame per readv/writev on its tap (a header and the
 	 * guest's buffers); its link-state netlink socket uses recvmsg and
-	 * sendto, above.
+	 * sendto, above. virtio-console: its ports' ptys, files and socket
+	 * clients (readv/writev), the next client of a listening socket it
+	 * holds (accept4: the socket was bound before the sandbox).
 	 */
-	"readv", "writev",
+	"readv", "writev", "accept4",
 	/* Time (where the vDSO falls back), threads (futex), malloc. */
 	"clock_gettime", "gettimeofday", "futex", "brk", "munmap", "madvise", "mremap",
 	/*
@@ -85,6 +87,7 @@ static const unsigned long allowed_ioctls[] = {
 	IOCTL_EVTCHN_NOTIFY,		/* xenevtchn_notify */
 	IOCTL_EVTCHN_UNBIND,		/* xenevtchn_unbind, at teardown */
 	TUNSETQUEUE,			/* virtio-net's queue pairs (its argument is a pointer) */
+	TIOCGWINSZ,			/* virtio-console: a pty's size, for SIZE */
 };
 
 /* TUNSETOFFLOAD's argument is the flags: only those virtio-net's guest offloads map to. */

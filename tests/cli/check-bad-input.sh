@@ -142,6 +142,25 @@ case_ fdt_output_given_twice cli_case "--output '$work/b.dtb': given twice" fdt 
 case_ config_option_given_twice cli_case "--config '$work/b.cfg': given twice" --check --config "$work/a.cfg" --config "$work/b.cfg"
 case_ windows_too_small_for_the_bars cli_case "too small for the BARs of 2 devices" --domain 5 --mmio 0x30000000,0x4000 --mmio64 0x100000000,0x1000 --device rng --device rng
 case_ bounce_budget_010M_is_not_octal cli_case "bounce-budget=010M: a leading 0" --domain 5 --device "blk,path=$img,direct=on,bounce-budget=010M"
+
+# ---- virtio-console: BACKEND is pty, null, socket=PATH or file=PATH; port=NAME:BACKEND
+many_ports=$(i=0; while [ $i -lt 31 ]; do printf ',port=p%d:null' $i; i=$((i + 1)); done)
+case_ console_backend_unknown cli_case "console=tty: expected pty, null, socket=PATH or file=PATH" --domain 5 --device console,console=tty
+case_ console_socket_without_path cli_case "console: the path is empty" --domain 5 --device console,console=socket=
+case_ console_socket_path_too_long cli_case "a unix socket's path has at most 107 bytes" --domain 5 --device "console,console=socket=/$long"
+case_ console_given_twice cli_case "'console' given twice" --domain 5 --device console,console=pty,console=null
+case_ console_port_without_backend cli_case "port=agent: expected NAME:BACKEND" --domain 5 --device console,port=agent
+case_ console_port_name_empty cli_case "port=:null: expected NAME:BACKEND" --domain 5 --device console,port=:null
+case_ console_port_name_with_slash cli_case "port=a/b:null: expected NAME:BACKEND" --domain 5 --device console,port=a/b:null
+case_ console_port_backend_unknown cli_case "port=serial: expected pty, null" --domain 5 --device console,port=agent:serial
+case_ console_port_name_twice cli_case "a second port named 'agent'" --domain 5 --device console,port=agent:null,port=agent:pty
+case_ console_too_many_ports cli_case "at most 31 ports, the console's included" --domain 5 --device "console$many_ports"
+case_ console_two_ports_one_socket cli_case "two ports on one socket" --domain 5 --device console,console=socket=/run/x.sock,port=a:socket=/run/x.sock
+case_ console_relative_path cli_case "port: log.txt is relative: write the absolute path" --domain 5 --device console,port=log:file=log.txt
+case_ console_buffer_too_small cli_case "buffer=1K: out of range" --domain 5 --device console,buffer=1K
+case_ console_mode_not_octal cli_case "mode=0999: expected octal permission bits" --domain 5 --device console,mode=0999
+case_ console_owner_unknown cli_case "owner=no-such-user-xvp: no user 'no-such-user-xvp'" --domain 5 --device console,owner=no-such-user-xvp
+case_ console_unknown_key cli_case "unknown key 'path' (known: console, port" --domain 5 --device console,path=/x
 case_ bounce_budget_2G_is_out_of_range cli_case "bounce-budget=2G: out of range" --domain 5 --device "blk,path=$img,direct=on,bounce-budget=2G"
 case_ rate_0_is_refused cli_case "rate=0: " --domain 5 --device rng,rate=0
 case_ rate_0_per_second_is_refused cli_case "rate=0/s: " --domain 5 --device rng,rate=0/s

@@ -506,7 +506,7 @@ static void test_device_refused_by_its_parser_at_its_own_line(void **state)
 		       "readonly, serial, direct, queues, queue-size, addr, bounce-budget, nbd)");
 	assert_refused("[domain 1]\ndevice = \"blk\"\n", CFG ":2: device 'blk': path=FILE is required (or nbd=URI, a network disk)");
 	assert_refused("[domain 1]\ndevice = \"\"\n",
-		       CFG ":2: device '': unknown device type '' (known: rng, blk, net)");
+		       CFG ":2: device '': unknown device type '' (known: rng, blk, net, console)");
 }
 
 static void test_two_devices_on_one_slot_are_refused_at_the_header(void **state)

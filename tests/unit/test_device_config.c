@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "backends/blk.h"
+#include "backends/console.h"
 #include "backends/rng.h"
 #include "daemon/device_config.h"
 #include "virtio/virtio_pci_private.h"
@@ -30,6 +31,7 @@ static char why[1024];
 /* The type's own keys, as its backend parsed them. */
 #define RNG_OPTIONS(config) ((struct rng_options *)(void *)(config).options)
 #define BLK_OPTIONS(config) ((struct blk_options *)(void *)(config).options)
+#define CONSOLE_OPTIONS(config) ((struct console_options *)(void *)(config).options)
 
 static int parse(const char *text, struct device_config *config)
 {
@@ -185,6 +187,56 @@ static void test_empty_items_and_keys_given_twice_are_refused(void **state)
 	assert_refused("blk,path=/a,,readonly=on", "an empty item", NULL);
 	assert_refused("blk,path=/a,path=/b", "path=/b: 'path' given twice", NULL);
 	assert_refused("rng,addr=3,addr=3", "'addr' given twice", NULL);
+}
+
+/* port= is the one repeatable key: a port each time, in order; every other key still once. */
+static void test_console_ports_repeat_and_other_keys_do_not(void **state)
+{
+	struct device_config config;
+	const struct console_options *options;
+
+	(void)state;
+	assert_int_equal(parse("console,port=org.qemu.guest_agent.0:socket=/run/qga.sock,"
+			       "port=log:file=/var/log/x.log,port=spare:null,addr=5", &config), 0);
+	options = CONSOLE_OPTIONS(config);
+	assert_int_equal(config.slot, 5);
+	assert_int_equal(options->nr_ports, 4);
+	assert_int_equal(options->ports[0].kind, CONSOLE_PTY);
+	assert_string_equal(console_string(options, options->ports[1].name), "org.qemu.guest_agent.0");
+	assert_int_equal(options->ports[1].kind, CONSOLE_SOCKET);
+	assert_string_equal(console_string(options, options->ports[1].path), "/run/qga.sock");
+	assert_string_equal(console_string(options, options->ports[2].name), "log");
+	assert_int_equal(options->ports[2].kind, CONSOLE_FILE);
+	assert_string_equal(console_string(options, options->ports[2].path), "/var/log/x.log");
+	assert_int_equal(options->ports[3].kind, CONSOLE_NULL);
+	assert_int_equal(options->buffer, CONSOLE_BUFFER_DEFAULT);
+	assert_refused("console,console=null,console=pty", "'console' given twice", NULL);
+	assert_refused("console,port=a:null,buffer=4K,buffer=8K", "'buffer' given twice", NULL);
+	assert_refused("console,port=a:null,addr=3,addr=4", "'addr' given twice", NULL);
+	assert_refused("console,port=a:null,port=a:null", "a second port named 'a'", NULL);
+}
+
+/* owner= takes names or numbers; mode= octal bits. */
+static void test_console_owner_and_mode(void **state)
+{
+	struct device_config config;
+
+	(void)state;
+	assert_int_equal(parse("console,owner=root:0,mode=0660", &config), 0);
+	assert_true(CONSOLE_OPTIONS(config)->has_owner);
+	assert_int_equal(CONSOLE_OPTIONS(config)->uid, 0);
+	assert_int_equal(CONSOLE_OPTIONS(config)->gid, 0);
+	assert_int_equal(CONSOLE_OPTIONS(config)->mode, 0660);
+	assert_int_equal(parse("console,owner=1000", &config), 0);
+	assert_int_equal(CONSOLE_OPTIONS(config)->uid, 1000);
+	assert_int_equal(parse("console,owner=root", &config), 0);
+	assert_int_equal(CONSOLE_OPTIONS(config)->gid, 0);
+	/* Beyond 32 bits, or (uid_t)-1 ("unchanged" to chown): not an id, and no such name. */
+	assert_refused("console,owner=4294967296", "no user '4294967296'", NULL);
+	assert_refused("console,owner=4294967295", "no user '4294967295'", NULL);
+	assert_refused("console,mode=660x", "mode=660x: expected octal", NULL);
+	assert_refused("console,mode=01777", "mode=01777: expected octal", NULL);
+	assert_refused("console,owner=root:no-such-group-xvp", "no group 'no-such-group-xvp'", NULL);
 }
 
 static void test_rate_0_is_refused(void **state)
@@ -399,6 +451,8 @@ int main(void)
 		cmocka_unit_test(test_two_devices_at_one_addr_are_refused),
 		cmocka_unit_test(test_numbers_are_decimal_or_hex_never_octal),
 		cmocka_unit_test(test_empty_items_and_keys_given_twice_are_refused),
+		cmocka_unit_test(test_console_ports_repeat_and_other_keys_do_not),
+		cmocka_unit_test(test_console_owner_and_mode),
 		cmocka_unit_test(test_rate_0_is_refused),
 		cmocka_unit_test(test_unknown_key_is_named_whatever_its_value),
 		cmocka_unit_test(test_a_long_spec_keeps_its_reason_and_paths_reach_path_max),
