@@ -16,6 +16,8 @@ void queue_service_init(struct queue_service *qs, struct virtio_device *vdev, un
 		.chain = chain,
 		.budget = QUEUE_SERVICE_BUDGET,
 	};
+	/* The driver's notifications of this queue come to queue_service_notified(). */
+	virtio_queue_set_service(vdev, index, qs);
 }
 
 /* The budget is spent: come back after the loop served what else waits. */
@@ -85,6 +87,20 @@ static void pass(struct queue_service *qs)
 	}
 	if (qs->ops->pass_done)
 		qs->ops->pass_done(qs);
+}
+
+void queue_service_notified(struct queue_service *qs)
+{
+	qs->notifications++;
+	if (!qs->loop) {
+		queue_service_run(qs);
+		return;
+	}
+	/* One scheduled pass serves every notification that comes before it. */
+	if (qs->scheduled)
+		return;
+	qs->scheduled = true;
+	qs->loop->schedule(qs);
 }
 
 void queue_service_run(struct queue_service *qs)

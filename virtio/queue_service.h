@@ -13,6 +13,17 @@
  * vhost does (Linux drivers/vhost/vhost.c, vhost_exceeds_weight(): the
  * CVE-2019-3900 fix). Between passes the driver is not asked to notify.
  *
+ * A notification is answered first: the driver's write to the notify
+ * register is a trapped access its vCPU waits on (on Xen an ioreq round
+ * trip), and nothing the device does with the ring is the vCPU's business.
+ * So the transport hands the queue's notifications to
+ * queue_service_notified() (queue_service_init() registers the queue with
+ * it), which only schedules a pass and returns; the access is completed,
+ * then the loop runs the pass. Other reasons to look at the ring (DRIVER_OK,
+ * a completion, memory released) still go through the device and
+ * queue_service_run(), at once. Popping, mapping and
+ * submitting a batch never delay the vCPU that kicked.
+ *
  * virtio/ knows no event loop: whoever owns one provides the scheduling
  * (struct queue_service_loop; backends/queue_loop.c does it with libevent).
  * Without one, passes are not bounded.
@@ -74,13 +85,20 @@ struct queue_service {
 	/* Counters, for tests and benchmarks. */
 	uint64_t passes;
 	uint64_t yields;			/* passes that ended on the budget */
+	uint64_t notifications;			/* queue_service_notified() calls */
 };
 
 void queue_service_init(struct queue_service *qs, struct virtio_device *vdev, unsigned int index,
 			const struct queue_service_ops *ops, void *opaque, struct virtq_chain *chain);
 /*
- * Serve the queue (the driver notified it, a request completed): a pass
- * now, unless one is already scheduled, which then comes first.
+ * The driver notified the queue (4.1.5.2): schedule a pass and return, so
+ * that the notification is answered before any chain is served. Without a
+ * loop, a pass now.
+ */
+void queue_service_notified(struct queue_service *qs);
+/*
+ * Serve the queue now (a request completed, memory came back): a pass now,
+ * unless one is already scheduled, which then comes first.
  */
 void queue_service_run(struct queue_service *qs);
 /* The scheduled pass: for the event loop's side only. */

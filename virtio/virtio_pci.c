@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "virtio/queue_service.h"
+
 #define PCI_CAP_ID_VNDR			0x09
 /* 4.1.4: cfg_type of struct virtio_pci_cap. */
 #define VIRTIO_PCI_CAP_COMMON_CFG	1
@@ -63,11 +65,20 @@ static uint32_t notify_region_size(const struct virtio_device *vdev)
 	return vdev->info.num_queues * VIRTIO_NOTIFY_MULTIPLIER;
 }
 
+/*
+ * 4.1.5.2: the driver notified queue @index. The write is a trapped access
+ * its vCPU waits on: a queue with a service only gets a pass scheduled, so
+ * the access is answered before any chain is popped, mapped or submitted.
+ */
 static void notify(struct virtio_device *vdev, uint64_t offset)
 {
 	unsigned int index = (unsigned int)(offset / VIRTIO_NOTIFY_MULTIPLIER);
 
-	if (virtio_queue_ready(vdev, index))
+	if (!virtio_queue_ready(vdev, index))
+		return;
+	if (vdev->queues[index].service)
+		queue_service_notified(vdev->queues[index].service);
+	else
 		vdev->ops->queue_notify(vdev, index);
 }
 
@@ -361,6 +372,13 @@ bool virtio_queue_ready(struct virtio_device *vdev, unsigned int index)
 	       (vdev->status & VIRTIO_CONFIG_S_DRIVER_OK) &&
 	       !(vdev->status & (VIRTIO_CONFIG_S_NEEDS_RESET | VIRTIO_CONFIG_S_FAILED)) &&
 	       (command & PCI_COMMAND_MASTER);
+}
+
+void virtio_queue_set_service(struct virtio_device *vdev, unsigned int index,
+			      struct queue_service *qs)
+{
+	if (index < vdev->info.num_queues)
+		vdev->queues[index].service = qs;
 }
 
 void virtio_queue_interrupt(struct virtio_device *vdev, unsigned int index)

@@ -319,6 +319,34 @@ static void test_cancel_forgets_the_scheduled_pass(void **state)
 	assert_int_equal(d->served, 2 * QUEUE_SERVICE_BUDGET);
 }
 
+static void test_a_notification_schedules_a_pass_and_serves_nothing(void **state)
+{
+	struct device *d = *state;
+
+	make_available(10);
+	queue_service_notified(&d->qs);
+	/* The trapped write is answered before any chain is popped. */
+	assert_int_equal(d->served, 0);
+	assert_int_equal(scheduled, 1);
+	/* More notifications before the pass: that one pass serves them all. */
+	queue_service_notified(&d->qs);
+	assert_int_equal(scheduled, 1);
+	assert_int_equal(d->qs.notifications, 2);
+	queue_service_resume(&d->qs);
+	assert_int_equal(d->served, 10);
+	assert_false(d->qs.scheduled);
+}
+
+static void test_without_a_loop_a_notification_serves_at_once(void **state)
+{
+	struct device *d = *state;
+
+	d->qs.loop = NULL;
+	make_available(10);
+	queue_service_notified(&d->qs);
+	assert_int_equal(d->served, 10);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -330,6 +358,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_memory_not_now_ends_the_pass_and_needs_no_reset, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_cancel_forgets_the_scheduled_pass, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_notification_schedules_a_pass_and_serves_nothing,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_without_a_loop_a_notification_serves_at_once, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests_name("queue service", tests, NULL, NULL);
