@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "tests/guest/guest_pci.h"
@@ -108,8 +109,8 @@ static void write_image(struct fixture *f)
 	free(bytes);
 }
 
-/* The daemon with one disk of @queues queues; the guest finds it and sets it up like Linux. */
-static void start_disk(struct fixture *f, unsigned int queues)
+/* The daemon with one disk of @queues queues; the guest finds it and sets it up with @features. */
+static void start_disk_with(struct fixture *f, unsigned int queues, uint64_t features)
 {
 	const char *const args[] = { "--device", f->spec, NULL };
 	struct guest_pci_function found[32];
@@ -128,13 +129,19 @@ static void start_disk(struct fixture *f, unsigned int queues)
 			continue;
 		assert_int_equal(guest_virtio_probe(&f->vd, &f->pci, &found[i], &f->ram, MMIO64_BASE,
 						    INTX_SPI_BASE), 0);
-		assert_int_equal(guest_virtio_negotiate(&f->vd, BLK_FEATURES), 0);
+		assert_int_equal(guest_virtio_negotiate(&f->vd, features), 0);
 		for (uint16_t q = 0; q < queues; q++)
 			assert_int_equal(guest_virtio_setup_queue(&f->vd, q, 0), 0);
 		guest_virtio_driver_ok(&f->vd);
 		return;
 	}
 	fail_msg("the guest found no virtio-blk function");
+}
+
+/* As Linux's virtio_blk sets it up: EVENT_IDX, indirect descriptors, multiqueue. */
+static void start_disk(struct fixture *f, unsigned int queues)
+{
+	start_disk_with(f, queues, BLK_FEATURES);
 }
 
 static uint64_t alloc(struct fixture *f, uint64_t size, uint64_t align)
@@ -212,6 +219,31 @@ static void assert_read_done(struct fixture *f, const struct read_request *req)
 				 image_byte(req->sector * SECTOR + i));
 }
 
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Watch the used rings of queues [0, @queues) (no access trapped) until @n entries came back. */
+static void wait_used(struct fixture *f, unsigned int queues, unsigned int n)
+{
+	uint64_t deadline = now_ms() + WAIT_MS;
+	unsigned int taken = 0;
+
+	while (taken < n && now_ms() < deadline) {
+		for (uint16_t q = 0; q < queues; q++)
+			taken += take_used(f, q);
+		if (taken < n)
+			usleep(1000);
+	}
+	if (taken < n)
+		fail_msg("%u of %u requests came back; the daemon's log:\n%s", taken, n,
+			 sim_hv_daemon_log(f->hv));
+}
+
 /* Linux's vp_interrupt: wait for the line, read the ISR, take what came back, until @n did. */
 static void wait_interrupts(struct fixture *f, uint16_t queue, unsigned int n)
 {
@@ -259,11 +291,99 @@ static void test_a_kick_is_answered_before_its_io_completes(void **state)
 	assert_read_done(f, &req);
 }
 
+/* The line's raises and lowers so far. */
+struct line_count {
+	unsigned long raises, lowers;
+};
+
+static struct line_count line_count(struct fixture *f)
+{
+	return (struct line_count){ sim_hv_irq_raises(f->hv, f->vd.spi),
+				    sim_hv_irq_lowers(f->hv, f->vd.spi) };
+}
+
+/*
+ * What came back since @before was reported by exactly one interrupt: the
+ * line was raised once, one ISR read clears it and lowers the line once,
+ * and a read that finds nothing pending lowers nothing. The ISR read is a
+ * round trip through the daemon, so every interrupt it sent before is counted.
+ */
+static void assert_one_interrupt(struct fixture *f, struct line_count before)
+{
+	assert_int_equal(sim_hv_wait_irq(f->hv, f->vd.spi, before.raises, WAIT_MS), 0);
+	assert_int_equal(guest_virtio_read_isr(&f->vd), ISR_QUEUE);
+	assert_int_equal(line_count(f).raises, before.raises + 1);
+	assert_int_equal(line_count(f).lowers, before.lowers + 1);
+	assert_int_equal(sim_hv_irq_level(f->hv, f->vd.spi), 0);
+	assert_int_equal(guest_virtio_read_isr(&f->vd), 0);
+	assert_int_equal(line_count(f).lowers, before.lowers + 1);
+}
+
+/*
+ * Both queues of a disk complete a read while the guest has not read the
+ * ISR yet: one interrupt reports both (the ISR says "a queue", the guest
+ * looks at every queue), so the line is raised once, not once per queue.
+ */
+static void test_completions_of_two_queues_raise_the_line_once(void **state)
+{
+	struct fixture *f = *state;
+	struct read_request reqs[2];
+	struct line_count before;
+
+	start_disk(f, 2);
+	before = line_count(f);
+	for (uint16_t q = 0; q < 2; q++) {
+		read_prepare(f, &reqs[q], 16 + 8 * q, 0);
+		read_add(f, q, &reqs[q]);
+		guest_virtio_notify(&f->vd, q);
+	}
+	wait_used(f, 2, 2);
+	assert_one_interrupt(f, before);
+	for (unsigned int i = 0; i < 2; i++)
+		assert_read_done(f, &reqs[i]);
+}
+
+/*
+ * Without EVENT_IDX every used entry asks for an interrupt (2.7.7): three
+ * reads kicked and completed one after the other, the ISR not read in
+ * between, raise the line once; the pending ISR already tells the guest.
+ */
+static void test_completions_before_the_isr_read_raise_the_line_once(void **state)
+{
+	struct fixture *f = *state;
+	struct read_request reqs[3];
+	struct line_count before;
+
+	start_disk_with(f, 1, 1ULL << VIRTIO_F_INDIRECT_DESC);
+	before = line_count(f);
+	for (unsigned int i = 0; i < 3; i++) {
+		read_prepare(f, &reqs[i], 32 + 8 * i, 0);
+		read_add(f, 0, &reqs[i]);
+		guest_virtio_notify(&f->vd, 0);
+		wait_used(f, 1, 1);
+	}
+	assert_one_interrupt(f, before);
+	for (unsigned int i = 0; i < 3; i++)
+		assert_read_done(f, &reqs[i]);
+	/* After the ISR read, the next completion is a new interrupt. */
+	before = line_count(f);
+	read_prepare(f, &reqs[0], 64, 0);
+	read_add(f, 0, &reqs[0]);
+	guest_virtio_notify(&f->vd, 0);
+	wait_used(f, 1, 1);
+	assert_one_interrupt(f, before);
+	assert_read_done(f, &reqs[0]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_a_kick_is_answered_before_its_io_completes, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_completions_of_two_queues_raise_the_line_once, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_completions_before_the_isr_read_raise_the_line_once,
+						setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
