@@ -41,20 +41,37 @@ static struct virtio_device *to_vdev(struct pci_function *fn)
 
 /* ---- interrupts */
 
+/*
+ * One interrupt per ISR read at most. While ISR status is pending, the
+ * interrupt that set it is still the driver's to take: its handler reads
+ * ISR status first (4.1.4.5) and then looks at every queue, so it sees
+ * whatever completed since. A new event then only adds its bit; raising
+ * the line again (a set_irq_level hypercall, and on Xen's edge-like SPIs
+ * another trap into the guest) would report nothing new. The first event
+ * after a read raises it; functions sharing a line each still raise it for
+ * their own first event (ecam/intx.c).
+ */
 void virtio_set_isr(struct virtio_device *vdev, uint8_t bits)
 {
+	bool pending = vdev->isr != 0;
+
 	vdev->isr |= bits;
-	/* Every event is reported, even while pending: SPIs behave as edges on Xen. */
-	pci_function_set_intx(&vdev->fn, true);
+	if (!pending)
+		pci_function_set_intx(&vdev->fn, true);
 }
 
 static uint8_t read_and_clear_isr(struct virtio_device *vdev)
 {
 	uint8_t isr = vdev->isr;
 
-	/* 4.1.4.5.1: reading ISR status resets it to 0 and deasserts the interrupt. */
+	/*
+	 * 4.1.4.5.1: reading ISR status resets it to 0 and deasserts the
+	 * interrupt; the line goes low when no function on it is pending
+	 * (ecam/intx.c), and a read that found nothing lowers nothing.
+	 */
 	vdev->isr = 0;
-	pci_function_set_intx(&vdev->fn, false);
+	if (isr)
+		pci_function_set_intx(&vdev->fn, false);
 	return isr;
 }
 

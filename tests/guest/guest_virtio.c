@@ -681,6 +681,13 @@ uint8_t guest_virtio_read_isr(struct guest_virtio *vd)
 
 int guest_virtio_wait_interrupt(struct guest_virtio *vd, unsigned long seen, int timeout_ms)
 {
+	/*
+	 * INTx is level-triggered: while the line is asserted (an ISR status
+	 * not read yet) the interrupt is pending, and the device raises it
+	 * once per ISR read, not once per event.
+	 */
+	if (sim_hv_irq_level(vd->pci->hv, vd->spi))
+		return 0;
 	return sim_hv_wait_irq(vd->pci->hv, vd->spi, seen, timeout_ms);
 }
 

@@ -141,7 +141,11 @@ int guest_virtio_get_used(struct guest_virtio *vd, uint16_t index, uint32_t *len
 
 /* Read (and so clear) the ISR status byte (4.1.4.5). */
 uint8_t guest_virtio_read_isr(struct guest_virtio *vd);
-/* Wait until this function's SPI is raised more than @seen times: 0 or -ETIMEDOUT. */
+/*
+ * Wait for an interrupt: this function's SPI raised more than @seen times,
+ * or still asserted (level-triggered INTx: the ISR status was not read since
+ * it was raised, and the device raises it once per ISR read). 0 or -ETIMEDOUT.
+ */
 int guest_virtio_wait_interrupt(struct guest_virtio *vd, unsigned long seen, int timeout_ms);
 unsigned long guest_virtio_interrupts(struct guest_virtio *vd);
 

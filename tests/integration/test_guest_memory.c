@@ -228,24 +228,30 @@ static void disk_add(struct fixture *f, struct disk_request *req)
  */
 static unsigned int disk_reap(struct fixture *f)
 {
-	unsigned long seen = guest_virtio_interrupts(&f->disk);
 	unsigned int done = 0;
-	void *token;
-	uint32_t len;
 
-	while (guest_virtio_get_used(&f->disk, REQUESTQ, &len, &token) == 1) {
-		struct disk_request *req = token;
+	/* Never read, the ISR keeps the line asserted after the first interrupt: poll the ring. */
+	for (int waited_ms = 0; done == 0; waited_ms++) {
+		unsigned long seen = guest_virtio_interrupts(&f->disk);
+		void *token;
+		uint32_t len;
 
-		assert_int_equal(*(uint8_t *)sim_hv_guest_ram(f->hv, req->status, 1), 0);
-		done++;
+		while (guest_virtio_get_used(&f->disk, REQUESTQ, &len, &token) == 1) {
+			struct disk_request *req = token;
+
+			assert_int_equal(*(uint8_t *)sim_hv_guest_ram(f->hv, req->status, 1), 0);
+			done++;
+		}
+		if (done)
+			break;
+		if (guest_virtio_get_status(&f->disk) & VIRTIO_STATUS_NEEDS_RESET)
+			fail_msg("the disk needs reset; the daemon's log:\n%s", sim_hv_daemon_log(f->hv));
+		if (waited_ms >= WAIT_MS || guest_virtio_wait_interrupt(&f->disk, seen, WAIT_MS))
+			fail_msg("no completion; the daemon's log:\n%s", sim_hv_daemon_log(f->hv));
+		if (sim_hv_irq_level(f->hv, f->disk.spi))
+			usleep(1000);
 	}
-	if (done)
-		return done;
-	if (guest_virtio_get_status(&f->disk) & VIRTIO_STATUS_NEEDS_RESET)
-		fail_msg("the disk needs reset; the daemon's log:\n%s", sim_hv_daemon_log(f->hv));
-	if (guest_virtio_wait_interrupt(&f->disk, seen, WAIT_MS))
-		fail_msg("no completion; the daemon's log:\n%s", sim_hv_daemon_log(f->hv));
-	return 0;
+	return done;
 }
 
 /* Run @n requests keeping the queue full, and wait until all are done. */
