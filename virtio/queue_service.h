@@ -24,6 +24,11 @@
  * queue_service_run(), at once. Popping, mapping and
  * submitting a batch never delay the vCPU that kicked.
  *
+ * A queue found empty with nothing in flight is watched for a while before
+ * the driver is asked to notify again (virtio/queue_poll.h): notifications
+ * stay off and the pass is scheduled again, behind the loop's other events,
+ * until a chain shows up or the adaptive window closes.
+ *
  * virtio/ knows no event loop: whoever owns one provides the scheduling
  * (struct queue_service_loop; backends/queue_loop.c does it with libevent).
  * Without one, passes are not bounded.
@@ -35,6 +40,7 @@
 #include <stdint.h>
 
 #include "virtio/device.h"
+#include "virtio/queue_poll.h"
 
 /* Chains per pass: a few tens of microseconds of instantly completed requests. */
 #define QUEUE_SERVICE_BUDGET	64
@@ -69,6 +75,8 @@ struct queue_service_ops {
 struct queue_service_loop {
 	void (*schedule)(struct queue_service *qs);
 	void (*cancel)(struct queue_service *qs);
+	/* A monotonic clock in nanoseconds, for the polling window. */
+	uint64_t (*now_ns)(void);
 };
 
 struct queue_service {
@@ -82,6 +90,7 @@ struct queue_service {
 	void *loop_data;
 	bool scheduled;				/* a pass waits in the event loop */
 	bool pushed;				/* used entries since the last interrupt decision */
+	struct queue_poll poll;			/* watching the idle ring (with a loop only) */
 	/* Counters, for tests and benchmarks. */
 	uint64_t passes;
 	uint64_t yields;			/* passes that ended on the budget */
@@ -101,6 +110,8 @@ void queue_service_notified(struct queue_service *qs);
  * unless one is already scheduled, which then comes first.
  */
 void queue_service_run(struct queue_service *qs);
+/* Watch the idle ring for at most @max_ns before asking for notifications (0: never). */
+void queue_service_set_poll_max(struct queue_service *qs, uint64_t max_ns);
 /* The scheduled pass: for the event loop's side only. */
 void queue_service_resume(struct queue_service *qs);
 /* Forget a scheduled pass (before the queue's owner goes away). */

@@ -623,6 +623,29 @@ bool guest_virtio_kick(struct guest_virtio *vd, uint16_t index)
 	return true;
 }
 
+/* Would a kick for the next buffer be wanted (2.7.10 with EVENT_IDX, 2.7.7 without)? */
+static bool notify_wanted(struct guest_virtio *vd, struct guest_virtq *q)
+{
+	if (vd->event_idx)
+		return load16(avail_event(vd, q)) == q->avail_idx;
+	return !(load16(used_flags(vd, q)) & VRING_USED_F_NO_NOTIFY);
+}
+
+int guest_virtio_wait_notify_wanted(struct guest_virtio *vd, uint16_t index, int timeout_ms)
+{
+	struct guest_virtq *q = &vd->queues[index];
+	struct timespec start, now, pause = { 0, 100000 };
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	while (!notify_wanted(vd, q)) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if ((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000 > timeout_ms)
+			return -ETIMEDOUT;
+		nanosleep(&pause, NULL);
+	}
+	return 0;
+}
+
 int guest_virtio_get_used(struct guest_virtio *vd, uint16_t index, uint32_t *len, void **token)
 {
 	struct virtq_used_elem *elem;

@@ -138,6 +138,12 @@ void guest_virtio_notify(struct guest_virtio *vd, uint16_t index);
 
 /* Take one used entry: 1 with *len and *token set, 0 if none. Frees its descriptors. */
 int guest_virtio_get_used(struct guest_virtio *vd, uint16_t index, uint32_t *len, void **token);
+/*
+ * Wait until the device wants a kick for the next buffer of queue @index:
+ * it is no longer watching the ring (a device may watch an idle ring for a
+ * while with notifications off). 0 or -ETIMEDOUT.
+ */
+int guest_virtio_wait_notify_wanted(struct guest_virtio *vd, uint16_t index, int timeout_ms);
 
 /* Read (and so clear) the ISR status byte (4.1.4.5). */
 uint8_t guest_virtio_read_isr(struct guest_virtio *vd);

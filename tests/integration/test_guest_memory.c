@@ -374,8 +374,11 @@ static void test_replaced_ring_page_is_followed_too(void **state)
 	assert_int_equal(fill_buffer(f, buffer, 512), 512);
 	/*
 	 * Replace the page holding the used ring, then restore what the guest
-	 * had there (as a guest would after ballooning the page back in).
+	 * had there (as a guest would after ballooning the page back in), once
+	 * the device stopped watching the ring: it must not meet the page in
+	 * between, half restored.
 	 */
+	assert_int_equal(guest_virtio_wait_notify_wanted(&f->rng, REQUESTQ, WAIT_MS), 0);
 	{
 		uint8_t saved[4096];
 		uint64_t page_gpa = used_ring & ~0xfffULL;

@@ -375,6 +375,35 @@ static void test_completions_before_the_isr_read_raise_the_line_once(void **stat
 	assert_read_done(f, &reqs[0]);
 }
 
+/*
+ * A driver that refills as its reads complete, kicking only when the device
+ * asks (EVENT_IDX, as Linux's virtio_ring): whether the device was watching
+ * the ring (no kick wanted) or had asked for notifications again, every read
+ * comes back with the image's bytes. Left idle, the device stops watching and
+ * asks for a kick at the next buffer.
+ */
+static void test_reads_added_without_a_kick_are_served_and_idle_asks_for_one(void **state)
+{
+	struct fixture *f = *state;
+	struct guest_virtq *q;
+	struct read_request req;
+
+	start_disk(f, 1);
+	q = &f->vd.queues[0];
+	for (unsigned int i = 0; i < 64; i++) {
+		read_prepare(f, &req, (8 * i) % (IMAGE_SIZE / SECTOR - 8), 0);
+		read_add(f, 0, &req);
+		guest_virtio_kick(&f->vd, 0);
+		wait_interrupts(f, 0, 1);
+		assert_read_done(f, &req);
+	}
+	assert_int_equal(q->kicks + q->kicks_suppressed, 64);
+	print_message("64 reads: %llu kicks, %llu not needed\n", (unsigned long long)q->kicks,
+		      (unsigned long long)q->kicks_suppressed);
+	/* The watch is bounded: an idle queue wants a kick at the next buffer. */
+	assert_int_equal(guest_virtio_wait_notify_wanted(&f->vd, 0, WAIT_MS), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -383,6 +412,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_completions_of_two_queues_raise_the_line_once, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_completions_before_the_isr_read_raise_the_line_once,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reads_added_without_a_kick_are_served_and_idle_asks_for_one,
 						setup, teardown),
 	};
 
