@@ -33,24 +33,29 @@ static void shrink(struct queue_poll *p)
 		p->window_ns = 0;
 }
 
+/* 0 means "none": a clock at 0 would look like one; take 1 ns later. */
+static uint64_t stamp(uint64_t now_ns)
+{
+	return now_ns ? now_ns : 1;
+}
+
 bool queue_poll_idle(struct queue_poll *p, uint64_t now_ns)
 {
 	if (!queue_poll_watching(p)) {
 		if (!p->window_ns) {
-			/* Notifications go back on now: one soon after says a window would pay. */
-			p->gave_up_ns = now_ns ? now_ns : 1;
+			/* Notifications go back on now: a kick within the maximum says a window would pay. */
+			p->missed_since_ns = stamp(now_ns);
 			return false;
 		}
-		/* 0 means "no window": a clock at 0 would look like one; start 1 ns later. */
-		p->started_ns = now_ns ? now_ns : 1;
+		p->started_ns = stamp(now_ns);
 		p->watches++;
 		return true;
 	}
 	if (now_ns - p->started_ns < p->window_ns)
 		return true;
+	p->missed_since_ns = p->started_ns;
 	close_window(p, now_ns);
 	shrink(p);
-	p->gave_up_ns = now_ns ? now_ns : 1;
 	return false;
 }
 
@@ -61,15 +66,19 @@ void queue_poll_found(struct queue_poll *p, uint64_t now_ns)
 	close_window(p, now_ns);
 	p->hits++;
 	grow(p);
-	p->gave_up_ns = 0;
+	p->missed_since_ns = 0;
 }
 
 void queue_poll_notified(struct queue_poll *p, uint64_t now_ns)
 {
-	/* Polling would have caught this one: try again, from the smallest window up. */
-	if (p->gave_up_ns && now_ns - p->gave_up_ns <= p->max_ns && p->window_ns < p->max_ns)
-		grow(p);
-	p->gave_up_ns = 0;
+	/*
+	 * A window of the maximum, opened when the last one was, would have
+	 * caught this chain: open that much next time. A chain that comes
+	 * later than that would not be caught by any window we may spend.
+	 */
+	if (p->missed_since_ns && now_ns - p->missed_since_ns <= p->max_ns)
+		p->window_ns = p->max_ns;
+	p->missed_since_ns = 0;
 }
 
 void queue_poll_stop(struct queue_poll *p, uint64_t now_ns)

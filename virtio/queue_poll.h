@@ -11,11 +11,14 @@
  * busyloop_timeout) and QEMU's adaptive polling (util/aio-posix.c,
  * poll-max-ns, poll-grow, poll-shrink) do.
  *
- * The window adapts as QEMU's does: a watch that found a chain doubles it
- * (up to the maximum); one that found nothing halves it, down to nothing, so
- * a queue the guest leaves idle stops costing CPU after a few batches; a
- * notification that arrives soon after a window was given up (within the
- * maximum) means polling would have caught it, and opens the window again.
+ * The window adapts much as QEMU's does: a watch that found a chain doubles
+ * it (up to the maximum); one that found nothing halves it, down to nothing,
+ * so a queue the guest leaves idle stops costing CPU after a few batches; a
+ * notification that arrives within the maximum of when the missed watch
+ * began (or, with no window, of when notifications went back on) means a
+ * window of the maximum would have caught it, and the next one is that long.
+ * A guest slower than the maximum thus costs a few halving windows, then
+ * nothing.
  * Time spent watching is counted. Pure bookkeeping: the caller reads the
  * clock and does the watching (virtio/queue_service.c).
  */
@@ -34,7 +37,8 @@ struct queue_poll {
 	uint64_t max_ns;		/* 0: never watch */
 	uint64_t window_ns;		/* the next watch's length; 0: do not watch */
 	uint64_t started_ns;		/* when the current watch began; 0: none */
-	uint64_t gave_up_ns;		/* when the last watch found nothing; 0: none since */
+	uint64_t missed_since_ns;	/* when the watch that found nothing began (or notifications
+					   went back on with no window); 0: none since */
 	/* Counters, for tests and benchmarks. */
 	uint64_t watches;		/* windows opened */
 	uint64_t hits;			/* windows that found a chain */

@@ -102,11 +102,54 @@ static void test_a_notification_soon_after_giving_up_opens_the_window_again(void
 	assert_false(queue_poll_idle(&p, now));
 	queue_poll_notified(&p, now + 10 * MAX_NS);
 	assert_int_equal(p.window_ns, 0);
-	/* One right after the ring was given up: a window would have caught it. */
+	/* One soon after the ring was given up: a window of the maximum would have caught it. */
 	assert_false(queue_poll_idle(&p, now + 20 * MAX_NS));
 	queue_poll_notified(&p, now + 20 * MAX_NS + 5000);
-	assert_int_equal(p.window_ns, QUEUE_POLL_MIN_NS);
+	assert_int_equal(p.window_ns, MAX_NS);
 	assert_true(queue_poll_idle(&p, now + 30 * MAX_NS));
+}
+
+/*
+ * The guest refills later than the maximum after each batch: every watch
+ * misses and the kicks that follow come too late to reopen the window, so
+ * watching costs a few halving windows and then nothing.
+ */
+static void test_a_guest_slower_than_the_maximum_costs_a_few_windows(void **state)
+{
+	struct queue_poll p;
+	uint64_t now = T0;
+
+	(void)state;
+	queue_poll_init(&p, MAX_NS);
+	for (int batch = 0; batch < 100; batch++) {
+		uint64_t idle = now;
+
+		while (queue_poll_idle(&p, now))
+			now += 1000;
+		/* The kick comes 1.5 maxima after the batch. */
+		now = idle + MAX_NS + MAX_NS / 2;
+		queue_poll_notified(&p, now);
+		now += 10000;
+	}
+	assert_int_equal(p.hits, 0);
+	assert_int_equal(p.watches, 5);
+	assert_true(p.watched_ns <= 2 * MAX_NS);
+}
+
+/* Kicks that come just after each miss, within the maximum: the window goes back to it and finds. */
+static void test_a_guest_just_slower_than_the_window_gets_the_maximum(void **state)
+{
+	struct queue_poll p;
+
+	(void)state;
+	queue_poll_init(&p, MAX_NS);
+	watch_until_closed(&p, T0, 1000);
+	assert_int_equal(p.window_ns, MAX_NS / 2);
+	assert_true(queue_poll_idle(&p, 2 * T0));
+	assert_false(queue_poll_idle(&p, 2 * T0 + MAX_NS / 2));
+	/* 40 us after the window opened: a 64 us one would have caught it. */
+	queue_poll_notified(&p, 2 * T0 + 40000);
+	assert_int_equal(p.window_ns, MAX_NS);
 }
 
 static void test_a_zero_maximum_never_watches(void **state)
@@ -141,6 +184,8 @@ int main(void)
 		cmocka_unit_test(test_windows_that_find_nothing_shrink_to_none),
 		cmocka_unit_test(test_a_window_that_finds_a_chain_grows_to_the_maximum),
 		cmocka_unit_test(test_a_notification_soon_after_giving_up_opens_the_window_again),
+		cmocka_unit_test(test_a_guest_slower_than_the_maximum_costs_a_few_windows),
+		cmocka_unit_test(test_a_guest_just_slower_than_the_window_gets_the_maximum),
 		cmocka_unit_test(test_a_zero_maximum_never_watches),
 		cmocka_unit_test(test_stop_counts_the_open_window),
 	};
