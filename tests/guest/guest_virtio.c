@@ -714,6 +714,27 @@ int guest_virtio_wait_interrupt(struct guest_virtio *vd, unsigned long seen, int
 	return sim_hv_wait_irq(vd->pci->hv, vd->spi, seen, timeout_ms);
 }
 
+uint8_t guest_virtio_wait_isr(struct guest_virtio *vd, uint8_t bits, int timeout_ms)
+{
+	struct timespec start, now;
+	uint8_t isr = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		unsigned long seen = guest_virtio_interrupts(vd);
+		int left;
+
+		isr |= guest_virtio_read_isr(vd);
+		if (isr & bits)
+			return isr;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		left = timeout_ms - (int)((now.tv_sec - start.tv_sec) * 1000 +
+					  (now.tv_nsec - start.tv_nsec) / 1000000);
+		if (left <= 0 || guest_virtio_wait_interrupt(vd, seen, left))
+			return 0;
+	}
+}
+
 unsigned long guest_virtio_interrupts(struct guest_virtio *vd)
 {
 	return sim_hv_irq_raises(vd->pci->hv, vd->spi);

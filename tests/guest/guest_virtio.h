@@ -148,6 +148,12 @@ int guest_virtio_wait_notify_wanted(struct guest_virtio *vd, uint16_t index, int
 /* Read (and so clear) the ISR status byte (4.1.4.5). */
 uint8_t guest_virtio_read_isr(struct guest_virtio *vd);
 /*
+ * The driver's INTx handler until ISR status shows one of @bits: read the
+ * ISR (a queue interrupt still pending may come first), wait for the line,
+ * read again. Returns every bit read, or 0 after @timeout_ms.
+ */
+uint8_t guest_virtio_wait_isr(struct guest_virtio *vd, uint8_t bits, int timeout_ms);
+/*
  * Wait for an interrupt: this function's SPI raised more than @seen times,
  * or still asserted (level-triggered INTx: the ISR status was not read since
  * it was raised, and the device raises it once per ISR read). 0 or -ETIMEDOUT.
