@@ -277,6 +277,11 @@ static void test_a_kick_is_answered_before_its_io_completes(void **state)
 	start_disk(f, 1);
 	/* A buffer in guest RAM the daemon never mapped: serving the read needs a map call. */
 	read_prepare(f, &req, 8, alloc(f, BLOCK, MAP_BUCKET));
+	/*
+	 * Once the device stopped watching the idle ring: a watch that found
+	 * the read first would block the loop in the map before the kick came.
+	 */
+	assert_int_equal(guest_virtio_wait_notify_wanted(&f->vd, 0, WAIT_MS), 0);
 	held = sim_hv_foreign_maps_held(f->hv);
 	sim_hv_hold_foreign_maps(f->hv);
 	read_add(f, 0, &req);
