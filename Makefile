@@ -69,6 +69,8 @@ FDT_LIBS	= $(shell $(PKG_CONFIG) --libs libfdt 2>/dev/null || echo -lfdt)
 # Every object is compiled with it, but only the tests need cmocka.
 CMOCKA_CFLAGS	= $(shell $(PKG_CONFIG) --cflags cmocka 2>/dev/null)
 CMOCKA_LIBS	= $(shell $(PKG_CONFIG) --libs cmocka)
+# `make bench` reads fio's JSON report with json-c.
+JSON_LIBS	= $(shell $(PKG_CONFIG) --libs json-c 2>/dev/null || echo -ljson-c)
 XENSTORE_LIBS	= $(shell $(PKG_CONFIG) --libs xenstore)
 XENSTORE_STATIC_LIBS = $(shell $(PKG_CONFIG) --static --libs xenstore)
 
@@ -140,7 +142,7 @@ BUILD_DEPS	:= $(addsuffix =libxen-dev,$(XEN_PKGS)) libevent=libevent-dev \
 		   liburing=liburing-dev libnbd=libnbd-dev libmnl=libmnl-dev json-c=libjson-c-dev \
 		   libfdt.h=libfdt-dev
 ifneq ($(filter tests check-run asan $(BUILD)/tests/%,$(MAKECMDGOALS)),)
-BUILD_DEPS	+= cmocka=libcmocka-dev
+BUILD_DEPS	+= cmocka=libcmocka-dev json-c=libjson-c-dev
 endif
 build-deps:
 	@CC='$(CC)' PKG_CONFIG='$(PKG_CONFIG)' CROSS='$(CROSS)' SYSROOT='$(CROSS_ROOT)' \
@@ -382,8 +384,8 @@ $(SIM_RESCAN): $(RESCAN_OBJS) $(call obj,tests/sim/libxen_xenstore.c tests/sim/l
 $(DEMO): $(BUILD)/tests/demo.o $(call obj,$(SIM_HV_SRCS) $(GUEST_SRCS))
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lpthread
 
-$(BENCH): $(BUILD)/tests/bench/bench_blk.o $(call obj,$(SIM_HV_SRCS) $(GUEST_SRCS))
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lpthread
+$(BENCH): $(call obj,$(wildcard tests/bench/*.c) $(SIM_HV_SRCS) $(GUEST_SRCS))
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(JSON_LIBS) -lpthread
 
 clean:
 	rm -rf $(BUILD)

@@ -189,6 +189,14 @@ static int init_queues(struct net *net)
 		ret = net_ctrl_init(&net->ctrlq_multi, net, 2 * net->pairs);
 	if (ret)
 		return ret;
+	/*
+	 * With MQ offered, queue 2 is the control queue or the second pair's
+	 * receiveq, as the driver negotiates (5.1.2): its notifications come to
+	 * net_queue_notify(), which knows which, and not to the control
+	 * service that queue_service_init() made their receiver.
+	 */
+	if (net->pairs > 1)
+		virtio_queue_set_service(net->vdev, 2, NULL);
 	return net_link_start(net);
 }
 

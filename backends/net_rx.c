@@ -205,9 +205,11 @@ static void deliver(struct net_rxq *rxq, struct virtqueue *vq, size_t len)
 	for (unsigned int i = 0; i < used; i++) {
 		uint32_t written = left < rxq->buffers[i].len ? (uint32_t)left : rxq->buffers[i].len;
 
-		virtq_push(vq, rxq->buffers[i].head, written);
+		virtq_fill(vq, i, rxq->buffers[i].head, written);
 		left -= written;
 	}
+	/* One update of the used index for the whole frame: the driver sees all its buffers or none. */
+	virtq_flush(vq, used);
 	rxq->pushed = true;
 	rxq->frames++;
 	drop_oldest(rxq, vq, used);

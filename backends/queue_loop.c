@@ -9,11 +9,15 @@
  * polled the event channels. An expired timer is activated by
  * timeout_process() only after the next poll, behind the file descriptors
  * that poll found readable: each pending ioreq and completion is served
- * before the flooded queue's next pass.
+ * before the flooded queue's next pass. The same holds for the looks at an
+ * idle ring the queue service makes while it watches it (virtio/queue_poll.h):
+ * a kick or an ISR read that arrives meanwhile is answered at the next poll.
+ * The clock for those windows is CLOCK_MONOTONIC (a vDSO call, no syscall).
  */
 #include "backends/queue_loop.h"
 
 #include <errno.h>
+#include <time.h>
 
 #include <event2/event.h>
 
@@ -36,9 +40,18 @@ static void cancel(struct queue_service *qs)
 	evtimer_del(qs->loop_data);
 }
 
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 static const struct queue_service_loop libevent_loop = {
 	.schedule = schedule,
 	.cancel = cancel,
+	.now_ns = now_ns,
 };
 
 int queue_loop_attach(struct queue_service *qs, struct event_base *base)

@@ -33,6 +33,7 @@
 #define VIRTIO_MAX_QUEUES		64
 
 struct virtio_device;
+struct queue_service;
 
 struct virtio_device_ops {
 	/* Device-specific feature bits (the transport adds VERSION_1, INDIRECT_DESC, EVENT_IDX). */
@@ -83,6 +84,13 @@ struct virtqueue *virtio_queue(struct virtio_device *vdev, unsigned int index);
  * queue enabled (4.1.4.3.2; PCI 3.0 6.2.2 bus master).
  */
 bool virtio_queue_ready(struct virtio_device *vdev, unsigned int index);
+/*
+ * Queue @index is served by @qs (queue_service_init() says so): the driver's
+ * notifications of it then only schedule a pass (queue_service_notified()),
+ * answered before any chain is served; ops->queue_notify is not called for them.
+ */
+void virtio_queue_set_service(struct virtio_device *vdev, unsigned int index,
+			      struct queue_service *qs);
 /* After pushing used entries: interrupt the driver if the queue asks for it. */
 void virtio_queue_interrupt(struct virtio_device *vdev, unsigned int index);
 /*

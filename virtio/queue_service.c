@@ -16,6 +16,9 @@ void queue_service_init(struct queue_service *qs, struct virtio_device *vdev, un
 		.chain = chain,
 		.budget = QUEUE_SERVICE_BUDGET,
 	};
+	queue_poll_init(&qs->poll, QUEUE_POLL_MAX_NS_DEFAULT);
+	/* The driver's notifications of this queue come to queue_service_notified(). */
+	virtio_queue_set_service(vdev, index, qs);
 }
 
 /* The budget is spent: come back after the loop served what else waits. */
@@ -28,12 +31,35 @@ static void yield(struct queue_service *qs, struct virtqueue *vq)
 	qs->loop->schedule(qs);
 }
 
+void queue_service_set_poll_max(struct queue_service *qs, uint64_t max_ns)
+{
+	queue_poll_init(&qs->poll, max_ns);
+}
+
+/* Polling needs a loop to come back through, and its clock. */
+static bool can_poll(const struct queue_service *qs)
+{
+	return qs->loop && qs->loop->now_ns;
+}
+
+/* Keep watching the idle ring: notifications stay off, the next look waits behind the loop's events. */
+static void watch(struct queue_service *qs, struct virtqueue *vq)
+{
+	virtq_disable_notification(vq);
+	qs->scheduled = true;
+	qs->loop->schedule(qs);
+}
+
 /* The ring looked empty: true to look again (buffers arrived while notifications were off). */
 static bool ring_empty(struct queue_service *qs, struct virtqueue *vq)
 {
 	if (qs->ops->busy && qs->ops->busy(qs)) {
 		/* A completion looks at the ring again: the driver need not notify us. */
 		virtq_disable_notification(vq);
+		return false;
+	}
+	if (can_poll(qs) && queue_poll_idle(&qs->poll, qs->loop->now_ns())) {
+		watch(qs, vq);
 		return false;
 	}
 	return virtq_enable_notification(vq);
@@ -62,6 +88,8 @@ static bool step(struct queue_service *qs, struct virtqueue *vq, unsigned int *s
 	}
 	if (ret == 0)
 		return ring_empty(qs, vq);
+	if (queue_poll_watching(&qs->poll))
+		queue_poll_found(&qs->poll, qs->loop->now_ns());
 	(*served)++;
 	if (!qs->ops->serve(qs, qs->chain))
 		return false;
@@ -69,13 +97,21 @@ static bool step(struct queue_service *qs, struct virtqueue *vq, unsigned int *s
 	return virtio_queue_ready(qs->vdev, qs->index);
 }
 
+static void stop_watching(struct queue_service *qs)
+{
+	if (queue_poll_watching(&qs->poll))
+		queue_poll_stop(&qs->poll, qs->loop->now_ns());
+}
+
 static void pass(struct queue_service *qs)
 {
 	struct virtqueue *vq = virtio_queue(qs->vdev, qs->index);
 	unsigned int served = 0;
 
-	if (!virtio_queue_ready(qs->vdev, qs->index))
+	if (!virtio_queue_ready(qs->vdev, qs->index)) {
+		stop_watching(qs);
 		return;
+	}
 	qs->passes++;
 	while (step(qs, vq, &served))
 		;
@@ -85,6 +121,22 @@ static void pass(struct queue_service *qs)
 	}
 	if (qs->ops->pass_done)
 		qs->ops->pass_done(qs);
+}
+
+void queue_service_notified(struct queue_service *qs)
+{
+	qs->notifications++;
+	if (can_poll(qs))
+		queue_poll_notified(&qs->poll, qs->loop->now_ns());
+	if (!qs->loop) {
+		queue_service_run(qs);
+		return;
+	}
+	/* One scheduled pass serves every notification that comes before it. */
+	if (qs->scheduled)
+		return;
+	qs->scheduled = true;
+	qs->loop->schedule(qs);
 }
 
 void queue_service_run(struct queue_service *qs)
@@ -105,6 +157,7 @@ void queue_service_cancel(struct queue_service *qs)
 	if (qs->scheduled && qs->loop)
 		qs->loop->cancel(qs);
 	qs->scheduled = false;
+	stop_watching(qs);
 }
 
 void queue_service_push(struct queue_service *qs, uint16_t head, uint32_t written)

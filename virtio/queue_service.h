@@ -13,6 +13,22 @@
  * vhost does (Linux drivers/vhost/vhost.c, vhost_exceeds_weight(): the
  * CVE-2019-3900 fix). Between passes the driver is not asked to notify.
  *
+ * A notification is answered first: the driver's write to the notify
+ * register is a trapped access its vCPU waits on (on Xen an ioreq round
+ * trip), and nothing the device does with the ring is the vCPU's business.
+ * So the transport hands the queue's notifications to
+ * queue_service_notified() (queue_service_init() registers the queue with
+ * it), which only schedules a pass and returns; the access is completed,
+ * then the loop runs the pass. Other reasons to look at the ring (DRIVER_OK,
+ * a completion, memory released) still go through the device and
+ * queue_service_run(), at once. Popping, mapping and
+ * submitting a batch never delay the vCPU that kicked.
+ *
+ * A queue found empty with nothing in flight is watched for a while before
+ * the driver is asked to notify again (virtio/queue_poll.h): notifications
+ * stay off and the pass is scheduled again, behind the loop's other events,
+ * until a chain shows up or the adaptive window closes.
+ *
  * virtio/ knows no event loop: whoever owns one provides the scheduling
  * (struct queue_service_loop; backends/queue_loop.c does it with libevent).
  * Without one, passes are not bounded.
@@ -24,6 +40,7 @@
 #include <stdint.h>
 
 #include "virtio/device.h"
+#include "virtio/queue_poll.h"
 
 /* Chains per pass: a few tens of microseconds of instantly completed requests. */
 #define QUEUE_SERVICE_BUDGET	64
@@ -58,6 +75,8 @@ struct queue_service_ops {
 struct queue_service_loop {
 	void (*schedule)(struct queue_service *qs);
 	void (*cancel)(struct queue_service *qs);
+	/* A monotonic clock in nanoseconds, for the polling window. */
+	uint64_t (*now_ns)(void);
 };
 
 struct queue_service {
@@ -71,18 +90,28 @@ struct queue_service {
 	void *loop_data;
 	bool scheduled;				/* a pass waits in the event loop */
 	bool pushed;				/* used entries since the last interrupt decision */
+	struct queue_poll poll;			/* watching the idle ring (with a loop only) */
 	/* Counters, for tests and benchmarks. */
 	uint64_t passes;
 	uint64_t yields;			/* passes that ended on the budget */
+	uint64_t notifications;			/* queue_service_notified() calls */
 };
 
 void queue_service_init(struct queue_service *qs, struct virtio_device *vdev, unsigned int index,
 			const struct queue_service_ops *ops, void *opaque, struct virtq_chain *chain);
 /*
- * Serve the queue (the driver notified it, a request completed): a pass
- * now, unless one is already scheduled, which then comes first.
+ * The driver notified the queue (4.1.5.2): schedule a pass and return, so
+ * that the notification is answered before any chain is served. Without a
+ * loop, a pass now.
+ */
+void queue_service_notified(struct queue_service *qs);
+/*
+ * Serve the queue now (a request completed, memory came back): a pass now,
+ * unless one is already scheduled, which then comes first.
  */
 void queue_service_run(struct queue_service *qs);
+/* Watch the idle ring for at most @max_ns before asking for notifications (0: never). */
+void queue_service_set_poll_max(struct queue_service *qs, uint64_t max_ns);
 /* The scheduled pass: for the event loop's side only. */
 void queue_service_resume(struct queue_service *qs);
 /* Forget a scheduled pass (before the queue's owner goes away). */

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "virtio/queue_service.h"
+
 #define PCI_CAP_ID_VNDR			0x09
 /* 4.1.4: cfg_type of struct virtio_pci_cap. */
 #define VIRTIO_PCI_CAP_COMMON_CFG	1
@@ -39,20 +41,37 @@ static struct virtio_device *to_vdev(struct pci_function *fn)
 
 /* ---- interrupts */
 
+/*
+ * One interrupt per ISR read at most. While ISR status is pending, the
+ * interrupt that set it is still the driver's to take: its handler reads
+ * ISR status first (4.1.4.5) and then looks at every queue, so it sees
+ * whatever completed since. A new event then only adds its bit; raising
+ * the line again (a set_irq_level hypercall, and on Xen's edge-like SPIs
+ * another trap into the guest) would report nothing new. The first event
+ * after a read raises it; functions sharing a line each still raise it for
+ * their own first event (ecam/intx.c).
+ */
 void virtio_set_isr(struct virtio_device *vdev, uint8_t bits)
 {
+	bool pending = vdev->isr != 0;
+
 	vdev->isr |= bits;
-	/* Every event is reported, even while pending: SPIs behave as edges on Xen. */
-	pci_function_set_intx(&vdev->fn, true);
+	if (!pending)
+		pci_function_set_intx(&vdev->fn, true);
 }
 
 static uint8_t read_and_clear_isr(struct virtio_device *vdev)
 {
 	uint8_t isr = vdev->isr;
 
-	/* 4.1.4.5.1: reading ISR status resets it to 0 and deasserts the interrupt. */
+	/*
+	 * 4.1.4.5.1: reading ISR status resets it to 0 and deasserts the
+	 * interrupt; the line goes low when no function on it is pending
+	 * (ecam/intx.c), and a read that found nothing lowers nothing.
+	 */
 	vdev->isr = 0;
-	pci_function_set_intx(&vdev->fn, false);
+	if (isr)
+		pci_function_set_intx(&vdev->fn, false);
 	return isr;
 }
 
@@ -63,11 +82,20 @@ static uint32_t notify_region_size(const struct virtio_device *vdev)
 	return vdev->info.num_queues * VIRTIO_NOTIFY_MULTIPLIER;
 }
 
+/*
+ * 4.1.5.2: the driver notified queue @index. The write is a trapped access
+ * its vCPU waits on: a queue with a service only gets a pass scheduled, so
+ * the access is answered before any chain is popped, mapped or submitted.
+ */
 static void notify(struct virtio_device *vdev, uint64_t offset)
 {
 	unsigned int index = (unsigned int)(offset / VIRTIO_NOTIFY_MULTIPLIER);
 
-	if (virtio_queue_ready(vdev, index))
+	if (!virtio_queue_ready(vdev, index))
+		return;
+	if (vdev->queues[index].service)
+		queue_service_notified(vdev->queues[index].service);
+	else
 		vdev->ops->queue_notify(vdev, index);
 }
 
@@ -361,6 +389,13 @@ bool virtio_queue_ready(struct virtio_device *vdev, unsigned int index)
 	       (vdev->status & VIRTIO_CONFIG_S_DRIVER_OK) &&
 	       !(vdev->status & (VIRTIO_CONFIG_S_NEEDS_RESET | VIRTIO_CONFIG_S_FAILED)) &&
 	       (command & PCI_COMMAND_MASTER);
+}
+
+void virtio_queue_set_service(struct virtio_device *vdev, unsigned int index,
+			      struct queue_service *qs)
+{
+	if (index < vdev->info.num_queues)
+		vdev->queues[index].service = qs;
 }
 
 void virtio_queue_interrupt(struct virtio_device *vdev, unsigned int index)

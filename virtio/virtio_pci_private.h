@@ -24,6 +24,7 @@
 struct virtio_queue_slot {
 	struct virtqueue vq;
 	bool enabled;
+	struct queue_service *service;	/* NULL: notifications go to ops->queue_notify */
 };
 
 struct virtio_device {

@@ -387,26 +387,40 @@ void virtq_chain_release(struct virtqueue *vq, struct virtq_chain *chain)
 	virtio_mem_release(vq->mem, &chain->refs);
 }
 
-void virtq_push(struct virtqueue *vq, uint16_t head, uint32_t written)
+void virtq_fill(struct virtqueue *vq, unsigned int nth, uint16_t head, uint32_t written)
 {
 	volatile uint32_t *elem;
 
 	if (rings_current(vq))
 		return;
 	elem = (volatile uint32_t *)(vq->used + USED_RING +
-				     (size_t)USED_ELEM_SIZE * slot(vq, vq->used_idx));
+				     (size_t)USED_ELEM_SIZE * slot(vq, (uint16_t)(vq->used_idx + nth)));
 	elem[0] = htole32(head);
 	elem[1] = htole32(written);
+}
+
+void virtq_flush(struct virtqueue *vq, unsigned int count)
+{
+	uint16_t before = vq->used_idx;
+
+	if (rings_current(vq))
+		return;
 	/* 2.7.8.2: "The device MUST set len prior to updating the used idx". */
 	__atomic_thread_fence(__ATOMIC_RELEASE);
-	vq->used_idx++;
+	vq->used_idx = (uint16_t)(vq->used_idx + count);
 	*used16(vq, USED_IDX) = htole16(vq->used_idx);
 	/*
 	 * Linux vhost_add_used_n: once used_idx has gone all the way round to
 	 * signalled_used, comparing against it says nothing; interrupt next time.
 	 */
-	if (vq->used_idx == vq->signalled_used)
+	if ((uint16_t)(vq->signalled_used - before - 1) < count)
 		vq->signalled_used_valid = false;
+}
+
+void virtq_push(struct virtqueue *vq, uint16_t head, uint32_t written)
+{
+	virtq_fill(vq, 0, head, written);
+	virtq_flush(vq, 1);
 }
 
 /* 2.7.7.2 with EVENT_IDX: interrupt when used idx moved past used_event since the last check. */

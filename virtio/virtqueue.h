@@ -121,6 +121,14 @@ void virtq_chain_release(struct virtqueue *vq, struct virtq_chain *chain);
 
 /* Return chain @head with @written bytes stored in its writable buffers. */
 void virtq_push(struct virtqueue *vq, uint16_t head, uint32_t written);
+/*
+ * The same for several chains the driver must see at once (virtio-net's
+ * mergeable buffers of one frame, 5.1.6.4: a driver that finds fewer than
+ * num_buffers used entries drops the frame): virtq_fill() writes the @nth
+ * used entry after those published, virtq_flush() publishes @count of them.
+ */
+void virtq_fill(struct virtqueue *vq, unsigned int nth, uint16_t head, uint32_t written);
+void virtq_flush(struct virtqueue *vq, unsigned int count);
 
 /*
  * After one or more pushes: should the driver be interrupted? Follows

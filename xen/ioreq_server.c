@@ -256,7 +256,15 @@ static void on_event_channel(evutil_socket_t fd, short what, void *arg)
 				"ioreq server %u: event on unknown port %d", s->id, port);
 		return;
 	}
+	/*
+	 * Every vCPU waiting now is answered now, not one per turn of the
+	 * loop: the evtchn device hands out one port per read, and a pass of
+	 * a busy queue (scheduled on the same loop) would otherwise run between
+	 * one vCPU's answer and the next. A slot already answered this way is
+	 * not READY when its own event comes, so serve_slot() skips it.
+	 */
 	serve_slot(s, (unsigned int)vcpu);
+	serve_all_slots(s);
 }
 
 /* ---- enabling */

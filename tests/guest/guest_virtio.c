@@ -625,6 +625,29 @@ bool guest_virtio_kick(struct guest_virtio *vd, uint16_t index)
 	return true;
 }
 
+/* Would a kick for the next buffer be wanted (2.7.10 with EVENT_IDX, 2.7.7 without)? */
+static bool notify_wanted(struct guest_virtio *vd, struct guest_virtq *q)
+{
+	if (vd->event_idx)
+		return load16(avail_event(vd, q)) == q->avail_idx;
+	return !(load16(used_flags(vd, q)) & VRING_USED_F_NO_NOTIFY);
+}
+
+int guest_virtio_wait_notify_wanted(struct guest_virtio *vd, uint16_t index, int timeout_ms)
+{
+	struct guest_virtq *q = &vd->queues[index];
+	struct timespec start, now, pause = { 0, 100000 };
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	while (!notify_wanted(vd, q)) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if ((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000 > timeout_ms)
+			return -ETIMEDOUT;
+		nanosleep(&pause, NULL);
+	}
+	return 0;
+}
+
 int guest_virtio_get_used(struct guest_virtio *vd, uint16_t index, uint32_t *len, void **token)
 {
 	struct virtq_used_elem *elem;
@@ -705,7 +728,35 @@ uint8_t guest_virtio_read_isr(struct guest_virtio *vd)
 
 int guest_virtio_wait_interrupt(struct guest_virtio *vd, unsigned long seen, int timeout_ms)
 {
+	/*
+	 * INTx is level-triggered: while the line is asserted (an ISR status
+	 * not read yet) the interrupt is pending, and the device raises it
+	 * once per ISR read, not once per event.
+	 */
+	if (sim_hv_irq_level(vd->pci->hv, vd->spi))
+		return 0;
 	return sim_hv_wait_irq(vd->pci->hv, vd->spi, seen, timeout_ms);
+}
+
+uint8_t guest_virtio_wait_isr(struct guest_virtio *vd, uint8_t bits, int timeout_ms)
+{
+	struct timespec start, now;
+	uint8_t isr = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		unsigned long seen = guest_virtio_interrupts(vd);
+		int left;
+
+		isr |= guest_virtio_read_isr(vd);
+		if (isr & bits)
+			return isr;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		left = timeout_ms - (int)((now.tv_sec - start.tv_sec) * 1000 +
+					  (now.tv_nsec - start.tv_nsec) / 1000000);
+		if (left <= 0 || guest_virtio_wait_interrupt(vd, seen, left))
+			return 0;
+	}
 }
 
 unsigned long guest_virtio_interrupts(struct guest_virtio *vd)

@@ -139,6 +139,12 @@ void guest_virtio_notify(struct guest_virtio *vd, uint16_t index);
 
 /* Take one used entry: 1 with *len and *token set, 0 if none. Frees its descriptors. */
 int guest_virtio_get_used(struct guest_virtio *vd, uint16_t index, uint32_t *len, void **token);
+/*
+ * Wait until the device wants a kick for the next buffer of queue @index:
+ * it is no longer watching the ring (a device may watch an idle ring for a
+ * while with notifications off). 0 or -ETIMEDOUT.
+ */
+int guest_virtio_wait_notify_wanted(struct guest_virtio *vd, uint16_t index, int timeout_ms);
 
 /*
  * NAPI: stop asking for interrupts on queue @index while polling it
@@ -155,7 +161,17 @@ bool guest_virtio_enable_callbacks(struct guest_virtio *vd, uint16_t index);
 
 /* Read (and so clear) the ISR status byte (4.1.4.5). */
 uint8_t guest_virtio_read_isr(struct guest_virtio *vd);
-/* Wait until this function's SPI is raised more than @seen times: 0 or -ETIMEDOUT. */
+/*
+ * The driver's INTx handler until ISR status shows one of @bits: read the
+ * ISR (a queue interrupt still pending may come first), wait for the line,
+ * read again. Returns every bit read, or 0 after @timeout_ms.
+ */
+uint8_t guest_virtio_wait_isr(struct guest_virtio *vd, uint8_t bits, int timeout_ms);
+/*
+ * Wait for an interrupt: this function's SPI raised more than @seen times,
+ * or still asserted (level-triggered INTx: the ISR status was not read since
+ * it was raised, and the device raises it once per ISR read). 0 or -ETIMEDOUT.
+ */
 int guest_virtio_wait_interrupt(struct guest_virtio *vd, unsigned long seen, int timeout_ms);
 unsigned long guest_virtio_interrupts(struct guest_virtio *vd);
 

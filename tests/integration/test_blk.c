@@ -1552,7 +1552,14 @@ static void test_two_disks_sharing_one_line_lose_no_completion(void **state)
 		free(on_disk);
 		free(expected);
 	}
-	/* Every ISR on the line reads zero: the line is down. */
+	/*
+	 * The last completion's interrupt may come just after its used entry,
+	 * which the guest already took: one more read of each ISR takes it.
+	 * Then every ISR on the line reads zero and the line is down.
+	 */
+	usleep(50000);	/* the pass that pushed it ends; waiting longer changes nothing */
+	guest_virtio_read_isr(devs[0]);
+	guest_virtio_read_isr(devs[1]);
 	assert_int_equal(guest_virtio_read_isr(devs[0]), 0);
 	assert_int_equal(guest_virtio_read_isr(devs[1]), 0);
 	assert_int_equal(sim_hv_irq_level(f->hv, devs[0]->spi), 0);
@@ -1727,13 +1734,11 @@ static void test_the_advertised_limits_are_served(void **state)
 
 	/* A driver that took SIZE_MAX and sends a larger buffer broke the rule: DEVICE_NEEDS_RESET. */
 	{
-		unsigned long seen = guest_virtio_interrupts(vd);
-
 		request_build(vd, req, VIRTIO_BLK_T_IN, 0, guest_filled(vd, SIZE_MAX_BYTES + 4096, 0),
 			      SIZE_MAX_BYTES + 4096, 1);
 		submit(vd, 0, req);
 		guest_virtio_kick(vd, 0);
-		assert_int_equal(guest_virtio_wait_interrupt(vd, seen, WAIT_MS), 0);
+		assert_true(guest_virtio_wait_isr(vd, ISR_CONFIG, WAIT_MS) & ISR_CONFIG);
 		assert_true(guest_virtio_get_status(vd) & VIRTIO_STATUS_NEEDS_RESET);
 	}
 	free(req);
@@ -2026,20 +2031,16 @@ static void test_malformed_requests_need_a_reset_and_the_other_disk_goes_on(void
 	assert_int_not_equal(broken->spi, healthy->spi);
 	blk_init(healthy, 1, 0);
 	for (size_t m = 0; m < sizeof(malformations) / sizeof(malformations[0]); m++) {
-		unsigned long seen;
-
 		blk_init(broken, 1, 0);
 		disk_works(broken, 100, 300 + (uint32_t)m);
-		seen = guest_virtio_interrupts(broken);
 		print_message("guest sends a %s\n", malformations[m].what);
 		malformations[m].build(broken, &req);
 		submit(broken, 0, &req);
 		guest_virtio_kick(broken, 0);
 
 		/* 2.1.2: DEVICE_NEEDS_RESET, announced by a configuration change interrupt. */
-		assert_int_equal(guest_virtio_wait_interrupt(broken, seen, WAIT_MS), 0);
+		assert_true(guest_virtio_wait_isr(broken, ISR_CONFIG, WAIT_MS) & ISR_CONFIG);
 		assert_true(guest_virtio_get_status(broken) & VIRTIO_STATUS_NEEDS_RESET);
-		assert_true(guest_virtio_read_isr(broken) & ISR_CONFIG);
 
 		/* Nothing else stops: the other disk serves I/O. */
 		disk_works(healthy, 200 + 64 * (uint64_t)m, 400 + (uint32_t)m);

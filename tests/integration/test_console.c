@@ -502,8 +502,15 @@ static void test_a_stalled_port_goes_on_when_its_client_leaves(void **state)
 		memcpy(guest_ram_ptr(&f->ram, bufs[i].gpa, CHUNK), sent + i * CHUNK, CHUNK);
 		assert_int_equal(guest_virtio_add(vd, (uint16_t)txq, &bufs[i], 1, &bufs[i]), 0);
 	}
-	/* The kick is served before it returns: the socket and the ring are full, the rest waits. */
+	/*
+	 * The kick is answered before the queue is served (the notify path):
+	 * wait for the first chain back, then for the port to stall with the
+	 * socket and the ring full; the rest waits for the client.
+	 */
 	guest_virtio_notify(vd, (uint16_t)txq);
+	assert_int_equal(guest_console_wait_used(gc, txq, &len, &token), 1);
+	used = 1;
+	usleep(200000);	/* time for the pass to run into the stall; more would only be stricter */
 	while (guest_virtio_get_used(vd, (uint16_t)txq, &len, &token) == 1)
 		used++;
 	assert_in_range(used, 1, CHAINS / 2);

@@ -306,6 +306,24 @@ static void wait_flood_done(struct fixture *f, uint64_t blk_status_gpa)
 		assert_int_equal(*(uint8_t *)guest_ram_ptr(&f->ram, blk_status_gpa, 1), VIRTIO_BLK_S_UNSUPP);
 }
 
+/*
+ * The victim's request completes too. Its kick was answered before its
+ * queue was served (the notify path answers first), and the pass it
+ * scheduled runs behind the flood's current one: the status byte is read
+ * from guest RAM until the device wrote it.
+ */
+static void wait_victim_status(struct fixture *f, uint64_t status_gpa, uint8_t expected)
+{
+	volatile uint8_t *status = guest_ram_ptr(&f->ram, status_gpa, 1);
+
+	for (int i = 0; *status != expected; i++) {
+		if (i >= WAIT_MS)
+			fail_msg("the victim's request has status %u, not %u; log:\n%s", *status, expected,
+				 sim_hv_daemon_log(f->hv));
+		nanosleep(&(struct timespec){ .tv_nsec = 1000000 }, NULL);
+	}
+}
+
 static void assert_answered_within_one_pass(struct fixture *f, const struct access *victim)
 {
 	const struct sim_hv_event *kick = answer_to(f, FLOOD_VCPU, f->flood.queues[0].notify_gpa);
@@ -381,9 +399,7 @@ static void flood_and_ask_the_other_disk(void **state, bool rng)
 	kick_victim.addr = f->victim.queues[0].notify_gpa;
 	flood_with_victim(f, &kick_victim);
 	assert_answered_within_one_pass(f, &kick_victim);
-	/* The other disk had answered its request by then: GET_ID is served at once. */
-	assert_int_equal(answer_to(f, VICTIM_VCPU, kick_victim.addr)->watched[1], 1);
-	assert_int_equal(*(uint8_t *)guest_ram_ptr(&f->ram, status_gpa, 1), VIRTIO_BLK_S_OK);
+	wait_victim_status(f, status_gpa, VIRTIO_BLK_S_OK);
 	memcpy(serial, guest_ram_ptr(&f->ram, id_gpa, VIRTIO_BLK_ID_BYTES), VIRTIO_BLK_ID_BYTES);
 	assert_string_equal(serial, VICTIM_SERIAL);
 	wait_flood_done(f, flood_status_gpa);
@@ -399,7 +415,7 @@ static void test_an_entropy_flood_lets_a_disk_through(void **state)
 	flood_and_ask_the_other_disk(state, true);
 }
 
-/* Queues of one disk are served apart too: a flood on queue 0 leaves queue 1 one pass behind. */
+/* Queues of one disk are served apart too: a flood on queue 0 delays queue 1's kick by one pass at most. */
 static void test_a_flooded_queue_lets_the_same_disks_other_queue_through(void **state)
 {
 	struct fixture *f = *state;
@@ -407,7 +423,6 @@ static void test_a_flooded_queue_lets_the_same_disks_other_queue_through(void **
 							       "," FLOOD_QUEUE_SIZE_ARG), NULL };
 	struct access kick_queue_1 = { .write = true, .value = 1 };
 	uint64_t status_gpa, flood_status_gpa;
-	const struct sim_hv_event *answer;
 
 	start(f, args);
 	probe_slot(f, &f->flood, 1, VIRTIO_BLK_DEVICE_ID);
@@ -425,9 +440,7 @@ static void test_a_flooded_queue_lets_the_same_disks_other_queue_through(void **
 	kick_queue_1.addr = f->flood.queues[1].notify_gpa;
 	flood_with_victim(f, &kick_queue_1);
 	assert_answered_within_one_pass(f, &kick_queue_1);
-	answer = answer_to(f, VICTIM_VCPU, kick_queue_1.addr);
-	assert_int_equal(answer->watched[1], 1);
-	assert_int_equal(*(uint8_t *)guest_ram_ptr(&f->ram, status_gpa, 1), VIRTIO_BLK_S_OK);
+	wait_victim_status(f, status_gpa, VIRTIO_BLK_S_OK);
 	wait_flood_done(f, flood_status_gpa);
 }
 

@@ -25,6 +25,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "lib/log.h"
 #include "tests/guest/guest_pci.h"
@@ -124,6 +125,23 @@ static void rng_init(struct guest_virtio *vd)
 	guest_virtio_driver_ok(vd);
 }
 
+/*
+ * The driver waits for DEVICE_NEEDS_RESET (2.1.2): the kick is answered
+ * before the ring is looked at, so a reset written at once could come first.
+ */
+static void wait_needs_reset(struct guest_virtio *vd)
+{
+	struct timespec start, now;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	while (!(guest_virtio_get_status(vd) & VIRTIO_STATUS_NEEDS_RESET)) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if ((now.tv_sec - start.tv_sec) * 1000 > WAIT_MS)
+			fail_msg("the device never said it needs a reset");
+		usleep(100);
+	}
+}
+
 /* A head out of range (2.7.6): the device needs a reset. */
 static void publish_bad_head(struct guest_virtio *vd)
 {
@@ -135,6 +153,7 @@ static void publish_bad_head(struct guest_virtio *vd)
 	q->avail_idx++;
 	__atomic_store_n(&avail[1], htole16(q->avail_idx), __ATOMIC_RELAXED);
 	guest_virtio_notify(vd, REQUESTQ);
+	wait_needs_reset(vd);
 }
 
 /* Lines of @log holding @text. */

@@ -502,15 +502,12 @@ static void test_malformed_rings_need_a_reset_and_the_other_rng_goes_on(void **s
 	rng_init(healthy);
 	rng_init(broken);
 	for (size_t m = 0; m < sizeof(malformations) / sizeof(malformations[0]); m++) {
-		unsigned long seen = guest_virtio_interrupts(broken);
-
 		print_message("guest puts a %s in the ring\n", malformations[m].what);
 		malformations[m].corrupt(broken);
 
 		/* 2.1.2: DEVICE_NEEDS_RESET, announced by a configuration change interrupt. */
-		assert_int_equal(guest_virtio_wait_interrupt(broken, seen, WAIT_MS), 0);
+		assert_true(guest_virtio_wait_isr(broken, ISR_CONFIG, WAIT_MS) & ISR_CONFIG);
 		assert_true(guest_virtio_get_status(broken) & VIRTIO_STATUS_NEEDS_RESET);
-		assert_true(guest_virtio_read_isr(broken) & ISR_CONFIG);
 
 		/* Nothing else stops: the other function serves entropy. */
 		read_entropy(healthy, 4096, NULL);

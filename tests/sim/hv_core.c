@@ -622,6 +622,11 @@ static bool handle_call(struct sim_hv *hv, int i)
 		reply.ret = ops[msg.req.op](&c);
 	else
 		fail(&c, ENOSYS);
+	if (c.held) {
+		hv_hold_reply(&c);
+		pthread_cond_broadcast(&hv->changed);
+		return true;
+	}
 	/* A socket pair's other end stays with us; the passed one is closed here. */
 	send_reply(conn, &reply, &c);
 	if (c.close_passed_fd)
@@ -713,6 +718,7 @@ static void serve_ready_fds(struct sim_hv *hv, const struct poll_set *set)
 			continue;
 		if (owner >= 0) {
 			if (!handle_call(hv, owner)) {
+				hv_drop_held_reply(hv, owner);
 				close(hv->conns[owner]);
 				hv->conns[owner] = -1;
 			}
@@ -773,8 +779,10 @@ struct sim_hv *sim_hv_create(const struct sim_hv_config *config)
 		hv->config = *config;
 	pthread_mutex_init(&hv->lock, NULL);
 	pthread_cond_init(&hv->changed, NULL);
-	for (int i = 0; i < SIM_MAX_CONNS; i++)
+	for (int i = 0; i < SIM_MAX_CONNS; i++) {
 		hv->conns[i] = hv->irq_fds[i] = -1;
+		hv->held[i].conn = -1;
+	}
 	hv->next_guest_port = 1;
 	hv->next_local_port = 1;
 	hv->listen_fd = -1;

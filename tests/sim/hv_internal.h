@@ -145,6 +145,14 @@ struct sim_record {
 struct sim_hv {
 	struct sim_hv_config config;	/* the first guest's, and the host's no_xenstore */
 	unsigned long foreign_page_limit;	/* sim_hv_limit_foreign_pages() */
+	/* sim_hv_hold_foreign_maps(): map calls whose answer waits, one per connection at most. */
+	bool hold_maps;
+	struct held_reply {
+		int conn;		/* index, -1: free */
+		int fd;			/* hv->conns[conn] when it was held */
+		struct sim_reply reply;
+	} held[SIM_MAX_CONNS];
+	unsigned long maps_held;	/* held since the hypervisor was created */
 	pthread_mutex_t lock;
 	pthread_cond_t changed;	/* any state change (servers, ports, irqs) */
 	pthread_t thread;
@@ -194,6 +202,7 @@ struct call {
 	size_t in_len;
 	char *out;		/* bytes after the reply: SIM_PAYLOAD_MAX */
 	size_t out_len;
+	bool held;		/* the answer waits (sim_hv_hold_foreign_maps()) */
 };
 
 /* With hv->lock held: apply every interrupt message the daemons already sent. */
@@ -247,6 +256,10 @@ int hv_memory_init(struct sim_domain *d);
 void hv_memory_free(struct sim_domain *d);
 /* SIM_OP_FOREIGN_MAP_COUNT and SIM_OP_FOREIGN_MAPPED, with hv->lock held. */
 int hv_op_foreign_map_count(struct call *c);
+/* With hv->lock held: keep @c's answer until the maps are released (tests/sim/hv_memory.c). */
+void hv_hold_reply(struct call *c);
+/* With hv->lock held: connection @conn is gone, forget its held answer. */
+void hv_drop_held_reply(struct sim_hv *hv, int conn);
 int hv_op_foreign_mapped(struct call *c);
 
 /* Xenstore (tests/sim/hv_xenstore.c): the root node. */

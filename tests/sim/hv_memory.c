@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 
 int hv_memory_init(struct sim_domain *d)
 {
@@ -157,6 +158,8 @@ int hv_op_foreign_map_count(struct call *c)
 	/* A map that dom0 has no empty pages for fails whole (sim_hv_limit_foreign_pages()). */
 	if (c->req->arg[0] && limit && stats->foreign_mapped_pages + c->req->arg[2] > limit)
 		return hv_fail(c, ENOMEM);
+	/* The mapping is made; its caller waits for the hypercall to return. */
+	c->held = c->req->arg[0] && c->hv->hold_maps;
 	stats->foreign_map_calls += c->req->arg[0];
 	stats->foreign_unmap_calls += c->req->arg[1];
 	stats->foreign_mapped_pages += c->req->arg[2];
@@ -181,4 +184,66 @@ int hv_op_foreign_mapped(struct call *c)
 	for (uint64_t i = first - base; i < first - base + count; i++)
 		counts[i] += c->req->arg[4] ? 1 : -1;
 	return 0;
+}
+
+/* ---- foreign maps that take their time (sim_hv_hold_foreign_maps()) */
+
+void hv_hold_reply(struct call *c)
+{
+	struct held_reply *h = &c->hv->held[c->conn];
+
+	/* A connection's calls are synchronous: at most one of its answers waits. */
+	*h = (struct held_reply){ c->conn, c->hv->conns[c->conn], *c->reply };
+	c->hv->maps_held++;
+}
+
+void hv_drop_held_reply(struct sim_hv *hv, int conn)
+{
+	hv->held[conn].conn = -1;
+}
+
+void sim_hv_hold_foreign_maps(struct sim_hv *hv)
+{
+	pthread_mutex_lock(&hv->lock);
+	hv->hold_maps = true;
+	pthread_mutex_unlock(&hv->lock);
+}
+
+void sim_hv_release_foreign_maps(struct sim_hv *hv)
+{
+	pthread_mutex_lock(&hv->lock);
+	hv->hold_maps = false;
+	for (int i = 0; i < SIM_MAX_CONNS; i++) {
+		struct held_reply *h = &hv->held[i];
+
+		if (h->conn < 0)
+			continue;
+		if (hv->conns[i] == h->fd)
+			send(h->fd, &h->reply, sizeof(h->reply), MSG_NOSIGNAL);
+		h->conn = -1;
+	}
+	pthread_mutex_unlock(&hv->lock);
+}
+
+int sim_hv_wait_foreign_map_held(struct sim_hv *hv, unsigned long seen, int timeout_ms)
+{
+	struct timespec deadline;
+	int ret = 0;
+
+	hv_deadline(&deadline, timeout_ms);
+	pthread_mutex_lock(&hv->lock);
+	while (hv->maps_held <= seen && ret == 0)
+		ret = pthread_cond_timedwait(&hv->changed, &hv->lock, &deadline);
+	pthread_mutex_unlock(&hv->lock);
+	return ret ? -ETIMEDOUT : 0;
+}
+
+unsigned long sim_hv_foreign_maps_held(struct sim_hv *hv)
+{
+	unsigned long held;
+
+	pthread_mutex_lock(&hv->lock);
+	held = hv->maps_held;
+	pthread_mutex_unlock(&hv->lock);
+	return held;
 }

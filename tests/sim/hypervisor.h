@@ -200,6 +200,19 @@ int sim_hv_populate(struct sim_hv *hv, uint64_t gpa);
  * (drivers/xen/privcmd.c, privcmd_ioctl_mmap_batch(): alloc_empty_pages()).
  */
 void sim_hv_limit_foreign_pages(struct sim_hv *hv, unsigned long pages);
+/*
+ * Foreign maps that take their time, as a hypercall does when dom0 is busy:
+ * from now on every xenforeignmemory_map() of guest RAM is made but does not
+ * return until sim_hv_release_foreign_maps(). What waits for a buffer to be
+ * mapped (a request's I/O) waits with it; the daemon's thread is blocked in it.
+ */
+void sim_hv_hold_foreign_maps(struct sim_hv *hv);
+/* Let every held map call return, and later ones return at once. */
+void sim_hv_release_foreign_maps(struct sim_hv *hv);
+/* Map calls held so far (since creation). */
+unsigned long sim_hv_foreign_maps_held(struct sim_hv *hv);
+/* Wait until more than @seen map calls were held: 0 or -ETIMEDOUT. */
+int sim_hv_wait_foreign_map_held(struct sim_hv *hv, unsigned long seen, int timeout_ms);
 /* How many foreign mappings of the guest page at @gpa the daemon holds now, by protection. */
 void sim_hv_foreign_mappings(struct sim_hv *hv, uint64_t gpa, unsigned int *read_only,
 			     unsigned int *writable);

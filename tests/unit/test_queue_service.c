@@ -148,6 +148,18 @@ static void cancel(struct queue_service *qs)
 
 static const struct queue_service_loop fake_loop = { .schedule = schedule, .cancel = cancel };
 
+/* The same loop with a clock the test moves: idle rings are watched. */
+static uint64_t fake_now = 1000000;
+
+static uint64_t now_ns(void)
+{
+	return fake_now;
+}
+
+static const struct queue_service_loop polling_loop = {
+	.schedule = schedule, .cancel = cancel, .now_ns = now_ns,
+};
+
 /* ---- the guest's side: a ring of one-buffer chains, made available at once */
 
 static void put16(uint64_t gpa, uint16_t v)
@@ -319,6 +331,85 @@ static void test_cancel_forgets_the_scheduled_pass(void **state)
 	assert_int_equal(d->served, 2 * QUEUE_SERVICE_BUDGET);
 }
 
+static void test_a_notification_schedules_a_pass_and_serves_nothing(void **state)
+{
+	struct device *d = *state;
+
+	make_available(10);
+	queue_service_notified(&d->qs);
+	/* The trapped write is answered before any chain is popped. */
+	assert_int_equal(d->served, 0);
+	assert_int_equal(scheduled, 1);
+	/* More notifications before the pass: that one pass serves them all. */
+	queue_service_notified(&d->qs);
+	assert_int_equal(scheduled, 1);
+	assert_int_equal(d->qs.notifications, 2);
+	queue_service_resume(&d->qs);
+	assert_int_equal(d->served, 10);
+	assert_false(d->qs.scheduled);
+}
+
+static void test_without_a_loop_a_notification_serves_at_once(void **state)
+{
+	struct device *d = *state;
+
+	d->qs.loop = NULL;
+	make_available(10);
+	queue_service_notified(&d->qs);
+	assert_int_equal(d->served, 10);
+}
+
+/*
+ * Empty and idle after a batch, the ring is watched with notifications off:
+ * chains the driver adds meanwhile are served without a notification, and
+ * once a watch finds nothing for its window, notifications go back on.
+ */
+static void test_an_idle_ring_is_watched_before_notifications_go_back_on(void **state)
+{
+	struct device *d = *state;
+	unsigned int looks = 0;
+
+	d->qs.loop = &polling_loop;
+	make_available(10);
+	queue_service_run(&d->qs);
+	assert_int_equal(d->served, 10);
+	assert_true(d->qs.scheduled);
+	assert_true(get16(USED_GPA) & VRING_USED_F_NO_NOTIFY);
+
+	/* The driver refills without notifying (it may not: NO_NOTIFY); the watch finds them. */
+	make_available(15);
+	fake_now += 2000;
+	queue_service_resume(&d->qs);
+	assert_int_equal(d->served, 15);
+	assert_int_equal(d->qs.poll.hits, 1);
+	assert_true(d->qs.scheduled);
+
+	/* Nothing more: the watch ends after its window, and the driver is asked to notify. */
+	while (d->qs.scheduled) {
+		assert_true(++looks < 1000);
+		fake_now += 1000;
+		queue_service_resume(&d->qs);
+	}
+	assert_int_equal(d->served, 15);
+	assert_int_equal(get16(USED_GPA) & VRING_USED_F_NO_NOTIFY, 0);
+	assert_true(d->qs.poll.watched_ns >= QUEUE_POLL_MAX_NS_DEFAULT);
+	assert_int_equal(d->qs.poll.watches, 2);
+}
+
+/* No polling (a maximum of 0): the driver is asked to notify as soon as the ring is empty. */
+static void test_a_zero_poll_maximum_asks_for_notifications_at_once(void **state)
+{
+	struct device *d = *state;
+
+	d->qs.loop = &polling_loop;
+	queue_service_set_poll_max(&d->qs, 0);
+	make_available(3);
+	queue_service_run(&d->qs);
+	assert_int_equal(d->served, 3);
+	assert_false(d->qs.scheduled);
+	assert_int_equal(get16(USED_GPA) & VRING_USED_F_NO_NOTIFY, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -330,6 +421,14 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_memory_not_now_ends_the_pass_and_needs_no_reset, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_cancel_forgets_the_scheduled_pass, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_notification_schedules_a_pass_and_serves_nothing,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_without_a_loop_a_notification_serves_at_once, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_an_idle_ring_is_watched_before_notifications_go_back_on,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_zero_poll_maximum_asks_for_notifications_at_once, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests_name("queue service", tests, NULL, NULL);

@@ -527,6 +527,37 @@ static void test_push_fills_used_ring(void **state)
 	assert_int_equal(vq.used_idx, 2);
 }
 
+/*
+ * A frame in three mergeable buffers (5.1.6.4): the driver must see all
+ * three used entries at once, never the first alone (Linux drops a frame
+ * whose num_buffers are not all there: receive_mergeable, "rx error").
+ */
+static void test_filled_entries_publish_together_at_flush(void **state)
+{
+	uint16_t heads[3];
+
+	(void)state;
+	for (uint16_t i = 0; i < 3; i++) {
+		desc(i, BUF_GPA + 0x100u * i, 64, F_WRITE, 0);
+		offer(i);
+	}
+	for (unsigned int i = 0; i < 3; i++) {
+		pop_one();
+		heads[i] = chain.head;
+	}
+	for (unsigned int i = 0; i < 3; i++) {
+		virtq_fill(&vq, i, heads[i], 64 - (uint32_t)i);
+		assert_int_equal(used_idx(), 0);
+	}
+	virtq_flush(&vq, 3);
+	assert_int_equal(used_idx(), 3);
+	for (uint16_t i = 0; i < 3; i++) {
+		assert_int_equal(used_id(i), heads[i]);
+		assert_int_equal(used_len(i), 64 - i);
+	}
+	assert_int_equal(vq.used_idx, 3);
+}
+
 static void test_indices_wrap_around_16_bits(void **state)
 {
 	unsigned int n, i;
@@ -1178,6 +1209,7 @@ int main(void)
 		S(test_indirect_table_as_long_as_the_queue_is_accepted),
 		S(test_readable_buffer_in_read_only_memory_is_accepted),
 		T(test_max_segments_each_way_are_accepted),
+		S(test_filled_entries_publish_together_at_flush),
 		S(test_push_fills_used_ring),
 		S(test_indices_wrap_around_16_bits),
 		S(test_head_out_of_range_is_refused),
