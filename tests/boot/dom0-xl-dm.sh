@@ -81,7 +81,13 @@ dm_create() {
 	timeout 120 xl create "/tmp/$1.cfg" > /tmp/xl-create.out 2>&1 ||
 		fail "xl create $1: $(tr '\n' ' ' < /tmp/xl-create.out) $(dm_logs "$1" | tail -3 | tr '\n' ' ')"
 	sed 's/^/BOOTTEST: xl create: /' /tmp/xl-create.out
-	grep -qi 'libxl: error' /tmp/xl-create.out && fail "xl create $1 reported a libxl error"
+	if grep -qi 'libxl: error' /tmp/xl-create.out; then
+		# What the device model and the probe said, for the next engineer.
+		for f in "/var/log/xen/qemu-dm-$1.log" "/var/log/xen/qemu-probe-$1.log"; do
+			[ -f "$f" ] && sed "s|^|BOOTTEST: $(basename "$f"): |" "$f"
+		done
+		fail "xl create $1 reported a libxl error"
+	fi
 	domid=$(xl domid "$1") || fail "no domid for $1"
 	echo "BOOTTEST: xl create $1 took $(awk -v a="$t0" -v b="$(cut -d' ' -f1 /proc/uptime)" 'BEGIN { printf "%.2f", b - a }') s (device model ready, QMP answered, guest unpaused)"
 	dm_logs "$1" | grep 'QMP: ' | sed 's/^/BOOTTEST: /'
