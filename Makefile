@@ -51,11 +51,11 @@ PKG_CONFIG	:= $(CURDIR)/tests/boot/pkg-config-arm64
 LDFLAGS		+= $(foreach d,usr/lib/aarch64-linux-gnu lib/aarch64-linux-gnu,-Wl,-rpath-link=$(CROSS_ROOT)/$(d))
 endif
 
-# pkg-config names: xencontrol is libxenctrl. libseccomp (the workers' allow-list) goes
-# with libevent and liburing, json-c (the device-model mode's QMP): every build of the
-# daemon objects links them.
+# pkg-config names: xencontrol is libxenctrl. libseccomp (the workers' allow-list),
+# libnbd (blk's NBD disks), libmnl (virtio-net's rtnetlink) and json-c (the device-model
+# mode's QMP) go with libevent and liburing: every build of the daemon objects links them.
 XEN_PKGS	:= xencontrol xendevicemodel xenforeignmemory xenevtchn xenstore xentoolcore
-EVENT_PKGS	:= libevent liburing libseccomp json-c
+EVENT_PKGS	:= libevent liburing libseccomp libnbd libmnl json-c
 
 # Recursive (=) so that pkg-config runs only when a rule needs it, after
 # ensure-deps has installed the packages.
@@ -137,7 +137,8 @@ deps:
 # nothing is installed. NAME=PACKAGE: a pkg-config module, or a header
 # (Debian 12's libfdt-dev has no libfdt.pc), and the Debian package with it.
 BUILD_DEPS	:= $(addsuffix =libxen-dev,$(XEN_PKGS)) libevent=libevent-dev \
-		   liburing=liburing-dev json-c=libjson-c-dev libfdt.h=libfdt-dev
+		   liburing=liburing-dev libnbd=libnbd-dev libmnl=libmnl-dev json-c=libjson-c-dev \
+		   libfdt.h=libfdt-dev
 ifneq ($(filter tests check-run asan $(BUILD)/tests/%,$(MAKECMDGOALS)),)
 BUILD_DEPS	+= cmocka=libcmocka-dev
 endif

@@ -24,14 +24,15 @@
 
 struct event_base;
 
-/* The largest per-type configuration block (blk: a PATH_MAX path and its image). */
-#define BACKEND_CONFIG_MAX	8192
+/* The largest per-type configuration block (blk: a PATH_MAX path and its opened image). */
+#define BACKEND_CONFIG_MAX	12288
 
 /* What the daemon parsed for every type, as the type's hooks see it. */
 struct backend_common {
 	const char *name;	/* "blk0": type and index among devices of that type */
 	uint16_t queue_size;	/* queue-size=, else VIRTIO_QUEUE_SIZE_DEFAULT */
 	unsigned int index;	/* among devices of this type: 0 for blk0 */
+	uint32_t domid;		/* the domain served (a created tap's name: net) */
 };
 
 /* What create() gets from the domain it serves. */
@@ -49,7 +50,13 @@ struct backend_env {
 struct backend_type {
 	const char *name;		/* "blk": the TYPE of --device TYPE,... */
 	const char *keys;		/* every key, addr and queue-size included, for messages */
-	const char *summary;		/* one line for --help */
+	/*
+	 * For --help: the SPEC syntax ("rng[,addr=DEV][,queue-size=N][,rate=BYTES/s]";
+	 * '\n' continues it on the next line) and what the type's own keys mean
+	 * (lines "KEY: meaning", each ending in '\n'; "" for none).
+	 */
+	const char *usage;
+	const char *help;
 	size_t config_size;		/* <= BACKEND_CONFIG_MAX */
 	/* A fresh configuration: the defaults of every key. */
 	void (*defaults)(void *config);

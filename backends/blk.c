@@ -18,17 +18,14 @@
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/falloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "backends/blk_bounce.h"
-#include "backends/blk_io.h"
 #include "backends/blk_request.h"
 #include "backends/queue_loop.h"
 #include "lib/log.h"
-#include "virtio/pci.h"
 
 #define BLK_DEVICE_TYPE		2		/* 5: Device Types */
 #define BLK_CLASS_CODE		0x010000	/* mass storage, SCSI: what guests expect of virtio-blk */
@@ -75,7 +72,7 @@ struct blk_request {
 	struct blk_request *next_waiting;
 	uint64_t offset;		/* file offset of what is left */
 	uint64_t remaining;		/* bytes left (short I/O resubmits the rest) */
-	int fallocate_mode;
+	bool zero_unmap;		/* WRITE_ZEROES: the range may be deallocated */
 };
 
 struct blk_queue {
@@ -91,11 +88,11 @@ struct blk_queue {
 
 struct blk {
 	struct virtio_device *vdev;
+	const struct virtio_transport *transport;
 	char name[32];
 	char serial[VIRTIO_BLK_ID_BYTES];
-	struct blk_image *image;
+	struct disk *disk;		/* owned */
 	struct blk_limits limits;
-	struct blk_io *io;
 	const struct virtio_mem *mem;
 	uint16_t num_queues;
 	unsigned int queue_requests;	/* the pool of each queue */
@@ -122,7 +119,12 @@ static uint64_t blk_features(struct virtio_device *vdev)
 		features |= 1ULL << VIRTIO_BLK_F_SIZE_MAX;
 	if (blk->limits.readonly)
 		return features | 1ULL << VIRTIO_BLK_F_RO;
-	return features | 1ULL << VIRTIO_BLK_F_DISCARD | 1ULL << VIRTIO_BLK_F_WRITE_ZEROES;
+	/* Offered only where the disk can (an NBD server without trim or zero cannot). */
+	if (blk->limits.max_discard_sectors)
+		features |= 1ULL << VIRTIO_BLK_F_DISCARD;
+	if (blk->limits.max_write_zeroes_sectors)
+		features |= 1ULL << VIRTIO_BLK_F_WRITE_ZEROES;
+	return features;
 }
 
 static void put32(uint8_t *config, unsigned int off, uint32_t value)
@@ -214,17 +216,19 @@ static void fail_io(struct blk_request *req, int result, bool was_async)
 
 static int queue_io(struct blk *blk, struct blk_request *req)
 {
-	int fd = blk->image->fd;
+	struct disk *disk = blk->disk;
 
 	switch (req->parsed.type) {
 	case VIRTIO_BLK_T_IN:
-		return blk_io_readv(blk->io, fd, req->io_iov, req->io_nr, req->offset, req);
+		return disk->ops->readv(disk, req->io_iov, req->io_nr, req->offset, req);
 	case VIRTIO_BLK_T_OUT:
-		return blk_io_writev(blk->io, fd, req->io_iov, req->io_nr, req->offset, req);
+		return disk->ops->writev(disk, req->io_iov, req->io_nr, req->offset, req);
 	case VIRTIO_BLK_T_FLUSH:
-		return blk_io_fdatasync(blk->io, fd, req);
+		return disk->ops->flush(disk, req);
+	case VIRTIO_BLK_T_DISCARD:
+		return disk->ops->discard(disk, req->offset, req->remaining, req);
 	default:
-		return blk_io_fallocate(blk->io, fd, req->fallocate_mode, req->offset, req->remaining, req);
+		return disk->ops->write_zeroes(disk, req->offset, req->remaining, req->zero_unmap, req);
 	}
 }
 
@@ -235,7 +239,7 @@ static bool submit(struct blk *blk, struct blk_request *req)
 
 	if (ret == -EAGAIN) {
 		/* The ring holds every request of every queue, so this is rare: make room. */
-		blk_io_submit(blk->io);
+		blk->disk->ops->submit(blk->disk);
 		ret = queue_io(blk, req);
 	}
 	if (ret) {
@@ -288,7 +292,7 @@ static void start_waiting(struct blk *blk)
 			blk->waiting_tail = &blk->waiting;
 		submit(blk, req);
 	}
-	blk_io_submit(blk->io);
+	blk->disk->ops->submit(blk->disk);
 }
 
 /* A reset: requests still waiting never touched the guest; they go back to the pool. */
@@ -307,10 +311,8 @@ static int prepare_range(struct blk_request *req)
 {
 	req->offset = req->parsed.range_sector * VIRTIO_BLK_SECTOR_SIZE;
 	req->remaining = (uint64_t)req->parsed.range_sectors * VIRTIO_BLK_SECTOR_SIZE;
-	if (req->parsed.type == VIRTIO_BLK_T_DISCARD || req->parsed.unmap)
-		req->fallocate_mode = FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE;
-	else
-		req->fallocate_mode = FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE;
+	/* 5.2.6.2: VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP allows deallocating the range. */
+	req->zero_unmap = req->parsed.unmap;
 	return 0;
 }
 
@@ -368,7 +370,7 @@ static bool start_request(struct blk *blk, struct blk_queue *q, struct blk_reque
 	req->remaining = req->parsed.data_len;
 	if (req->parsed.type == VIRTIO_BLK_T_DISCARD || req->parsed.type == VIRTIO_BLK_T_WRITE_ZEROES)
 		prepare_range(req);
-	req->bounced = req->remaining && blk->image->direct &&
+	req->bounced = req->remaining && blk->disk->geometry.direct &&
 		       (req->parsed.type == VIRTIO_BLK_T_IN || req->parsed.type == VIRTIO_BLK_T_OUT);
 	req->done = 0;
 	q->in_flight++;
@@ -413,7 +415,7 @@ static void queue_pass_done(struct queue_service *qs)
 	struct blk_queue *q = qs->opaque;
 	struct blk *blk = q->blk;
 
-	blk_io_submit(blk->io);
+	blk->disk->ops->submit(blk->disk);
 	if (q->completed) {
 		q->completed = false;
 		virtio_queue_interrupt(blk->vdev, q->index);
@@ -482,7 +484,7 @@ static void complete_rw(struct blk *blk, struct blk_request *req, int result)
 		req->offset += (uint64_t)result;
 		req->remaining -= (uint64_t)result;
 		if (submit(blk, req))
-			blk_io_submit(blk->io);
+			blk->disk->ops->submit(blk->disk);
 		return;
 	}
 	if ((uint64_t)result < req->remaining) {
@@ -495,7 +497,7 @@ static void complete_rw(struct blk *blk, struct blk_request *req, int result)
 			return;
 		}
 		bounce_next_chunk(blk, req);
-		blk_io_submit(blk->io);
+		blk->disk->ops->submit(blk->disk);
 		return;
 	}
 	finish(req, VIRTIO_BLK_S_OK, used_length(req, VIRTIO_BLK_S_OK), true);
@@ -522,11 +524,11 @@ static void on_complete(void *opaque, void *user, int result)
 			result = 0;
 		break;
 	case VIRTIO_BLK_T_WRITE_ZEROES:
-		if (result == -EOPNOTSUPP && (req->fallocate_mode & FALLOC_FL_ZERO_RANGE)) {
-			/* Punching a hole reads back as zeroes too. */
-			req->fallocate_mode = FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE;
+		if (result == -EOPNOTSUPP && !req->zero_unmap) {
+			/* Zeroes that deallocate read back as zeroes too. */
+			req->zero_unmap = true;
 			if (submit(blk, req))
-				blk_io_submit(blk->io);
+				blk->disk->ops->submit(blk->disk);
 			return;
 		}
 		break;
@@ -572,7 +574,7 @@ static bool blk_quiesced(struct virtio_device *vdev)
 {
 	struct blk *blk = virtio_backend(vdev);
 
-	return blk_io_in_flight(blk->io) == 0;
+	return blk->disk->ops->in_flight(blk->disk) == 0;
 }
 
 static const struct virtio_device_ops blk_ops = {
@@ -604,20 +606,21 @@ static void set_limits(struct blk *blk, const struct blk_config *config)
 {
 	struct blk_limits *l = &blk->limits;
 
-	l->capacity = config->image->size / VIRTIO_BLK_SECTOR_SIZE;
-	l->readonly = config->image->readonly;
+	const struct disk_geometry *g = &config->disk->geometry;
+
+	l->capacity = g->size / VIRTIO_BLK_SECTOR_SIZE;
+	l->readonly = g->readonly;
 	/* Header and status take two descriptors of a chain no longer than the queue (2.7.5.3.1). */
 	l->seg_max = config->queue_size - 2u < BLK_SEG_MAX ? config->queue_size - 2u : BLK_SEG_MAX;
-	l->align = config->image->direct ? config->image->dio_offset_align : VIRTIO_BLK_SECTOR_SIZE;
-	l->max_discard_sectors = MAX_RANGE_SECTORS;
-	l->max_write_zeroes_sectors = MAX_RANGE_SECTORS;
+	l->align = g->offset_align > VIRTIO_BLK_SECTOR_SIZE ? g->offset_align : VIRTIO_BLK_SECTOR_SIZE;
+	l->max_discard_sectors = g->discard ? MAX_RANGE_SECTORS : 0;
+	l->max_write_zeroes_sectors = g->write_zeroes ? MAX_RANGE_SECTORS : 0;
 }
 
 /* Chunks start at file offsets and memory addresses O_DIRECT accepts. */
-static uint32_t bounce_align(const struct blk_image *image)
+static uint32_t bounce_align(const struct disk_geometry *g)
 {
-	uint32_t align = image->dio_offset_align > image->dio_mem_align ? image->dio_offset_align :
-									 image->dio_mem_align;
+	uint32_t align = g->offset_align > g->mem_align ? g->offset_align : g->mem_align;
 
 	return align > 4096 ? align : 4096;
 }
@@ -629,13 +632,14 @@ static void free_blk(struct blk *blk)
 		free(blk->queues[i].requests);
 		free(blk->queues[i].iov_storage);
 	}
-	blk_io_destroy(blk->io);
+	blk->disk->ops->destroy(blk->disk);
 	blk_bounce_destroy(blk->bounce);
 	free(blk);
 }
 
 int blk_create(struct virtio_device **out, const struct blk_config *config,
-	       const struct virtio_mem *mem, struct event_base *base)
+	       const struct virtio_mem *mem, struct event_base *base,
+	       const struct virtio_transport *transport)
 {
 	struct virtio_device_info info = {
 		.device_type = BLK_DEVICE_TYPE,
@@ -647,15 +651,20 @@ int blk_create(struct virtio_device **out, const struct blk_config *config,
 	struct blk *blk;
 	int ret = 0;
 
-	if (config->queue_size < BLK_QUEUE_SIZE_MIN)
+	if (config->queue_size < BLK_QUEUE_SIZE_MIN) {
+		config->disk->ops->destroy(config->disk);
 		return -EINVAL;
+	}
 	blk = calloc(1, sizeof(*blk));
-	if (!blk)
+	if (!blk) {
+		config->disk->ops->destroy(config->disk);
 		return -ENOMEM;
+	}
 	snprintf(blk->name, sizeof(blk->name), "%s", config->name);
 	/* GET_ID: NUL-padded to 20 bytes, not necessarily terminated (5.2.6). */
 	memcpy(blk->serial, config->serial, strnlen(config->serial, sizeof(blk->serial)));
-	blk->image = config->image;
+	blk->transport = transport;
+	blk->disk = config->disk;
 	blk->mem = mem;
 	blk->waiting_tail = &blk->waiting;
 	blk->num_queues = config->num_queues;
@@ -667,15 +676,14 @@ int blk_create(struct virtio_device **out, const struct blk_config *config,
 	set_limits(blk, config);
 	for (unsigned int i = 0; i < config->num_queues && !ret; i++)
 		ret = create_queue(blk, &blk->queues[i], i);
-	if (!ret && config->image->direct)
+	if (!ret && blk->disk->geometry.direct)
 		ret = blk_bounce_create(&blk->bounce, config->bounce_budget ? config->bounce_budget :
-					BLK_BOUNCE_BUDGET_DEFAULT, bounce_align(config->image));
+					BLK_BOUNCE_BUDGET_DEFAULT, bounce_align(&blk->disk->geometry));
 	if (!ret)
-		ret = blk_io_create(&blk->io, config->num_queues * blk->queue_requests, blk->image->fd,
-				    base,
-				    on_complete, on_batch_done, blk);
+		ret = blk->disk->ops->start(blk->disk, config->num_queues * blk->queue_requests, base,
+					    on_complete, on_batch_done, blk);
 	if (!ret)
-		ret = virtio_pci_create(&blk->vdev, &info, &blk_ops, blk, mem);
+		ret = transport->create(&blk->vdev, &info, &blk_ops, blk, mem);
 	for (unsigned int i = 0; i < config->num_queues && !ret; i++) {
 		struct blk_queue *q = &blk->queues[i];
 
@@ -683,7 +691,8 @@ int blk_create(struct virtio_device **out, const struct blk_config *config,
 		ret = queue_loop_attach(&q->service, base);
 	}
 	if (ret) {
-		virtio_pci_destroy(blk->vdev);	/* NULL-safe */
+		if (blk->vdev)
+			transport->destroy(blk->vdev);
 		free_blk(blk);
 		return ret;
 	}
@@ -700,8 +709,8 @@ void blk_destroy(struct virtio_device *vdev)
 	blk = virtio_backend(vdev);
 	/* Let in-flight I/O finish and be answered, but start nothing new. */
 	blk->stopping = true;
-	blk_io_drain(blk->io, DRAIN_TIMEOUT_MS);
-	virtio_pci_destroy(vdev);
+	blk->disk->ops->drain(blk->disk, DRAIN_TIMEOUT_MS);
+	blk->transport->destroy(vdev);
 	log_ratelimit_flush(&blk->log);
 	free_blk(blk);
 }

@@ -89,6 +89,9 @@ static enum blk_parse_result parse_range(const struct virtq_chain *chain, const 
 
 	if (limits->readonly)
 		return complete(req, VIRTIO_BLK_S_IOERR, "discard or write-zeroes on a read-only disk");
+	/* A disk that cannot (max 0) did not offer the feature: the command is unsupported (5.2.6). */
+	if (!max)
+		return complete(req, VIRTIO_BLK_S_UNSUPP, "discard or write-zeroes the disk cannot do");
 	/* max_discard_seg and max_write_zeroes_seg are 1 (5.2.4). */
 	if (chain->out_bytes - HEADER_SIZE != RANGE_SIZE)
 		return complete(req, VIRTIO_BLK_S_UNSUPP, "not exactly one range");

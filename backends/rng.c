@@ -19,7 +19,6 @@
 
 #include "backends/queue_loop.h"
 #include "lib/log.h"
-#include "virtio/pci.h"
 
 #define RNG_DEVICE_TYPE		4		/* 5: Device Types */
 #define RNG_CLASS_CODE		0xff0000	/* no PCI class fits: "unassigned" */
@@ -34,6 +33,7 @@
 
 struct rng {
 	struct virtio_device *vdev;
+	const struct virtio_transport *transport;
 	struct rng_config config;
 	char name[32];
 	struct event *timer;
@@ -199,7 +199,8 @@ static const struct virtio_device_ops rng_ops = {
 };
 
 int rng_create(struct virtio_device **out, const struct rng_config *config,
-	       const struct virtio_mem *mem, struct event_base *base)
+	       const struct virtio_mem *mem, struct event_base *base,
+	       const struct virtio_transport *transport)
 {
 	struct rng *rng = calloc(1, sizeof(*rng));
 	struct virtio_device_info info = {
@@ -213,6 +214,7 @@ int rng_create(struct virtio_device **out, const struct rng_config *config,
 
 	if (!rng)
 		return -ENOMEM;
+	rng->transport = transport;
 	rng->config = *config;
 	snprintf(rng->name, sizeof(rng->name), "%s", config->name);
 	rng->config.name = rng->name;
@@ -225,7 +227,7 @@ int rng_create(struct virtio_device **out, const struct rng_config *config,
 		free(rng);
 		return -ENOMEM;
 	}
-	ret = virtio_pci_create(&rng->vdev, &info, &rng_ops, rng, mem);
+	ret = transport->create(&rng->vdev, &info, &rng_ops, rng, mem);
 	if (ret)
 		goto free_timer;
 	queue_service_init(&rng->requestq, rng->vdev, RNG_REQUESTQ, &requestq_ops, rng, &rng->chain);
@@ -236,7 +238,7 @@ int rng_create(struct virtio_device **out, const struct rng_config *config,
 	return 0;
 
 destroy_device:
-	virtio_pci_destroy(rng->vdev);
+	transport->destroy(rng->vdev);
 free_timer:
 	event_free(rng->timer);
 	free(rng);
@@ -250,7 +252,7 @@ void rng_destroy(struct virtio_device *vdev)
 	if (!vdev)
 		return;
 	rng = virtio_backend(vdev);
-	virtio_pci_destroy(vdev);
+	rng->transport->destroy(vdev);
 	queue_loop_detach(&rng->requestq);
 	log_ratelimit_flush(&rng->log);
 	event_free(rng->timer);

@@ -5,9 +5,18 @@
 
 #include <stdint.h>
 
+#include "backends/backend.h"
 #include "virtio/device.h"
 
 struct event_base;
+
+/* What --device rng,... sets beyond addr and queue-size. */
+struct rng_options {
+	uint64_t rate;		/* rate=: bytes per second; 0: unlimited */
+};
+
+/* The rng type for the daemon's table (backends/rng_backend.c). */
+extern const struct backend_type rng_backend;
 
 struct rng_config {
 	const char *name;	/* "rng0" */
@@ -15,9 +24,10 @@ struct rng_config {
 	uint16_t queue_size;	/* a power of two */
 };
 
-/* The timer that resumes a rate-limited queue runs on @base. */
+/* On @transport; the timer that resumes a rate-limited queue runs on @base. */
 int rng_create(struct virtio_device **out, const struct rng_config *config,
-	       const struct virtio_mem *mem, struct event_base *base);
+	       const struct virtio_mem *mem, struct event_base *base,
+	       const struct virtio_transport *transport);
 void rng_destroy(struct virtio_device *vdev);
 
 #endif

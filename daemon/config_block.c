@@ -242,8 +242,7 @@ void config_images_free(struct config_images *images)
 	memset(images, 0, sizeof(*images));
 }
 
-static int add_image(struct config_block *block, const struct device_config *device,
-		     unsigned int line)
+static int add_image(struct config_block *block, const char *file, bool readonly, unsigned int line)
 {
 	struct config_images *images = block->images;
 	struct config_image *items = realloc(images->items, (images->count + 1) * sizeof(*items));
@@ -251,10 +250,10 @@ static int add_image(struct config_block *block, const struct device_config *dev
 	if (!items)
 		return out_of_memory(block, line);
 	images->items = items;
-	items[images->count].path = strdup(device->path);
+	items[images->count].path = strdup(file);
 	if (!items[images->count].path)
 		return out_of_memory(block, line);
-	items[images->count].readonly = device->readonly;
+	items[images->count].readonly = readonly;
 	items[images->count++].line = line;
 	return 0;
 }
@@ -270,35 +269,40 @@ static int check_image(struct config_block *block, const char *spec, unsigned in
 {
 	const struct device_config *device = &block->opts.devices[block->opts.nr_devices - 1];
 	const struct config_images *images = block->images;
+	const char *file;
+	bool writes;
 	struct stat st;
 
-	if (device->type != DEVICE_BLK || !images)
+	if (!device->type->host_file || !images)
 		return 0;
-	if (device->path[0] != '/')
+	file = device->type->host_file(device->options, &writes);
+	if (!file)
+		return 0;
+	if (file[0] != '/')
 		return config_report(block->err, block->path, line, "device '%s': path=%s is relative: "
 				     "the service runs in /, write the absolute path", spec,
-				     device->path);
-	if (stat(device->path, &st)) {
+				     file);
+	if (stat(file, &st)) {
 		config_report(block->err, block->path, line, "warning: device '%s': path=%s: %s: "
-			      "its worker cannot start until it can open it", spec, device->path,
+			      "its worker cannot start until it can open it", spec, file,
 			      strerror(errno));
 		block->images->warnings++;
 	} else if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
 		return config_report(block->err, block->path, line, "device '%s': path=%s: not a "
-				     "regular file or block device", spec, device->path);
+				     "regular file or block device", spec, file);
 	}
 	for (unsigned int i = 0; i < images->count; i++) {
 		const struct config_image *other = &images->items[i];
 
-		if ((other->readonly && device->readonly) ||
-		    !device_paths_same_image(other->path, device->path))
+		if ((other->readonly && !writes) ||
+		    !device_paths_same_image(other->path, file))
 			continue;
 		return config_report(block->err, block->path, line, "device '%s': path=%s is the "
 				     "same image as %s on line %u: one writable image, one device "
-				     "(readonly=on on both to share it)", spec, device->path,
+				     "(readonly=on on both to share it)", spec, file,
 				     other->path, other->line);
 	}
-	return add_image(block, device, line);
+	return add_image(block, file, !writes, line);
 }
 
 int config_block_apply(struct config_block *block, enum config_key key, const char *value,

@@ -3,211 +3,126 @@
 #include "daemon/device_config.h"
 
 #include <errno.h>
-#include <stdarg.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
-#include "backends/blk.h"
-#include "backends/blk_bounce.h"
+#include "daemon/backend_types.h"
 #include "lib/parse.h"
 #include "virtio/device.h"
 #include "virtio/virtqueue.h"
 
-#define XVP_STRINGIFY_(x) #x
-#define XVP_STRINGIFY(x) XVP_STRINGIFY_(x)
+/* The keys of every type; the rest are the type's own (backend_type.set_key). */
+enum common_key { KEY_ADDR, KEY_QUEUE_SIZE, COMMON_KEYS };
 
-enum device_key {
-	KEY_ADDR, KEY_QUEUE_SIZE, KEY_RATE, KEY_PATH, KEY_READONLY, KEY_SERIAL, KEY_DIRECT,
-	KEY_QUEUES, KEY_BOUNCE_BUDGET, KEY_COUNT,
-};
+static const char *const common_key_names[COMMON_KEYS] = { "addr", "queue-size" };
 
-static const char *const key_names[KEY_COUNT] = {
-	[KEY_ADDR] = "addr", [KEY_QUEUE_SIZE] = "queue-size", [KEY_RATE] = "rate",
-	[KEY_PATH] = "path", [KEY_READONLY] = "readonly", [KEY_SERIAL] = "serial",
-	[KEY_DIRECT] = "direct", [KEY_QUEUES] = "queues", [KEY_BOUNCE_BUDGET] = "bounce-budget",
-};
-
-#define KEY(k) (1u << KEY_##k)
-
-struct device_type_info {
-	const char *name;
-	unsigned int keys;	/* KEY() bits */
-	const char *known;	/* for messages */
-};
-
-static const struct device_type_info types[] = {
-	[DEVICE_RNG] = { "rng", KEY(ADDR) | KEY(QUEUE_SIZE) | KEY(RATE), "addr, queue-size, rate" },
-	[DEVICE_BLK] = { "blk", KEY(PATH) | KEY(READONLY) | KEY(SERIAL) | KEY(DIRECT) | KEY(QUEUES) |
-			 KEY(QUEUE_SIZE) | KEY(ADDR) | KEY(BOUNCE_BUDGET),
-			 "path, readonly, serial, direct, queues, queue-size, addr, bounce-budget" },
-};
-
-static int find_type(const char *name, size_t len)
+struct backend_common device_config_common(const struct device_config *config)
 {
-	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
-		if (strlen(types[i].name) == len && !strncmp(types[i].name, name, len))
-			return (int)i;
-	return -1;
+	return (struct backend_common){ .name = config->name, .queue_size = config->queue_size,
+					.index = config->index, .domid = config->domid };
 }
 
-
-static int bad(char *why, size_t why_len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int bad(char *why, size_t why_len, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(why, why_len, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
-
-static int apply_text_key(struct device_config *config, enum device_key key, const char *value,
-			  char *why, size_t why_len)
-{
-	switch (key) {
-	case KEY_PATH:
-		if (!*value)
-			return bad(why, why_len, "path=: empty");
-		if (strlen(value) >= sizeof(config->path))
-			return bad(why, why_len, "path=%.*s%s: the path is longer than %zu bytes",
-				   PARSE_SHOWN(value), sizeof(config->path) - 1);
-		strcpy(config->path, value);
-		return 0;
-	case KEY_SERIAL:
-		/* 5.2.6: the ID is 20 bytes. */
-		if (strlen(value) >= sizeof(config->serial))
-			return bad(why, why_len, "serial=%.*s%s: at most 20 characters", PARSE_SHOWN(value));
-		strcpy(config->serial, value);
-		return 0;
-	case KEY_READONLY:
-		return parse_key_switch("readonly", value, &config->readonly, why, why_len);
-	default:
-		return parse_key_switch("direct", value, &config->direct, why, why_len);
-	}
-}
-
-/* rate=BYTES or rate=BYTES/s: the unit may be written out; 0 would give nothing. */
-static int apply_rate(struct device_config *config, const char *value, char *why, size_t why_len)
-{
-	size_t len = strlen(value);
-	char number_text[64], reason[256];
-	uint64_t number;
-
-	if (len > 2 && !strcmp(value + len - 2, "/s"))
-		len -= 2;
-	snprintf(number_text, sizeof(number_text), "%.*s", (int)len, value);
-	if (len >= sizeof(number_text))
-		number_text[0] = '\0';	/* not a number */
-	if (parse_number(number_text, PARSE_SIZE, 0, UINT64_MAX, "bytes per second, such as 64K",
-			 &number, reason, sizeof(reason)))
-		return bad(why, why_len, "rate=%.*s%s: %s", PARSE_SHOWN(value), reason);
-	if (!number)
-		return bad(why, why_len, "rate=%s: a rate of 0 would give nothing: leave rate out "
-			   "for no limit", value);
-	config->rate = number;
-	return 0;
-}
-
-static int apply_key(struct device_config *config, enum device_key key, const char *value,
-		     char *why, size_t why_len)
+static int apply_common_key(struct device_config *config, enum common_key key, const char *value,
+			    char *why, size_t why_len)
 {
 	uint64_t number = 0;
 	int ret;
 
-	switch (key) {
-	case KEY_ADDR:
+	if (key == KEY_ADDR) {
 		ret = parse_key_number("addr", value, PARSE_NUMBER, DEVICE_SLOT_FIRST, DEVICE_SLOT_LAST,
 				       "a device number from 1 to 31 (0 is the host bridge)",
 				       &number, why, why_len);
 		config->slot = (int)number;
 		return ret;
-	case KEY_QUEUE_SIZE:
-		/* 2.7: a power of two, at most 32768. */
-		ret = parse_key_number("queue-size", value, PARSE_NUMBER, 1, VIRTQ_MAX_SIZE,
-				       "a power of two from 1 to 32768", &number, why, why_len);
-		if (!ret && (number & (number - 1)))
-			return bad(why, why_len, "queue-size=%s: not a power of two: expected a "
-				   "power of two from 1 to 32768", value);
-		config->queue_size = (uint16_t)number;
-		return ret;
-	case KEY_QUEUES:
-		ret = parse_key_number("queues", value, PARSE_NUMBER, 1, VIRTIO_MAX_QUEUES,
-				       "from 1 to " XVP_STRINGIFY(VIRTIO_MAX_QUEUES), &number, why,
-				       why_len);
-		config->queues = (uint16_t)number;
-		return ret;
-	case KEY_BOUNCE_BUDGET:
-		ret = parse_key_number("bounce-budget", value, PARSE_SIZE, BLK_BOUNCE_BUDGET_MIN,
-				       BLK_BOUNCE_BUDGET_MAX, "a size from 64K to 1G", &number, why,
-				       why_len);
-		config->bounce_budget = number;
-		return ret;
-	case KEY_RATE:
-		return apply_rate(config, value, why, why_len);
-	default:
-		return apply_text_key(config, key, value, why, why_len);
 	}
+	/* 2.7: a power of two, at most 32768. */
+	ret = parse_key_number("queue-size", value, PARSE_NUMBER, 1, VIRTQ_MAX_SIZE,
+			       "a power of two from 1 to 32768", &number, why, why_len);
+	if (!ret && (number & (number - 1)))
+		return parse_refuse(why, why_len, "queue-size=%s: not a power of two: expected a "
+				    "power of two from 1 to 32768", value);
+	config->queue_size = (uint16_t)number;
+	return ret;
 }
 
-/* "KEY=VALUE" of @type: the key, or -1 after a message in @why. */
-static int find_key(const struct device_type_info *type, const char *item, size_t key_len,
-		    char *why, size_t why_len)
+/*
+ * Keys seen so far, to refuse one given twice: the common ones by number,
+ * the type's own by name (a type has a handful, and a key it does not know
+ * ends the parse at once).
+ */
+struct seen_keys {
+	bool common[COMMON_KEYS];
+	const char *own[32];
+	unsigned int nr_own;
+};
+
+static bool seen_before(struct seen_keys *seen, const char *key)
 {
-	for (int key = 0; key < KEY_COUNT; key++)
-		if ((type->keys & (1u << key)) && strlen(key_names[key]) == key_len &&
-		    !strncmp(key_names[key], item, key_len))
-			return key;
-	bad(why, why_len, "unknown key '%.*s' (known: %s)", (int)(key_len > PARSE_SHOWN_MAX ? PARSE_SHOWN_MAX :
-	    key_len), item, type->known);
-	return -1;
+	for (unsigned int i = 0; i < COMMON_KEYS; i++) {
+		if (!strcmp(key, common_key_names[i])) {
+			if (seen->common[i])
+				return true;
+			seen->common[i] = true;
+			return false;
+		}
+	}
+	for (unsigned int i = 0; i < seen->nr_own; i++)
+		if (!strcmp(key, seen->own[i]))
+			return true;
+	if (seen->nr_own < sizeof(seen->own) / sizeof(seen->own[0]))
+		seen->own[seen->nr_own++] = key;
+	return false;
 }
 
-static int apply_item(struct device_config *config, char *item, unsigned int *seen, char *why,
+static int unknown_key(const struct device_config *config, const char *key, char *why,
+		       size_t why_len)
+{
+	return parse_refuse(why, why_len, "unknown key '%.*s' (known: %s)",
+			    (int)(strlen(key) > PARSE_SHOWN_MAX ? PARSE_SHOWN_MAX : strlen(key)), key,
+			    config->type->keys);
+}
+
+static int apply_key(struct device_config *config, const char *key, const char *value,
+		     char *why, size_t why_len)
+{
+	int ret;
+
+	for (unsigned int i = 0; i < COMMON_KEYS; i++)
+		if (!strcmp(key, common_key_names[i]))
+			return apply_common_key(config, (enum common_key)i, value, why, why_len);
+	ret = config->type->set_key(config->options, key, value, why, why_len);
+	return ret == -ENOENT ? unknown_key(config, key, why, why_len) : ret;
+}
+
+static int apply_item(struct device_config *config, char *item, struct seen_keys *seen, char *why,
 		      size_t why_len)
 {
-	const struct device_type_info *type = &types[config->type];
 	char *equals = strchr(item, '=');
-	int key;
 
 	if (!*item)
-		return bad(why, why_len, "an empty item (two commas in a row, or one at the end)");
+		return parse_refuse(why, why_len, "an empty item (two commas in a row, or one at the end)");
 	if (!equals)
-		return bad(why, why_len, "'%.*s%s' is not KEY=VALUE", PARSE_SHOWN(item));
-	key = find_key(type, item, (size_t)(equals - item), why, why_len);
-	if (key < 0)
-		return -EINVAL;
+		return parse_refuse(why, why_len, "'%.*s%s' is not KEY=VALUE", PARSE_SHOWN(item));
 	*equals = '\0';
-	if (*seen & (1u << key))
-		return bad(why, why_len, "%s=%.*s%s: '%s' given twice", item, PARSE_SHOWN(equals + 1), item);
-	*seen |= 1u << key;
-	return apply_key(config, (enum device_key)key, equals + 1, why, why_len);
+	/* An unknown key is refused on its first appearance, before it could be seen twice. */
+	if (seen_before(seen, item))
+		return parse_refuse(why, why_len, "%s=%.*s%s: '%s' given twice", item,
+				    PARSE_SHOWN(equals + 1), item);
+	return apply_key(config, item, equals + 1, why, why_len);
 }
 
-int device_config_parse(const char *text, struct device_config *config, char *why, size_t why_len)
+static int parse_items(struct device_config *config, const char *items, char *why, size_t why_len)
 {
-	const char *comma = strchr(text, ',');
-	size_t type_len = comma ? (size_t)(comma - text) : strlen(text);
-	int type = find_type(text, type_len);
-	unsigned int seen = 0;
-	char *copy, *item, *next;
+	struct seen_keys seen = { 0 };
+	char *copy = strdup(items), *item, *next;
 	int ret = 0;
 
-	if (type < 0)
-		return bad(why, why_len, "unknown device type '%.*s' (known: rng, blk)",
-			   (int)(type_len > PARSE_SHOWN_MAX ? PARSE_SHOWN_MAX : type_len), text);
-	*config = (struct device_config){ .type = (enum device_type)type, .slot = DEVICE_SLOT_AUTO,
-					  .queue_size = VIRTIO_QUEUE_SIZE_DEFAULT, .image.fd = -1 };
-	if (!comma)
-		goto check;
-	copy = strdup(comma + 1);
 	if (!copy)
-		return bad(why, why_len, "out of memory");
+		return parse_refuse(why, why_len, "out of memory");
 	/* By hand, not strtok: "rng,,addr=3" has an empty item that strtok would skip. */
 	for (item = copy; item && !ret; item = next) {
 		next = strchr(item, ',');
@@ -216,15 +131,33 @@ int device_config_parse(const char *text, struct device_config *config, char *wh
 		ret = apply_item(config, item, &seen, why, why_len);
 	}
 	free(copy);
-	if (ret)
-		return ret;
-check:
-	if (config->type == DEVICE_BLK && !config->path[0])
-		return bad(why, why_len, "path=FILE is required");
-	if (config->type == DEVICE_BLK && config->queue_size < BLK_QUEUE_SIZE_MIN)
-		return bad(why, why_len, "queue-size=%u: blk needs at least %u (a request is a "
-			   "header, data and a status byte)", config->queue_size, BLK_QUEUE_SIZE_MIN);
-	return 0;
+	return ret;
+}
+
+int device_config_parse(const char *text, struct device_config *config, char *why, size_t why_len)
+{
+	const char *comma = strchr(text, ',');
+	size_t type_len = comma ? (size_t)(comma - text) : strlen(text);
+	const struct backend_type *type = backend_type_find(text, type_len);
+	struct backend_common common;
+	int ret;
+
+	if (!type)
+		return parse_refuse(why, why_len, "unknown device type '%.*s' (known: %s)",
+				    (int)(type_len > PARSE_SHOWN_MAX ? PARSE_SHOWN_MAX : type_len), text,
+				    backend_type_names());
+	memset(config, 0, sizeof(*config));
+	config->type = type;
+	config->slot = DEVICE_SLOT_AUTO;
+	config->queue_size = VIRTIO_QUEUE_SIZE_DEFAULT;
+	type->defaults(config->options);
+	if (comma) {
+		ret = parse_items(config, comma + 1, why, why_len);
+		if (ret)
+			return ret;
+	}
+	common = device_config_common(config);
+	return type->check ? type->check(config->options, &common, why, why_len) : 0;
 }
 
 static bool slot_taken(const struct device_config *configs, unsigned int count, int slot)
@@ -249,30 +182,46 @@ bool device_paths_same_image(const char *a, const char *b)
  * One image behind two devices of one guest: two writers the guest thinks
  * independent, or a write the other device's cache never sees. Read-only
  * on both is harmless. (The image lock would refuse the second open with a
- * misleading "another process".)
+ * misleading "another process".) The host files are the types' (host_file).
  */
-static int check_images(const struct device_config *configs, unsigned int count, char *why,
-			size_t why_len)
+static int check_host_files(const struct device_config *configs, unsigned int count, char *why,
+			    size_t why_len)
 {
 	for (unsigned int i = 0; i < count; i++) {
 		for (unsigned int j = 0; j < i; j++) {
 			const struct device_config *a = &configs[j], *b = &configs[i];
+			const char *a_file, *b_file;
+			bool a_writes, b_writes;
 
-			if (a->type != DEVICE_BLK || b->type != DEVICE_BLK || (a->readonly && b->readonly) ||
-			    !device_paths_same_image(a->path, b->path))
+			if (!a->type->host_file || !b->type->host_file)
 				continue;
-			return bad(why, why_len, "--device: %s (path=%.*s%s) is the same image as %s "
-				   "(path=%.*s%s): one writable image, one device (readonly=on on "
-				   "both to share it)", b->name, PARSE_SHOWN(b->path), a->name, PARSE_SHOWN(a->path));
+			a_file = a->type->host_file(a->options, &a_writes);
+			b_file = b->type->host_file(b->options, &b_writes);
+			if (!a_file || !b_file || (!a_writes && !b_writes) ||
+			    !device_paths_same_image(a_file, b_file))
+				continue;
+			return parse_refuse(why, why_len, "--device: %s (path=%.*s%s) is the same image "
+					    "as %s (path=%.*s%s): one writable image, one device "
+					    "(readonly=on on both to share it)", b->name,
+					    PARSE_SHOWN(b_file), a->name, PARSE_SHOWN(a_file));
 		}
 	}
 	return 0;
 }
 
+/* "blk1": the type's name and the device's index among devices of that type. */
+static void name_device(struct device_config *configs, unsigned int i)
+{
+	unsigned int index = 0;
+
+	for (unsigned int j = 0; j < i; j++)
+		index += configs[j].type == configs[i].type;
+	configs[i].index = index;
+	snprintf(configs[i].name, sizeof(configs[i].name), "%s%u", configs[i].type->name, index);
+}
+
 int device_configs_finish(struct device_config *configs, unsigned int count, char *why, size_t why_len)
 {
-	unsigned int per_type[sizeof(types) / sizeof(types[0])] = { 0 };
-
 	for (unsigned int i = 0; i < count; i++) {
 		for (unsigned int j = 0; j < i; j++) {
 			if (configs[i].slot != DEVICE_SLOT_AUTO && configs[i].slot == configs[j].slot) {
@@ -289,34 +238,38 @@ int device_configs_finish(struct device_config *configs, unsigned int count, cha
 				slot++;
 			configs[i].slot = slot;
 		}
-		snprintf(configs[i].name, sizeof(configs[i].name), "%s%u", types[configs[i].type].name,
-			 per_type[configs[i].type]++);
+		name_device(configs, i);
 	}
-	return check_images(configs, count, why, why_len);
+	return check_host_files(configs, count, why, why_len);
 }
 
 int device_configs_open(struct device_config *configs, unsigned int count, char *why, size_t why_len)
 {
 	for (unsigned int i = 0; i < count; i++) {
 		struct device_config *c = &configs[i];
+		struct backend_common common = device_config_common(c);
 		char reason[PATH_MAX + 256];
 		int ret;
 
-		if (c->type != DEVICE_BLK)
+		if (!c->type->open)
 			continue;
-		ret = blk_image_open(&c->image, c->path, c->readonly, c->direct, reason, sizeof(reason));
+		ret = c->type->open(c->options, &common, reason, sizeof(reason));
 		if (ret) {
+			c->type->close(c->options);
 			snprintf(why, why_len, "%s: %s", c->name, reason);
 			device_configs_close(configs, i);
 			return ret;
 		}
+		c->opened = true;
 	}
 	return 0;
 }
 
 void device_configs_close(struct device_config *configs, unsigned int count)
 {
-	for (unsigned int i = 0; i < count; i++)
-		if (configs[i].type == DEVICE_BLK)
-			blk_image_close(&configs[i].image);
+	for (unsigned int i = 0; i < count; i++) {
+		if (configs[i].opened)
+			configs[i].type->close(configs[i].options);
+		configs[i].opened = false;
+	}
 }

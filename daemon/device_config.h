@@ -11,7 +11,7 @@
 #include <limits.h>
 #include <stdint.h>
 
-#include "backends/blk_image.h"
+#include "backends/backend.h"
 
 /* Device numbers 1..31 on bus 0 (0 is the host bridge). */
 #define DEVICE_SLOT_FIRST	1
@@ -21,26 +21,20 @@
 /* The one memory BAR of every virtio-pci function (VIRTIO_BAR_SIZE of virtio/). */
 #define DEVICE_BAR_BYTES	0x4000
 
-enum device_type {
-	DEVICE_RNG,
-	DEVICE_BLK,
-};
-
 struct device_config {
-	enum device_type type;
+	const struct backend_type *type;	/* one of daemon/backend_types.h's */
 	char name[16];		/* "rng0": type and index among devices of that type */
+	unsigned int index;	/* ... that index */
+	uint32_t domid;		/* the domain served, set before device_configs_open() */
 	int slot;		/* device number on bus 0, or DEVICE_SLOT_AUTO */
 	uint16_t queue_size;	/* default VIRTIO_QUEUE_SIZE_DEFAULT */
-	uint64_t rate;		/* rng: bytes per second, 0 unlimited */
-	/* blk */
-	char path[PATH_MAX];
-	bool readonly;
-	bool direct;
-	char serial[21];	/* at most 20 bytes (VIRTIO_BLK_ID_BYTES) */
-	uint16_t queues;	/* 0: one per guest vCPU */
-	uint64_t bounce_budget;	/* direct=on: bytes of bounce memory; 0: the default */
-	struct blk_image image;	/* opened by device_configs_open() */
+	bool opened;		/* type->open() succeeded: type->close() is due */
+	/* The type's own keys (type->config_size bytes of it: struct blk_options, ...). */
+	_Alignas(max_align_t) unsigned char options[BACKEND_CONFIG_MAX];
 };
+
+/* What @config's type hooks see of the keys every type shares. */
+struct backend_common device_config_common(const struct device_config *config);
 
 /*
  * Parse @text ("rng,addr=3,rate=64K"). 0, or -EINVAL with the reason in
@@ -49,20 +43,21 @@ struct device_config {
  */
 int device_config_parse(const char *text, struct device_config *config, char *why, size_t why_len);
 
-/* Do @a and @b name one image (the same path, or the same inode)? */
+/* Do @a and @b name one file (the same path, or the same inode)? */
 bool device_paths_same_image(const char *a, const char *b);
 
 /*
  * Give every device with DEVICE_SLOT_AUTO the lowest free slot, name devices
- * by type and index, refuse two devices on one slot and one writable image
- * behind two devices. 0 or -EINVAL with @why.
+ * by type and index, refuse two devices on one slot and one host file that
+ * two devices use, one of them writing (an image). 0 or -EINVAL with @why.
  */
 int device_configs_finish(struct device_config *configs, unsigned int count, char *why, size_t why_len);
 
 /*
- * Open (and lock) every disk image, before anything is registered with Xen:
- * a missing, unopenable or locked image is a start-up error. 0 or -errno
- * with @why naming the device and path; on failure nothing stays open.
+ * Open what every device uses on the host (disk images, locked; taps),
+ * before anything is registered with Xen and before privileges drop: a
+ * missing, unopenable or locked image is a start-up error. 0 or -errno with
+ * @why naming the device and what failed; on failure nothing stays open.
  */
 int device_configs_open(struct device_config *configs, unsigned int count, char *why, size_t why_len);
 void device_configs_close(struct device_config *configs, unsigned int count);

@@ -7,11 +7,10 @@
 #include "daemon/domain.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "backends/blk.h"
-#include "backends/rng.h"
 #include "ecam/ecam.h"
 #include "ecam/intx.h"
 #include "lib/log.h"
@@ -197,40 +196,25 @@ static int create_host_bridge(struct served_domain *d)
 	return ret;
 }
 
-static int create_blk(struct served_domain *d, const struct device_config *config,
-		      struct event_base *base, struct served_device *dev)
+static int create_device(struct served_domain *d, const struct daemon_options *opts,
+			 const struct device_config *config, struct event_base *base,
+			 struct served_device *dev)
 {
-	unsigned int vcpus = xen_ioreq_server_nr_vcpus(d->server);
-	struct blk_config blk = {
-		.name = config->name,
-		.image = (struct blk_image *)&config->image,
-		.serial = config->serial,
-		/* 5.2: one queue per vCPU unless told otherwise, as Linux maps them. */
-		.num_queues = config->queues ? config->queues :
-			      (uint16_t)(vcpus < VIRTIO_MAX_QUEUES ? vcpus : VIRTIO_MAX_QUEUES),
-		.queue_size = config->queue_size,
+	struct backend_common common = device_config_common(config);
+	struct backend_env env = {
+		.domid = d->domid,
+		.domain_name = opts->domain_name,
+		.nr_vcpus = xen_ioreq_server_nr_vcpus(d->server),
+		.mem = &d->virtio_memory,
 		.size_max = GUEST_MEMORY_MAX_TRANSLATE,
-		.bounce_budget = config->bounce_budget,
+		.base = base,
+		.transport = &virtio_pci_transport,
 	};
-
-	return blk_create(&dev->vdev, &blk, &d->virtio_memory, base);
-}
-
-static int create_device(struct served_domain *d, const struct device_config *config,
-			 struct event_base *base, struct served_device *dev)
-{
-	struct rng_config rng = { config->name, config->rate, config->queue_size };
-	int ret = -EINVAL;
+	char described[PATH_MAX + 32] = "";
+	int ret;
 
 	dev->config = config;
-	switch (config->type) {
-	case DEVICE_RNG:
-		ret = rng_create(&dev->vdev, &rng, &d->virtio_memory, base);
-		break;
-	case DEVICE_BLK:
-		ret = create_blk(d, config, base, dev);
-		break;
-	}
+	ret = config->type->create(&dev->vdev, &env, &common, config->options);
 	if (ret) {
 		log_error("%s: cannot create: %s", config->name, strerror(-ret));
 		return ret;
@@ -242,10 +226,10 @@ static int create_device(struct served_domain *d, const struct device_config *co
 		return ret;
 	}
 	dev->on_bus = true;
-	log_info("%s at 00:%02x.0, INTA on SPI %u%s%s", config->name, config->slot,
-		 intx_spi_of(&d->intx, virtio_pci_function(dev->vdev)),
-		 config->type == DEVICE_BLK ? ", image " : "",
-		 config->type == DEVICE_BLK ? config->path : "");
+	if (config->type->describe)
+		config->type->describe(config->options, described, sizeof(described));
+	log_info("%s at 00:%02x.0, INTA on SPI %u%s", config->name, config->slot,
+		 intx_spi_of(&d->intx, virtio_pci_function(dev->vdev)), described);
 	return 0;
 }
 
@@ -253,14 +237,7 @@ static void destroy_device(struct served_domain *d, struct served_device *dev)
 {
 	if (dev->on_bus)
 		ecam_host_remove_function(d->ecam, virtio_pci_function(dev->vdev));
-	switch (dev->config->type) {
-	case DEVICE_RNG:
-		rng_destroy(dev->vdev);
-		break;
-	case DEVICE_BLK:
-		blk_destroy(dev->vdev);
-		break;
-	}
+	dev->config->type->destroy(dev->vdev);
 }
 
 static int create_devices(struct served_domain *d, const struct daemon_options *opts,
@@ -268,7 +245,7 @@ static int create_devices(struct served_domain *d, const struct daemon_options *
 {
 	for (unsigned int i = 0; i < opts->nr_devices; i++) {
 		struct served_device *dev = &d->devices[d->nr_devices];
-		int ret = create_device(d, &opts->devices[i], base, dev);
+		int ret = create_device(d, opts, &opts->devices[i], base, dev);
 
 		if (dev->vdev)
 			d->nr_devices++;

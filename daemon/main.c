@@ -161,10 +161,13 @@ free_signals:
 	return status;
 }
 
-/* Disk images: opened and locked before anything is registered with Xen. */
+/* Disk images, taps: opened (and locked) before anything is registered with Xen. */
 static int open_images(struct daemon_options *opts)
 {
 	char why[PATH_MAX + 512];
+
+	for (unsigned int i = 0; i < opts->nr_devices; i++)
+		opts->devices[i].domid = opts->domid;
 
 	if (device_configs_open(opts->devices, opts->nr_devices, why, sizeof(why))) {
 		log_error("%s", why);

@@ -8,7 +8,9 @@
 
 #include "lib/parse.h"
 #include "xen/guest_memory.h"
+#include "daemon/backend_types.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdbool.h>
@@ -18,13 +20,14 @@
 /* DOMID_FIRST_RESERVED in xen/xen.h: IDs from 0x7ff0 up are not domains. */
 #define MAX_DOMID 0x7fef
 
-static const char usage_text[] =
+static const char usage_head[] =
 	"Usage: xen-virtio-pcid --domain ID [OPTIONS]\n"
 	"   or: xen-virtio-pcid --config FILE [--check]   (the supervisor: see\n"
 	"       xen-virtio-pcid --config FILE --help)\n"
 	"   or: xen-virtio-pcid fdt [OPTIONS] -o FILE   (see xen-virtio-pcid fdt --help)\n"
 	"   or: xen-virtio-pcid -xen-domid ID ...   (started by libxl as a guest's device\n"
-	"       model, these options as --option=value in device_model_args: docs/xl.md)\n"
+	"       model, each of these options one OPTION=VALUE token of device_model_args:\n"
+	"       docs/xl.md)\n"
 	"Serve virtio-pci devices behind an emulated pci-host-ecam-generic host bridge\n"
 	"to Xen domain ID, as an IOREQ server; or (--config) run one such worker for\n"
 	"each guest a config file describes; or (fdt) write the guest's device-tree\n"
@@ -35,13 +38,14 @@ static const char usage_text[] =
 	"  --mmio BASE,SIZE     32-bit BAR window, below 4 GiB (default 0x23000000,0x10000000)\n"
 	"  --mmio64 BASE,SIZE   64-bit prefetchable BAR window (default 0x100000000,0x100000000)\n"
 	"  --intx-spi FIRST     SPIs for INTA..INTD: FIRST..FIRST+3, in 32..1019 (default 44)\n"
-	"  --device SPEC        add a device (repeatable); SPEC is TYPE[,KEY=VALUE...]:\n"
-	"                         rng[,addr=DEV][,queue-size=N][,rate=BYTES/s]\n"
-	"                         blk,path=FILE[,readonly=on][,serial=STR][,direct=on][,queues=N]\n"
-	"                            [,queue-size=N][,addr=DEV][,bounce-budget=SIZE]\n"
+	"  --device SPEC        add a device (repeatable); SPEC is TYPE[,KEY=VALUE...]:\n";
+
+/* After the types' own lines (usage_device_lines()). */
+static const char usage_device_keys[] =
 	"                       addr: device number 1..31 on bus 0 (default: the lowest free)\n"
-	"                       queue-size: entries per virtqueue, a power of two (default 256)\n"
-	"                       rate: rng bytes per second, not 0 (default: unlimited)\n"
+	"                       queue-size: entries per virtqueue, a power of two (default 256)\n";
+
+static const char usage_tail[] =
 	"                       each KEY at most once; one writable image, one device\n"
 	"  --map-budget SIZE    guest memory kept mapped at most (default 1G, at least 64M)\n"
 	"  --uid-base N         once serving, run as uid and gid N + ID (default 1879048192)\n"
@@ -144,6 +148,25 @@ static int set_uid_base(struct daemon_options *opts, const char *arg, char *why,
  */
 #define INTX_SPI_EXPECTED "the first of four INTx SPIs, which must lie in 32..1019"
 
+/*
+ * Internal: the supervisor tells a worker its domain's name (from xenstore),
+ * from which devices derive what must survive reboots and new domain IDs
+ * (virtio-net's default MAC). Printable, at most OPTIONS_DOMAIN_NAME_MAX bytes.
+ */
+static int set_domain_name(struct daemon_options *opts, const char *arg, char *why, size_t why_len)
+{
+	size_t len = strlen(arg);
+
+	if (!len || len > OPTIONS_DOMAIN_NAME_MAX)
+		return parse_refuse(why, why_len, "expected a domain name of 1 to %d bytes",
+				    OPTIONS_DOMAIN_NAME_MAX);
+	for (size_t i = 0; i < len; i++)
+		if (!isprint((unsigned char)arg[i]))
+			return parse_refuse(why, why_len, "expected a printable domain name");
+	memcpy(opts->domain_name, arg, len + 1);
+	return 0;
+}
+
 int options_set(int code, const char *arg, struct daemon_options *opts, char *why, size_t why_len)
 {
 	uint64_t value;
@@ -186,6 +209,8 @@ int options_set(int code, const char *arg, struct daemon_options *opts, char *wh
 		if (!ret)
 			opts->supervisor_pid = (int)value;
 		return ret ? -EINVAL : 0;
+	case OPTIONS_DOMAIN_NAME:
+		return set_domain_name(opts, arg, why, why_len);
 	case 'v':
 		opts->verbose++;
 		return 0;
@@ -199,7 +224,7 @@ const char *options_name(int code)
 {
 	static const char *const names[] = {
 		"--domain", "--ecam", "--mmio", "--mmio64", "--intx-spi", "--device",
-		"--map-budget", "--user", "--uid-base", "--supervisor-pid",
+		"--map-budget", "--user", "--uid-base", "--supervisor-pid", "--guest-name",
 	};
 
 	if (code == 'v')
@@ -400,6 +425,31 @@ enum options_result options_getopt(int argc, char **argv, const char *shortopts,
 	return OPTIONS_RUN;
 }
 
+/* One indented line of --help per line of @text (a type's usage or help). */
+static void print_indented(const char *text, const char *indent)
+{
+	while (*text) {
+		size_t len = strcspn(text, "\n");
+
+		printf("%s%.*s\n", indent, (int)len, text);
+		text += len + (text[len] == '\n');
+	}
+}
+
+/* --help: the device lines come from the types themselves. */
+static void print_usage(void)
+{
+	const struct backend_type *type;
+
+	fputs(usage_head, stdout);
+	for (size_t i = 0; (type = backend_type_at(i)); i++)
+		print_indented(type->usage, "                         ");
+	fputs(usage_device_keys, stdout);
+	for (size_t i = 0; (type = backend_type_at(i)); i++)
+		print_indented(type->help, "                       ");
+	fputs(usage_tail, stdout);
+}
+
 /* -h and -V: only the serving command line's own. */
 static enum options_result apply_serving(int code, const char *arg, void *ctx, FILE *err)
 {
@@ -407,7 +457,7 @@ static enum options_result apply_serving(int code, const char *arg, void *ctx, F
 
 	switch (code) {
 	case 'h':
-		fputs(usage_text, stdout);
+		print_usage();
 		return OPTIONS_EXIT_OK;
 	case 'V':
 		printf("xen-virtio-pcid %s\n", XVP_VERSION);

@@ -15,6 +15,9 @@
 /* Exit status for a configuration error (bad option, bad value, no such domain). */
 #define EXIT_CONFIG_ERROR 2
 
+/* The longest domain name a worker is told (its devices derive stable identities from it). */
+#define OPTIONS_DOMAIN_NAME_MAX 64
+
 struct daemon_options {
 	uint32_t domid;
 	struct guest_layout layout;
@@ -24,6 +27,7 @@ struct daemon_options {
 	struct privileges_user user;	/* --user: run as this once serving */
 	uint32_t uid_base;		/* else as uid_base + domid (--uid-base) */
 	int supervisor_pid;		/* --supervisor-pid: stop when it dies; 0: by hand */
+	char domain_name[OPTIONS_DOMAIN_NAME_MAX + 1];	/* --guest-name: "" when unknown */
 	int verbose;
 };
 
@@ -45,6 +49,7 @@ enum options_result options_parse(int argc, char **argv, struct daemon_options *
 enum {
 	OPTIONS_DOMAIN = 256, OPTIONS_ECAM, OPTIONS_MMIO, OPTIONS_MMIO64, OPTIONS_INTX_SPI,
 	OPTIONS_DEVICE, OPTIONS_MAP_BUDGET, OPTIONS_USER, OPTIONS_UID_BASE, OPTIONS_SUPERVISOR_PID,
+	OPTIONS_DOMAIN_NAME,
 	OPTIONS_FIRST_FREE,	/* subcommands number their own options from here */
 };
 
@@ -60,6 +65,7 @@ enum {
 	{ "user", required_argument, NULL, OPTIONS_USER }, \
 	{ "uid-base", required_argument, NULL, OPTIONS_UID_BASE }, \
 	{ "supervisor-pid", required_argument, NULL, OPTIONS_SUPERVISOR_PID }, \
+	{ "guest-name", required_argument, NULL, OPTIONS_DOMAIN_NAME }, \
 	{ "verbose", no_argument, NULL, 'v' }
 
 /* Defaults: no domain (domid 0), Xen's GUEST_VPCI_* windows, no devices. */

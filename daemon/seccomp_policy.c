@@ -15,6 +15,7 @@
 #include "daemon/seccomp_policy.h"
 
 #include <errno.h>
+#include <linux/if_tun.h>
 #include <seccomp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -49,6 +50,12 @@ static const char *const allowed[] = {
 	"io_uring_enter", "io_uring_register",
 	/* virtio-rng. */
 	"getrandom",
+	/*
+	 * virtio-net: one frame per readv/writev on its tap (a header and the
+	 * guest's buffers); its link-state netlink socket uses recvmsg and
+	 * sendto, above.
+	 */
+	"readv", "writev",
 	/* Time (where the vDSO falls back), threads (futex), malloc. */
 	"clock_gettime", "gettimeofday", "futex", "brk", "munmap", "madvise", "mremap",
 	/*
@@ -77,7 +84,18 @@ static const unsigned long allowed_ioctls[] = {
 	IOCTL_PRIVCMD_MMAP_RESOURCE,	/* xenforeignmemory_map_resource */
 	IOCTL_EVTCHN_NOTIFY,		/* xenevtchn_notify */
 	IOCTL_EVTCHN_UNBIND,		/* xenevtchn_unbind, at teardown */
+	TUNSETQUEUE,			/* virtio-net's queue pairs (its argument is a pointer) */
 };
+
+/* TUNSETOFFLOAD's argument is the flags: only those virtio-net's guest offloads map to. */
+static int allow_tap_offload(scmp_filter_ctx ctx)
+{
+	const scmp_datum_t offloads = TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN;
+
+	return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 2,
+				SCMP_A1(SCMP_CMP_EQ, TUNSETOFFLOAD),
+				SCMP_A2(SCMP_CMP_MASKED_EQ, ~offloads, 0));
+}
 
 static char violation_prefix[96];
 static size_t violation_prefix_len;
@@ -144,6 +162,8 @@ static int allow_calls(scmp_filter_ctx ctx)
 	for (size_t i = 0; i < sizeof(allowed_ioctls) / sizeof(allowed_ioctls[0]) && !ret; i++)
 		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
 				       SCMP_A1(SCMP_CMP_EQ, allowed_ioctls[i]));
+	if (!ret)
+		ret = allow_tap_offload(ctx);
 	if (!ret)
 		ret = allow_memory(ctx);
 	return ret;

@@ -18,6 +18,7 @@
 
 #include <event2/event.h>
 
+#include "daemon/options.h"
 #include "daemon/privileges.h"
 #include "daemon/seccomp_policy.h"
 #include "daemon/uid_reaper.h"
@@ -162,7 +163,7 @@ static const char **worker_argv(const struct worker *w, char *channel, char *dom
 
 	while (w->args[n])
 		n++;
-	argv = calloc(n + 13, sizeof(*argv));
+	argv = calloc(n + 15, sizeof(*argv));
 	if (!argv)
 		return NULL;
 	snprintf(domid, size, "%u", w->domid);
@@ -182,6 +183,11 @@ static const char **worker_argv(const struct worker *w, char *channel, char *dom
 	argv[at++] = numbers->supervisor;
 	if (settings->one_domain)
 		return argv;
+	/* Names longer than a worker takes are not passed: its devices fall back to the ID. */
+	if (w->name && strlen(w->name) <= OPTIONS_DOMAIN_NAME_MAX) {
+		argv[at++] = "--guest-name";
+		argv[at++] = w->name;
+	}
 	if (settings->user && !has_option(w->args, "--user")) {
 		argv[at++] = "--user";
 		argv[at++] = settings->user;

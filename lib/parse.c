@@ -9,6 +9,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,6 +80,16 @@ bool parse_u64(const char *text, uint64_t *out)
 	char why[8];
 
 	return !parse_number(text, PARSE_NUMBER, 0, UINT64_MAX, "", out, why, sizeof(why));
+}
+
+int parse_refuse(char *why, size_t why_len, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, why_len, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
 }
 
 int parse_key_switch(const char *key, const char *value, bool *out, char *why, size_t why_len)

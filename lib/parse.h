@@ -35,6 +35,9 @@ bool parse_u64(const char *text, uint64_t *out);
 #define PARSE_SHOWN_MAX	64
 #define PARSE_SHOWN(value) PARSE_SHOWN_MAX, (value), strlen(value) > PARSE_SHOWN_MAX ? "..." : ""
 
+/* Write the reason (printf-style) into @why and return -EINVAL: "return parse_refuse(...)". */
+int parse_refuse(char *why, size_t why_len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 /* KEY=on|yes|true or off|no|false: 0, or -EINVAL with "KEY=VALUE: expected on or off" in @why. */
 int parse_key_switch(const char *key, const char *value, bool *out, char *why, size_t why_len);
 

@@ -27,9 +27,11 @@ BOOKWORM_PKGS="
 	xenstore-utils libcmocka0 libcmocka-dev
 	libyajl2 libfdt1 libuuid1 zlib1g libext2fs2 libcom-err2 libblkid1
 	libncurses6 libtinfo6 liblzma5 libzstd1 libbz2-1.0 liblzo2-2 libgnutls30
-	libevent-2.1-7 libevent-core-2.1-7 libevent-pthreads-2.1-7 liburing2 libseccomp2 libjson-c5
-	libxen-dev libevent-dev liburing-dev libfdt-dev libseccomp-dev libjson-c-dev
+	libevent-2.1-7 libevent-core-2.1-7 libevent-pthreads-2.1-7 liburing2 libseccomp2 libjson-c5 libmnl0
+	libxen-dev libevent-dev liburing-dev libfdt-dev libseccomp-dev libjson-c-dev libmnl-dev
 	libyajl-dev uuid-dev zlib1g-dev libncurses-dev
+	libnbd0 libnbd-dev libxml2 libicu72 libstdc++6 libidn2-0 libp11-kit0 libtasn1-6
+	libunistring2 libnettle8 libhogweed6 libgmp10 libffi8
 "
 
 mkdir -p "$DEBS"

@@ -164,15 +164,32 @@ case_ intx_spi_far_beyond_states_the_one_range cli_case "must lie in 32..1019" -
 case_ intx_spi_below_states_the_one_range cli_case "must lie in 32..1019" --domain 5 --intx-spi 20 --device rng
 
 # ---- the rest of what --device and the options refuse
+case_ domain_name_unprintable cli_case "expected a printable domain name" --domain 5 --guest-name "$(printf 'a\tb')" --device rng
+case_ domain_name_of_65 cli_case "expected a domain name of 1 to 64 bytes" --domain 5 --guest-name "$(printf '%065d' 0)" --device rng
 case_ unknown_device_type cli_case "unknown device type 'foo'" --domain 5 --device foo
 case_ blk_without_path cli_case "path=FILE is required" --domain 5 --device blk
 case_ blk_empty_path cli_case "path=: empty" --domain 5 --device blk,path=
+case_ blk_nbd_not_a_uri cli_case "nbd=/srv/disk.img: not an NBD URI" --domain 5 --device blk,nbd=/srv/disk.img
+case_ blk_path_and_nbd cli_case "give path= or nbd=, not both" --domain 5 --device "blk,path=$img,nbd=nbd://h/e"
+case_ blk_nbd_direct cli_case "direct=on: for an image file, not an nbd= disk" --domain 5 --device "blk,nbd=nbd://h/e,direct=on"
 case_ addr_0_is_the_host_bridge cli_case "addr=0: " --domain 5 --device rng,addr=0
 case_ addr_32_is_beyond_31 cli_case "addr=32: " --domain 5 --device rng,addr=32
 case_ queue_size_3_is_not_a_power_of_two cli_case "queue-size=3: " --domain 5 --device rng,queue-size=3
 case_ readonly_maybe cli_case "readonly=maybe: expected on or off" --domain 5 --device "blk,path=$img,readonly=maybe"
 case_ serial_of_21 cli_case "serial=abcdefghijklmnopqrstu: at most 20" --domain 5 --device "blk,path=$img,serial=abcdefghijklmnopqrstu"
 case_ queues_0 cli_case "queues=0: " --domain 5 --device "blk,path=$img,queues=0"
+case_ net_needs_tap_or_bridge cli_case "tap=NAME or bridge=BRIDGE is required" --domain 5 --device net
+case_ net_tap_and_bridge_exclude cli_case "tap= and bridge= exclude each other" --domain 5 --device net,tap=t0,bridge=br0
+case_ net_ifname_with_slash cli_case "ifname=a/b: expected an interface name" --domain 5 --device net,bridge=br0,ifname=a/b
+case_ net_ifname_with_colon cli_case "ifname=a:b: expected an interface name" --domain 5 --device net,bridge=br0,ifname=a:b
+case_ net_ifname_of_16 cli_case "ifname=abcdefghijklmnop: expected an interface name of 1 to 15" --domain 5 --device net,bridge=br0,ifname=abcdefghijklmnop
+case_ net_tap_with_blank cli_case "tap=a b: expected an interface name" --domain 5 --device "net,tap=a b"
+case_ net_ifname_without_bridge cli_case "ifname=x: only with bridge=" --domain 5 --device net,tap=t0,ifname=x
+case_ net_mac_not_hex cli_case "mac=00:16:3e:zz:00:01: expected six hexadecimal bytes" --domain 5 --device net,tap=t0,mac=00:16:3e:zz:00:01
+case_ net_mac_multicast cli_case "mac=01:00:5e:00:00:01: expected a unicast address" --domain 5 --device net,tap=t0,mac=01:00:5e:00:00:01
+case_ net_mtu_67 cli_case "mtu=67: out of range" --domain 5 --device net,tap=t0,mtu=67
+case_ net_mtu_65536 cli_case "mtu=65536: out of range" --domain 5 --device net,tap=t0,mtu=65536
+case_ net_queues_9 cli_case "queues=9: out of range" --domain 5 --device net,tap=t0,queues=9
 case_ item_without_equals cli_case "'addr' is not KEY=VALUE" --domain 5 --device rng,addr
 case_ two_devices_at_one_addr cli_case "two devices at addr=3" --domain 5 --device rng,addr=3 --device rng,addr=3
 case_ ecam_without_size cli_case "--ecam '0x10000000': expected BASE,SIZE" --domain 5 --ecam 0x10000000 --device rng
@@ -184,6 +201,8 @@ case_ fdt_domain_name_without_config cli_case "--domain 'vm1': " fdt --domain vm
 case_ file_intx_spi_060 file_case 3 "intx_spi '060': a leading 0" '[domain 3]\ndevice = "rng"\nintx_spi = 060\n'
 case_ file_domain_010 file_case 1 "domain '010': a leading 0" '[domain 010]\ndevice = "rng"\n'
 case_ file_addr_010 file_case 2 "addr=010: a leading 0" '[domain 3]\ndevice = "rng,addr=010"\n'
+case_ file_net_ifname_with_slash file_case 2 "ifname=a/b: expected an interface name" '[domain 3]\ndevice = "net,bridge=br0,ifname=a/b"\n'
+case_ file_net_without_tap_or_bridge file_case 2 "tap=NAME or bridge=BRIDGE is required" '[domain 3]\ndevice = [ "rng", "net,queues=2" ]\n'
 case_ file_verbose_01 file_case 3 "verbose '01'" '[domain 3]\ndevice = "rng"\nverbose = 01\n'
 case_ file_map_budget_overflow file_case 2 "map_budget '99999999999999999999': out of range" '[domain 3]\nmap_budget = 99999999999999999999\ndevice = "rng"\n'
 case_ file_domain_1K file_case 1 "1K" '[domain 1K]\ndevice = "rng"\n'

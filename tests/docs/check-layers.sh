@@ -19,7 +19,7 @@ EDGES='
 lib: -
 ecam: lib
 virtio: ecam lib
-backends: virtio lib
+backends: virtio/device.h virtio/virtqueue.h virtio/virtio_mem.h virtio/queue_service.h lib
 xen: lib virtio/virtio_mem.h
 fdt: ecam/guest_layout.h ecam/intx.h
 daemon: lib ecam virtio backends xen fdt
@@ -115,6 +115,7 @@ report_check fdt_including_more_of_ecam_is_refused must_fail fdt/boot_config.c '
 report_check xen_including_backends_is_refused must_fail xen/guest_memory.c '#include "backends/blk.h"'
 report_check lib_including_anything_is_refused must_fail lib/log.c '#include "ecam/ecam.h"'
 report_check backends_including_daemon_is_refused must_fail backends/rng.c '#  include "daemon/options.h"'
+report_check backends_including_the_pci_transport_is_refused must_fail backends/blk.c '#include "virtio/pci.h"'
 report_check ecam_including_libxen_is_refused must_fail ecam/host_bridge.c '#include <xenctrl.h>'
 report_check unknown_folder_is_refused must_fail newlayer/thing.c '#include "lib/log.h"'
 report_summary

@@ -69,6 +69,7 @@
 #define VIRTQ_DESC_F_WRITE	2
 #define VIRTQ_DESC_F_INDIRECT	4
 #define VRING_USED_F_NO_NOTIFY	1
+#define VRING_AVAIL_F_NO_INTERRUPT 1
 
 struct virtq_desc {
 	uint64_t addr;
@@ -409,6 +410,7 @@ static uint16_t *avail_field(struct guest_virtio *vd, struct guest_virtq *q, uns
 	return guest_ram_ptr(vd->ram, q->avail_gpa + 2 * (uint64_t)slot, 2);
 }
 
+#define AVAIL_FLAGS		0
 #define AVAIL_IDX		1
 #define AVAIL_RING(i)		(2 + (i))
 #define AVAIL_USED_EVENT(q)	(2 + (q)->size)
@@ -665,11 +667,33 @@ int guest_virtio_get_used(struct guest_virtio *vd, uint16_t index, uint32_t *len
 	 * make that visible before the next look at used->idx (Linux does the
 	 * same in virtqueue_get_buf_ctx_split).
 	 */
-	if (vd->event_idx) {
+	if (vd->event_idx && !q->callbacks_disabled) {
 		store16(avail_field(vd, q, AVAIL_USED_EVENT(q)), q->last_used_idx);
 		__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	}
 	return 1;
+}
+
+void guest_virtio_disable_callbacks(struct guest_virtio *vd, uint16_t index)
+{
+	struct guest_virtq *q = &vd->queues[index];
+
+	q->callbacks_disabled = true;
+	/* 2.7.7: the flag is a hint with EVENT_IDX, which Linux sets too; used_event stays behind. */
+	store16(avail_field(vd, q, AVAIL_FLAGS), VRING_AVAIL_F_NO_INTERRUPT);
+}
+
+bool guest_virtio_enable_callbacks(struct guest_virtio *vd, uint16_t index)
+{
+	struct guest_virtq *q = &vd->queues[index];
+
+	q->callbacks_disabled = false;
+	store16(avail_field(vd, q, AVAIL_FLAGS), 0);
+	if (vd->event_idx)
+		store16(avail_field(vd, q, AVAIL_USED_EVENT(q)), q->last_used_idx);
+	/* 2.7.10: the request must be visible before used->idx is looked at again. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	return load16(used_idx(vd, q)) == q->last_used_idx;
 }
 
 /* ---- interrupts and configuration */

@@ -66,6 +66,7 @@ struct guest_virtq {
 	void *tokens[2048];		/* per head (queues up to 2048 entries track tokens) */
 	uint64_t kicks;			/* notifications actually written */
 	uint64_t kicks_suppressed;	/* kick decisions where the device said "no need" */
+	bool callbacks_disabled;	/* guest_virtio_disable_callbacks(): polling, no interrupts */
 };
 
 struct guest_virtio {
@@ -138,6 +139,19 @@ void guest_virtio_notify(struct guest_virtio *vd, uint16_t index);
 
 /* Take one used entry: 1 with *len and *token set, 0 if none. Frees its descriptors. */
 int guest_virtio_get_used(struct guest_virtio *vd, uint16_t index, uint32_t *len, void **token);
+
+/*
+ * NAPI: stop asking for interrupts on queue @index while polling it
+ * (VRING_AVAIL_F_NO_INTERRUPT; with EVENT_IDX, used_event is left behind,
+ * as Linux's virtqueue_disable_cb does).
+ */
+void guest_virtio_disable_callbacks(struct guest_virtio *vd, uint16_t index);
+/*
+ * Ask for an interrupt at the next used entry again (2.7.10). Returns false
+ * if entries arrived meanwhile: poll again rather than wait (Linux's
+ * virtqueue_enable_cb).
+ */
+bool guest_virtio_enable_callbacks(struct guest_virtio *vd, uint16_t index);
 
 /* Read (and so clear) the ISR status byte (4.1.4.5). */
 uint8_t guest_virtio_read_isr(struct guest_virtio *vd);

@@ -16,11 +16,13 @@
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/falloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -175,16 +177,28 @@ static int teardown(void **state)
 
 /* ---- image files, seen from the host */
 
-/* A sparse image file of @size bytes under /tmp; the test keeps a descriptor on it. */
-static struct image *image_create(struct fixture *f, unsigned int index, uint64_t size)
+/* A sparse image file of @size bytes in @dir; the test keeps a descriptor on it. */
+static struct image *image_create_in(struct fixture *f, unsigned int index, uint64_t size,
+				     const char *dir)
 {
 	struct image *img = &f->images[index];
 
-	strcpy(img->path, "/tmp/xvp-blk-XXXXXX");
+	snprintf(img->path, sizeof(img->path), "%s/xvp-blk-XXXXXX", dir);
 	img->fd = mkstemp(img->path);
 	assert_true(img->fd >= 0);
 	assert_int_equal(ftruncate(img->fd, (off_t)size), 0);
 	return img;
+}
+
+static struct image *image_create(struct fixture *f, unsigned int index, uint64_t size)
+{
+	return image_create_in(f, index, size, "/tmp");
+}
+
+/* On tmpfs, whose fallocate(2) punches holes but has no ZERO_RANGE. */
+static struct image *image_create_on_tmpfs(struct fixture *f, unsigned int index, uint64_t size)
+{
+	return image_create_in(f, index, size, "/dev/shm");
 }
 
 static uint64_t image_size(const struct image *img)
@@ -647,6 +661,74 @@ static uint64_t process_status_kib(pid_t pid, const char *name)
 	return kib;
 }
 
+/* ---- NBD exports (nbdkit, run by the test) */
+
+struct nbd_server {
+	pid_t pid;
+	char socket[64];
+	char uri[96];
+};
+
+/*
+ * Run `nbdkit -f -U SOCKET --exit-with-parent ARGS...` and wait until it
+ * listens. false (and a skipped test) where nbdkit is not installed.
+ */
+static bool nbd_server_start(struct nbd_server *server, const char *const args[])
+{
+	const char *argv[24] = { "nbdkit", "-f", "-U", server->socket, "--exit-with-parent" };
+	unsigned int n = 5;
+	struct stat st;
+
+	if (access("/usr/sbin/nbdkit", X_OK) && access("/usr/bin/nbdkit", X_OK)) {
+		print_message("skipped: nbdkit is not installed (apt-get install nbdkit)\n");
+		return false;
+	}
+	if (!server->socket[0]) {
+		snprintf(server->socket, sizeof(server->socket), "/tmp/xvp-nbd-%d-%u.sock", (int)getpid(),
+			 (unsigned int)time(NULL) % 100000);
+		argv[3] = server->socket;
+	}
+	for (unsigned int i = 0; args[i] && n < 22; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	unlink(server->socket);
+	server->pid = fork();
+	assert_true(server->pid >= 0);
+	if (!server->pid) {
+		execvp(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	for (int i = 0; i < 1000 && stat(server->socket, &st); i++)
+		usleep(10000);
+	assert_int_equal(stat(server->socket, &st), 0);
+	snprintf(server->uri, sizeof(server->uri), "nbd+unix:///?socket=%s", server->socket);
+	return true;
+}
+
+static void nbd_server_stop(struct nbd_server *server, int signal_number)
+{
+	if (server->pid <= 0)
+		return;
+	kill(server->pid, signal_number);
+	waitpid(server->pid, NULL, 0);
+	server->pid = 0;
+	unlink(server->socket);
+}
+
+/* One disk on the export of @server with @options; returns it. */
+static struct guest_virtio *start_with_nbd_disk(struct fixture *f, const struct nbd_server *server,
+						const char *options)
+{
+	char *spec;
+
+	assert_true(f->nr_specs < MAX_SPECS);
+	spec = f->specs[f->nr_specs++];
+	snprintf(spec, sizeof(f->specs[0]), "blk,nbd=%s%s%s", server->uri, options ? "," : "",
+		 options ? options : "");
+	start_with_disks(f, (const char *const[]){ "--device", spec, NULL }, 1);
+	return &f->disk[0];
+}
+
 /* ---- the tests */
 
 static void test_guest_finds_the_disk_and_reads_its_configuration(void **state)
@@ -929,6 +1011,39 @@ static uint8_t *read_through_device(struct guest_virtio *vd, uint64_t first, uin
 	return copy;
 }
 
+/*
+ * WRITE_ZEROES without UNMAP on a file system that cannot zero a range in
+ * place: the device falls back to deallocating, which reads back as zeroes
+ * too (5.2.6.2), and answers OK, not UNSUPP.
+ */
+static void test_write_zeroes_without_zero_range_still_zeroes(void **state)
+{
+	struct fixture *f = *state;
+	struct image *img = image_create_on_tmpfs(f, 0, IMAGE_SIZE);
+	const uint32_t sectors = 64, len = sectors * SECTOR;
+	uint8_t *content = pattern(len, 33), *seen;
+	struct guest_virtio *vd;
+
+	if (!fallocate(img->fd, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE, 0, SECTOR) ||
+	    errno != EOPNOTSUPP) {
+		print_message("skipped: /dev/shm zeroes ranges in place here, nothing to fall back from\n");
+		free(content);
+		return;
+	}
+	image_write(img, 2048 * SECTOR, content, len);
+	vd = start_with_disk(f, img, NULL);
+	blk_init(vd, 1, 0);
+	assert_int_equal(blk_range(vd, VIRTIO_BLK_T_WRITE_ZEROES, 2048 + 8, 16, 0), VIRTIO_BLK_S_OK);
+	memset(content + 8 * SECTOR, 0, 16 * SECTOR);
+	seen = image_read(img, 2048 * SECTOR, len);
+	assert_memory_equal(seen, content, len);
+	free(seen);
+	seen = read_through_device(vd, 2048, sectors);
+	assert_memory_equal(seen, content, len);
+	free(seen);
+	free(content);
+}
+
 static void test_discard_and_write_zeroes_leave_zeros(void **state)
 {
 	struct fixture *f = *state;
@@ -986,6 +1101,154 @@ static void test_discard_and_write_zeroes_leave_zeros(void **state)
 	free(seen);
 	free(expected);
 	free(content);
+}
+
+/*
+ * A disk on an NBD export (nbdkit's file plugin, so the test reads what
+ * landed in the file): every request type, the data checked on both sides.
+ */
+static void test_nbd_disk_serves_every_request_type(void **state)
+{
+	struct fixture *f = *state;
+	struct image *img = image_create(f, 0, IMAGE_SIZE);
+	struct nbd_server server = { 0 };
+	char file_arg[96];
+	const uint32_t len = 64 * KiB;
+	uint8_t *content = pattern(len, 41), *seen;
+	struct guest_virtio *vd;
+	uint64_t buf;
+
+	snprintf(file_arg, sizeof(file_arg), "file=%s", img->path);
+	if (!nbd_server_start(&server, (const char *const[]){ "file", file_arg, NULL }))
+		goto out;
+	image_write(img, 100ULL * SECTOR, content, len);
+	vd = start_with_nbd_disk(f, &server, "serial=nbd-disk");
+	blk_init(vd, 1, 0);
+	assert_int_equal(capacity(vd), IMAGE_SIZE / SECTOR);
+	/* nbdkit's file plugin can flush, trim and zero: so the device offers them. */
+	assert_true(vd->device_features & BIT(VIRTIO_BLK_F_FLUSH));
+	assert_true(vd->device_features & BIT(VIRTIO_BLK_F_DISCARD));
+	assert_true(vd->device_features & BIT(VIRTIO_BLK_F_WRITE_ZEROES));
+	assert_memory_equal(get_id(vd), "nbd-disk", 8);
+
+	/* A read of what the file holds, in 4 segments (4 NBD reads). */
+	buf = guest_filled(vd, len, 0x5a);
+	read_ok(vd, 100, buf, len, 4);
+	assert_memory_equal(ram(vd, buf, len), content, len);
+	/* A write in 3 segments lands in the file; flush. */
+	buf = guest_pattern(vd, len, 42);
+	write_ok(vd, 1000, buf, len, 3);
+	assert_int_equal(blk_io(vd, VIRTIO_BLK_T_FLUSH, 0, 0, 0, 0, NULL), VIRTIO_BLK_S_OK);
+	seen = image_read(img, 1000ULL * SECTOR, len);
+	assert_memory_equal(seen, ram(vd, buf, len), len);
+	free(seen);
+	/* Discard and write-zeroes (with and without unmap) read back as zeroes. */
+	assert_int_equal(blk_range(vd, VIRTIO_BLK_T_DISCARD, 1000, 8, 0), VIRTIO_BLK_S_OK);
+	assert_int_equal(blk_range(vd, VIRTIO_BLK_T_WRITE_ZEROES, 1008, 8, 0), VIRTIO_BLK_S_OK);
+	assert_int_equal(blk_range(vd, VIRTIO_BLK_T_WRITE_ZEROES, 1016, 8,
+				   VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP), VIRTIO_BLK_S_OK);
+	seen = image_read(img, 1000ULL * SECTOR, 24 * SECTOR);
+	assert_true(all_zero(seen, 24 * SECTOR));
+	free(seen);
+	/* Beyond the export: IOERR, as for a file. */
+	assert_int_equal(blk_io(vd, VIRTIO_BLK_T_IN, IMAGE_SIZE / SECTOR, guest_filled(vd, SECTOR, 0),
+				SECTOR, 1, NULL), VIRTIO_BLK_S_IOERR);
+out:
+	nbd_server_stop(&server, SIGKILL);
+	free(content);
+}
+
+/* 5.2.4: a read-only export is served read-only only when asked for; else refused at start. */
+static void test_nbd_read_only_export(void **state)
+{
+	struct fixture *f = *state;
+	struct nbd_server server = { 0 };
+	struct guest_virtio *vd;
+	const char *const refused[] = { "--device", f->specs[0], NULL };
+	const char *log;
+
+	if (!nbd_server_start(&server, (const char *const[]){ "-r", "memory", "size=4M", NULL }))
+		return;
+	snprintf(f->specs[0], sizeof(f->specs[0]), "blk,nbd=%s", server.uri);
+	f->nr_specs = 1;
+	assert_int_equal(sim_hv_start_daemon(f->hv, sim_daemon_path(), refused), 0);
+	assert_int_equal(sim_hv_wait_daemon_exit(f->hv, WAIT_MS), 2);
+	log = sim_hv_daemon_log(f->hv);
+	if (!strstr(log, "the export is read-only: give readonly=on"))
+		fail_msg("a writable disk on a read-only export was not refused clearly:\n%s", log);
+
+	vd = start_with_nbd_disk(f, &server, "readonly=on");
+	blk_init(vd, 1, 0);
+	assert_true(vd->device_features & BIT(VIRTIO_BLK_F_RO));
+	assert_false(vd->device_features & BIT(VIRTIO_BLK_F_DISCARD));
+	assert_int_equal(capacity(vd), (4u << 20) / SECTOR);
+	assert_int_equal(blk_io(vd, VIRTIO_BLK_T_OUT, 0, guest_pattern(vd, SECTOR, 1), SECTOR, 1, NULL),
+			 VIRTIO_BLK_S_IOERR);
+	nbd_server_stop(&server, SIGKILL);
+}
+
+/* No server behind the URI: a start-up error naming it, status 2, as a missing image is. */
+static void test_nbd_without_a_server_is_refused_at_start(void **state)
+{
+	struct fixture *f = *state;
+	const char *const args[] = { "--device", "blk,nbd=nbd+unix:///?socket=/nonexistent/xvp.sock",
+				     NULL };
+	const char *log;
+
+	assert_int_equal(sim_hv_start_daemon(f->hv, sim_daemon_path(), args), 0);
+	assert_int_equal(sim_hv_wait_daemon_exit(f->hv, WAIT_MS), 2);
+	log = sim_hv_daemon_log(f->hv);
+	if (!strstr(log, "blk0: nbd=nbd+unix:///?socket=/nonexistent/xvp.sock: "))
+		fail_msg("the refusal does not name the device and URI:\n%s", log);
+}
+
+/*
+ * The server dies: the requests it no longer answers fail with IOERR, one
+ * log line says why, and the daemon and its other devices go on.
+ */
+static void test_nbd_server_gone_fails_requests_not_the_daemon(void **state)
+{
+	struct fixture *f = *state;
+	struct nbd_server server = { 0 };
+	struct guest_virtio *vd;
+
+	if (!nbd_server_start(&server, (const char *const[]){ "memory", "size=4M", NULL }))
+		return;
+	vd = start_with_nbd_disk(f, &server, NULL);
+	blk_init(vd, 1, 0);
+	write_ok(vd, 8, guest_pattern(vd, 4096, 5), 4096, 1);
+	nbd_server_stop(&server, SIGKILL);
+	assert_int_equal(blk_io(vd, VIRTIO_BLK_T_IN, 8, guest_filled(vd, 4096, 0), 4096, 1, NULL),
+			 VIRTIO_BLK_S_IOERR);
+	assert_int_equal(blk_io(vd, VIRTIO_BLK_T_OUT, 8, guest_pattern(vd, 4096, 6), 4096, 2, NULL),
+			 VIRTIO_BLK_S_IOERR);
+	/* Still serving: the device answers its configuration and GET_ID. */
+	assert_int_equal(capacity(vd), (4u << 20) / SECTOR);
+	if (!strstr(sim_hv_daemon_log(f->hv), "blk0: nbd="))
+		fail_msg("no log line names the disk and its URI:\n%s", sim_hv_daemon_log(f->hv));
+	/* And it stops as cleanly as ever. */
+	assert_int_equal(sim_hv_stop_daemon(f->hv, SIGTERM, WAIT_MS), 0);
+}
+
+/* An export of 1 MiB + 1000 bytes is a disk of whole sectors; a request past them fails. */
+static void test_nbd_export_of_partial_sectors_is_rounded_down(void **state)
+{
+	struct fixture *f = *state;
+	struct nbd_server server = { 0 };
+	struct guest_virtio *vd;
+	const uint64_t sectors = (1u << 20) / SECTOR + 1;	/* 1000 bytes: one whole sector */
+
+	if (!nbd_server_start(&server, (const char *const[]){ "memory", "size=1049576", NULL }))
+		return;
+	vd = start_with_nbd_disk(f, &server, NULL);
+	blk_init(vd, 1, 0);
+	assert_int_equal(capacity(vd), sectors);
+	read_ok(vd, sectors - 1, guest_filled(vd, SECTOR, 1), SECTOR, 1);
+	assert_int_equal(blk_io(vd, VIRTIO_BLK_T_IN, sectors, guest_filled(vd, SECTOR, 1), SECTOR, 1,
+				NULL), VIRTIO_BLK_S_IOERR);
+	if (!strstr(sim_hv_daemon_log(f->hv), "not whole sectors"))
+		fail_msg("no log line for the rounded export:\n%s", sim_hv_daemon_log(f->hv));
+	nbd_server_stop(&server, SIGKILL);
 }
 
 static void test_readonly_disk_refuses_writes(void **state)
@@ -1900,6 +2163,16 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_flush_completes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_get_id_returns_the_serial, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_discard_and_write_zeroes_leave_zeros, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_write_zeroes_without_zero_range_still_zeroes, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_nbd_disk_serves_every_request_type, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nbd_read_only_export, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nbd_server_gone_fails_requests_not_the_daemon, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_nbd_without_a_server_is_refused_at_start, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_nbd_export_of_partial_sectors_is_rounded_down, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_readonly_disk_refuses_writes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_requests_outside_the_disk_fail, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_request_types_are_unsupported, setup, teardown),

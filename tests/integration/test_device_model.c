@@ -215,6 +215,8 @@ static void test_running_means_qmp_listens_devices_answer_trigger_gone(void **st
 	/* libxl connects at once, one attempt, as libxl__ev_qmp does. */
 	fd = connect_qmp(f->qmp);
 	assert_true(fd >= 0);
+	/* The line follows the state node: running can be seen a moment before it is logged. */
+	assert_int_equal(sim_hv_wait_daemon_log(f->hv, "ready: the devices answer", WAIT_MS), 0);
 	assert_log_order(f, "QMP: listening on", "ready: the devices answer");
 	assert_host_bridge_answers(f);
 	for (size_t i = 0; i < 8; i++)

@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -146,6 +147,25 @@ static void test_a_guest_created_after_the_supervisor_is_served(void **state)
 	stop_supervisor(f);
 }
 
+/* Does process @pid's command line hold the arguments @a and then @b? */
+static bool cmdline_has_pair(pid_t pid, const char *a, const char *b)
+{
+	char path[64], buf[8192];
+	size_t len;
+	FILE *file;
+
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+	file = fopen(path, "r");
+	assert_non_null(file);
+	len = fread(buf, 1, sizeof(buf) - 1, file);
+	fclose(file);
+	buf[len] = '\0';
+	for (size_t at = 0; at < len; at += strlen(buf + at) + 1)
+		if (!strcmp(buf + at, a) && at + strlen(a) + 1 < len && !strcmp(buf + at + strlen(a) + 1, b))
+			return true;
+	return false;
+}
+
 static void test_a_recreated_guest_gets_a_new_worker(void **state)
 {
 	struct fixture *f = *state;
@@ -161,6 +181,8 @@ static void test_a_recreated_guest_gets_a_new_worker(void **state)
 	add_domain(f, 3, "vm");
 	second = wait_served(f, 3, 0);
 	assert_int_not_equal(first, second);
+	/* Both were told the name, which outlives the domid (virtio-net derives its MAC from it). */
+	assert_true(cmdline_has_pair(second, "--guest-name", "vm"));
 	assert_non_null(strstr(sim_hv_daemon_log(f->hv), "domain 2 (vm) is gone"));
 	stop_supervisor(f);
 }

@@ -503,10 +503,10 @@ static void test_device_refused_by_its_parser_at_its_own_line(void **state)
 	(void)state;
 	assert_refused("[domain 1]\ndevice = [\n  \"rng\",\n  \"blk,path=/x,bogus=1\",\n]\n",
 		       CFG ":4: device 'blk,path=/x,bogus=1': unknown key 'bogus' (known: path, "
-		       "readonly, serial, direct, queues, queue-size, addr, bounce-budget)");
-	assert_refused("[domain 1]\ndevice = \"blk\"\n", CFG ":2: device 'blk': path=FILE is required");
+		       "readonly, serial, direct, queues, queue-size, addr, bounce-budget, nbd)");
+	assert_refused("[domain 1]\ndevice = \"blk\"\n", CFG ":2: device 'blk': path=FILE is required (or nbd=URI, a network disk)");
 	assert_refused("[domain 1]\ndevice = \"\"\n",
-		       CFG ":2: device '': unknown device type '' (known: rng, blk)");
+		       CFG ":2: device '': unknown device type '' (known: rng, blk, net)");
 }
 
 static void test_two_devices_on_one_slot_are_refused_at_the_header(void **state)

@@ -20,10 +20,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "backends/blk.h"
+#include "backends/rng.h"
 #include "daemon/device_config.h"
 #include "virtio/virtio_pci_private.h"
 
 static char why[1024];
+
+/* The type's own keys, as its backend parsed them. */
+#define RNG_OPTIONS(config) ((struct rng_options *)(void *)(config).options)
+#define BLK_OPTIONS(config) ((struct blk_options *)(void *)(config).options)
 
 static int parse(const char *text, struct device_config *config)
 {
@@ -57,7 +63,7 @@ static void assert_rate(const char *text, uint64_t rate)
 
 	if (parse(text, &config))
 		fail_msg("'%s' refused: %s", text, why);
-	assert_int_equal(config.rate, rate);
+	assert_int_equal(RNG_OPTIONS(config)->rate, rate);
 }
 
 /* ---- device_config_parse */
@@ -68,10 +74,10 @@ static void test_plain_rng_takes_the_defaults(void **state)
 
 	(void)state;
 	assert_int_equal(parse("rng", &config), 0);
-	assert_int_equal(config.type, DEVICE_RNG);
+	assert_int_equal((uintptr_t)config.type, (uintptr_t)&rng_backend);
 	assert_int_equal(config.slot, DEVICE_SLOT_AUTO);
 	assert_int_equal(config.queue_size, 256);
-	assert_int_equal(config.rate, 0);
+	assert_int_equal(RNG_OPTIONS(config)->rate, 0);
 }
 
 static void test_rng_with_every_key(void **state)
@@ -80,10 +86,10 @@ static void test_rng_with_every_key(void **state)
 
 	(void)state;
 	assert_int_equal(parse("rng,addr=3,queue-size=64,rate=64K", &config), 0);
-	assert_int_equal(config.type, DEVICE_RNG);
+	assert_int_equal((uintptr_t)config.type, (uintptr_t)&rng_backend);
 	assert_int_equal(config.slot, 3);
 	assert_int_equal(config.queue_size, 64);
-	assert_int_equal(config.rate, 65536);
+	assert_int_equal(RNG_OPTIONS(config)->rate, 65536);
 }
 
 static void test_slot_and_queue_size_limits_are_accepted(void **state)
@@ -206,7 +212,7 @@ static void test_bounce_budget_is_a_size_from_64k_to_1g(void **state)
 
 	(void)state;
 	assert_int_equal(parse("blk,path=/a,direct=on,bounce-budget=4M", &config), 0);
-	assert_int_equal(config.bounce_budget, 4 << 20);
+	assert_int_equal(BLK_OPTIONS(config)->bounce_budget, 4 << 20);
 	assert_refused("blk,path=/a,bounce-budget=010M", "bounce-budget=010M: a leading 0", NULL);
 	assert_refused("blk,path=/a,bounce-budget=2G", "bounce-budget=2G: out of range", NULL);
 	assert_refused("blk,path=/a,bounce-budget=1M,bounce-budget=2M", "'bounce-budget' given twice", NULL);
@@ -230,8 +236,8 @@ static void test_a_long_spec_keeps_its_reason_and_paths_reach_path_max(void **st
 	snprintf(text, len + 64, "blk,path=%s,readonly=on", path);
 	if (parse(text, &config))
 		fail_msg("a path of PATH_MAX - 1 bytes refused: %s", why);
-	assert_string_equal(config.path, path);
-	assert_true(config.readonly);
+	assert_string_equal(BLK_OPTIONS(config)->path, path);
+	assert_true(BLK_OPTIONS(config)->readonly);
 	snprintf(text, len + 64, "blk,path=%sb", path);
 	assert_refused(text, "the path is longer than 4095 bytes", NULL);
 	free(text);
@@ -370,7 +376,7 @@ static void test_a_fifo_image_is_refused_without_hanging(void **state)
 	assert_int_equal(device_configs_open(&config, 1, why, sizeof(why)), -EINVAL);
 	alarm(0);
 	assert_why_mentions("not a regular file or block device");
-	assert_int_equal(config.image.fd, -1);
+	assert_int_equal(BLK_OPTIONS(config)->image.fd, -1);
 	unlink(fifo);
 	rmdir(dir);
 }

@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: MIT
+/* backends/nbd_export.c: connect to an NBD export and read what it allows. */
+#include "backends/nbd_export.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <libnbd.h>
+
+#include "lib/log.h"
+#include "lib/parse.h"
+
+#define SECTOR_SIZE 512u
+/* A server that takes longer to shake hands is as good as down. */
+#define NBD_EXPORT_CONNECT_MS	10000
+#define NBD_EXPORT_CONNECT_TEXT	"10 s"
+
+static int refuse(struct nbd_export *export, int error, char *why, size_t why_len, const char *what)
+{
+	snprintf(why, why_len, "nbd=%.*s%s: %s", PARSE_SHOWN(export->uri), what);
+	nbd_export_close(export);
+	return -error;
+}
+
+static int libnbd_failed(struct nbd_export *export, char *why, size_t why_len)
+{
+	int error = nbd_get_errno() ? nbd_get_errno() : EIO;
+	char what[512];
+
+	snprintf(what, sizeof(what), "%s", nbd_get_error() ? nbd_get_error() : strerror(error));
+	return refuse(export, error, why, why_len, what);
+}
+
+/* Block sizes the guest will be told (blk_size) and requests are split at. */
+static int read_block_sizes(struct nbd_export *export, char *why, size_t why_len)
+{
+	int64_t min = nbd_get_block_size(export->handle, LIBNBD_SIZE_MINIMUM);
+	int64_t max = nbd_get_block_size(export->handle, LIBNBD_SIZE_MAXIMUM);
+	char what[128];
+
+	if (min < 0 || max < 0)
+		return libnbd_failed(export, why, why_len);
+	if (min > NBD_EXPORT_MAX_MIN_BLOCK) {
+		snprintf(what, sizeof(what), "the server's minimum block size is %lld bytes: at most "
+			 "%u can be served (a guest page)", (long long)min, NBD_EXPORT_MAX_MIN_BLOCK);
+		return refuse(export, EINVAL, why, why_len, what);
+	}
+	export->min_block = min > SECTOR_SIZE ? (uint32_t)min : SECTOR_SIZE;
+	/* Not advertised: 32 MiB, which every server takes (nbd_get_block_size(3)). */
+	export->max_transfer = max > 0 && max < NBD_EXPORT_MAX_TRANSFER ? (uint32_t)max :
+									  NBD_EXPORT_MAX_TRANSFER;
+	if (export->max_transfer < export->min_block)
+		export->max_transfer = export->min_block;
+	return 0;
+}
+
+static int read_constraints(struct nbd_export *export, bool readonly, char *why, size_t why_len)
+{
+	int64_t size = nbd_get_size(export->handle);
+	int server_readonly = nbd_is_read_only(export->handle);
+
+	if (size < 0 || server_readonly < 0)
+		return libnbd_failed(export, why, why_len);
+	if (server_readonly && !readonly)
+		return refuse(export, EROFS, why, why_len, "the export is read-only: give readonly=on");
+	export->readonly = readonly || server_readonly;
+	export->size = (uint64_t)size & ~(uint64_t)(SECTOR_SIZE - 1);
+	if (!export->size)
+		return refuse(export, EINVAL, why, why_len, "the export is smaller than one sector");
+	if ((uint64_t)size != export->size)
+		log_warn("nbd=%s: the export's %lld bytes are not whole sectors: serving %llu",
+			 export->uri, (long long)size, (unsigned long long)export->size);
+	export->can_flush = nbd_can_flush(export->handle) == 1;
+	export->can_trim = !export->readonly && nbd_can_trim(export->handle) == 1;
+	export->can_zero = !export->readonly && nbd_can_zero(export->handle) == 1;
+	return read_block_sizes(export, why, why_len);
+}
+
+/*
+ * nbd_connect_uri() waits for ever on a server that accepts and never
+ * answers: the handshake runs here under a deadline instead.
+ */
+static int connect_within(struct nbd_export *export, const char *uri, int timeout_ms)
+{
+	struct timespec start, now;
+
+	if (nbd_aio_connect_uri(export->handle, uri))
+		return -EIO;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	while (nbd_aio_is_connecting(export->handle) == 1) {
+		unsigned int dir = nbd_aio_get_direction(export->handle);
+		struct pollfd pfd = { .fd = nbd_aio_get_fd(export->handle) };
+		int left, ready;
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		left = timeout_ms - (int)((now.tv_sec - start.tv_sec) * 1000 +
+					  (now.tv_nsec - start.tv_nsec) / 1000000);
+		if (left <= 0)
+			return -ETIMEDOUT;
+		pfd.events = (short)((dir & LIBNBD_AIO_DIRECTION_READ ? POLLIN : 0) |
+				     (dir & LIBNBD_AIO_DIRECTION_WRITE ? POLLOUT : 0));
+		ready = poll(&pfd, 1, left);
+		if (ready < 0 && errno != EINTR)
+			return -errno;
+		if (ready > 0 && (pfd.revents & (POLLIN | POLLHUP | POLLERR)) &&
+		    nbd_aio_notify_read(export->handle))
+			return -EIO;
+		if (ready > 0 && (pfd.revents & POLLOUT) && nbd_aio_notify_write(export->handle))
+			return -EIO;
+	}
+	return nbd_aio_is_ready(export->handle) == 1 ? 0 : -EIO;
+}
+
+int nbd_export_open(struct nbd_export *export, const char *uri, bool readonly, char *why,
+		    size_t why_len)
+{
+	int ret;
+
+	export->uri = uri;
+	export->handle = nbd_create();
+	if (!export->handle)
+		return libnbd_failed(export, why, why_len);
+	ret = connect_within(export, uri, NBD_EXPORT_CONNECT_MS);
+	if (ret == -ETIMEDOUT)
+		return refuse(export, ETIMEDOUT, why, why_len, "the server did not finish the "
+			      "handshake within " NBD_EXPORT_CONNECT_TEXT);
+	if (ret)
+		return ret == -EIO ? libnbd_failed(export, why, why_len) :
+				     refuse(export, -ret, why, why_len, strerror(-ret));
+	return read_constraints(export, readonly, why, why_len);
+}
+
+void nbd_export_close(struct nbd_export *export)
+{
+	if (export->handle)
+		nbd_close(export->handle);
+	export->handle = NULL;
+}
