@@ -196,6 +196,15 @@ static void assert_absent(struct fixture *f, const char *path)
 		fail_msg("%s is still there (\"%s\")", path, value);
 }
 
+static void assert_present(struct fixture *f, const char *path)
+{
+	char *value = sim_hv_xenstore_read(f->hv, path);
+
+	if (!value)
+		fail_msg("%s is gone", path);
+	free(value);
+}
+
 static void assert_log_order(struct fixture *f, const char *first, const char *second)
 {
 	const char *log = sim_hv_daemon_log(f->hv);
@@ -224,8 +233,8 @@ static void test_running_means_qmp_listens_devices_answer_trigger_gone(void **st
 	assert_absent(f, "/libxl/1/device/vfb");
 	assert_absent(f, "/local/domain/0/backend/vkbd/1");
 	/* What is not the trigger's stays: a disk, libxl's device-model directory. */
-	assert_non_null(sim_hv_xenstore_read(f->hv, libxl_nodes[8][0]));
-	assert_non_null(sim_hv_xenstore_read(f->hv, libxl_nodes[9][0]));
+	assert_present(f, libxl_nodes[8][0]);
+	assert_present(f, libxl_nodes[9][0]);
 	libxl_startup_conversation(fd);
 	close(fd);
 	/* libxenstat's monitor answers too. */
@@ -281,7 +290,7 @@ static void assert_refused(struct fixture *f, const char *const *extra, size_t n
 	sim_hv_get_state(f->hv, &hv_state);
 	assert_int_equal(hv_state.servers_created, 0);
 	assert_absent(f, STATE);
-	assert_non_null(sim_hv_xenstore_read(f->hv, libxl_nodes[0][0]));
+	assert_present(f, libxl_nodes[0][0]);
 }
 
 static void test_vnc_on_fails_cleanly(void **state)

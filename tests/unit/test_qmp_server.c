@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <stdbool.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +37,7 @@ struct fixture {
 	struct event_base *base;
 	struct qmp_server *server;
 	pthread_t loop;
+	bool joined;
 	int quits;
 };
 
@@ -82,11 +84,19 @@ static int setup(void **state)
 	return 0;
 }
 
+/* The loop ended (a quit broke it): only then is what it counted safe to read. */
+static void join_loop(struct fixture *f)
+{
+	if (!f->joined)
+		assert_int_equal(pthread_join(f->loop, NULL), 0);
+	f->joined = true;
+}
+
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
 
-	pthread_join(f->loop, NULL);
+	join_loop(f);
 	qmp_server_stop(f->server);
 	event_base_free(f->base);
 	unlink(f->path);
@@ -187,6 +197,8 @@ static void test_libxl_conversation_over_the_socket(void **state)
 	/* libxl disconnects; nothing stops. */
 	close(fd);
 	assert_still_served_then_quit(f);
+	/* One quit, told once the answer was flushed (the client saw it first). */
+	join_loop(f);
 	assert_int_equal(f->quits, 1);
 }
 
