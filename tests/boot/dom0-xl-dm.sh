@@ -8,7 +8,8 @@
 # its kernel never waits for the vfb/vkbd trigger's devices; the first
 # guest is rebooted with `xl reboot` once its scan is done (a new domain,
 # a new device model, the old one stopped); each guest's poweroff stops its
-# device model in order (its log line) and leaves no domain behind. Then
+# device model in order (its log line) and leaves no domain behind, and so
+# does `xl destroy` of one more guest. Then
 # vfb = [ "vnc=1" ] and a channel each make xl create fail, with our reason
 # in the device model's log and nothing left.
 # Uses dom0-test.sh's fail, step, wait_for, $DM_KERNELS, $GUEST_SECONDS, $PATTERN_*.
@@ -191,12 +192,35 @@ dm_refused() {
 	echo "BOOTTEST: $what refused: $(dm_logs "$name" | grep "$reason")"
 }
 
+# run_dm_destroy K: a guest on Linux K destroyed by `xl destroy` once its
+# first PCI scan is done: libxl stops its device model the same way.
+run_dm_destroy() {
+	step "dm-destroy[$1]"
+	name=dm-destroy
+	rm -f /tmp/dm-disk-destroy.img /tmp/dm-disk2-destroy.img
+	truncate -s 64M /tmp/dm-disk-destroy.img /tmp/dm-disk2-destroy.img || fail "cannot make the images"
+	dm_cfg "$name" "$1" destroy > "/tmp/$name.cfg"
+	log=/var/log/xen/console/guest-$name.log
+	rm -f "$log"
+	dm_create "$name"
+	dm_ready "$name" "$domid"
+	wait_for "$GUEST_SECONDS" grep -q '^GUEST: ok pci' "$log" || fail "guest $name did not scan its devices"
+	timeout 30 xl destroy "$name" || fail "xl destroy $name"
+	wait_for 30 dm_stopped "$name" "$domid" ||
+		fail "the device model of domain $domid did not log its stop: $(dm_logs "$name" | tail -3 | tr '\n' ' ')"
+	wait_for 30 only_dom0 || fail "a domain is left: $(xl list | tail -n +3 | tr '\n' ' ')"
+	wait_for 30 gone "$pid" || fail "the device model of domain $domid (process $pid) still runs"
+	dm_logs "$name" | grep -q 'error:' && fail "the device model of $name logged errors: $(dm_logs "$name" | grep 'error:')"
+	echo "BOOTTEST: xl destroy $name: domain $domid's device model stopped, nothing left"
+}
+
 run_dm_guests() {
 	reboot=yes
 	for k in $DM_KERNELS; do
 		run_dm_guest "$k" "$reboot"
 		reboot=""
 	done
+	run_dm_destroy "$(echo $DM_KERNELS | cut -d' ' -f1)"
 	step dm-refusals
 	dm_refused vnc "VNC is not served by this device model" 'vfb = [ "vnc=1" ]'
 	dm_refused channel "channels are not served" 'vfb = [ "vnc=0" ]' \

@@ -13,8 +13,8 @@
 #include <cmocka.h>
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdbool.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,8 +37,8 @@ struct fixture {
 	struct event_base *base;
 	struct qmp_server *server;
 	pthread_t loop;
-	bool joined;		/* the loop ended and its thread was joined */
-	int quits;		/* read only once joined: the loop's thread counts them */
+	bool joined;
+	int quits;
 };
 
 static void on_quit(void *opaque)
@@ -84,12 +84,19 @@ static int setup(void **state)
 	return 0;
 }
 
+/* The loop ended (a quit broke it): only then is what it counted safe to read. */
+static void join_loop(struct fixture *f)
+{
+	if (!f->joined)
+		assert_int_equal(pthread_join(f->loop, NULL), 0);
+	f->joined = true;
+}
+
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
 
-	if (!f->joined)
-		pthread_join(f->loop, NULL);
+	join_loop(f);
 	qmp_server_stop(f->server);
 	event_base_free(f->base);
 	unlink(f->path);
@@ -190,9 +197,8 @@ static void test_libxl_conversation_over_the_socket(void **state)
 	/* libxl disconnects; nothing stops. */
 	close(fd);
 	assert_still_served_then_quit(f);
-	/* The client sees its socket close before the loop's thread has counted the quit. */
-	pthread_join(f->loop, NULL);
-	f->joined = true;
+	/* One quit, told once the answer was flushed (the client saw it first). */
+	join_loop(f);
 	assert_int_equal(f->quits, 1);
 }
 
