@@ -118,6 +118,7 @@ RESCAN_STATIC	:= $(BUILD)/xen-virtio-pci-rescan-static
 SIM_RESCAN	:= $(BUILD)/tests/xen-virtio-pci-rescan-sim
 FD_PROBE	:= $(BUILD)/tests/boot/xvp-fd-probe
 BENCH		:= $(BUILD)/tests/bench/bench_blk
+BENCH_NET	:= $(BUILD)/tests/bench/bench_net
 BENCH_IMAGE	?= $(BUILD)/bench/disk.img
 
 .PHONY: all build tests demo check check-run asan check-asan bench deps build-deps clean \
@@ -129,7 +130,7 @@ BENCH_IMAGE	?= $(BUILD)/bench/disk.img
 all: build
 # Sanitizers do not link statically: no -static helper in the ASan build.
 build: $(DAEMON) $(SIM_DAEMON) $(RESCAN) $(SIM_RESCAN) $(if $(SAN_FLAGS),,$(RESCAN_STATIC))
-tests: $(UNIT_TESTS) $(INTEG_TESTS) $(SIM_DAEMON) $(DEMO) $(BENCH) $(RESCAN) $(SIM_RESCAN)
+tests: $(UNIT_TESTS) $(INTEG_TESTS) $(SIM_DAEMON) $(DEMO) $(BENCH) $(BENCH_NET) $(RESCAN) $(SIM_RESCAN)
 
 deps:
 	@sh mk/ensure-deps.sh
@@ -178,9 +179,10 @@ readme-usage: $(DAEMON)
 # Not part of check: it takes two measurements of BENCH_SECONDS and has no thresholds.
 bench:
 	@sh mk/ensure-deps.sh fio
-	@$(MAKE) --no-print-directory $(BENCH) $(SIM_DAEMON)
+	@$(MAKE) --no-print-directory $(BENCH) $(BENCH_NET) $(SIM_DAEMON)
 	@mkdir -p $(dir $(BENCH_IMAGE))
 	$(BENCH) $(SIM_DAEMON) $(BENCH_IMAGE)
+	$(BENCH_NET) $(SIM_DAEMON) $(or $(BENCH_SECONDS),10)
 
 # Not part of check: it downloads Debian packages (arm64) and boots Xen under
 # QEMU twice, xl guests then dom0less ones (about 1.5 minutes warm). It
@@ -386,6 +388,9 @@ $(DEMO): $(BUILD)/tests/demo.o $(call obj,$(SIM_HV_SRCS) $(GUEST_SRCS))
 
 $(BENCH): $(call obj,$(wildcard tests/bench/*.c) $(SIM_HV_SRCS) $(GUEST_SRCS))
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(JSON_LIBS) -lpthread
+
+$(BENCH_NET): $(call obj,tests/bench/net/bench_net.c $(SIM_HV_SRCS) $(GUEST_SRCS))
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lpthread
 
 clean:
 	rm -rf $(BUILD)
