@@ -27,7 +27,8 @@ struct qmp_client {
 	struct bufferevent *bev;
 	struct qmp_session session;
 	bool closing;		/* the last answer is being flushed, then close */
-	bool quitting;		/* ... and that answer was quit's: then tell the owner */
+	bool quitting;		/* quit was answered: tell the owner once it is flushed */
+	bool quit_told;		/* ... which was done: the client stays until it hangs up */
 	unsigned int logged;	/* requests logged (log_request) */
 };
 
@@ -65,7 +66,7 @@ fail:
 static void client_free(struct qmp_client *client)
 {
 	struct qmp_server *server = client->server;
-	bool quitting = client->quitting;
+	bool quitting = client->quitting && !client->quit_told;
 
 	for (int i = 0; i < QMP_SERVER_MAX_CLIENTS; i++)
 		if (server->clients[i] == client)
@@ -124,6 +125,11 @@ static void answer_lines(struct qmp_client *client)
 	size_t len;
 	char *line;
 
+	/* After quit nothing more is answered (QEMU is shutting down); the client may hang up. */
+	if (client->quitting) {
+		evbuffer_drain(in, evbuffer_get_length(in));
+		return;
+	}
 	while ((line = evbuffer_readln(in, &len, EVBUFFER_EOL_CRLF))) {
 		char *reply = NULL;
 		enum qmp_action action;
@@ -137,9 +143,14 @@ static void answer_lines(struct qmp_client *client)
 			return;
 		}
 		if (action == QMP_QUIT) {
-			/* libxl's probe waits for quit's answer before it sends SIGHUP. */
+			/*
+			 * libxl's probe waits for quit's answer, then sends SIGHUP.
+			 * The connection stays open until libxl closes it or the
+			 * process ends, as QEMU's does while it shuts down: closing
+			 * it with the answer made libxl see the hang-up first
+			 * ("received POLLHUP|POLLERR from QMP socket", Xen 4.22).
+			 */
 			client->quitting = true;
-			close_after_flush(client);
 			return;
 		}
 	}
@@ -162,8 +173,13 @@ static void on_written(struct bufferevent *bev, void *arg)
 	struct qmp_client *client = arg;
 
 	(void)bev;
-	if (client->closing)
+	if (client->closing) {
 		client_free(client);
+	} else if (client->quitting && !client->quit_told) {
+		client->quit_told = true;
+		/* Last: the owner may stop the server, and free this client, from its callback. */
+		client->server->quit(client->server->opaque);
+	}
 }
 
 static void on_event(struct bufferevent *bev, short what, void *arg)

@@ -141,6 +141,7 @@ BLOCK_EXTRA="${BLOCK_EXTRA:-}"
 GUEST_SECONDS=${GUEST_SECONDS:-150}
 GUEST_KERNELS="$kernels"
 DM_KERNELS="${DM_KERNELS-$kernels}"
+DM_MORE_CREATES=${DM_MORE_CREATES:-yes}
 XEN_VERSION=${XEN_VERSION:-$XEN_SERIES}
 PATTERN_SHA256=$(sha256sum < "$out/pattern.bin" | cut -d' ' -f1)
 PATTERN_SIZE=$(stat -c %s "$out/pattern.bin")
