@@ -110,9 +110,10 @@ build_arm64() {
 	[ "$dom0less" = 0 ] ||
 		step "rescan-build$1" 600 env BOOT_SYSROOT="$3" make -s -C "$REPO" CROSS=aarch64-linux-gnu- \
 			BUILD="$2" CROSS_ROOT="$3" "$2/$rescan_name"
-	# The dom0 probe of the workers' Xen handles (tests/boot/fd_probe.c).
+	# The dom0 probe of the workers' Xen handles (tests/boot/fd_probe.c) and
+	# the client of the guests' console sockets (tests/boot/sock_client.c).
 	step "probe-build$1" 600 env BOOT_SYSROOT="$3" make -s -C "$REPO" CROSS=aarch64-linux-gnu- \
-		BUILD="$2" CROSS_ROOT="$3" "$2/tests/boot/xvp-fd-probe"
+		BUILD="$2" CROSS_ROOT="$3" "$2/tests/boot/xvp-fd-probe" "$2/tests/boot/xvp-sock"
 }
 
 if [ "$xen_old" = yes ]; then
@@ -139,7 +140,7 @@ initramfs() {
 	r=$REPO/$b/$rescan_name
 	[ "$dom0less" != 0 ] || r=""
 	step "initramfs$tag" 300 env BLOCK_EXTRA="${BOOT_TEST_BLOCK_EXTRA:-}" \
-		FD_PROBE="$REPO/$b/tests/boot/xvp-fd-probe" \
+		FD_PROBE="$REPO/$b/tests/boot/xvp-fd-probe" SOCK_CLIENT="$REPO/$b/tests/boot/xvp-sock" \
 		GUEST_KERNELS="${BOOT_TEST_GUEST_KERNELS:-6.12 6.1 5.10}" \
 		DM_KERNELS="${BOOT_TEST_DM_KERNELS-${BOOT_TEST_GUEST_KERNELS:-6.12 6.1 5.10}}" "$@" \
 		sh "$BOOT_SRC/mkinitramfs.sh" "$d" "$dir" ${r:+"$r"}
@@ -198,7 +199,7 @@ if [ "$dom0less" != 0 ]; then
 			mkdir -p "$dir"
 			"$REPO/build/xen-virtio-pcid" fdt --for dom0less -o "$dir/domU$n.dtb" --dom0less /dev/null \
 				--xl /dev/null --device "blk,path=/tmp/disk-$n.img" --device rng \
-				--device "blk,path=/tmp/disk2-$n.img,direct=on" >&2 || { finish "FAIL: dom0less: xen-virtio-pcid fdt"; exit 1; }
+				--device "blk,path=/tmp/disk2-$n.img,direct=on" --device net,bridge=br0 >&2 || { finish "FAIL: dom0less: xen-virtio-pcid fdt"; exit 1; }
 		done
 		spec="$spec${spec:+,}$k"
 	done
@@ -226,8 +227,8 @@ run_dom0less() {
 	boot_start=$(date +%s)
 	sh "$BOOT_SRC/run-qemu-dom0less.sh" "$2" "$KROOT/6.12/Image" "$3/dom0-dom0less.cpio" \
 		"$serial" "$secs" "xvp_dom0less=$spec" \
-		"$KROOT/6.12/Image:$3/guest-6.12.cpio:$3/domU1.dtb:$guest_args xvp_rescan=c" \
-		"$KROOT/6.1/Image:$3/guest-6.1.cpio:$3/domU2.dtb:$guest_args xvp_rescan=sh" \
+		"$KROOT/6.12/Image:$3/guest-6.12.cpio:$3/domU1.dtb:$guest_args xvp_rescan=c xvp_net=10.0.0.101/24" \
+		"$KROOT/6.1/Image:$3/guest-6.1.cpio:$3/domU2.dtb:$guest_args xvp_rescan=sh xvp_net=10.0.0.102/24" \
 		| grep -a --line-buffered -E "$filter" | report_to "${4:-}" || true
 	stage_time "$1-boot" $(($(date +%s) - boot_start))
 	took="boot $(($(date +%s) - boot_start)) s, total $(($(date +%s) - start)) s"
