@@ -28,15 +28,15 @@ config_devices() {
 }
 
 # guest_role I: what the I-th xl guest (1, 2, ...) tests besides the rest:
-# the first has 2 vCPUs and 2 queue pairs, the second the MTU 9000; each its
+# the first has the MTU 9000, the second 2 vCPUs and 2 queue pairs; each its
 # own address. Sets NET_OPTS (for its net device), VCPUS and GUEST_ARGS (on
 # its kernel's command line, for guest-init).
 guest_role() {
 	NET_OPTS="" VCPUS=1
 	GUEST_ARGS="xvp_net=10.0.0.$((10 + $1))/24 xvp_tcp=$NET_TX_SHA256 xvp_console=1"
 	case $1 in
-	1) NET_OPTS=",queues=2" VCPUS=2 GUEST_ARGS="$GUEST_ARGS xvp_queues=2" ;;
-	2) NET_OPTS=",mtu=9000" GUEST_ARGS="$GUEST_ARGS xvp_mtu=9000" ;;
+	1) NET_OPTS=",mtu=9000" GUEST_ARGS="$GUEST_ARGS xvp_mtu=9000" ;;
+	2) NET_OPTS=",queues=2" VCPUS=2 GUEST_ARGS="$GUEST_ARGS xvp_queues=2" ;;
 	esac
 }
 LOG=/tmp/supervisor.log
@@ -44,6 +44,13 @@ LOG=/tmp/supervisor.log
 . /test/dom0-lib.sh
 fail() {
 	echo "BOOTTEST: FAIL $STEP: $*"
+	# What the network saw (the guest's tap, the bridge, dom0's TCP ends).
+	grep -E 'vpci|br0|Inter' /proc/net/dev 2>/dev/null | sed 's/^/BOOTTEST: net: /'
+	ls -l /tmp/net-rx.bin 2>/dev/null | sed 's/^/BOOTTEST: net: /'
+	netstat -tn 2>/dev/null | sed 's/^/BOOTTEST: net: /'
+	cat /proc/net/snmp 2>/dev/null | grep -E '^Tcp' | sed 's/^/BOOTTEST: net: /'
+	# The workers log their devices' counts when they stop.
+	[ -n "${supervisor:-}" ] && kill -TERM "$supervisor" 2>/dev/null && sleep 5
 	[ -f $LOG ] && sed 's/^/BOOTTEST: supervisor: /' $LOG
 	exit 1
 }
