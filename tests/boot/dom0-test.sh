@@ -19,12 +19,13 @@
 DEVICES="--device blk,path=/tmp/disk.img --device rng --device blk,path=/tmp/disk2.img,direct=on"
 # Each guest's images are its own (the config refuses one writable image in two blocks).
 # Then 00:04.0 virtio-net on br0 (NET_OPTS: the guest's extra options) and
-# 00:05.0 virtio-console: the console port and the named port org.test.0 on
-# sockets (console_clients below).
+# 00:06.0 virtio-console (its INTx line INTB's, the rng's: the disks' lines
+# stay theirs alone, for guest-init's interrupt counts): the console port and
+# the named port org.test.0 on sockets (console_clients below).
 config_devices() {
 	printf '"blk,path=/tmp/disk-%s.img", "rng", "blk,path=/tmp/disk2-%s.img,direct=on",\n' "$1" "$1"
 	printf '           "net,bridge=br0%s",\n' "$2"
-	printf '           "console,console=socket=/tmp/con-%s.sock,port=org.test.0:socket=/tmp/port-%s.sock"' "$1" "$1"
+	printf '           "console,console=socket=/tmp/con-%s.sock,port=org.test.0:socket=/tmp/port-%s.sock,addr=6"' "$1" "$1"
 }
 
 # guest_role I: what the I-th xl guest (1, 2, ...) tests besides the rest:
