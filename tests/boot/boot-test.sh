@@ -37,6 +37,9 @@
 #                           supervisor's config in dom0 (not to the fragment),
 #                           e.g. "intx_spi = 48" to prove that a daemon whose
 #                           interrupts the guest never sees makes the test FAIL
+#   BOOT_TEST_NET_BYTES     bytes each xl guest sends dom0 and receives from it
+#                           over TCP (default 1048576: at the ~60 KB/s measured
+#                           under emulation, 16 MiB takes 4.5 min each way)
 #   BOOT_TEST_GUEST_KERNELS the xl guests' kernels, one guest after the other:
 #                           "6.12 6.1 5.10" (trixie's, bookworm's and bullseye's,
 #                           the default)
@@ -139,7 +142,7 @@ initramfs() {
 	tag=$1 dir=$2 d=$3 b=$4; shift 4
 	r=$REPO/$b/$rescan_name
 	[ "$dom0less" != 0 ] || r=""
-	step "initramfs$tag" 300 env BLOCK_EXTRA="${BOOT_TEST_BLOCK_EXTRA:-}" \
+	step "initramfs$tag" 300 env BLOCK_EXTRA="${BOOT_TEST_BLOCK_EXTRA:-}" NET_BYTES="${BOOT_TEST_NET_BYTES:-1048576}" \
 		FD_PROBE="$REPO/$b/tests/boot/xvp-fd-probe" SOCK_CLIENT="$REPO/$b/tests/boot/xvp-sock" \
 		GUEST_KERNELS="${BOOT_TEST_GUEST_KERNELS:-6.12 6.1 5.10}" \
 		DM_KERNELS="${BOOT_TEST_DM_KERNELS-${BOOT_TEST_GUEST_KERNELS:-6.12 6.1 5.10}}" "$@" \

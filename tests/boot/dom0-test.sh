@@ -8,7 +8,7 @@
 # The guests are served the way an integrator's dom0 does it: the supervisor
 # (xen-virtio-pcid --config) started once, before any guest exists, starts a
 # worker when xl creates a configured guest and stops it when the guest goes.
-# Reads /test/params: BLOCK_EXTRA (lines added to every [domain] block of the
+# Reads /test/params: NET_BYTES (bytes each way over TCP), BLOCK_EXTRA (lines added to every [domain] block of the
 # supervisor's config, not to the fragment: a way to break it on purpose),
 # PATTERN_SHA256, PATTERN_SIZE, GUEST_SECONDS (how long a guest may take),
 # GUEST_KERNELS (one guest after the other, each on one of these kernels: /test/K/),
@@ -34,7 +34,7 @@ config_devices() {
 # its kernel's command line, for guest-init).
 guest_role() {
 	NET_OPTS="" VCPUS=1
-	GUEST_ARGS="xvp_net=10.0.0.$((10 + $1))/24 xvp_tcp=$NET_TX_SHA256 xvp_console=1"
+	GUEST_ARGS="xvp_net=10.0.0.$((10 + $1))/24 xvp_tcp=$NET_TX_SHA256 xvp_tcp_bytes=$NET_BYTES xvp_console=1"
 	case $1 in
 	1) NET_OPTS=",mtu=9000" GUEST_ARGS="$GUEST_ARGS xvp_mtu=9000" ;;
 	2) NET_OPTS=",queues=2" VCPUS=2 GUEST_ARGS="$GUEST_ARGS xvp_queues=2" ;;
@@ -87,8 +87,9 @@ grep -v '^#' /tmp/guest.cfg | sed 's/^/BOOTTEST: xl.cfg: /'
 GUEST_EXTRA=$(sed -n 's/^extra = "\(.*\)"$/\1/p' /tmp/guest.cfg)
 
 make_bridge
-# What dom0 sends each guest over TCP (guest-init's net-tcp step).
-head -c 16777216 /dev/urandom > /tmp/net-tx.bin
+# What dom0 sends each guest over TCP (guest-init's net-tcp step), and the
+# guest dom0: NET_BYTES each way (BOOT_TEST_NET_BYTES).
+head -c "$NET_BYTES" /dev/urandom > /tmp/net-tx.bin
 NET_TX_SHA256=$(sha256sum < /tmp/net-tx.bin | cut -d' ' -f1)
 mkfifo /tmp/hold
 
@@ -145,7 +146,7 @@ net_check() {
 	got=$(sha256sum < /tmp/net-rx.bin | cut -d' ' -f1)
 	[ -n "$sent" ] && [ "$got" = "$sent" ] ||
 		fail "$name: dom0 received $(stat -c %s /tmp/net-rx.bin) bytes on port 5001 with sha256 $got, the guest sent ${sent:-nothing it reported}"
-	echo "BOOTTEST: $name: TCP: dom0 received 16 MiB with the guest's sha256 $got; the guest received dom0's $NET_TX_SHA256"
+	echo "BOOTTEST: $name: TCP: dom0 received $NET_BYTES bytes with the guest's sha256 $got; the guest received dom0's $NET_TX_SHA256"
 	rm -f /tmp/net-rx.bin
 }
 

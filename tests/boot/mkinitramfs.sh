@@ -143,6 +143,7 @@ sh "$BOOT_SRC/guest-fragment.sh" | dtc -q -I dts -O dtb -o "$d/test/guest.dtb" -
 cat > "$d/test/params" <<END
 BLOCK_EXTRA="${BLOCK_EXTRA:-}"
 GUEST_SECONDS=${GUEST_SECONDS:-300}
+NET_BYTES=${NET_BYTES:-1048576}
 GUEST_KERNELS="$kernels"
 DM_KERNELS="${DM_KERNELS-$kernels}"
 XEN_VERSION=${XEN_VERSION:-$XEN_SERIES}
