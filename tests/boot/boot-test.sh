@@ -48,7 +48,8 @@
 #                           model, one after the other on these kernels (default:
 #                           BOOT_TEST_GUEST_KERNELS; the first is rebooted once;
 #                           "": none); then vnc=1 and a channel must fail
-#   BOOT_TEST_SECONDS       each whole QEMU run (default 900: three xl guests)
+#   BOOT_TEST_SECONDS       each whole QEMU run (default 1800: three xl guests
+#                           with their network and console steps)
 #   BOOT_TEST_DOM0LESS      1: also the dom0less run (the default); 0: the xl
 #                           run only; only: the dom0less run only
 #   BOOT_TEST_RESCAN        the dom0less C helper: dynamic (default) or static
@@ -154,7 +155,7 @@ initramfs() {
 	initramfs "[$XEN_NEW_SERIES]" "$BOOT/initramfs-xen$XEN_NEW_SERIES" "$REPO/$new_build/xen-virtio-pcid" \
 		"$new_build" BOOT_ROOT="$new_root" XEN_VERSION="$XEN_NEW_VERSION"
 
-secs=${BOOT_TEST_SECONDS:-900}
+secs=${BOOT_TEST_SECONDS:-1800}
 filter='^(BOOTTEST|GUEST): |^\(XEN\) .*(DOM[0-9]+: GUEST: (ok|FAIL|clock|start)|Panic|BUG|Assertion)|Kernel panic'
 
 # verdict NAME SERIAL TOOK: PASS (return 0) or FAIL: why, from the serial log.
