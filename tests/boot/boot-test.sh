@@ -38,8 +38,9 @@
 #                           e.g. "intx_spi = 48" to prove that a daemon whose
 #                           interrupts the guest never sees makes the test FAIL
 #   BOOT_TEST_NET_BYTES     bytes each xl guest sends dom0 and receives from it
-#                           over TCP (default 1048576: at the ~60 KB/s measured
-#                           under emulation, 16 MiB takes 4.5 min each way)
+#                           over TCP (default 1048576: on a loaded host TCP
+#                           under emulation moved ~60 KB/s, so 16 MiB can take
+#                           minutes each way)
 #   BOOT_TEST_GUEST_KERNELS the xl guests' kernels, one guest after the other:
 #                           "6.12 6.1 5.10" (trixie's, bookworm's and bullseye's,
 #                           the default)
