@@ -349,12 +349,35 @@ int xen_ioreq_server_add_mmio(struct xen_ioreq_server *s, uint64_t base, uint64_
 	return 0;
 }
 
+/*
+ * ENOENT or ESRCH from a dm_op at teardown: the domain went first and Xen
+ * destroyed its servers with it (xen/common/ioreq.c, ioreq_server_destroy_all
+ * at domain destruction; get_ioreq_server() then finds none: -ENOENT). libxl
+ * destroys a powered-off domain before it signals its device model.
+ */
+static bool gone_with_domain(int error)
+{
+	return error == ENOENT || error == ESRCH;
+}
+
+static void log_destroy_failure(const struct xen_ioreq_server *s, int error)
+{
+	if (gone_with_domain(error))
+		log_info("ioreq server %u destroyed with its domain", s->id);
+	else
+		log_error("ioreq server %u: cannot destroy: %s", s->id, strerror(error));
+}
+
 static int unregister_range(struct xen_ioreq_server *s, uint64_t base, uint64_t size)
 {
 	if (xendevicemodel_unmap_io_range_from_ioreq_server(s->dmod, s->domid, s->id, 1,
 							    base, base + size - 1)) {
 		int ret = -errno;
 
+		if (gone_with_domain(-ret)) {
+			s->domain_gone = true;
+			return ret;
+		}
 		log_ratelimited(&s->range_log, LOG_LEVEL_ERROR,
 				"ioreq server %u: cannot unregister range 0x%llx+0x%llx: %s", s->id,
 				(unsigned long long)base, (unsigned long long)size, strerror(-ret));
@@ -476,7 +499,7 @@ static void teardown_to(struct xen_ioreq_server *s, enum ioreq_server_stage targ
 		if (s->domain_gone)
 			;	/* destroyed with the domain */
 		else if (xendevicemodel_destroy_ioreq_server(s->dmod, s->domid, s->id))
-			log_error("ioreq server %u: cannot destroy: %s", s->id, strerror(errno));
+			log_destroy_failure(s, errno);
 		else
 			log_info("ioreq server %u destroyed", s->id);
 		/* fallthrough */
