@@ -105,7 +105,7 @@ static int serve(const struct daemon_options *opts, int channel)
 	struct stop_request stop = { 0 };
 	struct event *signals[STOP_SIGNALS] = { NULL };
 	struct served_domain *domain = NULL;
-	struct event *supervisor = NULL;
+	struct worker_peer *supervisor = NULL;
 	int ret, status = EXIT_FAILURE;
 
 	stop.base = event_base_new();
@@ -139,7 +139,7 @@ static int serve(const struct daemon_options *opts, int channel)
 		served_domain_stop(domain);
 		goto free_signals;
 	}
-	supervisor = worker_channel_watch(stop.base, channel, on_supervisor_gone, &stop);
+	supervisor = worker_channel_open(stop.base, channel, on_supervisor_gone, &stop);
 	if (event_base_dispatch(stop.base) < 0)
 		log_error("the event loop failed");
 	else if (stop.signal)
@@ -148,10 +148,10 @@ static int serve(const struct daemon_options *opts, int channel)
 		log_warn("the supervisor is gone: stopping");
 	else
 		log_error("serving ended without a stop signal: see the errors above");
+	/* Before the stop: its STOPPING request reads the channel itself. */
+	worker_peer_destroy(supervisor);
 	served_domain_stop(domain);
 	status = stop.signal || stop.supervisor_gone ? EXIT_SUCCESS : EXIT_FAILURE;
-	if (supervisor)
-		event_free(supervisor);
 
 free_signals:
 	for (int i = 0; i < STOP_SIGNALS; i++)

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* daemon/worker_channel.c: requests to the supervisor, each answered or timed out. */
+/* daemon/worker_channel.c: the worker's end: requests to the supervisor, each answered or timed out. */
 #include "daemon/worker_channel.h"
 
 #include <errno.h>
@@ -8,19 +8,12 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#include <event2/event.h>
-
+#include "daemon/worker_wire.h"
 #include "lib/log.h"
 
 static int send_message(int fd, enum worker_message_type type, uint64_t value)
 {
-	struct worker_message m = worker_message_make(type, 0, value);
-	ssize_t n;
-
-	do
-		n = send(fd, &m, sizeof(m), MSG_NOSIGNAL);
-	while (n < 0 && errno == EINTR);
-	return n == (ssize_t)sizeof(m) ? 0 : -(n < 0 ? errno : EPROTO);
+	return worker_wire_send(fd, worker_message_make(type, 0, value), NULL, 0, NULL, 0);
 }
 
 static long long now_ms(void)
@@ -32,15 +25,16 @@ static long long now_ms(void)
 }
 
 /*
- * The next message, within @deadline: 0, -ETIMEDOUT, or -errno. An answer
- * to an earlier request that timed out may come first: the caller skips it.
+ * The next ACK, within @deadline: 0, -ETIMEDOUT, or -errno. An answer to
+ * an earlier request that timed out may come first: the caller skips it.
+ * Anything else that comes now is dropped (these requests are made before
+ * the loop serves the channel and after it stopped).
  */
 static int receive(int fd, long long deadline, struct worker_message *m)
 {
-	char buf[sizeof(*m) + 1];
+	struct worker_received r;
 	const char *why;
-	ssize_t n;
-	int left;
+	int left, ret;
 
 	for (;;) {
 		struct pollfd p = { fd, POLLIN, 0 };
@@ -52,14 +46,24 @@ static int receive(int fd, long long deadline, struct worker_message *m)
 			return -errno;
 		if (!p.revents)
 			continue;
-		n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
-		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		ret = worker_wire_receive(fd, false, &r, &why);
+		if (ret == -EAGAIN)
 			continue;
-		if (n <= 0)
-			return n == 0 ? -EPIPE : -errno;
-		if (worker_message_parse(buf, (size_t)n, false, m, &why) == 0)
+		if (ret == 0)
+			return -EPIPE;
+		if (ret == -EPROTO) {
+			log_warn("supervisor channel: message refused: %s", why);
+			continue;
+		}
+		if (ret < 0)
+			return ret;
+		worker_received_close_fds(&r);
+		if (r.header.type == WORKER_MSG_ACK) {
+			*m = r.header;
 			return 0;
-		log_warn("supervisor channel: message refused: %s", why);
+		}
+		log_debug("supervisor channel: message type %u dropped while waiting for an answer",
+			  (unsigned int)r.header.type);
 	}
 }
 
@@ -91,38 +95,42 @@ void worker_channel_notify(int fd, enum worker_message_type type, uint64_t value
 		log_debug("supervisor channel: cannot send: %s", strerror(-ret));
 }
 
-struct channel_watch {
+struct channel_end {
 	void (*gone)(void *opaque);
 	void *opaque;
 };
 
-static void on_channel(evutil_socket_t fd, short what, void *arg)
+/* First-version messages from the supervisor are ACKs; one that comes now answers a request that timed out. */
+static void on_message(void *opaque, const struct worker_message *m)
 {
-	struct channel_watch *watch = arg;
-	char buf[sizeof(struct worker_message) + 1];
-	ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
-
-	(void)what;
-	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
-		watch->gone(watch->opaque);
+	(void)opaque;
+	log_debug("supervisor channel: a late answer (to type %u) dropped", (unsigned int)m->request);
 }
 
-struct event *worker_channel_watch(struct event_base *base, int fd, void (*gone)(void *opaque),
-				   void *opaque)
+static void on_end(void *opaque, const char *why)
 {
-	static struct channel_watch watch;	/* one channel per worker */
-	struct event *event;
+	struct channel_end *end = opaque;
+
+	if (why) {
+		/* The supervisor is trusted more than a worker, but not blindly: stop reading. */
+		log_error("supervisor channel: message refused (%s): no longer reading it", why);
+		return;
+	}
+	end->gone(end->opaque);
+}
+
+struct worker_peer *worker_channel_open(struct event_base *base, int fd,
+					void (*gone)(void *opaque), void *opaque)
+{
+	static struct channel_end end;	/* one channel per worker */
+	struct worker_peer *peer;
 
 	if (fd < 0)
 		return NULL;
-	watch = (struct channel_watch){ gone, opaque };
-	event = event_new(base, fd, EV_READ | EV_PERSIST, on_channel, &watch);
-	if (event && event_add(event, NULL)) {
-		event_free(event);
-		event = NULL;
-	}
-	if (!event)
+	end = (struct channel_end){ gone, opaque };
+	peer = worker_peer_create(base, fd, true, on_message, on_end, &end);
+	if (!peer)
 		log_warn("cannot watch the supervisor channel: this worker will not notice its "
 			 "supervisor's end");
-	return event;
+	return peer;
 }

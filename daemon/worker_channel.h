@@ -10,9 +10,9 @@
 
 #include <stdint.h>
 
-struct event;
 struct event_base;
 
+#include "daemon/worker_peer.h"
 #include "daemon/worker_protocol.h"
 
 /*
@@ -26,13 +26,15 @@ int worker_channel_request(int fd, enum worker_message_type type, uint64_t value
 void worker_channel_notify(int fd, enum worker_message_type type, uint64_t value);
 
 /*
- * While serving: watch @fd on @base and call @gone once the supervisor's
- * end is closed (it died: nobody would write the guest's keys any more,
- * nor stop this worker). An answer that comes after its request timed out
- * is dropped. The event (event_free() it), or NULL when @fd < 0 or out of
- * memory.
+ * While serving: the channel @fd on @base as a daemon/worker_peer.h peer
+ * (asks to the supervisor, asks from it served), calling @gone once the
+ * supervisor's end is closed (it died: nobody would write the guest's keys
+ * any more, nor stop this worker). A message the supervisor may not send
+ * stops the reading (logged). The peer (worker_peer_destroy() it, then
+ * the fd stays open for worker_channel_request()), or NULL when @fd < 0
+ * or out of memory.
  */
-struct event *worker_channel_watch(struct event_base *base, int fd, void (*gone)(void *opaque),
-				   void *opaque);
+struct worker_peer *worker_channel_open(struct event_base *base, int fd,
+					void (*gone)(void *opaque), void *opaque);
 
 #endif

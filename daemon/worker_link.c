@@ -9,13 +9,11 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
-#include <event2/event.h>
-
 #include "daemon/stale_server.h"
-#include "daemon/worker_protocol.h"
+#include "daemon/worker_peer.h"
+#include "daemon/worker_wire.h"
 #include "lib/log.h"
 #include "xen/xenstore.h"
 
@@ -31,7 +29,7 @@ struct answerer {
 };
 
 struct worker_link {
-	struct event *event;
+	struct worker_peer *peer;
 	int fd;
 	uint32_t domid;
 	pid_t pid;
@@ -43,11 +41,12 @@ struct worker_link {
 
 static void answer(int fd, enum worker_message_type request, unsigned int value)
 {
-	struct worker_message m = worker_message_make(WORKER_MSG_ACK, request, value);
+	int ret = worker_wire_send(fd, worker_message_make(WORKER_MSG_ACK, request, value),
+				   NULL, 0, NULL, 0);
 
 	/* The worker may be gone: nothing to do about it. */
-	if (send(fd, &m, sizeof(m), MSG_NOSIGNAL | MSG_DONTWAIT) != (ssize_t)sizeof(m))
-		log_debug("cannot answer a worker: %s", strerror(errno));
+	if (ret)
+		log_debug("cannot answer a worker: %s", strerror(-ret));
 }
 
 /* From the store's thread. */
@@ -103,59 +102,29 @@ static void carry_out(struct worker_link *link, const struct worker_message *m)
 	}
 }
 
-/* Once a message was refused: read no more, the caller kills the worker. */
-static void refuse(struct worker_link *link, const char *why)
+static void on_message(void *opaque, const struct worker_message *m)
 {
-	log_error("domain %u: worker %d broke the supervisor protocol (%s): killing it",
-		  link->domid, (int)link->pid, why);
-	event_del(link->event);
-	link->hostile(link->opaque);
-}
+	struct worker_link *link = opaque;
 
-static void on_readable(evutil_socket_t fd, short what, void *arg)
-{
-	struct worker_link *link = arg;
-	char buf[sizeof(struct worker_message) + 1];
-	char control[CMSG_SPACE(sizeof(int) * 4)];
-	struct iovec iov = { buf, sizeof(buf) };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
-			      .msg_control = control, .msg_controllen = sizeof(control) };
-	struct worker_message m;
-	const char *why;
-	ssize_t n;
-
-	(void)what;
-	n = recvmsg(fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
-		return;
-	if (n <= 0) {		/* the worker closed it: exiting */
-		event_del(link->event);
-		return;
-	}
-	if (msg.msg_controllen) {
-		/* No message carries a descriptor this way: close what came. */
-		for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
-			for (size_t i = 0; c->cmsg_type == SCM_RIGHTS &&
-			     i < (c->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++)
-				close(((int *)CMSG_DATA(c))[i]);
-		refuse(link, "a descriptor passed");
-		return;
-	}
-	if (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
-		refuse(link, "message too long");
-		return;
-	}
-	if (worker_message_parse(buf, (size_t)n, true, &m, &why)) {
-		refuse(link, why);
-		return;
-	}
-	carry_out(link, &m);
-	if (m.type == WORKER_MSG_FUNCTIONS_CHANGED && link->ready) {
+	carry_out(link, m);
+	if (m->type == WORKER_MSG_FUNCTIONS_CHANGED && link->ready) {
 		worker_link_ready_fn *ready = link->ready;
 
 		link->ready = NULL;
 		ready(link->opaque);
 	}
+}
+
+/* Refused (@why): the peer reads no more, the caller kills the worker. Closed: it is exiting. */
+static void on_end(void *opaque, const char *why)
+{
+	struct worker_link *link = opaque;
+
+	if (!why)
+		return;
+	log_error("domain %u: worker %d broke the supervisor protocol (%s): killing it",
+		  link->domid, (int)link->pid, why);
+	link->hostile(link->opaque);
 }
 
 static struct xen_xenstore *start_store(struct worker_link *link)
@@ -189,15 +158,13 @@ struct worker_link *worker_link_create(struct event_base *base, int fd, uint32_t
 		goto fail;
 	*link = (struct worker_link){ .fd = fd, .domid = domid, .pid = pid,
 				      .hostile = hostile, .ready = ready, .opaque = opaque };
-	link->event = event_new(base, fd, EV_READ | EV_PERSIST, on_readable, link);
-	if (!link->event || event_add(link->event, NULL))
+	link->peer = worker_peer_create(base, fd, false, on_message, on_end, link);
+	if (!link->peer)
 		goto free_link;
 	link->xs = start_store(link);
 	return link;
 
 free_link:
-	if (link->event)
-		event_free(link->event);
 	free(link);
 fail:
 	log_error("domain %u: out of memory for its worker's channel", domid);
@@ -209,8 +176,13 @@ void worker_link_destroy(struct worker_link *link)
 {
 	if (!link)
 		return;
-	event_free(link->event);
+	worker_peer_destroy(link->peer);
 	close(link->fd);
 	xen_xenstore_release(link->xs);
 	free(link);
+}
+
+struct worker_peer *worker_link_peer(struct worker_link *link)
+{
+	return link->peer;
 }

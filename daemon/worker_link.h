@@ -29,6 +29,12 @@ struct worker_link *worker_link_create(struct event_base *base, int fd, uint32_t
 				       worker_link_hostile_fn *hostile, worker_link_ready_fn *ready,
 				       void *opaque);
 
+/*
+ * The link's daemon/worker_peer.h end, to ask the worker and to serve the
+ * worker's asks (each served type checks the worker's ask as hostile).
+ */
+struct worker_peer *worker_link_peer(struct worker_link *link);
+
 /* The worker exited: stop reading, let the store's thread finish on its own. NULL is ignored. */
 void worker_link_destroy(struct worker_link *link);
 

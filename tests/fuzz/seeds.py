@@ -195,19 +195,25 @@ BLK = {
     'seed-flush': blk(limits(), [buf(header(4, 0))], [STATUS]),
 }
 
-def worker(from_worker, version, type_, request, value, extra=b''):
-    return u8(from_worker) + u16(version) + u16(type_) + u32(request) + u64(value) + extra
+def worker(from_worker, version, type_, request, value, seq=0, payload=b'', nfds=0, length=None):
+    length = len(payload) if length is None else length
+    return (u8(from_worker | nfds << 1) + u16(version) + u16(type_) + u32(request) + u64(value) +
+            u32(seq) + u32(length) + payload)
 
 
 WORKER = {
-    'seed-clear-stale': worker(1, 1, 1, 0, 0),
-    'seed-server-created': worker(1, 1, 2, 0, 7),
-    'seed-functions-changed': worker(1, 1, 3, 0, 0),
-    'seed-stopping': worker(1, 1, 4, 0, 0),
-    'seed-ack': worker(0, 1, 5, 1, 16),
-    'seed-ack-from-worker': worker(1, 1, 5, 1, 0),
-    'seed-too-long': worker(1, 1, 1, 0, 0, b'\0'),
-    'seed-short': u8(1) + u16(1) + u16(1),
+    'seed-clear-stale': worker(1, 2, 1, 0, 0),
+    'seed-server-created': worker(1, 2, 2, 0, 7),
+    'seed-functions-changed': worker(1, 2, 3, 0, 0),
+    'seed-stopping': worker(1, 2, 4, 0, 0),
+    'seed-ack': worker(0, 2, 5, 1, 16),
+    'seed-ack-from-worker': worker(1, 2, 5, 1, 0),
+    'seed-too-long': worker(1, 2, 1, 0, 0, payload=b'\0', length=0),
+    'seed-short': u8(1) + u16(2) + u16(1),
+    'seed-nbd-connect': worker(1, 2, 7, 0, 3, seq=1),
+    'seed-nbd-connect-answer': worker(0, 2, 6, 7, 0, seq=1, nfds=1),
+    'seed-payload': worker(1, 2, 4, 0, 0, payload=b'spec', nfds=2),
+    'seed-version-1': worker(1, 1, 1, 0, 0),
 }
 
 

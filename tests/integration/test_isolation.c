@@ -348,14 +348,19 @@ static void test_a_worker_breaking_the_protocol_is_killed_and_replaced(void **st
 {
 	static const struct {
 		size_t len;
-		struct worker_message_bytes { uint16_t version, type; uint32_t request; uint64_t value; } m;
+		struct worker_message_bytes {
+			uint16_t version, type;
+			uint32_t request;
+			uint64_t value;
+			uint32_t seq, length;
+		} m;
 		const char *why;
-	} hostile[] = {
-		{ 3, { 1, 1, 0, 0 }, "wrong length" },
-		{ 16, { 9, 1, 0, 0 }, "unknown protocol version" },
-		{ 16, { 1, 77, 0, 0 }, "unknown type" },
-		{ 16, { 1, 2, 0, 1 << 20 }, "server id out of range" },
-		{ 16, { 1, 5, 1, 0 }, "an answer from a worker" },
+	} hostile[] = {	/* WORKERS_MAX_FAILURES at most: then the pool gives up */
+		{ 3, { 2, 1, 0, 0, 0, 0 }, "wrong length" },
+		{ 24, { 9, 1, 0, 0, 0, 0 }, "unknown protocol version" },
+		{ 24, { 2, 77, 0, 0, 0, 0 }, "unknown type" },
+		{ 24, { 2, 6, 7, 0, 1, 0 }, "an answer to nothing that is answered" },
+		{ 24, { 2, 7, 0, 0, 0, 0 }, "an ask without a number" },
 	};
 	struct fixture *f = *state;
 	char expected[128];
