@@ -58,6 +58,7 @@ struct console_port {
 	bool ready;			/* PORT_READY(1) received */
 	unsigned int pending;		/* enum console_message bits */
 	uint16_t cols, rows;		/* the pty's size, for SIZE */
+	uint64_t bytes_in, bytes_out;	/* to the guest, from it: the stop line's */
 	struct queue_service rx, tx;
 	struct log_ratelimit log;
 };

@@ -204,6 +204,7 @@ static bool tx_serve(struct queue_service *qs, struct virtq_chain *chain)
 		virtq_chain_release(vq, chain);
 		return false;
 	}
+	port->bytes_out += chain->out_bytes;
 	queue_service_push(qs, chain->head, 0);
 	virtq_chain_release(vq, chain);
 	if (port->out.dropped != dropped && port->kind != CONSOLE_FILE)
@@ -266,6 +267,7 @@ static bool rx_serve(struct queue_service *qs, struct virtq_chain *chain)
 	if (n > 0) {
 		queue_service_push(qs, chain->head, (uint32_t)n);
 		virtq_chain_release(vq, chain);
+		port->bytes_in += (uint64_t)n;
 		check_size(port);
 		return true;
 	}
@@ -440,6 +442,12 @@ int console_port_init(struct console_port *port, struct console *console, unsign
 
 void console_port_fini(struct console_port *port)
 {
+	if (port->console)	/* else never set up (an earlier port failed) */
+		log_info("%s: port %u: %llu bytes to the guest, %llu from it (%llu dropped); open in the "
+			 "guest: %s, in dom0: %s", port->console->name, port->id,
+			 (unsigned long long)port->bytes_in, (unsigned long long)port->bytes_out,
+			 (unsigned long long)port->out.dropped, console_port_guest_open(port) ? "yes" : "no",
+			 port->host_open ? "yes" : "no");
 	queue_loop_detach(&port->rx);
 	queue_loop_detach(&port->tx);
 	free_event(&port->readable);

@@ -276,6 +276,41 @@ static void test_port_open_follows_the_socket_client(void **state)
 	}
 }
 
+/*
+ * The console port of a multiport device on a socket, brought up as Linux
+ * does (init_port_console: PORT_OPEN 1 as soon as CONSOLE_PORT comes): a
+ * dom0 client that connects later types into the guest's hvc and reads
+ * what it writes.
+ */
+static void test_multiport_console_port_on_a_socket_both_ways(void **state)
+{
+	struct fixture *f = *state;
+	char option[256];
+	const char *const args[] = { "--device", option, NULL };
+	struct guest_console *gc;
+	char got[16];
+	int client;
+
+	snprintf(option, sizeof(option), "console,console=socket=%s,port=chan:socket=%s",
+		 f->path[0], f->path[1]);
+	start(f, args, 1);
+	/* Port 0: CONSOLE_PORT, PORT_OPEN 0 (no client yet); port 1: PORT_NAME, PORT_OPEN 0. */
+	gc = bring_up(f, 0, 2, 4);
+	assert_int_equal(guest_console_control(gc, 0, VIRTIO_CONSOLE_PORT_OPEN, 1), 0);
+	assert_int_equal(guest_console_write(gc, 0, "login: ", 7), 0);
+	client = connect_to(f->path[0]);
+	expect_control(gc, VIRTIO_CONSOLE_PORT_OPEN, 0, 1);
+	read_exactly(client, got, 7);
+	assert_memory_equal(got, "login: ", 7);
+	write_all(client, "echo hi\n", 8);
+	assert_int_equal(guest_console_read_all(gc, 0, got, 8), 0);
+	assert_memory_equal(got, "echo hi\n", 8);
+	assert_int_equal(guest_console_write(gc, 0, "hi\n", 3), 0);
+	read_exactly(client, got, 3);
+	assert_memory_equal(got, "hi\n", 3);
+	close(client);
+}
+
 /* A reset forgets the guest's side only: a client still there is announced again, bytes flow. */
 static void test_a_reset_keeps_the_client_and_says_so_again(void **state)
 {
@@ -950,6 +985,8 @@ static const struct CMUnitTest console_tests[] = {
 	cmocka_unit_test_setup_teardown(test_console_port_on_a_socket_both_ways, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_multiport_set_up_names_the_ports, setup, teardown),
 	cmocka_unit_test_setup_teardown(test_port_open_follows_the_socket_client, setup, teardown),
+	cmocka_unit_test_setup_teardown(test_multiport_console_port_on_a_socket_both_ways, setup,
+					teardown),
 	cmocka_unit_test_setup_teardown(test_a_reset_keeps_the_client_and_says_so_again, setup,
 					teardown),
 	cmocka_unit_test_setup_teardown(test_input_waits_until_the_guest_opens_the_port, setup,
