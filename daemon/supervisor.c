@@ -22,6 +22,7 @@
 #include "daemon/options.h"
 #include "daemon/privileges.h"
 #include "daemon/workers.h"
+#include "daemon/xl_userdata.h"
 #include "lib/log.h"
 #include "xen/domain.h"
 #include "xen/domain_watch.h"
@@ -34,6 +35,7 @@
 
 static const char usage_text[] =
 	"Usage: xen-virtio-pcid --config FILE [--check] [OPTIONS]\n"
+	"       xen-virtio-pcid --from-xl[=DIR] [--config FILE] [OPTIONS]\n"
 	"Serve the guests FILE describes: wait for each to exist, run one worker\n"
 	"(xen-virtio-pcid --domain ID ...) per guest, restart a worker that dies,\n"
 	"stop it when its guest goes away. The file's syntax: docs/configuration.md,\n"
@@ -41,6 +43,9 @@ static const char usage_text[] =
 	"\n"
 	"  --config FILE          the guests to serve\n"
 	"  --check                check FILE and exit: 0 if it is valid, 2 if not\n"
+	"  --from-xl[=DIR]        also serve a guest no block names whose xl config\n"
+	"                         gives our options in device_model_args, as libxl\n"
+	"                         saved it in DIR (default /var/lib/xen): docs/xl.md\n"
 	"  --restart-delay SECS   wait before restarting a failed worker, doubling with\n"
 	"                         each failure in a row (default 1; at most 60)\n"
 	"  --poll SECS            also look for new domains this often (default 2)\n"
@@ -61,7 +66,7 @@ static const char usage_text[] =
 	"or configuration file.\n";
 
 enum { OPT_CONFIG = 256, OPT_CHECK, OPT_RESTART_DELAY, OPT_POLL, OPT_USER, OPT_UID_BASE,
-       OPT_STOP_TIMEOUT };
+       OPT_STOP_TIMEOUT, OPT_FROM_XL };
 
 static const struct option long_options[] = {
 	{ "config", required_argument, NULL, OPT_CONFIG },
@@ -71,6 +76,7 @@ static const struct option long_options[] = {
 	{ "user", required_argument, NULL, OPT_USER },
 	{ "uid-base", required_argument, NULL, OPT_UID_BASE },
 	{ "stop-timeout", required_argument, NULL, OPT_STOP_TIMEOUT },
+	{ "from-xl", optional_argument, NULL, OPT_FROM_XL },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -85,6 +91,7 @@ struct supervisor_options {
 	const char *user;
 	uint32_t uid_base;
 	double stop_timeout;
+	const char *from_xl;	/* --from-xl: the directory of libxl's saved configurations */
 	bool verbose;
 };
 
@@ -98,9 +105,11 @@ struct supervisor {
 	int stop_signal;
 	bool warned_names;	/* about name blocks, without xenstore */
 	pid_t noted_device_model[MAX_NOTED];	/* by domid % MAX_NOTED: logged for it */
+	uint64_t noted_xl[MAX_NOTED];		/* by domid % MAX_NOTED: the refusal logged */
+	struct config_domain xl_block;		/* the last one read (--from-xl) */
 };
 
-/* @arg names --config or --check, or an abbreviation getopt_long would take for one. */
+/* @arg names --config, --check or --from-xl, or an abbreviation getopt_long would take for one. */
 static bool names_supervisor_option(const char *arg)
 {
 	size_t len;
@@ -110,7 +119,8 @@ static bool names_supervisor_option(const char *arg)
 	arg += 2;
 	len = strcspn(arg, "=");
 	/* "--c" is ambiguous between the two; getopt says so in the supervisor's parser. */
-	return !strncmp(arg, "config", len) || !strncmp(arg, "check", len);
+	return !strncmp(arg, "config", len) || !strncmp(arg, "check", len) ||
+	       !strncmp(arg, "from-xl", len);
 }
 
 bool supervisor_requested(int argc, char **argv)
@@ -203,6 +213,12 @@ static enum options_result apply(int code, const char *arg, void *ctx, FILE *err
 		return OPTIONS_RUN;
 	case OPT_STOP_TIMEOUT:
 		return seconds_option(err, "--stop-timeout", arg, 0.001, 3600, &opts->stop_timeout);
+	case OPT_FROM_XL:
+		if (arg && arg[0] != '/')
+			return options_bad_value(err, PROGRAM, "--from-xl", arg,
+						 "an absolute directory");
+		opts->from_xl = arg ? arg : XL_USERDATA_DIR;
+		return OPTIONS_RUN;
 	case 'v':
 		opts->verbose = true;
 		return OPTIONS_RUN;
@@ -228,8 +244,9 @@ static enum options_result parse(int argc, char **argv, struct supervisor_option
 	result = options_getopt(argc, argv, ":vhV", long_options, PROGRAM, apply, opts, stderr);
 	if (result != OPTIONS_RUN)
 		return result;
-	if (!opts->config) {
-		fprintf(stderr, PROGRAM ": --check needs --config FILE\n");
+	if (!opts->config && (opts->check || !opts->from_xl)) {
+		fprintf(stderr, PROGRAM ": %s\n", opts->check ? "--check needs --config FILE" :
+			"--config FILE or --from-xl is needed");
 		return OPTIONS_EXIT_ERROR;
 	}
 	return OPTIONS_RUN;
@@ -252,6 +269,54 @@ static bool leave_to_device_model(struct supervisor *s, uint32_t domid)
 	return pid != 0;
 }
 
+/* FNV-1a of @text: whether a refusal was logged already for a domain. */
+static uint64_t text_hash(const char *text)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	while (*text)
+		h = (h ^ (uint8_t)*text++) * 0x100000001b3ULL;
+	return h | 1;	/* never 0, which is "nothing logged" */
+}
+
+/*
+ * --from-xl: the block @name's saved libxl configuration makes (s->xl_block,
+ * until the next call), or NULL: not ours, not saved yet (libxl writes it
+ * while it builds the domain: the next look finds it), or refused (logged
+ * once per domain and reason).
+ */
+static const struct config_domain *xl_block_of(struct supervisor *s, uint32_t domid,
+					       const char *name)
+{
+	char why[OPTIONS_WHY_MAX + 4096];
+	uint64_t *noted = &s->noted_xl[domid % MAX_NOTED];
+	int ret;
+
+	config_domain_free_args(&s->xl_block);
+	if (!s->opts.from_xl || !name)
+		return NULL;
+	ret = xl_userdata_read(s->opts.from_xl, domid, name, &s->xl_block, why, sizeof(why));
+	if (ret == -ENOENT)
+		return NULL;
+	if (ret) {
+		if (*noted != text_hash(why))
+			log_error("domain %u (%s): %s: not served", domid, name,
+				  ret == -ENOMEM ? "out of memory" : why);
+		*noted = text_hash(why);
+		return NULL;
+	}
+	*noted = 0;
+	return &s->xl_block;
+}
+
+/* The domain's block in the file, else (--from-xl) in its saved xl configuration. */
+static const struct config_domain *block_of(struct supervisor *s, uint32_t domid, const char *name)
+{
+	const struct config_domain *block = config_file_match(&s->config, name, domid);
+
+	return block ? block : xl_block_of(s, domid, name);
+}
+
 static void serve_if_configured(struct supervisor *s, uint32_t domid)
 {
 	const struct config_domain *block;
@@ -265,14 +330,17 @@ static void serve_if_configured(struct supervisor *s, uint32_t domid)
 		free(name);
 		return;
 	}
-	block = config_file_match(&s->config, name, domid);
+	block = block_of(s, domid, name);
 	if (block) {
+		if (block == &s->xl_block)
+			log_info("domain %u (%s): served with the device_model_args of its xl config",
+				 domid, name);
 		ret = workers_domain_present(s->workers, domid, name, block);
 		if (ret)
 			log_error("domain %u: cannot start its worker: %s", domid, strerror(-ret));
 	} else {
 		log_debug("domain %u (%s): not in %s", domid, name ? name : "no name",
-			  s->opts.config);
+			  s->opts.config ? s->opts.config : "the saved xl configurations");
 	}
 	free(name);
 }
@@ -308,11 +376,10 @@ static void on_domains_changed(void *opaque)
 			serve_if_configured(s, domids[i]);
 }
 
+/* Reloaded: workers copy the block's args before the next lookup, so one xl_block serves all. */
 static const struct config_domain *lookup_block(void *opaque, uint32_t domid, const char *name)
 {
-	struct supervisor *s = opaque;
-
-	return config_file_match(&s->config, name, domid);
+	return block_of(opaque, domid, name);
 }
 
 static void reload(struct supervisor *s)
@@ -320,6 +387,12 @@ static void reload(struct supervisor *s)
 	struct config_file next = { 0 };
 	struct config_file old;
 
+	if (!s->opts.config) {	/* --from-xl alone: each domain's saved configuration again */
+		workers_reconfigure(s->workers, lookup_block, s);
+		log_info("reloaded: the saved xl configurations read again");
+		on_domains_changed(s);
+		return;
+	}
 	if (config_file_load(s->opts.config, &next, stderr)) {
 		log_error("%s has errors (above): not reloaded, the running configuration stays",
 			  s->opts.config);
@@ -418,8 +491,12 @@ static int run(struct supervisor *s, const char *argv0)
 		log_error("cannot start the supervisor");
 		goto out;
 	}
-	log_info("supervising %u domain block%s of %s", s->config.nr_domains,
-		 s->config.nr_domains == 1 ? "" : "s", s->opts.config);
+	if (s->opts.config)
+		log_info("supervising %u domain block%s of %s", s->config.nr_domains,
+			 s->config.nr_domains == 1 ? "" : "s", s->opts.config);
+	if (s->opts.from_xl)
+		log_info("serving too the guests whose saved xl configuration in %s gives our "
+			 "options in device_model_args", s->opts.from_xl);
 	if (event_base_dispatch(s->base) < 0)
 		log_error("the event loop failed");
 	ret = s->stop_signal ? EXIT_SUCCESS : EXIT_FAILURE;
@@ -447,7 +524,7 @@ int supervisor_main(int argc, char **argv)
 		break;
 	}
 	log_set_level(s.opts.verbose ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO);
-	if (config_file_load(s.opts.config, &s.config, stderr))
+	if (s.opts.config && config_file_load(s.opts.config, &s.config, stderr))
 		return EXIT_CONFIG_ERROR;
 	if (s.opts.check) {
 		/* A warning may still be right at run time, but it is not "valid". */
@@ -464,6 +541,7 @@ int supervisor_main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	status = run(&s, argv[0]);
 	config_file_free(&s.config);
+	config_domain_free_args(&s.xl_block);
 	return status;
 }
 

@@ -309,6 +309,8 @@ case_ poll_hex_float_is_refused cli_case "--poll '0x1p3'" --check --config "$wor
 case_ restart_delay_exponent_is_refused cli_case "--restart-delay '1e-2'" --check --config "$work/good.cfg" --restart-delay 1e-2
 case_ stop_timeout_010_is_not_octal cli_case "--stop-timeout '010': a leading 0" --check --config "$work/good.cfg" --stop-timeout 010
 case_ poll_nan_is_refused cli_case "--poll 'nan'" --check --config "$work/good.cfg" --poll nan
+case_ from_xl_relative_dir_is_refused cli_case "--from-xl 'xen': an absolute directory" --from-xl=xen
+case_ from_xl_with_check_needs_config cli_case "--check needs --config FILE" --from-xl --check
 
 # An abbreviation of --config or --check is the supervisor mode, as getopt reads it.
 conf_abbreviation() {

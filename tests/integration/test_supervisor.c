@@ -332,6 +332,65 @@ static void test_without_xenstore_guests_are_found_by_polling(void **state)
 }
 
 /* --check: 0 for a valid file, 2 with FILE:LINE for a bad one; nothing is started. */
+/* libxl's saved configuration of domain @domid named @name, with @extra as its device_model_args. */
+static void write_saved_xl_config(const char *dir, uint32_t domid, const char *name,
+				  const char *extra)
+{
+	char path[256];
+	FILE *file;
+
+	snprintf(path, sizeof(path), "%s/userdata-d.%u.5b3ae6b0-24b1-4c1e-a0c1-5ab4cfa5fc%02u.libxl-json",
+		 dir, domid, domid % 100);
+	file = fopen(path, "w");
+	assert_non_null(file);
+	fprintf(file, "{\n    \"c_info\": {\n        \"type\": \"pvh\",\n        \"name\": \"%s\"\n"
+		"    },\n    \"b_info\": {\n        \"extra\": %s\n    }\n}\n", name, extra);
+	assert_int_equal(fclose(file), 0);
+}
+
+/*
+ * --from-xl alone, no config file: a guest whose saved xl configuration
+ * gives our options is served with them; one whose options are wrong is
+ * refused with the file and the reason; one with QEMU's is left alone.
+ */
+static void test_from_xl_serves_the_guests_whose_xl_config_gives_our_options(void **state)
+{
+	struct fixture *f = *state;
+	char dir[] = "/tmp/xvp-xl-XXXXXX", option[64], expected[128];
+	const char *args[] = { option, "--restart-delay", "0.05", "--poll", "0.1", NULL };
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(option, sizeof(option), "--from-xl=%s", dir);
+	write_saved_xl_config(dir, 1, "first", "[ \"--device=rng\" ]");
+	add_domain(f, 2, "typo");
+	write_saved_xl_config(dir, 2, "typo", "[ \"--device=rgn\" ]");
+	add_domain(f, 3, "qemu");
+	write_saved_xl_config(dir, 3, "qemu", "[ \"-usb\" ]");
+	assert_int_equal(sim_hv_start_daemon_argv(f->hv, sim_daemon_path(), args), 0);
+	wait_served(f, 1, 0);
+	snprintf(expected, sizeof(expected), "domain 2 (typo): %s/userdata-d.2.", dir);
+	if (sim_hv_wait_daemon_log(f->hv, expected, WAIT_MS))
+		fail_msg("no '%s'; the log:\n%s", expected, sim_hv_daemon_log(f->hv));
+	assert_non_null(strstr(sim_hv_daemon_log(f->hv), "--device 'rgn'"));
+	/* A file libxl writes after the domain appeared (it builds the domain first) is found. */
+	add_domain(f, 4, "later");
+	usleep(300000);
+	assert_int_equal(servers_of(f, 4), 0);
+	write_saved_xl_config(dir, 4, "later", "[ \"--device=rng\", \"--device=rng\" ]");
+	wait_served(f, 4, 0);
+	assert_int_equal(servers_of(f, 2), 0);
+	assert_int_equal(servers_of(f, 3), 0);
+	stop_supervisor(f);
+	for (uint32_t domid = 1; domid <= 4; domid++) {
+		char path[256];
+
+		snprintf(path, sizeof(path), "%s/userdata-d.%u.5b3ae6b0-24b1-4c1e-a0c1-5ab4cfa5fc%02u.libxl-json",
+			 dir, domid, domid % 100);
+		unlink(path);
+	}
+	rmdir(dir);
+}
+
 static int run_check(const char *config, char *output, size_t size)
 {
 	char command[1200];
@@ -371,6 +430,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_a_guest_created_after_the_supervisor_is_served,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_recreated_guest_gets_a_new_worker, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_from_xl_serves_the_guests_whose_xl_config_gives_our_options, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_failing_guest_leaves_the_other_served, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_a_killed_worker_is_restarted_and_its_server_destroyed,
