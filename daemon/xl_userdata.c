@@ -147,10 +147,12 @@ static struct json_object *parse_json(const char *json, size_t len, char *why, s
 		return NULL;
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
 	root = json_tokener_parse_ex(tok, json, (int)len);
-	if (!root || json_tokener_get_parse_end(tok) != len)
+	if (!root)
 		snprintf(why, why_len, "not one JSON value: %s",
 			 json_tokener_error_desc(json_tokener_get_error(tok)));
 	if (root && json_tokener_get_parse_end(tok) != len) {
+		snprintf(why, why_len, "not one JSON value: more after it, at byte %zu",
+			 json_tokener_get_parse_end(tok));
 		json_object_put(root);
 		root = NULL;
 	}
@@ -167,6 +169,9 @@ int xl_userdata_parse(const char *json, size_t len, const char *name, struct con
 	*block = (struct config_domain){ .by_name = true };
 	if (len > XL_USERDATA_MAX)
 		return refuse(why, why_len, "%s", "larger than 1 MiB");
+	/* libxl stores the JSON text with its '\0' (libxl__set_domain_configuration). */
+	if (len > 0 && json[len - 1] == '\0')
+		len--;
 	snprintf(why, why_len, "out of memory");
 	root = parse_json(json, len, why, why_len);
 	if (!root)

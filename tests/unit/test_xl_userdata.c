@@ -124,6 +124,12 @@ static void test_what_is_not_one_bounded_json_value_is_refused(void **state)
 	assert_refused("{ \"c_info\": ", "not one JSON value");
 	assert_refused("{ } { }", "not one JSON value");
 	assert_refused("{ } trailing", "not one JSON value");
+	/* One '\0' at the end is libxl's; anything after it or a second one is not. */
+	struct config_domain block;
+	char why[512];
+
+	assert_int_equal(xl_userdata_parse("{ }\0{ }", 8, "vm1", &block, why, sizeof(why)), -EINVAL);
+	assert_int_equal(xl_userdata_parse("{ }\0\0", 5, "vm1", &block, why, sizeof(why)), -EINVAL);
 	memset(deep, '[', 4000);
 	deep[4000] = '\0';
 	assert_refused(deep, "not one JSON value");	/* deeper than 32 */
@@ -147,6 +153,15 @@ static void test_the_saved_file_of_the_domain_is_found_and_bounded(void **state)
 	fputs(json, file);
 	fclose(file);
 	assert_int_equal(xl_userdata_read(dir, 3, "vm1", &block, why, sizeof(why)), 0);
+	assert_int_equal(block.nr_args, 2);
+	config_domain_free_args(&block);
+	/* As libxl stores it: with the string's '\0' (libxl__set_domain_configuration). */
+	file = fopen(path, "w");
+	assert_non_null(file);
+	assert_int_equal(fwrite(json, 1, strlen(json) + 1, file), strlen(json) + 1);
+	fclose(file);
+	if (xl_userdata_read(dir, 3, "vm1", &block, why, sizeof(why)))
+		fail_msg("libxl's file with its trailing NUL refused: %s", why);
 	assert_int_equal(block.nr_args, 2);
 	config_domain_free_args(&block);
 	/* Another domain ID's file is not this one's. */
