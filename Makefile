@@ -117,6 +117,7 @@ RESCAN		:= $(BUILD)/xen-virtio-pci-rescan
 RESCAN_STATIC	:= $(BUILD)/xen-virtio-pci-rescan-static
 SIM_RESCAN	:= $(BUILD)/tests/xen-virtio-pci-rescan-sim
 FD_PROBE	:= $(BUILD)/tests/boot/xvp-fd-probe
+SOCK_CLIENT	:= $(BUILD)/tests/boot/xvp-sock
 BENCH		:= $(BUILD)/tests/bench/bench_blk
 BENCH_NET	:= $(BUILD)/tests/bench/bench_net
 BENCH_IMAGE	?= $(BUILD)/bench/disk.img
@@ -377,6 +378,11 @@ $(RESCAN_STATIC): $(BUILD)/guest/rescan-static.o $(call obj,$(RESCAN_SRCS))
 $(FD_PROBE): tests/boot/fd_probe.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(XEN_CFLAGS) $(ALL_LDFLAGS) -o $@ $<
+
+# The boot test's dom0 client of a console port's unix socket (built by boot-test.sh).
+$(SOCK_CLIENT): tests/boot/sock_client.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $<
 
 # The same objects with the simulated libxenstore, for the integration tests.
 $(SIM_RESCAN): $(RESCAN_OBJS) $(call obj,tests/sim/libxen_xenstore.c tests/sim/libxen_conn.c tests/sim/libxen_toolcore.c)

@@ -37,6 +37,10 @@
 #                           supervisor's config in dom0 (not to the fragment),
 #                           e.g. "intx_spi = 48" to prove that a daemon whose
 #                           interrupts the guest never sees makes the test FAIL
+#   BOOT_TEST_NET_BYTES     bytes each xl guest sends dom0 and receives from it
+#                           over TCP (default 1048576: on a loaded host TCP
+#                           under emulation moved ~60 KB/s, so 16 MiB can take
+#                           minutes each way)
 #   BOOT_TEST_GUEST_KERNELS the xl guests' kernels, one guest after the other:
 #                           "6.12 6.1 5.10" (trixie's, bookworm's and bullseye's,
 #                           the default)
@@ -48,7 +52,8 @@
 #                           destroy, and vnc=1 and a channel must fail
 #   BOOT_TEST_DM_MORE_CREATES  no: on the newest Xen, leave out xl destroy and
 #                           the refusals (default yes)
-#   BOOT_TEST_SECONDS       each whole QEMU run (default 900: three xl guests)
+#   BOOT_TEST_SECONDS       each whole QEMU run (default 1800: three xl guests
+#                           with their network and console steps)
 #   BOOT_TEST_DOM0LESS      1: also the dom0less run (the default); 0: the xl
 #                           run only; only: the dom0less run only
 #   BOOT_TEST_RESCAN        the dom0less C helper: dynamic (default) or static
@@ -113,9 +118,10 @@ build_arm64() {
 	[ "$dom0less" = 0 ] ||
 		step "rescan-build$1" 600 env BOOT_SYSROOT="$3" make -s -C "$REPO" CROSS=aarch64-linux-gnu- \
 			BUILD="$2" CROSS_ROOT="$3" "$2/$rescan_name"
-	# The dom0 probe of the workers' Xen handles (tests/boot/fd_probe.c).
+	# The dom0 probe of the workers' Xen handles (tests/boot/fd_probe.c) and
+	# the client of the guests' console sockets (tests/boot/sock_client.c).
 	step "probe-build$1" 600 env BOOT_SYSROOT="$3" make -s -C "$REPO" CROSS=aarch64-linux-gnu- \
-		BUILD="$2" CROSS_ROOT="$3" "$2/tests/boot/xvp-fd-probe"
+		BUILD="$2" CROSS_ROOT="$3" "$2/tests/boot/xvp-fd-probe" "$2/tests/boot/xvp-sock"
 }
 
 if [ "$xen_old" = yes ]; then
@@ -141,8 +147,8 @@ initramfs() {
 	tag=$1 dir=$2 d=$3 b=$4; shift 4
 	r=$REPO/$b/$rescan_name
 	[ "$dom0less" != 0 ] || r=""
-	step "initramfs$tag" 300 env BLOCK_EXTRA="${BOOT_TEST_BLOCK_EXTRA:-}" \
-		FD_PROBE="$REPO/$b/tests/boot/xvp-fd-probe" \
+	step "initramfs$tag" 300 env BLOCK_EXTRA="${BOOT_TEST_BLOCK_EXTRA:-}" NET_BYTES="${BOOT_TEST_NET_BYTES:-1048576}" \
+		FD_PROBE="$REPO/$b/tests/boot/xvp-fd-probe" SOCK_CLIENT="$REPO/$b/tests/boot/xvp-sock" \
 		GUEST_KERNELS="${BOOT_TEST_GUEST_KERNELS:-6.12 6.1 5.10}" \
 		DM_KERNELS="${BOOT_TEST_DM_KERNELS-${BOOT_TEST_GUEST_KERNELS:-6.12 6.1 5.10}}" "$@" \
 		sh "$BOOT_SRC/mkinitramfs.sh" "$d" "$dir" ${r:+"$r"}
@@ -158,7 +164,7 @@ initramfs() {
 		"$new_build" BOOT_ROOT="$new_root" XEN_VERSION="$XEN_NEW_VERSION" \
 		DM_KERNELS="${BOOT_TEST_DM_KERNELS-6.12 6.1}" DM_MORE_CREATES="${BOOT_TEST_DM_MORE_CREATES:-yes}"
 
-secs=${BOOT_TEST_SECONDS:-900}
+secs=${BOOT_TEST_SECONDS:-1800}
 filter='^(BOOTTEST|GUEST): |^\(XEN\) .*(DOM[0-9]+: GUEST: (ok|FAIL|clock|start)|Panic|BUG|Assertion)|Kernel panic'
 
 # verdict NAME SERIAL TOOK: PASS (return 0) or FAIL: why, from the serial log.
@@ -206,7 +212,7 @@ if [ "$dom0less" != 0 ]; then
 			mkdir -p "$dir"
 			"$REPO/build/xen-virtio-pcid" fdt --for dom0less -o "$dir/domU$n.dtb" --dom0less /dev/null \
 				--xl /dev/null --device "blk,path=/tmp/disk-$n.img" --device rng \
-				--device "blk,path=/tmp/disk2-$n.img,direct=on" >&2 || { finish "FAIL: dom0less: xen-virtio-pcid fdt"; exit 1; }
+				--device "blk,path=/tmp/disk2-$n.img,direct=on" --device net,bridge=br0 >&2 || { finish "FAIL: dom0less: xen-virtio-pcid fdt"; exit 1; }
 		done
 		spec="$spec${spec:+,}$k"
 	done
@@ -234,8 +240,8 @@ run_dom0less() {
 	boot_start=$(date +%s)
 	sh "$BOOT_SRC/run-qemu-dom0less.sh" "$2" "$KROOT/6.12/Image" "$3/dom0-dom0less.cpio" \
 		"$serial" "$secs" "xvp_dom0less=$spec" \
-		"$KROOT/6.12/Image:$3/guest-6.12.cpio:$3/domU1.dtb:$guest_args xvp_rescan=c" \
-		"$KROOT/6.1/Image:$3/guest-6.1.cpio:$3/domU2.dtb:$guest_args xvp_rescan=sh" \
+		"$KROOT/6.12/Image:$3/guest-6.12.cpio:$3/domU1.dtb:$guest_args xvp_rescan=c xvp_net=10.0.0.101/24" \
+		"$KROOT/6.1/Image:$3/guest-6.1.cpio:$3/domU2.dtb:$guest_args xvp_rescan=sh xvp_net=10.0.0.102/24" \
 		| grep -a --line-buffered -E "$filter" | report_to "${4:-}" || true
 	stage_time "$1-boot" $(($(date +%s) - boot_start))
 	took="boot $(($(date +%s) - boot_start)) s, total $(($(date +%s) - start)) s"

@@ -70,3 +70,29 @@ dmesg_check() {
 	fi
 	echo "BOOTTEST: dom0 dmesg: $(dmesg | wc -l) lines, no WARNING/BUG/Oops/Call trace"
 }
+
+# make_bridge: the guests' network in dom0: bridge br0 (MTU 9000, set by hand
+# so that it stays when a port with a smaller MTU joins) with dom0's address
+# $NET_DOM0 (10.0.0.1/24); the daemon puts each guest's tap on it
+# (--device net,bridge=br0). tun and bridge are dom0-init's modules.
+NET_DOM0=10.0.0.1
+make_bridge() {
+	step bridge
+	[ -c /dev/net/tun ] || fail "no /dev/net/tun (is the tun module loaded?)"
+	ip link add br0 type bridge || fail "ip link add br0 type bridge"
+	ip link set br0 mtu 9000 || fail "ip link set br0 mtu 9000"
+	ip addr add $NET_DOM0/24 dev br0 || fail "ip addr add $NET_DOM0/24 dev br0"
+	ip link set br0 up || fail "ip link set br0 up"
+	echo "BOOTTEST: bridge br0 $NET_DOM0/24, MTU $(cat /sys/class/net/br0/mtu)"
+}
+
+# tap_on_bridge DOMID: domain DOMID's first virtio-net tap (the daemon's
+# default name vpciDOMID.0) exists and is a port of br0.
+tap_on_bridge() {
+	[ "$(basename "$(readlink "/sys/class/net/vpci$1.0/master" 2>/dev/null)")" = br0 ]
+}
+
+# reaped PID: process PID (a child) has exited (a zombie counts).
+reaped() {
+	[ ! -e "/proc/$1" ] || grep -q '^[0-9]* ([^)]*) Z' "/proc/$1/stat" 2>/dev/null
+}

@@ -25,7 +25,7 @@ fail() {
 LOG=/tmp/supervisor.log
 block() { # DOMID: its block of the supervisor's config (dom0less guests: by ID)
 	printf '[domain %s]\ndevice = [ "blk,path=/tmp/disk-%s.img", "rng",\n' "$1" "$1"
-	printf '           "blk,path=/tmp/disk2-%s.img,direct=on" ]\n%s\n\n' "$1" "$BLOCK_EXTRA"
+	printf '           "blk,path=/tmp/disk2-%s.img,direct=on", "net,bridge=br0" ]\n%s\n\n' "$1" "$BLOCK_EXTRA"
 }
 guest_log() { xl dmesg | sed -n "s/^.*DOM$1: //p" | tr -d '\r'; }
 # guest_done DOMID: true once the guest reported DONE; a guest that panicked
@@ -51,6 +51,8 @@ for g in $guests; do
 	xenstore-exists "/local/domain/$domid" || fail "domain $domid ($g) is not in xenstore"
 	echo "BOOTTEST: domain $domid: Linux ${g%:*}, ${g#*:} helper, in xenstore as $(xenstore-read "/local/domain/$domid/name" 2>/dev/null)"
 done
+
+make_bridge
 
 step supervisor-start
 domid=0
@@ -79,6 +81,11 @@ for g in $guests; do
 	xl debug-keys t
 	echo "BOOTTEST: clock daemon-attached[$domid] uptime $(cut -d' ' -f1 /proc/uptime)"
 done
+domid=0
+for g in $guests; do
+	domid=$((domid + 1))
+	wait_for 10 tap_on_bridge "$domid" || fail "no tap vpci$domid.0 on br0 for domain $domid"
+done
 sed 's/^/BOOTTEST: supervisor: /' $LOG
 
 step guests-run
@@ -96,7 +103,7 @@ for g in $guests; do
 	if guest_log "$domid" | grep -q '^GUEST: FAIL'; then
 		fail "guest $domid: $(guest_log "$domid" | grep '^GUEST: FAIL' | head -1 | sed 's/^GUEST: FAIL //')"
 	fi
-	for s in modules bus-empty xenstore rescan pci blk rng blk-direct dmesg; do
+	for s in modules bus-empty xenstore rescan pci blk rng blk-direct net net-ping dmesg; do
 		guest_log "$domid" | grep -q "^GUEST: ok $s " || fail "guest $domid did not report step $s"
 	done
 	guest_log "$domid" | grep -q "^GUEST: start ${g%:*}" || fail "guest $domid does not run Linux ${g%:*}"

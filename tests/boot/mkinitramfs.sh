@@ -79,7 +79,8 @@ for k in $kernels; do
 	base "$g"
 	cp "$BOOT_SRC/guest-init" "$g/init"
 	chmod 755 "$g/init"
-	mods="virtio_blk virtio-rng"
+	mods="virtio_blk virtio-rng virtio_net"
+	grep -q '^CONFIG_VIRTIO_CONSOLE=m' "$KROOT/$k/config" && mods="$mods virtio_console"
 	grep -q '^CONFIG_VIRTIO_PCI=m' "$KROOT/$k/config" && mods="virtio_pci $mods"
 	grep -q '^CONFIG_PCI_HOST_GENERIC=m' "$KROOT/$k/config" && mods="pci-host-generic $mods"
 	# shellcheck disable=SC2086
@@ -122,12 +123,15 @@ add_elf "$d" "$daemon" bin/xen-virtio-pcid
 [ -e "$d/lib/aarch64-linux-gnu/libseccomp.so.2" ] || die "the daemon does not link libseccomp.so.2"
 # The probe of a worker's Xen handles (FD_PROBE, from boot-test.sh), if given.
 [ -n "${FD_PROBE:-}" ] && add_elf "$d" "$FD_PROBE" bin/xvp-fd-probe
+# The client of the guests' console sockets (SOCK_CLIENT, from boot-test.sh).
+[ -n "${SOCK_CLIENT:-}" ] && add_elf "$d" "$SOCK_CLIENT" bin/xvp-sock
 # glibc dlopens libgcc_s for pthread_cancel (xl uses it; the workers load it
 # before they enter their empty root): not a NEEDED entry.
 add_elf "$d" "$ROOT/lib/aarch64-linux-gnu/libgcc_s.so.1" lib/aarch64-linux-gnu/libgcc_s.so.1
 mkdir -p "$d/etc/xen" "$d/var/lib/xen"
 : > "$d/etc/xen/xl.conf"
-add_modules "$d" 6.12 xen-evtchn xen-privcmd xen-gntdev xen-gntalloc xenfs
+# tun and bridge: the guests' virtio-net taps, on a bridge dom0 has an address on.
+add_modules "$d" 6.12 xen-evtchn xen-privcmd xen-gntdev xen-gntalloc xenfs tun bridge
 for k in $kernels; do
 	mkdir -p "$d/test/$k"
 	cp "$KROOT/$k/Image" "$d/test/$k/Image"
@@ -138,7 +142,8 @@ cp "$BOOT_SRC/guest.cfg" "$BOOT_SRC/dom0-test.sh" "$BOOT_SRC/dom0less-test.sh" \
 sh "$BOOT_SRC/guest-fragment.sh" | dtc -q -I dts -O dtb -o "$d/test/guest.dtb" -
 cat > "$d/test/params" <<END
 BLOCK_EXTRA="${BLOCK_EXTRA:-}"
-GUEST_SECONDS=${GUEST_SECONDS:-150}
+GUEST_SECONDS=${GUEST_SECONDS:-300}
+NET_BYTES=${NET_BYTES:-1048576}
 GUEST_KERNELS="$kernels"
 DM_KERNELS="${DM_KERNELS-$kernels}"
 DM_MORE_CREATES=${DM_MORE_CREATES:-yes}
