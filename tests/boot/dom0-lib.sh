@@ -92,7 +92,7 @@ tap_on_bridge() {
 	[ "$(basename "$(readlink "/sys/class/net/vpci$1.0/master" 2>/dev/null)")" = br0 ]
 }
 
-# reaped PID: process PID (a child) has exited (a zombie counts).
+# reaped PID: process PID has exited (a zombie counts: init reaps it later).
 reaped() {
 	[ ! -e "/proc/$1" ] || grep -q '^[0-9]* ([^)]*) Z' "/proc/$1/stat" 2>/dev/null
 }

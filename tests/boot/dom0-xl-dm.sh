@@ -116,11 +116,6 @@ dm_reboot() {
 	echo "BOOTTEST: xl reboot $1: domain $old -> $domid, a new device model"
 }
 
-# gone PID: process PID exited (a zombie counts: init reaps it later).
-gone() {
-	[ ! -e "/proc/$1" ] || grep -q '^[0-9]* ([^)]*) Z' "/proc/$1/stat" 2>/dev/null
-}
-
 # run_dm_guest K REBOOT: one device-model guest on Linux K.
 run_dm_guest() {
 	k=$1
@@ -163,7 +158,7 @@ run_dm_guest() {
 	wait_for 30 dm_stopped "$name" "$domid" ||
 		fail "the device model of domain $domid did not log its stop: $(dm_logs "$name" | tail -3 | tr '\n' ' ')"
 	wait_for 30 only_dom0 || fail "a domain is left: $(xl list | tail -n +3 | tr '\n' ' ')"
-	wait_for 30 gone "$pid" || fail "the device model of domain $domid (process $pid) still runs"
+	wait_for 30 reaped "$pid" || fail "the device model of domain $domid (process $pid) still runs"
 	dm_logs "$name" | sed 's/^/BOOTTEST: qemu-dm: /'
 	dm_logs "$name" | grep -q 'error:' && fail "the device model of $name logged errors"
 	echo "BOOTTEST: $name: domain $first${2:+, rebooted as $domid,} stopped by libxl, nothing left"
@@ -209,7 +204,7 @@ run_dm_destroy() {
 	wait_for 30 dm_stopped "$name" "$domid" ||
 		fail "the device model of domain $domid did not log its stop: $(dm_logs "$name" | tail -3 | tr '\n' ' ')"
 	wait_for 30 only_dom0 || fail "a domain is left: $(xl list | tail -n +3 | tr '\n' ' ')"
-	wait_for 30 gone "$pid" || fail "the device model of domain $domid (process $pid) still runs"
+	wait_for 30 reaped "$pid" || fail "the device model of domain $domid (process $pid) still runs"
 	dm_logs "$name" | grep -q 'error:' && fail "the device model of $name logged errors: $(dm_logs "$name" | grep 'error:')"
 	echo "BOOTTEST: xl destroy $name: domain $domid's device model stopped, nothing left"
 }
