@@ -177,7 +177,7 @@ static void blk_describe(const void *config, char *buf, size_t len)
 
 const struct backend_type blk_backend = {
 	.name = "blk",
-	.keys = "path, readonly, serial, direct, queues, queue-size, addr, bounce-budget, nbd",
+	.keys = "path, readonly, serial, direct, queues, queue-size, addr, bounce-budget, nbd, poll-max-ns",
 	.usage = "blk,path=FILE[,readonly=on][,serial=STR][,direct=on][,queues=N]\n"
 		 "   [,queue-size=N][,addr=DEV][,bounce-budget=SIZE]\n"
 		 "blk,nbd=URI[,readonly=on][,serial=STR][,queues=N][,queue-size=N][,addr=DEV]",

@@ -297,7 +297,7 @@ static void console_describe(const void *config, char *buf, size_t len)
 
 const struct backend_type console_backend = {
 	.name = "console",
-	.keys = "console, port, buffer, owner, mode, addr, queue-size",
+	.keys = "console, port, buffer, owner, mode, addr, queue-size, poll-max-ns",
 	.repeatable = "port",
 	.usage = "console[,console=BACKEND][,port=NAME:BACKEND]...[,buffer=SIZE]\n"
 		 "   [,owner=USER[:GROUP]][,mode=OCTAL][,addr=DEV][,queue-size=N]",

@@ -306,7 +306,7 @@ static void net_destroy(struct virtio_device *vdev)
 
 const struct backend_type net_backend = {
 	.name = "net",
-	.keys = "tap, bridge, ifname, mac, mtu, queues, queue-size, addr",
+	.keys = "tap, bridge, ifname, mac, mtu, queues, queue-size, addr, poll-max-ns",
 	.usage = "net,tap=NAME|bridge=BR[,ifname=NAME][,mac=MAC][,mtu=N][,queues=N]\n"
 		 "   [,queue-size=N][,addr=DEV]",
 	.help = "tap: net's existing tap; bridge: a new tap on BR, removed at stop\n"

@@ -55,7 +55,7 @@ static int rng_backend_create(struct virtio_device **out, const struct backend_e
 
 const struct backend_type rng_backend = {
 	.name = "rng",
-	.keys = "addr, queue-size, rate",
+	.keys = "addr, queue-size, rate, poll-max-ns",
 	.usage = "rng[,addr=DEV][,queue-size=N][,rate=BYTES/s]",
 	.help = "rate: rng bytes per second, not 0 (default: unlimited)\n",
 	.config_size = sizeof(struct rng_options),

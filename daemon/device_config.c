@@ -13,12 +13,13 @@
 #include "daemon/backend_types.h"
 #include "lib/parse.h"
 #include "virtio/device.h"
+#include "virtio/queue_poll.h"
 #include "virtio/virtqueue.h"
 
 /* The keys of every type; the rest are the type's own (backend_type.set_key). */
-enum common_key { KEY_ADDR, KEY_QUEUE_SIZE, COMMON_KEYS };
+enum common_key { KEY_ADDR, KEY_QUEUE_SIZE, KEY_POLL_MAX, COMMON_KEYS };
 
-static const char *const common_key_names[COMMON_KEYS] = { "addr", "queue-size" };
+static const char *const common_key_names[COMMON_KEYS] = { "addr", "queue-size", "poll-max-ns" };
 
 struct backend_common device_config_common(const struct device_config *config)
 {
@@ -32,6 +33,14 @@ static int apply_common_key(struct device_config *config, enum common_key key, c
 	uint64_t number = 0;
 	int ret;
 
+	if (key == KEY_POLL_MAX) {
+		/* Bounded: each watch is the daemon's CPU spent on one queue's ring. */
+		ret = parse_key_number("poll-max-ns", value, PARSE_NUMBER, 0, DEVICE_POLL_MAX_NS_LIMIT,
+				       "nanoseconds from 0 (never watch) to 1000000",
+				       &number, why, why_len);
+		config->poll_max_ns = number;
+		return ret;
+	}
 	if (key == KEY_ADDR) {
 		ret = parse_key_number("addr", value, PARSE_NUMBER, DEVICE_SLOT_FIRST, DEVICE_SLOT_LAST,
 				       "a device number from 1 to 31 (0 is the host bridge)",
@@ -167,6 +176,7 @@ int device_config_parse(const char *text, struct device_config *config, char *wh
 	config->type = type;
 	config->slot = DEVICE_SLOT_AUTO;
 	config->queue_size = VIRTIO_QUEUE_SIZE_DEFAULT;
+	config->poll_max_ns = QUEUE_POLL_MAX_NS_DEFAULT;
 	type->defaults(config->options);
 	if (comma) {
 		ret = parse_items(config, comma + 1, why, why_len);

@@ -20,6 +20,8 @@
 #define DEVICE_SLOT_AUTO	(-1)
 /* The one memory BAR of every virtio-pci function (VIRTIO_BAR_SIZE of virtio/). */
 #define DEVICE_BAR_BYTES	0x4000
+/* poll-max-ns= at most: 1 ms of watching an idle ring after each batch. */
+#define DEVICE_POLL_MAX_NS_LIMIT	1000000
 
 struct device_config {
 	const struct backend_type *type;	/* one of daemon/backend_types.h's */
@@ -28,6 +30,7 @@ struct device_config {
 	uint32_t domid;		/* the domain served, set before device_configs_open() */
 	int slot;		/* device number on bus 0, or DEVICE_SLOT_AUTO */
 	uint16_t queue_size;	/* default VIRTIO_QUEUE_SIZE_DEFAULT */
+	uint64_t poll_max_ns;	/* poll-max-ns=: each queue's longest idle-ring watch */
 	bool opened;		/* type->open() succeeded: type->close() is due */
 	/* The type's own keys (type->config_size bytes of it: struct blk_options, ...). */
 	_Alignas(max_align_t) unsigned char options[BACKEND_CONFIG_MAX];

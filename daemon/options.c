@@ -43,7 +43,9 @@ static const char usage_head[] =
 /* After the types' own lines (usage_device_lines()). */
 static const char usage_device_keys[] =
 	"                       addr: device number 1..31 on bus 0 (default: the lowest free)\n"
-	"                       queue-size: entries per virtqueue, a power of two (default 256)\n";
+	"                       queue-size: entries per virtqueue, a power of two (default 256)\n"
+	"                       poll-max-ns: after a batch, watch an idle queue for at most\n"
+	"                         this long before asking for a kick, 0..1000000 (default 64000)\n";
 
 static const char usage_tail[] =
 	"                       each KEY at most once (console's port=: once per port);\n"

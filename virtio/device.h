@@ -91,6 +91,18 @@ bool virtio_queue_ready(struct virtio_device *vdev, unsigned int index);
  */
 void virtio_queue_set_service(struct virtio_device *vdev, unsigned int index,
 			      struct queue_service *qs);
+/*
+ * Every served queue of @vdev watches its idle ring for at most @max_ns
+ * after a batch (0: never; queue_service_set_poll_max()). Before DRIVER_OK.
+ */
+void virtio_device_set_poll_max(struct virtio_device *vdev, uint64_t max_ns);
+/* What @vdev's served queues spent watching idle rings (virtio/queue_poll.h's counters, summed). */
+struct virtio_poll_stats {
+	uint64_t watches;	/* windows opened */
+	uint64_t hits;		/* ... that found a chain (a kick saved) */
+	uint64_t watched_ns;	/* time in windows */
+};
+void virtio_device_poll_stats(struct virtio_device *vdev, struct virtio_poll_stats *out);
 /* After pushing used entries: interrupt the driver if the queue asks for it. */
 void virtio_queue_interrupt(struct virtio_device *vdev, unsigned int index);
 /*

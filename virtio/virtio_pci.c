@@ -398,6 +398,27 @@ void virtio_queue_set_service(struct virtio_device *vdev, unsigned int index,
 		vdev->queues[index].service = qs;
 }
 
+void virtio_device_set_poll_max(struct virtio_device *vdev, uint64_t max_ns)
+{
+	for (unsigned int i = 0; i < vdev->info.num_queues; i++)
+		if (vdev->queues[i].service)
+			queue_service_set_poll_max(vdev->queues[i].service, max_ns);
+}
+
+void virtio_device_poll_stats(struct virtio_device *vdev, struct virtio_poll_stats *out)
+{
+	*out = (struct virtio_poll_stats){ 0 };
+	for (unsigned int i = 0; i < vdev->info.num_queues; i++) {
+		const struct queue_service *qs = vdev->queues[i].service;
+
+		if (!qs)
+			continue;
+		out->watches += qs->poll.watches;
+		out->hits += qs->poll.hits;
+		out->watched_ns += qs->poll.watched_ns;
+	}
+}
+
 void virtio_queue_interrupt(struct virtio_device *vdev, unsigned int index)
 {
 	struct virtqueue *vq = virtio_queue(vdev, index);

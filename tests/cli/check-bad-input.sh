@@ -117,6 +117,9 @@ case_ map_budget_0100M_is_not_octal cli_case "--map-budget '0100M': a leading 0"
 case_ fdt_pci_domain_010_is_not_octal cli_case "--pci-domain '010': a leading 0" fdt --pci-domain 010 -o "$work/x.dtb"
 case_ domain_1K_has_no_size_suffix cli_case "--domain '1K': K, M and G" --domain 1K --device rng
 case_ intx_spi_1K_has_no_size_suffix cli_case "--intx-spi '1K': K, M and G" --domain 5 --intx-spi 1K --device rng
+case_ poll_max_ns_over_1ms cli_case "poll-max-ns=1000001: out of range: expected nanoseconds from 0 (never watch) to 1000000" --domain 5 --device rng,poll-max-ns=1000001
+case_ poll_max_ns_negative cli_case "poll-max-ns=-1: not a number" --domain 5 --device "blk,path=$img,poll-max-ns=-1"
+case_ poll_max_ns_twice cli_case "poll-max-ns" --domain 5 --device rng,poll-max-ns=0,poll-max-ns=1
 case_ addr_1K_has_no_size_suffix cli_case "addr=1K: K, M and G" --domain 5 --device rng,addr=1K
 case_ domain_0_is_out_of_range cli_case "--domain '0': out of range" --domain 0 --device rng
 case_ domain_32752_is_out_of_range cli_case "--domain '32752': out of range" --domain 32752 --device rng

@@ -182,6 +182,8 @@ static void account(const char *log, const char *name, unsigned int *printed, un
 
 		if (at && sscanf(at + strlen(prefix), "%u similar messages suppressed", &n) == 1)
 			*suppressed += n;
+		else if (at && memmem(line, len, "idle-ring watches: ", 19))
+			;	/* the device's stop line, not one of the refusals */
 		else if (at)
 			(*printed)++;
 		line += len + (end ? 1 : 0);

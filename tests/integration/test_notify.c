@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include <endian.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,14 +111,15 @@ static void write_image(struct fixture *f)
 }
 
 /* The daemon with one disk of @queues queues; the guest finds it and sets it up with @features. */
-static void start_disk_with(struct fixture *f, unsigned int queues, uint64_t features)
+static void start_disk_keys(struct fixture *f, unsigned int queues, uint64_t features,
+			    const char *keys)
 {
 	const char *const args[] = { "--device", f->spec, NULL };
 	struct guest_pci_function found[32];
 	int count;
 
 	write_image(f);
-	snprintf(f->spec, sizeof(f->spec), "blk,path=%s,queues=%u", f->image, queues);
+	snprintf(f->spec, sizeof(f->spec), "blk,path=%s,queues=%u%s", f->image, queues, keys);
 	assert_int_equal(sim_hv_start_daemon(f->hv, sim_daemon_path(), args), 0);
 	if (sim_hv_wait_serving(f->hv, WAIT_MS))
 		fail_msg("daemon did not start serving; its log:\n%s", sim_hv_daemon_log(f->hv));
@@ -136,6 +138,11 @@ static void start_disk_with(struct fixture *f, unsigned int queues, uint64_t fea
 		return;
 	}
 	fail_msg("the guest found no virtio-blk function");
+}
+
+static void start_disk_with(struct fixture *f, unsigned int queues, uint64_t features)
+{
+	start_disk_keys(f, queues, features, "");
 }
 
 /* As Linux's virtio_blk sets it up: EVENT_IDX, indirect descriptors, multiqueue. */
@@ -392,6 +399,23 @@ static void test_completions_before_the_isr_read_raise_the_line_once(void **stat
 	assert_read_done(f, &reqs[0]);
 }
 
+/* 64 reads, each added once the one before completed, kicked when the device asks. */
+static void refill_as_reads_complete(struct fixture *f)
+{
+	struct read_request req;
+
+	for (unsigned int i = 0; i < 64; i++) {
+		read_prepare(f, &req, (8 * i) % (IMAGE_SIZE / SECTOR - 8), 0);
+		read_add(f, 0, &req);
+		guest_virtio_kick(&f->vd, 0);
+		wait_interrupts(f, 0, 1);
+		assert_read_done(f, &req);
+	}
+	print_message("64 reads: %llu kicks, %llu not needed\n",
+		      (unsigned long long)f->vd.queues[0].kicks,
+		      (unsigned long long)f->vd.queues[0].kicks_suppressed);
+}
+
 /*
  * A driver that refills as its reads complete, kicking only when the device
  * asks (EVENT_IDX, as Linux's virtio_ring): whether the device was watching
@@ -402,23 +426,57 @@ static void test_completions_before_the_isr_read_raise_the_line_once(void **stat
 static void test_reads_added_without_a_kick_are_served_and_idle_asks_for_one(void **state)
 {
 	struct fixture *f = *state;
-	struct guest_virtq *q;
-	struct read_request req;
+	struct guest_virtq *q = &f->vd.queues[0];
 
 	start_disk(f, 1);
-	q = &f->vd.queues[0];
-	for (unsigned int i = 0; i < 64; i++) {
-		read_prepare(f, &req, (8 * i) % (IMAGE_SIZE / SECTOR - 8), 0);
-		read_add(f, 0, &req);
-		guest_virtio_kick(&f->vd, 0);
-		wait_interrupts(f, 0, 1);
-		assert_read_done(f, &req);
-	}
+	refill_as_reads_complete(f);
 	assert_int_equal(q->kicks + q->kicks_suppressed, 64);
-	print_message("64 reads: %llu kicks, %llu not needed\n", (unsigned long long)q->kicks,
-		      (unsigned long long)q->kicks_suppressed);
 	/* The watch is bounded: an idle queue wants a kick at the next buffer. */
 	assert_int_equal(guest_virtio_wait_notify_wanted(&f->vd, 0, WAIT_MS), 0);
+}
+
+/* The daemon's stop line for blk0: how many idle-ring watches it opened. */
+static unsigned long long watches_at_stop(struct fixture *f, const char *poll_max)
+{
+	const char *log, *at;
+	char expect[64];
+	unsigned long long watches;
+
+	assert_int_equal(sim_hv_stop_daemon(f->hv, SIGTERM, WAIT_MS), 0);
+	log = sim_hv_daemon_log(f->hv);
+	at = strstr(log, "blk0: idle-ring watches: ");
+	if (!at)
+		fail_msg("no idle-ring line for blk0; daemon log:\n%s", log);
+	assert_int_equal(sscanf(at, "blk0: idle-ring watches: %llu,", &watches), 1);
+	snprintf(expect, sizeof(expect), "(poll-max-ns=%s)", poll_max);
+	assert_non_null(strstr(at, expect));
+	return watches;
+}
+
+/*
+ * poll-max-ns=0: the device never watches its idle ring (the stop line says
+ * so), and every read is still served. (A kick may still be saved now and
+ * then: a read added while a pass runs, notifications off, is found by that
+ * pass's last look.)
+ */
+static void test_poll_max_ns_0_never_watches(void **state)
+{
+	struct fixture *f = *state;
+
+	start_disk_keys(f, 1, BLK_FEATURES, ",poll-max-ns=0");
+	refill_as_reads_complete(f);
+	assert_int_equal(f->vd.queues[0].kicks + f->vd.queues[0].kicks_suppressed, 64);
+	assert_int_equal(watches_at_stop(f, "0"), 0);
+}
+
+/* By default a queue found empty with nothing in flight is watched (at least once). */
+static void test_by_default_an_idle_ring_is_watched(void **state)
+{
+	struct fixture *f = *state;
+
+	start_disk(f, 1);
+	refill_as_reads_complete(f);
+	assert_true(watches_at_stop(f, "64000") > 0);
 }
 
 int main(void)
@@ -432,6 +490,10 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reads_added_without_a_kick_are_served_and_idle_asks_for_one,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_poll_max_ns_0_never_watches,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_by_default_an_idle_ring_is_watched, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
