@@ -143,7 +143,7 @@ sh "$BOOT_SRC/guest-fragment.sh" | dtc -q -I dts -O dtb -o "$d/test/guest.dtb" -
 cat > "$d/test/params" <<END
 BLOCK_EXTRA="${BLOCK_EXTRA:-}"
 GUEST_SECONDS=${GUEST_SECONDS:-300}
-NET_BYTES=${NET_BYTES:-16777216}
+NET_BYTES=${NET_BYTES:-1048576}
 GUEST_KERNELS="$kernels"
 DM_KERNELS="${DM_KERNELS-$kernels}"
 DM_MORE_CREATES=${DM_MORE_CREATES:-yes}
