@@ -13,6 +13,7 @@
 #include "backends/blk_bounce.h"
 #include "backends/disk_file.h"
 #include "backends/disk_nbd.h"
+#include "backends/nbd_uri.h"
 #include "lib/parse.h"
 
 #define XVP_STRINGIFY_(x) #x
@@ -40,12 +41,16 @@ static int set_target(struct blk_options *options, const char *key, const char *
 	if (strlen(value) >= sizeof(options->path))
 		return parse_refuse(why, why_len, "%s=%.*s%s: the %s is longer than %zu bytes", key,
 				    PARSE_SHOWN(value), nbd ? "URI" : "path", sizeof(options->path) - 1);
-	/* libnbd parses the rest of the URI when it connects (nbd_connect_uri(3)). */
-	if (nbd && strncmp(value, "nbd://", 6) && strncmp(value, "nbd+unix://", 11) &&
-	    strncmp(value, "nbds://", 7) && strncmp(value, "nbds+unix://", 12))
-		return parse_refuse(why, why_len, "nbd=%.*s%s: not an NBD URI: expected nbd://HOST[:PORT]"
-				    "/EXPORT, nbd+unix:///EXPORT?socket=PATH or their nbds:// forms",
-				    PARSE_SHOWN(value));
+	if (nbd) {
+		/* Split again where it is used (the supervisor, the worker): here only checked. */
+		struct nbd_uri uri;
+		char reason[256];
+		int ret = nbd_uri_parse(value, &uri, reason, sizeof(reason));
+
+		nbd_uri_free(&uri);
+		if (ret)
+			return parse_refuse(why, why_len, "nbd=%.*s%s: %s", PARSE_SHOWN(value), reason);
+	}
 	strcpy(options->path, value);
 	options->nbd = nbd;
 	return 0;
@@ -126,9 +131,9 @@ static int blk_open(void *config, const struct backend_common *common, char *why
 {
 	struct blk_options *options = config;
 
-	(void)common;
 	if (options->nbd)
-		return nbd_export_open(&options->export, options->path, options->readonly, why, why_len);
+		return nbd_export_open(&options->export, options->path, options->readonly,
+				       common->host, common->device, why, why_len);
 	return blk_image_open(&options->image, options->path, options->readonly, options->direct,
 			      why, why_len);
 }
@@ -168,6 +173,13 @@ static int blk_backend_create(struct virtio_device **out, const struct backend_e
 	return blk_create(out, &blk, env->mem, env->base, env->transport);
 }
 
+static const char *blk_nbd_uri(const void *config)
+{
+	const struct blk_options *options = config;
+
+	return options->nbd ? options->path : NULL;
+}
+
 static void blk_describe(const void *config, char *buf, size_t len)
 {
 	const struct blk_options *options = config;
@@ -187,6 +199,7 @@ const struct backend_type blk_backend = {
 	.set_key = blk_set_key,
 	.check = blk_check,
 	.host_file = blk_host_file,
+	.nbd_uri = blk_nbd_uri,
 	.open = blk_open,
 	.close = blk_close,
 	.create = blk_backend_create,

@@ -31,6 +31,7 @@
 #include "daemon/sandbox.h"
 #include "daemon/supervisor.h"
 #include "daemon/worker_channel.h"
+#include "daemon/worker_host.h"
 #include "daemon/worker_protocol.h"
 #include "lib/log.h"
 #include "xen/domain.h"
@@ -100,8 +101,9 @@ static int enter_sandbox(const struct daemon_options *opts)
 	return sandbox_enter(&config);
 }
 
-static int serve(const struct daemon_options *opts, int channel)
+static int serve(const struct daemon_options *opts, struct worker_host *host)
 {
+	int channel = host->channel;
 	struct stop_request stop = { 0 };
 	struct event *signals[STOP_SIGNALS] = { NULL };
 	struct served_domain *domain = NULL;
@@ -140,6 +142,8 @@ static int serve(const struct daemon_options *opts, int channel)
 		goto free_signals;
 	}
 	supervisor = worker_channel_open(stop.base, channel, on_supervisor_gone, &stop);
+	/* Disks ask for new connections from the loop now. */
+	worker_host_set_peer(host, supervisor);
 	if (event_base_dispatch(stop.base) < 0)
 		log_error("the event loop failed");
 	else if (stop.signal)
@@ -149,6 +153,7 @@ static int serve(const struct daemon_options *opts, int channel)
 	else
 		log_error("serving ended without a stop signal: see the errors above");
 	/* Before the stop: its STOPPING request reads the channel itself. */
+	worker_host_set_peer(host, NULL);
 	worker_peer_destroy(supervisor);
 	served_domain_stop(domain);
 	status = stop.signal || stop.supervisor_gone ? EXIT_SUCCESS : EXIT_FAILURE;
@@ -161,15 +166,18 @@ free_signals:
 	return status;
 }
 
-/* Disk images, taps: opened (and locked) before anything is registered with Xen. */
-static int open_images(struct daemon_options *opts)
+/*
+ * Disk images, taps, NBD connections (the supervisor makes them): opened
+ * (and locked) before anything is registered with Xen.
+ */
+static int open_images(struct daemon_options *opts, const struct worker_host *host)
 {
 	char why[PATH_MAX + 512];
 
 	for (unsigned int i = 0; i < opts->nr_devices; i++)
 		opts->devices[i].domid = opts->domid;
 
-	if (device_configs_open(opts->devices, opts->nr_devices, why, sizeof(why))) {
+	if (device_configs_open(opts->devices, opts->nr_devices, &host->host, why, sizeof(why))) {
 		log_error("%s", why);
 		return EXIT_CONFIG_ERROR;
 	}
@@ -215,21 +223,23 @@ static int parse_options(int argc, char **argv, struct daemon_options *opts)
 /* A worker: argv is PROGRAM --worker-channel FD OPTIONS..., checked by its supervisor. */
 static int worker_main(int argc, char **argv)
 {
+	static struct worker_host host;	/* its address is in the disks */
 	struct daemon_options opts;
 	int channel = parse_channel(argv[2]), status;
 
 	if (channel < 0)
 		return EXIT_CONFIG_ERROR;
+	worker_host_init(&host, channel);
 	argv[2] = argv[0];
 	status = parse_options(argc - 2, argv + 2, &opts);
 	if (status >= 0)
 		return status;
 	log_set_domain((int)opts.domid);
 
-	status = open_images(&opts);
+	status = open_images(&opts, &host);
 	if (status != EXIT_SUCCESS)
 		return status;
-	status = serve(&opts, channel);
+	status = serve(&opts, &host);
 	device_configs_close(opts.devices, opts.nr_devices);
 	return status;
 }

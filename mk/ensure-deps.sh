@@ -9,7 +9,7 @@ set -eu
 
 # libfdt-dev builds the device-tree fragment; device-tree-compiler (dtc) and
 # dt-schema (dt-validate) check it in `make check`, and dtc serves --format dts.
-PACKAGES="gcc make pkg-config libxen-dev libevent-dev libcmocka-dev liburing-dev libfdt-dev libseccomp-dev libnbd-dev libjson-c-dev libmnl-dev
+PACKAGES="gcc make pkg-config libxen-dev libevent-dev libcmocka-dev liburing-dev libfdt-dev libseccomp-dev libnbd-dev libxml2-dev libjson-c-dev libmnl-dev
 	device-tree-compiler dt-schema $*"
 
 missing=""

@@ -1194,10 +1194,13 @@ static void test_nbd_without_a_server_is_refused_at_start(void **state)
 	const char *const args[] = { "--device", "blk,nbd=nbd+unix:///?socket=/nonexistent/xvp.sock",
 				     NULL };
 	const char *log;
+	int status;
 
 	assert_int_equal(sim_hv_start_daemon(f->hv, sim_daemon_path(), args), 0);
-	assert_int_equal(sim_hv_wait_daemon_exit(f->hv, WAIT_MS), 2);
+	status = sim_hv_wait_daemon_exit(f->hv, WAIT_MS);
 	log = sim_hv_daemon_log(f->hv);
+	if (status != 2)
+		fail_msg("exit status %d, not 2; the log:\n%s", status, log);
 	if (!strstr(log, "blk0: nbd=nbd+unix:///?socket=/nonexistent/xvp.sock: "))
 		fail_msg("the refusal does not name the device and URI:\n%s", log);
 }

@@ -425,7 +425,7 @@ static void test_a_fifo_image_is_refused_without_hanging(void **state)
 	assert_int_equal(device_configs_finish(&config, 1, why, sizeof(why)), 0);
 	signal(SIGALRM, on_alarm);
 	alarm(10);
-	assert_int_equal(device_configs_open(&config, 1, why, sizeof(why)), -EINVAL);
+	assert_int_equal(device_configs_open(&config, 1, NULL, why, sizeof(why)), -EINVAL);
 	alarm(0);
 	assert_why_mentions("not a regular file or block device");
 	assert_int_equal(BLK_OPTIONS(config)->image.fd, -1);
