@@ -23,7 +23,8 @@ _Static_assert(sizeof(struct blk_options) <= BACKEND_CONFIG_MAX, "the daemon sto
 
 static void blk_defaults(void *config)
 {
-	*(struct blk_options *)config = (struct blk_options){ .image.fd = -1 };
+	*(struct blk_options *)config = (struct blk_options){ .image.fd = -1,
+							      .timeout = BLK_NBD_TIMEOUT_DEFAULT };
 }
 
 /* path=FILE or nbd=URI: one disk, in the one buffer. */
@@ -79,6 +80,14 @@ static int set_number_key(struct blk_options *options, const char *key, const ch
 		options->queues = (uint16_t)number;
 		return ret;
 	}
+	if (!strcmp(key, "timeout")) {
+		ret = parse_key_number("timeout", value, PARSE_NUMBER, 0, BLK_NBD_TIMEOUT_MAX,
+				       "seconds from 0 to " XVP_STRINGIFY(BLK_NBD_TIMEOUT_MAX), &number,
+				       why, why_len);
+		options->timeout = (uint32_t)number;
+		options->timeout_set = true;
+		return ret;
+	}
 	if (!strcmp(key, "bounce-budget")) {
 		ret = parse_key_number("bounce-budget", value, PARSE_SIZE, BLK_BOUNCE_BUDGET_MIN,
 				       BLK_BOUNCE_BUDGET_MAX, "a size from 64K to 1G", &number, why,
@@ -112,6 +121,9 @@ static int blk_check(void *config, const struct backend_common *common, char *wh
 		return parse_refuse(why, why_len, "path=FILE is required (or nbd=URI, a network disk)");
 	if (options->nbd && options->direct)
 		return parse_refuse(why, why_len, "direct=on: for an image file, not an nbd= disk");
+	if (!options->nbd && options->timeout_set)
+		return parse_refuse(why, why_len, "timeout=%u: for an nbd= disk, not an image file",
+				    options->timeout);
 	if (common->queue_size < BLK_QUEUE_SIZE_MIN)
 		return parse_refuse(why, why_len, "queue-size=%u: blk needs at least %u (a request is "
 				    "a header, data and a status byte)", common->queue_size,
@@ -165,7 +177,7 @@ static int blk_backend_create(struct virtio_device **out, const struct backend_e
 	};
 
 	int ret = options->nbd ? disk_nbd_create(&blk.disk, (struct nbd_export *)&options->export,
-						 common->name) :
+						 common->name, options->timeout) :
 				 disk_file_create(&blk.disk, &options->image);
 
 	if (ret)
@@ -189,11 +201,15 @@ static void blk_describe(const void *config, char *buf, size_t len)
 
 const struct backend_type blk_backend = {
 	.name = "blk",
-	.keys = "path, readonly, serial, direct, queues, queue-size, addr, bounce-budget, nbd",
+	.keys = "path, readonly, serial, direct, queues, queue-size, addr, bounce-budget, nbd, "
+		"timeout",
 	.usage = "blk,path=FILE[,readonly=on][,serial=STR][,direct=on][,queues=N]\n"
 		 "   [,queue-size=N][,addr=DEV][,bounce-budget=SIZE]\n"
-		 "blk,nbd=URI[,readonly=on][,serial=STR][,queues=N][,queue-size=N][,addr=DEV]",
-	.help = "nbd: an NBD export (nbd://HOST[:PORT]/NAME, nbd+unix:///NAME?socket=PATH)\n",
+		 "blk,nbd=URI[,readonly=on][,serial=STR][,queues=N][,queue-size=N][,addr=DEV]\n"
+		 "   [,timeout=SECONDS]",
+	.help = "nbd: an NBD export (nbd://HOST[:PORT]/NAME, nbd+unix:///NAME?socket=PATH)\n"
+		"timeout: how long requests wait for a lost NBD connection to come back "
+		"(default " XVP_STRINGIFY(BLK_NBD_TIMEOUT_DEFAULT) ")\n",
 	.config_size = sizeof(struct blk_options),
 	.defaults = blk_defaults,
 	.set_key = blk_set_key,

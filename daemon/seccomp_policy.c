@@ -15,6 +15,7 @@
 #include "daemon/seccomp_policy.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/if_tun.h>
 #include <seccomp.h>
 #include <signal.h>
@@ -140,6 +141,28 @@ static int install_handler(int domid)
 	return 0;
 }
 
+/*
+ * An NBD disk's new connection (seen with strace on the reconnect test):
+ * libnbd makes the socket it is handed non-blocking (F_GETFL, then F_SETFL
+ * with O_NONBLOCK added) and close-on-exec (F_GETFD, then F_SETFD with
+ * FD_CLOEXEC, the one value allowed): the only fcntl(2) commands a worker
+ * needs once serving.
+ */
+static int allow_socket_flags(scmp_filter_ctx ctx)
+{
+	static const int commands[] = { F_GETFL, F_SETFL, F_GETFD };
+	int ret = 0;
+
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]) && !ret; i++)
+		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(fcntl), 1,
+				       SCMP_A1(SCMP_CMP_EQ, (scmp_datum_t)commands[i]));
+	if (!ret)
+		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(fcntl), 2,
+				       SCMP_A1(SCMP_CMP_EQ, F_SETFD),
+				       SCMP_A2(SCMP_CMP_EQ, FD_CLOEXEC));
+	return ret;
+}
+
 /* No executable mappings: a hijacked worker cannot map or make code of its own. */
 static int allow_memory(scmp_filter_ctx ctx)
 {
@@ -169,6 +192,8 @@ static int allow_calls(scmp_filter_ctx ctx)
 		ret = allow_tap_offload(ctx);
 	if (!ret)
 		ret = allow_memory(ctx);
+	if (!ret)
+		ret = allow_socket_flags(ctx);
 	return ret;
 }
 

@@ -532,9 +532,13 @@ static void wait_done_shared(struct guest_virtio *const devs[], unsigned int nr_
 		if (sim_hv_wait_irq(hv, spi, seen, WAIT_MS))
 			break;
 	}
-	/* The daemon's log says why (a device that needs a reset, a refused mapping). */
-	fail_msg("%u of %u requests completed in %d ms; the daemon's log:\n%s", count_done(reqs, n), n,
-		 WAIT_MS, sim_hv_daemon_log(hv));
+	/*
+	 * The daemon's log says why (a device that needs a reset, a refused
+	 * mapping); whole, on stderr: cmocka cuts a long message.
+	 */
+	fprintf(stderr, "the daemon's log:\n%s\n", sim_hv_daemon_log(hv));
+	fail_msg("%u of %u requests completed in %d ms (the daemon's log is above)",
+		 count_done(reqs, n), n, WAIT_MS);
 }
 
 static void wait_done(struct guest_virtio *vd, struct blk_request *reqs, unsigned int n)
@@ -1206,18 +1210,20 @@ static void test_nbd_without_a_server_is_refused_at_start(void **state)
 }
 
 /*
- * The server dies: the requests it no longer answers fail with IOERR, one
- * log line says why, and the daemon and its other devices go on.
+ * The server dies and stays dead: requests wait for it timeout= seconds,
+ * then fail with IOERR, one log line says why, new ones fail at once, and
+ * the daemon and its devices go on.
  */
-static void test_nbd_server_gone_fails_requests_not_the_daemon(void **state)
+static void test_nbd_server_gone_fails_requests_after_the_timeout(void **state)
 {
 	struct fixture *f = *state;
 	struct nbd_server server = { 0 };
 	struct guest_virtio *vd;
+	const char *log;
 
 	if (!nbd_server_start(&server, (const char *const[]){ "memory", "size=4M", NULL }))
 		return;
-	vd = start_with_nbd_disk(f, &server, NULL);
+	vd = start_with_nbd_disk(f, &server, "timeout=1");
 	blk_init(vd, 1, 0);
 	write_ok(vd, 8, guest_pattern(vd, 4096, 5), 4096, 1);
 	nbd_server_stop(&server, SIGKILL);
@@ -1227,10 +1233,91 @@ static void test_nbd_server_gone_fails_requests_not_the_daemon(void **state)
 			 VIRTIO_BLK_S_IOERR);
 	/* Still serving: the device answers its configuration and GET_ID. */
 	assert_int_equal(capacity(vd), (4u << 20) / SECTOR);
-	if (!strstr(sim_hv_daemon_log(f->hv), "blk0: nbd="))
-		fail_msg("no log line names the disk and its URI:\n%s", sim_hv_daemon_log(f->hv));
+	log = sim_hv_daemon_log(f->hv);
+	if (!strstr(log, "blk0: nbd=") || !strstr(log, "connection lost") ||
+	    !strstr(log, "no working connection for 1 s (timeout=)"))
+		fail_msg("no log lines name the disk, its URI, the loss and the timeout:\n%s", log);
 	/* And it stops as cleanly as ever. */
 	assert_int_equal(sim_hv_stop_daemon(f->hv, SIGTERM, WAIT_MS), 0);
+}
+
+/*
+ * Writes of @n requests of @len bytes each from sector @first, each its own
+ * pattern (seed @seed + i), submitted at once on queue 0 and kicked.
+ */
+static void submit_writes(struct guest_virtio *vd, struct blk_request *reqs, unsigned int n,
+			  uint64_t first, uint32_t len, uint32_t seed)
+{
+	for (unsigned int i = 0; i < n; i++) {
+		request_build(vd, &reqs[i], VIRTIO_BLK_T_OUT, first + i * (len / SECTOR),
+			      guest_pattern(vd, len, seed + i), len, 2);
+		submit(vd, 0, &reqs[i]);
+	}
+	guest_virtio_kick(vd, 0);
+}
+
+/* The image holds @n patterns of @len bytes from sector @first (seed @seed + i). */
+static void assert_image_holds(const struct image *img, unsigned int n, uint64_t first,
+			       uint32_t len, uint32_t seed)
+{
+	for (unsigned int i = 0; i < n; i++) {
+		uint8_t *seen = image_read(img, (first + i * (len / SECTOR)) * SECTOR, len);
+		uint8_t *expected = pattern(len, seed + i);
+
+		assert_memory_equal(seen, expected, len);
+		free(seen);
+		free(expected);
+	}
+}
+
+/*
+ * nbdkit (file plugin: the data outlives it) is killed with writes in
+ * flight, more writes come while it is down, and it is started again: the
+ * guest sees every request succeed, a stall and no error; the file holds
+ * every write, and the guest reads them back through the new connection.
+ */
+static void test_nbd_server_killed_and_restarted_under_load(void **state)
+{
+	struct fixture *f = *state;
+	struct image *img = image_create(f, 0, IMAGE_SIZE);
+	const unsigned int n = 32;
+	const uint32_t len = 16 * KiB;
+	struct blk_request *reqs = calloc(2 * n, sizeof(*reqs));
+	struct nbd_server server = { 0 };
+	const char *const args[] = { "file", f->specs[MAX_SPECS - 1], NULL };
+	struct guest_virtio *vd;
+	const char *log;
+
+	snprintf(f->specs[MAX_SPECS - 1], sizeof(f->specs[0]), "file=%s", img->path);
+	if (!nbd_server_start(&server, args))
+		goto out;
+	vd = start_with_nbd_disk(f, &server, NULL);
+	blk_init(vd, 1, 0);
+	submit_writes(vd, reqs, n, 2048, len, 300);
+	nbd_server_stop(&server, SIGKILL);
+	/* While there is no server: kept too. */
+	submit_writes(vd, reqs + n, n, 2048 + n * (len / SECTOR), len, 300 + n);
+	assert_true(nbd_server_start(&server, args));
+	wait_done(vd, reqs, 2 * n);
+	for (unsigned int i = 0; i < 2 * n; i++)
+		assert_int_equal(request_status(vd, &reqs[i]), VIRTIO_BLK_S_OK);
+	assert_image_holds(img, 2 * n, 2048, len, 300);
+	for (unsigned int i = 0; i < 2 * n; i += 7) {
+		uint64_t buf = guest_filled(vd, len, 0x5a);
+		uint8_t *expected = pattern(len, 300 + i);
+
+		read_ok(vd, 2048 + i * (len / SECTOR), buf, len, 3);
+		assert_memory_equal(ram(vd, buf, len), expected, len);
+		free(expected);
+	}
+	log = sim_hv_daemon_log(f->hv);
+	if (!strstr(log, "connection lost") || !strstr(log, "serving again after"))
+		fail_msg("no log lines for the loss and the return:\n%s", log);
+	if (strstr(log, "error:"))
+		fail_msg("an error line for an outage within the timeout:\n%s", log);
+out:
+	nbd_server_stop(&server, SIGKILL);
+	free(reqs);
 }
 
 /* An export of 1 MiB + 1000 bytes is a disk of whole sectors; a request past them fails. */
@@ -2171,7 +2258,9 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_nbd_disk_serves_every_request_type, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nbd_read_only_export, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_nbd_server_gone_fails_requests_not_the_daemon, setup,
+		cmocka_unit_test_setup_teardown(test_nbd_server_gone_fails_requests_after_the_timeout, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_nbd_server_killed_and_restarted_under_load, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_nbd_without_a_server_is_refused_at_start, setup,
 						teardown),
