@@ -139,15 +139,12 @@ static void handshake_failed(struct disk_nbd *nbd, const char *why)
 	wait_retry(nbd);
 }
 
-void nbd_link_handshake_ready(struct disk_nbd *nbd, short what)
+/* Where the handshake stands: on its way (watch on), done and fit (up), or failed. */
+static void handshake_progress(struct disk_nbd *nbd)
 {
 	struct nbd_handle *h = nbd->export->handle;
 	char why[256];
 
-	if (what & EV_READ)
-		nbd_aio_notify_read(h);
-	else if (what & EV_WRITE)
-		nbd_aio_notify_write(h);
 	if (nbd_aio_is_connecting(h) == 1) {
 		disk_nbd_watch(nbd);
 		return;
@@ -163,6 +160,17 @@ void nbd_link_handshake_ready(struct disk_nbd *nbd, short what)
 		return;
 	}
 	come_up(nbd);
+}
+
+void nbd_link_handshake_ready(struct disk_nbd *nbd, short what)
+{
+	struct nbd_handle *h = nbd->export->handle;
+
+	if (what & EV_READ)
+		nbd_aio_notify_read(h);
+	else if (what & EV_WRITE)
+		nbd_aio_notify_write(h);
+	handshake_progress(nbd);
 }
 
 /* The host's answer: a socket to shake hands on, or a reason to wait and try again. */
@@ -194,7 +202,8 @@ static void on_connected(void *opaque, int fd)
 	nbd->export->handle = h;
 	nbd->state = LINK_HANDSHAKE;
 	arm(nbd->retry, NBD_EXPORT_HANDSHAKE_MS);	/* its deadline */
-	disk_nbd_watch(nbd);
+	/* libnbd runs the state machine as far as it goes: with a quick server, to the end. */
+	handshake_progress(nbd);
 }
 
 static void on_retry(evutil_socket_t fd, short what, void *arg)

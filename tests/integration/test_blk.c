@@ -29,6 +29,7 @@
 #include "tests/guest/guest_pci.h"
 #include "tests/guest/guest_virtio.h"
 #include "tests/integration/daemon_path.h"
+#include "tests/integration/nbd_fake_server.h"
 #include "tests/sim/hypervisor.h"
 
 #define ECAM_BASE	0x10000000ULL
@@ -1320,6 +1321,72 @@ out:
 	free(reqs);
 }
 
+/* A disk on the fake server @fake with @options. */
+static struct guest_virtio *start_with_fake_nbd(struct fixture *f, const struct nbd_fake *fake,
+						const char *options)
+{
+	struct nbd_server server = { 0 };
+
+	snprintf(server.uri, sizeof(server.uri), "nbd+unix:///?socket=%s", fake->path);
+	return start_with_nbd_disk(f, &server, options);
+}
+
+/*
+ * The server sends half a read's data and closes: the guest's read is
+ * sent again on a new connection and comes back whole, with no error.
+ */
+static void test_nbd_server_closing_mid_reply_costs_a_reconnect_not_an_error(void **state)
+{
+	struct fixture *f = *state;
+	const uint32_t len = 8 * KiB;
+	uint8_t *content = pattern(1u << 20, 77);
+	struct nbd_fake fake;
+	struct guest_virtio *vd;
+	uint64_t buf;
+
+	assert_int_equal(nbd_fake_start(&fake, NBD_FAKE_CUT_FIRST_READ, content, 1u << 20), 0);
+	vd = start_with_fake_nbd(f, &fake, NULL);
+	blk_init(vd, 1, 0);
+	buf = guest_filled(vd, len, 0x5a);
+	read_ok(vd, 16, buf, len, 2);
+	assert_memory_equal(ram(vd, buf, len), content + 16 * SECTOR, len);
+	assert_int_equal(atomic_load(&fake.broken), 1);
+	assert_true(atomic_load(&fake.connections) >= 2);
+	if (!strstr(sim_hv_daemon_log(f->hv), "connection lost"))
+		fail_msg("no line for the loss:\n%s", sim_hv_daemon_log(f->hv));
+	assert_int_equal(sim_hv_stop_daemon(f->hv, SIGTERM, WAIT_MS), 0);
+	nbd_fake_stop(&fake);
+	free(content);
+}
+
+/*
+ * A server that answers every read with garbage: a backend error, never a
+ * crash. The reads fail after timeout=, the device still answers, and the
+ * daemon stops cleanly.
+ */
+static void test_nbd_server_answering_garbage_is_an_io_error(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t *content = pattern(1u << 20, 78);
+	struct nbd_fake fake;
+	struct guest_virtio *vd;
+
+	assert_int_equal(nbd_fake_start(&fake, NBD_FAKE_GARBAGE, content, 1u << 20), 0);
+	vd = start_with_fake_nbd(f, &fake, "timeout=1");
+	blk_init(vd, 1, 0);
+	assert_int_equal(blk_io(vd, VIRTIO_BLK_T_IN, 0, guest_filled(vd, 4096, 0), 4096, 1, NULL),
+			 VIRTIO_BLK_S_IOERR);
+	assert_true(atomic_load(&fake.broken) >= 1);
+	assert_int_equal(blk_io(vd, VIRTIO_BLK_T_IN, 8, guest_filled(vd, 4096, 0), 4096, 1, NULL),
+			 VIRTIO_BLK_S_IOERR);
+	assert_int_equal(capacity(vd), (1u << 20) / SECTOR);
+	if (!strstr(sim_hv_daemon_log(f->hv), "no working connection for 1 s"))
+		fail_msg("no line for the timeout:\n%s", sim_hv_daemon_log(f->hv));
+	assert_int_equal(sim_hv_stop_daemon(f->hv, SIGTERM, WAIT_MS), 0);
+	nbd_fake_stop(&fake);
+	free(content);
+}
+
 /* An export of 1 MiB + 1000 bytes is a disk of whole sectors; a request past them fails. */
 static void test_nbd_export_of_partial_sectors_is_rounded_down(void **state)
 {
@@ -2261,6 +2328,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_nbd_server_gone_fails_requests_after_the_timeout, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_nbd_server_killed_and_restarted_under_load, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(
+			test_nbd_server_closing_mid_reply_costs_a_reconnect_not_an_error, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nbd_server_answering_garbage_is_an_io_error, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_nbd_without_a_server_is_refused_at_start, setup,
 						teardown),
