@@ -233,7 +233,7 @@ static inline int nbd_fake_start(struct nbd_fake *s, enum nbd_fake_mode mode, co
 	unlink(s->path);
 	s->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (s->listen_fd < 0 || bind(s->listen_fd, (struct sockaddr *)&addr, sizeof(addr)) ||
-	    listen(s->listen_fd, 8))
+	    listen(s->listen_fd, 64))
 		return -errno;
 	return -pthread_create(&s->thread, NULL, nbd_fake_thread, s);
 }

@@ -17,6 +17,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/falloc.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -720,6 +723,69 @@ static void nbd_server_stop(struct nbd_server *server, int signal_number)
 	unlink(server->socket);
 }
 
+/* A TCP port on 127.0.0.1 that was free a moment ago. */
+static unsigned int free_tcp_port(void)
+{
+	struct sockaddr_in addr = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(addr);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&addr, sizeof(addr)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&addr, &len), 0);
+	close(fd);
+	return ntohs(addr.sin_port);
+}
+
+/* Until something listens on 127.0.0.1:@port (10 s at most). */
+static bool tcp_port_listens(unsigned int port)
+{
+	struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+				    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+
+	for (int i = 0; i < 1000; i++) {
+		int fd = socket(AF_INET, SOCK_STREAM, 0);
+		bool up = fd >= 0 && !connect(fd, (struct sockaddr *)&addr, sizeof(addr));
+
+		if (fd >= 0)
+			close(fd);
+		if (up)
+			return true;
+		usleep(10000);
+	}
+	return false;
+}
+
+/*
+ * qemu-storage-daemon exporting @image raw as "disk0", writable, on TCP
+ * 127.0.0.1 (the URI names "localhost": the supervisor looks it up);
+ * false (and a skipped test) where it is not installed.
+ */
+static bool qsd_start(struct nbd_server *server, const char *image)
+{
+	unsigned int port = free_tcp_port();
+	char blockdev[128], nbd[96];
+
+	if (access("/usr/bin/qemu-storage-daemon", X_OK)) {
+		print_message("skipped: qemu-storage-daemon is not installed (apt-get install "
+			      "qemu-system-common)\n");
+		return false;
+	}
+	snprintf(blockdev, sizeof(blockdev), "driver=file,node-name=file0,filename=%s", image);
+	snprintf(nbd, sizeof(nbd), "addr.type=inet,addr.host=127.0.0.1,addr.port=%u", port);
+	server->pid = fork();
+	assert_true(server->pid >= 0);
+	if (!server->pid) {
+		execl("/usr/bin/qemu-storage-daemon", "qemu-storage-daemon", "--blockdev", blockdev,
+		      "--nbd-server", nbd, "--export",
+		      "type=nbd,id=exp0,node-name=file0,name=disk0,writable=on", (char *)NULL);
+		_exit(127);
+	}
+	assert_true(tcp_port_listens(port));
+	snprintf(server->uri, sizeof(server->uri), "nbd://localhost:%u/disk0", port);
+	return true;
+}
+
 /* One disk on the export of @server with @options; returns it. */
 static struct guest_virtio *start_with_nbd_disk(struct fixture *f, const struct nbd_server *server,
 						const char *options)
@@ -1160,6 +1226,50 @@ static void test_nbd_disk_serves_every_request_type(void **state)
 				SECTOR, 1, NULL), VIRTIO_BLK_S_IOERR);
 out:
 	nbd_server_stop(&server, SIGKILL);
+	free(content);
+}
+
+/*
+ * The same disk served by qemu-storage-daemon over TCP (nbd://localhost,
+ * looked up by the supervisor): reads, writes, flush, write-zeroes and
+ * discard, the data checked in the image it exports.
+ */
+static void test_nbd_disk_on_qemu_storage_daemon_over_tcp(void **state)
+{
+	struct fixture *f = *state;
+	struct image *img = image_create(f, 0, IMAGE_SIZE);
+	struct nbd_server server = { 0 };
+	const uint32_t len = 64 * KiB;
+	uint8_t *content = pattern(len, 51), *seen;
+	struct guest_virtio *vd;
+	uint64_t buf;
+
+	image_write(img, 200ULL * SECTOR, content, len);
+	if (!qsd_start(&server, img->path))
+		goto out;
+	vd = start_with_nbd_disk(f, &server, NULL);
+	blk_init(vd, 1, 0);
+	assert_int_equal(capacity(vd), IMAGE_SIZE / SECTOR);
+	buf = guest_filled(vd, len, 0x5a);
+	read_ok(vd, 200, buf, len, 4);
+	assert_memory_equal(ram(vd, buf, len), content, len);
+	buf = guest_pattern(vd, len, 52);
+	write_ok(vd, 3000, buf, len, 3);
+	assert_int_equal(blk_io(vd, VIRTIO_BLK_T_FLUSH, 0, 0, 0, 0, NULL), VIRTIO_BLK_S_OK);
+	seen = image_read(img, 3000ULL * SECTOR, len);
+	assert_memory_equal(seen, ram(vd, buf, len), len);
+	free(seen);
+	if (vd->device_features & BIT(VIRTIO_BLK_F_WRITE_ZEROES)) {
+		assert_int_equal(blk_range(vd, VIRTIO_BLK_T_WRITE_ZEROES, 3000, 16, 0), VIRTIO_BLK_S_OK);
+		seen = image_read(img, 3000ULL * SECTOR, 16 * SECTOR);
+		assert_true(all_zero(seen, 16 * SECTOR));
+		free(seen);
+	}
+	if (vd->device_features & BIT(VIRTIO_BLK_F_DISCARD))
+		assert_int_equal(blk_range(vd, VIRTIO_BLK_T_DISCARD, 3016, 8, 0), VIRTIO_BLK_S_OK);
+	assert_int_equal(sim_hv_stop_daemon(f->hv, SIGTERM, WAIT_MS), 0);
+out:
+	nbd_server_stop(&server, SIGTERM);
 	free(content);
 }
 
@@ -2324,6 +2434,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_write_zeroes_without_zero_range_still_zeroes, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_nbd_disk_serves_every_request_type, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nbd_disk_on_qemu_storage_daemon_over_tcp, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_nbd_read_only_export, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nbd_server_gone_fails_requests_after_the_timeout, setup,
 						teardown),
