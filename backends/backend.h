@@ -124,6 +124,13 @@ struct backend_type {
 	 */
 	int (*open)(void *config, const struct backend_common *common, char *why, size_t why_len);
 	void (*close)(void *config);
+	/*
+	 * Optional, after open(): the files the device reads once serving (an
+	 * NBD disk's TLS credentials, which libnbd reads at each handshake),
+	 * each an absolute path given to @keep; the worker's root then holds
+	 * copies of them at those paths (docs/security.md).
+	 */
+	void (*root_files)(const void *config, void (*keep)(void *ctx, const char *path), void *ctx);
 	/* Create the device on env->transport (after open()). 0 or -errno, logged. */
 	int (*create)(struct virtio_device **out, const struct backend_env *env,
 		      const struct backend_common *common, const void *config);

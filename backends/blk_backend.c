@@ -185,6 +185,14 @@ static int blk_backend_create(struct virtio_device **out, const struct backend_e
 	return blk_create(out, &blk, env->mem, env->base, env->transport);
 }
 
+static void blk_root_files(const void *config, void (*keep)(void *ctx, const char *path), void *ctx)
+{
+	const struct blk_options *options = config;
+
+	if (options->nbd)
+		nbd_export_credentials(&options->export, keep, ctx);
+}
+
 static const char *blk_nbd_uri(const void *config)
 {
 	const struct blk_options *options = config;
@@ -218,6 +226,7 @@ const struct backend_type blk_backend = {
 	.nbd_uri = blk_nbd_uri,
 	.open = blk_open,
 	.close = blk_close,
+	.root_files = blk_root_files,
 	.create = blk_backend_create,
 	.destroy = blk_destroy,
 	.describe = blk_describe,

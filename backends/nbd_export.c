@@ -3,6 +3,7 @@
 #include "backends/nbd_export.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
@@ -221,4 +222,22 @@ int nbd_export_same(const struct nbd_export *export, struct nbd_handle *h, char 
 		return 0;
 	snprintf(why, why_len, "%s", what);
 	return -EIO;
+}
+
+void nbd_export_credentials(const struct nbd_export *export,
+			    void (*keep)(void *ctx, const char *path), void *ctx)
+{
+	static const char *const names[] = { "ca-cert.pem", "client-cert.pem", "client-key.pem",
+					      "ca-crl.pem" };
+	const struct nbd_uri *uri = &export->parsed;
+	char path[PATH_MAX];
+
+	if (!uri->tls)
+		return;
+	if (uri->tls_psk_file)
+		keep(ctx, uri->tls_psk_file);
+	for (size_t i = 0; uri->tls_certificates && i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", uri->tls_certificates, names[i]);
+		keep(ctx, path);
+	}
 }

@@ -51,6 +51,14 @@ int nbd_export_open(struct nbd_export *export, const char *uri, bool readonly,
 void nbd_export_close(struct nbd_export *export);
 
 /*
+ * The files a TLS handshake of @export reads (nbds://: tls-psk-file=, and
+ * what libnbd reads of tls-certificates=, lib/crypto.c's load_certificates),
+ * each given to @keep; none without TLS.
+ */
+void nbd_export_credentials(const struct nbd_export *export,
+			    void (*keep)(void *ctx, const char *path), void *ctx);
+
+/*
  * A new handle for @export, set up for the handshake on socket @fd (which
  * it then owns, whatever happens): export name, TLS. NULL with libnbd's
  * error set.

@@ -141,6 +141,11 @@ static int set_fields(struct nbd_uri *uri, const char *text, const xmlURI *parse
 		ret = set_query(uri, parsed->query_raw, why, why_len);
 	if (!ret)
 		ret = set_address(uri, parsed, why, why_len);
+	/* A reconnect reads them from the worker's root, where they are kept at these paths. */
+	if (!ret && ((uri->tls_certificates && uri->tls_certificates[0] != '/') ||
+		     (uri->tls_psk_file && uri->tls_psk_file[0] != '/')))
+		ret = parse_refuse(why, why_len, "tls-certificates= and tls-psk-file= take an "
+				   "absolute path");
 	if (ret)
 		return ret;
 	/* xmlParseURI decoded the path; the export is what follows its '/' (doc/uri.md). */

@@ -92,13 +92,46 @@ static int add_stop_signals(struct stop_request *stop, struct event *events[STOP
 	return 0;
 }
 
+/* The files the devices read once serving (backend_type.root_files), copied for the sandbox. */
+struct root_files {
+	char *paths[SANDBOX_MAX_FILES];
+	unsigned int count;
+	bool lost;		/* one did not fit, or out of memory */
+};
+
+static void keep_root_file(void *ctx, const char *path)
+{
+	struct root_files *files = ctx;
+
+	if (files->count < SANDBOX_MAX_FILES && (files->paths[files->count] = strdup(path)))
+		files->count++;
+	else
+		files->lost = true;
+}
+
 static int enter_sandbox(const struct daemon_options *opts)
 {
 	struct sandbox_config config = { .domid = (int)opts->domid,
 					 .supervisor_pid = opts->supervisor_pid };
+	struct root_files files = { .count = 0 };
+	int ret = -ENOMEM;
 
+	for (unsigned int i = 0; i < opts->nr_devices; i++) {
+		const struct device_config *d = &opts->devices[i];
+
+		if (d->opened && d->type->root_files)
+			d->type->root_files(d->options, keep_root_file, &files);
+	}
 	privileges_target_of(&opts->user, opts->uid_base, opts->domid, &config.target);
-	return sandbox_enter(&config);
+	config.root_files = (const char *const *)files.paths;
+	config.nr_root_files = files.count;
+	if (files.lost)
+		log_error("sandbox: more files to keep than %d (or out of memory)", SANDBOX_MAX_FILES);
+	else
+		ret = sandbox_enter(&config);
+	for (unsigned int i = 0; i < files.count; i++)
+		free(files.paths[i]);
+	return ret;
 }
 
 static int serve(const struct daemon_options *opts, struct worker_host *host)

@@ -110,6 +110,8 @@ static void test_refused(void **state)
 	assert_refused("nbd://h/?size=1", "unknown query parameter 'size'");
 	assert_refused("nbd+unix:///?socket=/a&socket=/b", "given twice");
 	assert_refused("nbd://h/x#top", "fragment");
+	assert_refused("nbds://h/x?tls-psk-file=keys.psk", "absolute path");
+	assert_refused("nbds://h/x?tls-certificates=pki", "absolute path");
 	assert_refused("nbd+unix:///?socket=/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 		       "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "longer than");
 }
