@@ -96,7 +96,11 @@ void disk_nbd_deliver(struct disk_nbd *nbd)
 	nbd->delivering = true;
 	while ((op = nbd_op_list_pop(&nbd->finished))) {
 		if (lost_with_connection(nbd, op) && !nbd->failing && !nbd->stopping) {
-			nbd_op_list_push(&nbd->kept, op);
+			/* Lost with an earlier connection and a new one is up: sent on it at once. */
+			if (nbd->state == LINK_UP)
+				disk_nbd_issue(nbd, op);
+			else
+				nbd_op_list_push(&nbd->kept, op);
 			continue;
 		}
 		if (op->sent && !op->error && op->answered == op->sent &&

@@ -109,8 +109,11 @@ void nbd_link_proved(struct disk_nbd *nbd)
 /* The new connection offers what the guest was told: send what was kept. */
 static void come_up(struct disk_nbd *nbd)
 {
-	struct nbd_op *list = nbd->kept.head;
+	struct nbd_op *list;
 
+	/* Operations the old connection took down and nobody looked at yet: kept first. */
+	disk_nbd_deliver(nbd);
+	list = nbd->kept.head;
 	event_del(nbd->retry);
 	nbd->state = LINK_UP;
 	nbd->generation++;
