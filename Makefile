@@ -52,10 +52,11 @@ LDFLAGS		+= $(foreach d,usr/lib/aarch64-linux-gnu lib/aarch64-linux-gnu,-Wl,-rpa
 endif
 
 # pkg-config names: xencontrol is libxenctrl. libseccomp (the workers' allow-list),
-# libnbd (blk's NBD disks), libmnl (virtio-net's rtnetlink) and json-c (the device-model
-# mode's QMP) go with libevent and liburing: every build of the daemon objects links them.
+# libnbd (blk's NBD disks) with libxml-2.0 (their URIs, split as libnbd splits them),
+# libmnl (virtio-net's rtnetlink) and json-c (the device-model mode's QMP) go with
+# libevent and liburing: every build of the daemon objects links them.
 XEN_PKGS	:= xencontrol xendevicemodel xenforeignmemory xenevtchn xenstore xentoolcore
-EVENT_PKGS	:= libevent liburing libseccomp libnbd libmnl json-c
+EVENT_PKGS	:= libevent liburing libseccomp libnbd libxml-2.0 libmnl json-c
 
 # Recursive (=) so that pkg-config runs only when a rule needs it, after
 # ensure-deps has installed the packages.
@@ -141,7 +142,7 @@ deps:
 # nothing is installed. NAME=PACKAGE: a pkg-config module, or a header
 # (Debian 12's libfdt-dev has no libfdt.pc), and the Debian package with it.
 BUILD_DEPS	:= $(addsuffix =libxen-dev,$(XEN_PKGS)) libevent=libevent-dev \
-		   liburing=liburing-dev libnbd=libnbd-dev libmnl=libmnl-dev json-c=libjson-c-dev \
+		   liburing=liburing-dev libnbd=libnbd-dev libxml-2.0=libxml2-dev libmnl=libmnl-dev json-c=libjson-c-dev \
 		   libfdt.h=libfdt-dev
 ifneq ($(filter tests check-run asan $(BUILD)/tests/%,$(MAKECMDGOALS)),)
 BUILD_DEPS	+= cmocka=libcmocka-dev json-c=libjson-c-dev

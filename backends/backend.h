@@ -27,12 +27,42 @@ struct event_base;
 /* The largest per-type configuration block (blk: a PATH_MAX path and its opened image). */
 #define BACKEND_CONFIG_MAX	12288
 
+/*
+ * What a device may ask of the process that runs it: a connection to its
+ * network storage (an NBD export), which the supervisor makes for it, from
+ * its own copy of the configuration, so that a worker needs neither a
+ * network nor a file system (daemon/worker_protocol.h, NBD_CONNECT).
+ * @device is the device's position among the domain's devices.
+ */
+typedef void backend_connected_fn(void *opaque, int fd_or_error);
+
+struct backend_host {
+	/*
+	 * Before the loop serves: a connected socket (the caller's), or -errno:
+	 * what the supervisor's connect() said, -ETIMEDOUT, or -ENOTCONN (no
+	 * supervisor to ask).
+	 */
+	int (*connect_now)(const struct backend_host *host, unsigned int device);
+	/*
+	 * From the loop: ask for one; @done is called once, from the loop and
+	 * never from within this call, with a socket it then owns or -errno.
+	 * 0, or -errno (nothing asked: -ENOTCONN before the channel serves or
+	 * after it stopped). Asks still waiting end with -ECANCELED before any
+	 * device is destroyed.
+	 */
+	int (*connect)(const struct backend_host *host, unsigned int device,
+		       backend_connected_fn *done, void *opaque);
+	void *opaque;
+};
+
 /* What the daemon parsed for every type, as the type's hooks see it. */
 struct backend_common {
 	const char *name;	/* "blk0": type and index among devices of that type */
 	uint16_t queue_size;	/* queue-size=, else VIRTIO_QUEUE_SIZE_DEFAULT */
 	unsigned int index;	/* among devices of this type: 0 for blk0 */
+	unsigned int device;	/* among all the domain's devices, in the order given */
 	uint32_t domid;		/* the domain served (a created tap's name: net) */
+	const struct backend_host *host;	/* open() only; NULL where nothing serves */
 };
 
 /* What create() gets from the domain it serves. */
@@ -81,13 +111,26 @@ struct backend_type {
 	 */
 	const char *(*host_file)(const void *config, bool *writes);
 	/*
+	 * Optional: the NBD URI the supervisor connects for the device
+	 * (common->host, connect), or NULL: it has no network storage.
+	 */
+	const char *(*nbd_uri)(const void *config);
+	/*
 	 * Optional: open and lock what the device uses on the host (an image, a
-	 * tap), before anything is registered with Xen and before privileges
-	 * drop. 0 or -errno with @why naming what failed (not the device: the
-	 * caller adds it). close() undoes it and is safe after a failed open().
+	 * tap, a connection through common->host), before anything is
+	 * registered with Xen and before privileges drop. 0 or -errno with
+	 * @why naming what failed (not the device: the caller adds it).
+	 * close() undoes it and is safe after a failed open().
 	 */
 	int (*open)(void *config, const struct backend_common *common, char *why, size_t why_len);
 	void (*close)(void *config);
+	/*
+	 * Optional, after open(): the files the device reads once serving (an
+	 * NBD disk's TLS credentials, which libnbd reads at each handshake),
+	 * each an absolute path given to @keep; the worker's root then holds
+	 * copies of them at those paths (docs/security.md).
+	 */
+	void (*root_files)(const void *config, void (*keep)(void *ctx, const char *path), void *ctx);
 	/* Create the device on env->transport (after open()). 0 or -errno, logged. */
 	int (*create)(struct virtio_device **out, const struct backend_env *env,
 		      const struct backend_common *common, const void *config);

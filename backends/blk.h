@@ -18,6 +18,9 @@ struct event_base;
 
 /* 5.2.6: header, data, status; a chain is no longer than the queue (2.7.5.3.1). */
 #define BLK_QUEUE_SIZE_MIN	4
+/* nbd=: how long an outage may last before requests fail (timeout=), in seconds. */
+#define BLK_NBD_TIMEOUT_DEFAULT	30
+#define BLK_NBD_TIMEOUT_MAX	3600
 
 /* What --device blk,... sets beyond addr and queue-size, and the image open() opened. */
 struct blk_options {
@@ -28,6 +31,8 @@ struct blk_options {
 	char serial[21];	/* at most 20 bytes (5.2.6: GET_ID) */
 	uint16_t queues;	/* 0: one per guest vCPU */
 	uint64_t bounce_budget;	/* direct=on: bytes of bounce memory; 0: the default */
+	uint32_t timeout;	/* nbd=: seconds an outage may last (timeout=) */
+	bool timeout_set;	/* ... given (refused without nbd=) */
 	union {			/* open() fills the one in use */
 		struct blk_image image;
 		struct nbd_export export;

@@ -13,6 +13,7 @@
 #include "backends/blk_bounce.h"
 #include "backends/disk_file.h"
 #include "backends/disk_nbd.h"
+#include "backends/nbd_uri.h"
 #include "lib/parse.h"
 
 #define XVP_STRINGIFY_(x) #x
@@ -22,7 +23,8 @@ _Static_assert(sizeof(struct blk_options) <= BACKEND_CONFIG_MAX, "the daemon sto
 
 static void blk_defaults(void *config)
 {
-	*(struct blk_options *)config = (struct blk_options){ .image.fd = -1 };
+	*(struct blk_options *)config = (struct blk_options){ .image.fd = -1,
+							      .timeout = BLK_NBD_TIMEOUT_DEFAULT };
 }
 
 /* path=FILE or nbd=URI: one disk, in the one buffer. */
@@ -40,12 +42,16 @@ static int set_target(struct blk_options *options, const char *key, const char *
 	if (strlen(value) >= sizeof(options->path))
 		return parse_refuse(why, why_len, "%s=%.*s%s: the %s is longer than %zu bytes", key,
 				    PARSE_SHOWN(value), nbd ? "URI" : "path", sizeof(options->path) - 1);
-	/* libnbd parses the rest of the URI when it connects (nbd_connect_uri(3)). */
-	if (nbd && strncmp(value, "nbd://", 6) && strncmp(value, "nbd+unix://", 11) &&
-	    strncmp(value, "nbds://", 7) && strncmp(value, "nbds+unix://", 12))
-		return parse_refuse(why, why_len, "nbd=%.*s%s: not an NBD URI: expected nbd://HOST[:PORT]"
-				    "/EXPORT, nbd+unix:///EXPORT?socket=PATH or their nbds:// forms",
-				    PARSE_SHOWN(value));
+	if (nbd) {
+		/* Split again where it is used (the supervisor, the worker): here only checked. */
+		struct nbd_uri uri;
+		char reason[256];
+		int ret = nbd_uri_parse(value, &uri, reason, sizeof(reason));
+
+		nbd_uri_free(&uri);
+		if (ret)
+			return parse_refuse(why, why_len, "nbd=%.*s%s: %s", PARSE_SHOWN(value), reason);
+	}
 	strcpy(options->path, value);
 	options->nbd = nbd;
 	return 0;
@@ -72,6 +78,14 @@ static int set_number_key(struct blk_options *options, const char *key, const ch
 				       "from 1 to " XVP_STRINGIFY(VIRTIO_MAX_QUEUES), &number, why,
 				       why_len);
 		options->queues = (uint16_t)number;
+		return ret;
+	}
+	if (!strcmp(key, "timeout")) {
+		ret = parse_key_number("timeout", value, PARSE_NUMBER, 0, BLK_NBD_TIMEOUT_MAX,
+				       "seconds from 0 to " XVP_STRINGIFY(BLK_NBD_TIMEOUT_MAX), &number,
+				       why, why_len);
+		options->timeout = (uint32_t)number;
+		options->timeout_set = true;
 		return ret;
 	}
 	if (!strcmp(key, "bounce-budget")) {
@@ -107,6 +121,9 @@ static int blk_check(void *config, const struct backend_common *common, char *wh
 		return parse_refuse(why, why_len, "path=FILE is required (or nbd=URI, a network disk)");
 	if (options->nbd && options->direct)
 		return parse_refuse(why, why_len, "direct=on: for an image file, not an nbd= disk");
+	if (!options->nbd && options->timeout_set)
+		return parse_refuse(why, why_len, "timeout=%u: for an nbd= disk, not an image file",
+				    options->timeout);
 	if (common->queue_size < BLK_QUEUE_SIZE_MIN)
 		return parse_refuse(why, why_len, "queue-size=%u: blk needs at least %u (a request is "
 				    "a header, data and a status byte)", common->queue_size,
@@ -126,9 +143,9 @@ static int blk_open(void *config, const struct backend_common *common, char *why
 {
 	struct blk_options *options = config;
 
-	(void)common;
 	if (options->nbd)
-		return nbd_export_open(&options->export, options->path, options->readonly, why, why_len);
+		return nbd_export_open(&options->export, options->path, options->readonly,
+				       common->host, common->device, why, why_len);
 	return blk_image_open(&options->image, options->path, options->readonly, options->direct,
 			      why, why_len);
 }
@@ -160,12 +177,27 @@ static int blk_backend_create(struct virtio_device **out, const struct backend_e
 	};
 
 	int ret = options->nbd ? disk_nbd_create(&blk.disk, (struct nbd_export *)&options->export,
-						 common->name) :
+						 common->name, options->timeout) :
 				 disk_file_create(&blk.disk, &options->image);
 
 	if (ret)
 		return ret;
 	return blk_create(out, &blk, env->mem, env->base, env->transport);
+}
+
+static void blk_root_files(const void *config, void (*keep)(void *ctx, const char *path), void *ctx)
+{
+	const struct blk_options *options = config;
+
+	if (options->nbd)
+		nbd_export_credentials(&options->export, keep, ctx);
+}
+
+static const char *blk_nbd_uri(const void *config)
+{
+	const struct blk_options *options = config;
+
+	return options->nbd ? options->path : NULL;
 }
 
 static void blk_describe(const void *config, char *buf, size_t len)
@@ -177,18 +209,24 @@ static void blk_describe(const void *config, char *buf, size_t len)
 
 const struct backend_type blk_backend = {
 	.name = "blk",
-	.keys = "path, readonly, serial, direct, queues, queue-size, addr, bounce-budget, nbd, poll-max-ns",
+	.keys = "path, readonly, serial, direct, queues, queue-size, addr, bounce-budget, nbd, "
+		"timeout, poll-max-ns",
 	.usage = "blk,path=FILE[,readonly=on][,serial=STR][,direct=on][,queues=N]\n"
 		 "   [,queue-size=N][,addr=DEV][,bounce-budget=SIZE]\n"
-		 "blk,nbd=URI[,readonly=on][,serial=STR][,queues=N][,queue-size=N][,addr=DEV]",
-	.help = "nbd: an NBD export (nbd://HOST[:PORT]/NAME, nbd+unix:///NAME?socket=PATH)\n",
+		 "blk,nbd=URI[,readonly=on][,serial=STR][,queues=N][,queue-size=N][,addr=DEV]\n"
+		 "   [,timeout=SECONDS]",
+	.help = "nbd: an NBD export (nbd://HOST[:PORT]/NAME, nbd+unix:///NAME?socket=PATH)\n"
+		"timeout: how long requests wait for a lost NBD connection to come back "
+		"(default " XVP_STRINGIFY(BLK_NBD_TIMEOUT_DEFAULT) ")\n",
 	.config_size = sizeof(struct blk_options),
 	.defaults = blk_defaults,
 	.set_key = blk_set_key,
 	.check = blk_check,
 	.host_file = blk_host_file,
+	.nbd_uri = blk_nbd_uri,
 	.open = blk_open,
 	.close = blk_close,
+	.root_files = blk_root_files,
 	.create = blk_backend_create,
 	.destroy = blk_destroy,
 	.describe = blk_describe,

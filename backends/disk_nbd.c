@@ -8,6 +8,12 @@
  * completion callback from inside its own calls, with the handle locked, so
  * the callback only counts; finished operations are handed to the user
  * after libnbd returns, where the user may queue new ones.
+ *
+ * An operation keeps what it takes to send it again: when the connection
+ * goes (backends/nbd_link.c), the operations it took down with it, and the
+ * ones that come meanwhile, are kept and sent whole on the next one (a
+ * read or write again at the same offset means what it meant the first
+ * time), until the outage outlasts timeout=.
  */
 #include "backends/disk_nbd.h"
 
@@ -19,50 +25,11 @@
 #include <event2/event.h>
 #include <libnbd.h>
 
-#include "lib/log.h"
-
-enum nbd_op_kind { OP_READ, OP_WRITE, OP_FLUSH, OP_TRIM, OP_ZERO };
-
-struct nbd_op {
-	struct disk_nbd *nbd;
-	void *user;
-	unsigned int pending;		/* commands not freed by libnbd, + 1 while sending */
-	unsigned int sent;		/* commands libnbd took */
-	int error;			/* the first command's errno, 0 if none failed */
-	int result;			/* what the user is told on success */
-	struct nbd_op *next;		/* free list, or the list of finished ones */
-};
-
-struct disk_nbd {
-	struct disk disk;
-	struct nbd_export *export;
-	char name[32];
-	struct nbd_op *ops;
-	struct nbd_op *free;
-	struct nbd_op *finished, **finished_tail;
-	unsigned int in_flight;		/* operations taken and not handed back */
-	struct event_base *base;
-	struct event *event;
-	short watching;			/* what the event waits for */
-	bool delivering;
-	disk_complete_fn complete;
-	disk_batch_fn batch_done;
-	void *opaque;
-	struct log_ratelimit log;
-};
+#include "backends/disk_nbd_internal.h"
 
 static struct disk_nbd *nbd_of(struct disk *disk)
 {
 	return (struct disk_nbd *)disk;
-}
-
-static void finish_op(struct nbd_op *op)
-{
-	struct disk_nbd *nbd = op->nbd;
-
-	op->next = NULL;
-	*nbd->finished_tail = op;
-	nbd->finished_tail = &op->next;
 }
 
 /* libnbd's completion callback (the handle is locked): the command's result. */
@@ -70,6 +37,7 @@ static int on_command_done(void *user_data, int *error)
 {
 	struct nbd_op *op = user_data;
 
+	op->answered++;
 	if (*error && !op->error)
 		op->error = *error;
 	return 1;	/* retire the command */
@@ -78,36 +46,71 @@ static int on_command_done(void *user_data, int *error)
 /*
  * The callback's free function: libnbd calls it exactly once per command,
  * after the completion callback, or instead of it when the call that would
- * send the command fails (libnbd(3), "Callback lifetimes"). So this, not
- * the completion, counts the commands out.
+ * send the command fails or the handle is closed with the command out
+ * (libnbd(3), "Callback lifetimes"). So this, not the completion, counts
+ * the commands out.
  */
 static void on_command_freed(void *user_data)
 {
 	struct nbd_op *op = user_data;
 
 	if (--op->pending == 0)
-		finish_op(op);
+		nbd_op_list_push(&op->nbd->finished, op);
 }
 
-/* Hand finished operations to the user, outside libnbd. */
-static void deliver(struct disk_nbd *nbd)
+/* Every command is out: drop the sender's hold. */
+static void sent_all(struct nbd_op *op)
 {
+	on_command_freed(op);
+}
+
+void disk_nbd_fail(struct disk_nbd *nbd, struct nbd_op *op, int error)
+{
+	op->error = error;
+	op->pending = 0;
+	nbd_op_list_push(&nbd->finished, op);
+}
+
+/* Did @op go down with its connection (a command failed or was never answered, and it is gone)? */
+static bool lost_with_connection(const struct disk_nbd *nbd, const struct nbd_op *op)
+{
+	if (!op->error && op->answered == op->sent)
+		return false;
+	return nbd->state != LINK_UP || op->generation != nbd->generation;
+}
+
+static int result_of(const struct nbd_op *op)
+{
+	if (op->error)
+		return -op->error;
+	return op->answered < op->sent ? -EIO : op->result;
+}
+
+void disk_nbd_deliver(struct disk_nbd *nbd)
+{
+	struct nbd_op *op;
 	bool any = false;
 
 	if (nbd->delivering)
 		return;		/* the user queued from its completion: the loop below goes on */
 	nbd->delivering = true;
-	while (nbd->finished) {
-		struct nbd_op *op = nbd->finished;
-
-		nbd->finished = op->next;
-		if (!nbd->finished)
-			nbd->finished_tail = &nbd->finished;
+	while ((op = nbd_op_list_pop(&nbd->finished))) {
+		if (lost_with_connection(nbd, op) && !nbd->failing && !nbd->stopping) {
+			/* Lost with an earlier connection and a new one is up: sent on it at once. */
+			if (nbd->state == LINK_UP)
+				disk_nbd_issue(nbd, op);
+			else
+				nbd_op_list_push(&nbd->kept, op);
+			continue;
+		}
+		if (op->sent && !op->error && op->answered == op->sent &&
+		    op->generation == nbd->generation)
+			nbd_link_proved(nbd);
 		op->next = nbd->free;
 		nbd->free = op;
 		nbd->in_flight--;
 		any = true;
-		nbd->complete(nbd->opaque, op->user, op->error ? -op->error : op->result);
+		nbd->complete(nbd->opaque, op->user, result_of(op));
 	}
 	nbd->delivering = false;
 	if (any && nbd->batch_done)
@@ -116,20 +119,27 @@ static void deliver(struct disk_nbd *nbd)
 
 static void on_socket(evutil_socket_t fd, short what, void *arg);
 
-/* Wait for what libnbd wants next: replies while commands are out, room to send. */
-static void watch(struct disk_nbd *nbd)
+void disk_nbd_unwatch(struct disk_nbd *nbd)
+{
+	event_del(nbd->event);
+	nbd->watching = 0;
+}
+
+/* Wait for what libnbd wants next: replies while commands are out (or a handshake's), room to send. */
+void disk_nbd_watch(struct disk_nbd *nbd)
 {
 	struct nbd_handle *h = nbd->export->handle;
 	unsigned int dir = nbd_aio_get_direction(h);
+	bool replies = nbd->state == LINK_HANDSHAKE || nbd_aio_in_flight(h) > 0;
 	short want = 0;
 
-	if (nbd_aio_in_flight(h) > 0 && (dir & LIBNBD_AIO_DIRECTION_READ))
+	if (replies && (dir & LIBNBD_AIO_DIRECTION_READ))
 		want |= EV_READ;
 	if (dir & LIBNBD_AIO_DIRECTION_WRITE)
 		want |= EV_WRITE;
 	if (want == nbd->watching)
 		return;
-	event_del(nbd->event);
+	disk_nbd_unwatch(nbd);
 	event_assign(nbd->event, nbd->base, nbd_aio_get_fd(h), want | EV_PERSIST, on_socket, nbd);
 	nbd->watching = want;
 	if (want)
@@ -143,55 +153,48 @@ static void on_socket(evutil_socket_t fd, short what, void *arg)
 	int failed = 0;
 
 	(void)fd;
+	if (nbd->state == LINK_HANDSHAKE) {
+		nbd_link_handshake_ready(nbd, what);
+		disk_nbd_deliver(nbd);
+		return;
+	}
 	/* Both ready: a reply first, it may change what is to be sent (nbd_aio_get_direction(3)). */
 	if (what & EV_READ)
 		failed = nbd_aio_notify_read(h);
 	else if (what & EV_WRITE)
 		failed = nbd_aio_notify_write(h);
-	if (failed)
-		log_ratelimited(&nbd->log, LOG_LEVEL_ERROR, "%s: nbd=%s: %s", nbd->name,
-				nbd->export->uri, nbd_get_error());
-	deliver(nbd);
-	if (nbd_aio_is_dead(h) == 1 || nbd_aio_is_closed(h) == 1) {
-		event_del(nbd->event);
-		nbd->watching = 0;
-		return;
+	/* A connection that died says so once, in nbd_link_check(). */
+	if (!nbd_link_check(nbd)) {
+		if (failed)
+			log_ratelimited(&nbd->log, LOG_LEVEL_ERROR, "%s: nbd=%s: %s", nbd->name,
+					nbd->export->uri, nbd_get_error());
+		disk_nbd_watch(nbd);
 	}
-	watch(nbd);
+	disk_nbd_deliver(nbd);
 }
 
 /* ---- operations */
 
-static struct nbd_op *take_op(struct disk_nbd *nbd, void *user)
+/*
+ * libnbd refused a command of @op: because the connection is gone (then
+ * @op is kept, lost with it), or for a reason of its own (@op fails).
+ */
+static void refused(struct disk_nbd *nbd, struct nbd_op *op)
 {
-	struct nbd_op *op = nbd->free;
+	int error = nbd_get_errno() ? nbd_get_errno() : EIO;
 
-	if (!op)
-		return NULL;
-	nbd->free = op->next;
-	/* The sender's hold: a command completing at once cannot finish it early. */
-	*op = (struct nbd_op){ .nbd = nbd, .user = user, .pending = 1 };
-	nbd->in_flight++;
-	return op;
+	if (nbd_link_check(nbd)) {
+		op->error = ENOTCONN;
+		return;
+	}
+	log_ratelimited(&nbd->log, LOG_LEVEL_ERROR, "%s: nbd=%s: %s", nbd->name, nbd->export->uri,
+			nbd_get_error());
+	op->error = error;
 }
 
-/* Every command is out: drop the sender's hold. */
-static void sent_all(struct nbd_op *op)
-{
-	if (--op->pending == 0)
-		finish_op(op);
-}
-
-static void give_back_op(struct disk_nbd *nbd, struct nbd_op *op)
-{
-	op->next = nbd->free;
-	nbd->free = op;
-	nbd->in_flight--;
-}
-
-/* One NBD command of @op; -1 if libnbd refused it (its error is set). */
-static int64_t send_command(struct disk_nbd *nbd, struct nbd_op *op, enum nbd_op_kind kind,
-			    void *buf, uint64_t len, uint64_t offset)
+/* One NBD command of @op; false if libnbd refused it. */
+static bool send_command(struct disk_nbd *nbd, struct nbd_op *op, void *buf, uint64_t len,
+			 uint64_t offset)
 {
 	struct nbd_handle *h = nbd->export->handle;
 	nbd_completion_callback done = { .callback = on_command_done, .user_data = op,
@@ -199,7 +202,7 @@ static int64_t send_command(struct disk_nbd *nbd, struct nbd_op *op, enum nbd_op
 	int64_t cookie = -1;
 
 	op->pending++;	/* on_command_freed() takes it back, whatever happens */
-	switch (kind) {
+	switch (op->kind) {
 	case OP_READ:
 		cookie = nbd_aio_pread(h, buf, len, offset, done, 0);
 		break;
@@ -214,126 +217,113 @@ static int64_t send_command(struct disk_nbd *nbd, struct nbd_op *op, enum nbd_op
 		break;
 	case OP_ZERO:
 		/* NO_HOLE: the blocks stay allocated unless the caller allowed unmapping. */
-		cookie = nbd_aio_zero(h, len, offset, done, buf ? LIBNBD_CMD_FLAG_NO_HOLE : 0);
+		cookie = nbd_aio_zero(h, len, offset, done, op->no_hole ? LIBNBD_CMD_FLAG_NO_HOLE : 0);
 		break;
 	}
-	if (cookie >= 0)
-		op->sent++;
-	return cookie;
-}
-
-/*
- * After the first command, a refusal cannot be returned any more (commands
- * of the operation are out): it becomes the operation's error.
- */
-static int sent_or_refused(struct disk_nbd *nbd, struct nbd_op *op, int64_t cookie)
-{
-	int error = nbd_get_errno() ? nbd_get_errno() : EIO;
-
-	if (cookie >= 0)
-		return 0;
-	log_ratelimited(&nbd->log, LOG_LEVEL_ERROR, "%s: nbd=%s: %s", nbd->name, nbd->export->uri,
-			nbd_get_error());
-	if (!op->sent) {
-		/* Nothing is out (the refused command's free has run): the caller is told now. */
-		give_back_op(nbd, op);
-		return -error;
+	if (cookie < 0) {
+		refused(nbd, op);
+		return false;
 	}
-	if (!op->error)
-		op->error = error;
-	return 1;
+	op->sent++;
+	return true;
 }
 
-/* The reads or writes of @iov at @offset, split at the export's largest transfer. */
-static int transfer(struct disk *disk, enum nbd_op_kind kind, const struct iovec *iov,
-		    unsigned int nr, uint64_t offset, void *user)
+/* The reads or writes of @op's iovec, split at the export's largest transfer. */
+static void send_transfers(struct disk_nbd *nbd, struct nbd_op *op)
 {
-	struct disk_nbd *nbd = nbd_of(disk);
-	struct nbd_op *op = take_op(nbd, user);
-	uint64_t total = 0;
-	int ret;
+	uint64_t offset = op->offset;
 
-	if (!op)
-		return -EAGAIN;
-	for (unsigned int i = 0; i < nr; i++) {
-		for (uint64_t done = 0; done < iov[i].iov_len;) {
-			uint64_t len = iov[i].iov_len - done;
+	for (unsigned int i = 0; i < op->nr; i++) {
+		for (uint64_t done = 0; done < op->iov[i].iov_len;) {
+			uint64_t len = op->iov[i].iov_len - done;
 
 			if (len > nbd->export->max_transfer)
 				len = nbd->export->max_transfer;
-			ret = sent_or_refused(nbd, op, send_command(nbd, op, kind,
-						(char *)iov[i].iov_base + done, len, offset + total));
-			if (ret < 0)
-				return ret;
-			if (ret > 0)
-				goto out;
+			if (!send_command(nbd, op, (char *)op->iov[i].iov_base + done, len, offset))
+				return;
 			done += len;
-			total += len;
+			offset += len;
 		}
 	}
-out:
-	op->result = (int)total;
+}
+
+void disk_nbd_issue(struct disk_nbd *nbd, struct nbd_op *op)
+{
+	/* The sender's hold: a command completing at once cannot finish it early. */
+	op->pending = 1;
+	op->sent = op->answered = 0;
+	op->error = 0;
+	op->generation = nbd->generation;
+	if (nbd->state != LINK_UP) {
+		if (nbd->failing || nbd->stopping)
+			disk_nbd_fail(nbd, op, ENOTCONN);
+		else
+			nbd_op_list_push(&nbd->kept, op);
+		return;
+	}
+	if (op->kind == OP_READ || op->kind == OP_WRITE)
+		send_transfers(nbd, op);
+	else if (op->kind != OP_FLUSH || nbd->export->can_flush)
+		/* Trim and zero are not bound by the transfer size; without NBD_FLAG_SEND_FLUSH
+		 * the server has no cache to write back: a flush is done. */
+		send_command(nbd, op, NULL, op->len, op->offset);
 	sent_all(op);
+}
+
+/*
+ * Take an operation as @how describes it (kind, buffers, range), send it
+ * or keep it: 0 or -EAGAIN (every operation is out).
+ */
+static int queue_op(struct disk *disk, struct nbd_op how, void *user)
+{
+	struct disk_nbd *nbd = nbd_of(disk);
+	struct nbd_op *op = nbd->free;
+
+	if (!op)
+		return -EAGAIN;
+	nbd->free = op->next;
+	nbd->in_flight++;
+	*op = how;
+	op->nbd = nbd;
+	op->user = user;
+	for (unsigned int i = 0; i < how.nr; i++)
+		op->result += (int)how.iov[i].iov_len;
+	disk_nbd_issue(nbd, op);
 	return 0;
 }
 
 static int dn_readv(struct disk *disk, const struct iovec *iov, unsigned int nr, uint64_t offset,
 		     void *user)
 {
-	return transfer(disk, OP_READ, iov, nr, offset, user);
+	return queue_op(disk, (struct nbd_op){ .kind = OP_READ, .iov = iov, .nr = nr,
+					       .offset = offset }, user);
 }
 
 static int dn_writev(struct disk *disk, const struct iovec *iov, unsigned int nr, uint64_t offset,
 		      void *user)
 {
-	return transfer(disk, OP_WRITE, iov, nr, offset, user);
+	return queue_op(disk, (struct nbd_op){ .kind = OP_WRITE, .iov = iov, .nr = nr,
+					       .offset = offset }, user);
 }
 
-/* One command for the whole range (trim and zero are not bound by the transfer size). */
-static int one_command(struct disk *disk, enum nbd_op_kind kind, void *flag, uint64_t offset,
-		       uint64_t len, void *user)
-{
-	struct disk_nbd *nbd = nbd_of(disk);
-	struct nbd_op *op = take_op(nbd, user);
-	int ret;
-
-	if (!op)
-		return -EAGAIN;
-	ret = sent_or_refused(nbd, op, send_command(nbd, op, kind, flag, len, offset));
-	if (ret < 0)
-		return ret;
-	sent_all(op);
-	return 0;
-}
-
-/* Without NBD_FLAG_SEND_FLUSH the server has no cache to write back: done. */
 static int dn_flush(struct disk *disk, void *user)
 {
-	struct disk_nbd *nbd = nbd_of(disk);
-	struct nbd_op *op;
-
-	if (nbd->export->can_flush)
-		return one_command(disk, OP_FLUSH, NULL, 0, 0, user);
-	op = take_op(nbd, user);
-	if (!op)
-		return -EAGAIN;
-	sent_all(op);
-	return 0;
+	return queue_op(disk, (struct nbd_op){ .kind = OP_FLUSH }, user);
 }
 
 static int dn_discard(struct disk *disk, uint64_t offset, uint64_t len, void *user)
 {
-	return nbd_of(disk)->export->can_trim ? one_command(disk, OP_TRIM, NULL, offset, len, user) :
-						 -EOPNOTSUPP;
+	if (!nbd_of(disk)->export->can_trim)
+		return -EOPNOTSUPP;
+	return queue_op(disk, (struct nbd_op){ .kind = OP_TRIM, .offset = offset, .len = len }, user);
 }
 
 static int dn_write_zeroes(struct disk *disk, uint64_t offset, uint64_t len, bool unmap, void *user)
 {
-	static char no_hole;
-
 	if (!nbd_of(disk)->export->can_zero)
 		return -EOPNOTSUPP;
-	return one_command(disk, OP_ZERO, unmap ? NULL : &no_hole, offset, len, user);
+	return queue_op(disk, (struct nbd_op){ .kind = OP_ZERO, .offset = offset, .len = len,
+					       .no_hole = !unmap }, user);
 }
 
 /* ---- the disk */
@@ -345,13 +335,13 @@ static int dn_start(struct disk *disk, unsigned int entries, struct event_base *
 
 	nbd->ops = calloc(entries, sizeof(*nbd->ops));
 	nbd->event = event_new(base, -1, 0, on_socket, nbd);
-	if (!nbd->ops || !nbd->event)
+	nbd->base = base;
+	if (!nbd->ops || !nbd->event || nbd_link_start(nbd))
 		return -ENOMEM;
 	for (unsigned int i = 0; i < entries; i++) {
 		nbd->ops[i].next = nbd->free;
 		nbd->free = &nbd->ops[i];
 	}
-	nbd->base = base;
 	nbd->complete = complete;
 	nbd->batch_done = batch_done;
 	nbd->opaque = opaque;
@@ -363,9 +353,9 @@ static void dn_submit(struct disk *disk)
 {
 	struct disk_nbd *nbd = nbd_of(disk);
 
-	deliver(nbd);
-	if (nbd_aio_is_ready(nbd->export->handle) == 1 || nbd_aio_is_processing(nbd->export->handle) == 1)
-		watch(nbd);
+	if (nbd->state == LINK_UP && !nbd_link_check(nbd))
+		disk_nbd_watch(nbd);
+	disk_nbd_deliver(nbd);
 }
 
 static unsigned int dn_in_flight(const struct disk *disk)
@@ -373,20 +363,35 @@ static unsigned int dn_in_flight(const struct disk *disk)
 	return ((const struct disk_nbd *)disk)->in_flight;
 }
 
-/* Shutdown: run the connection by hand until the replies are in, or time is up. */
+/*
+ * Shutdown: no more tries; what waits for a connection fails now, and the
+ * connection is run by hand until its replies are in, or time is up.
+ */
 static void dn_drain(struct disk *disk, int timeout_ms)
 {
 	struct disk_nbd *nbd = nbd_of(disk);
-	struct nbd_handle *h = nbd->export->handle;
+	struct nbd_op *op;
 
+	nbd_link_stop(nbd);
+	while ((op = nbd_op_list_pop(&nbd->kept)))
+		disk_nbd_fail(nbd, op, ENOTCONN);
 	for (int waited = 0; nbd->in_flight && waited < timeout_ms; waited += 10) {
-		if (nbd_aio_is_dead(h) == 1 || nbd_aio_is_closed(h) == 1 || nbd_aio_in_flight(h) <= 0)
+		struct nbd_handle *h = nbd->export->handle;
+
+		if (nbd->state != LINK_UP || nbd_link_check(nbd) || nbd_aio_in_flight(h) <= 0)
 			break;
 		if (nbd_poll(h, 10) < 0)
 			break;
-		deliver(nbd);
+		disk_nbd_deliver(nbd);
 	}
-	deliver(nbd);
+	disk_nbd_deliver(nbd);
+}
+
+void disk_nbd_free(struct disk_nbd *nbd)
+{
+	log_ratelimit_flush(&nbd->log);
+	free(nbd->ops);
+	free(nbd);
 }
 
 static void dn_destroy(struct disk *disk)
@@ -395,9 +400,14 @@ static void dn_destroy(struct disk *disk)
 
 	if (nbd->event)
 		event_free(nbd->event);
-	log_ratelimit_flush(&nbd->log);
-	free(nbd->ops);
-	free(nbd);
+	nbd->event = NULL;
+	nbd_link_free(nbd);
+	/* The host calls back on the loop: the disk is freed then (backends/nbd_link.c). */
+	if (nbd->asking) {
+		nbd->destroyed = true;
+		return;
+	}
+	disk_nbd_free(nbd);
 }
 
 static const struct disk_ops dn_ops = {
@@ -413,7 +423,8 @@ static const struct disk_ops dn_ops = {
 	.destroy = dn_destroy,
 };
 
-int disk_nbd_create(struct disk **out, struct nbd_export *export, const char *name)
+int disk_nbd_create(struct disk **out, struct nbd_export *export, const char *name,
+		    unsigned int timeout_s)
 {
 	struct disk_nbd *nbd = calloc(1, sizeof(*nbd));
 
@@ -429,8 +440,10 @@ int disk_nbd_create(struct disk **out, struct nbd_export *export, const char *na
 		.write_zeroes = export->can_zero,
 	};
 	nbd->export = export;
+	nbd->timeout_s = timeout_s;
 	snprintf(nbd->name, sizeof(nbd->name), "%s", name);
-	nbd->finished_tail = &nbd->finished;
+	nbd_op_list_init(&nbd->finished);
+	nbd_op_list_init(&nbd->kept);
 	log_ratelimit_init(&nbd->log, nbd->name);
 	*out = &nbd->disk;
 	return 0;

@@ -24,7 +24,8 @@ static const char *const common_key_names[COMMON_KEYS] = { "addr", "queue-size",
 struct backend_common device_config_common(const struct device_config *config)
 {
 	return (struct backend_common){ .name = config->name, .queue_size = config->queue_size,
-					.index = config->index, .domid = config->domid };
+					.index = config->index, .device = config->position,
+					.domid = config->domid };
 }
 
 static int apply_common_key(struct device_config *config, enum common_key key, const char *value,
@@ -244,6 +245,7 @@ static void name_device(struct device_config *configs, unsigned int i)
 	for (unsigned int j = 0; j < i; j++)
 		index += configs[j].type == configs[i].type;
 	configs[i].index = index;
+	configs[i].position = i;
 	snprintf(configs[i].name, sizeof(configs[i].name), "%s%u", configs[i].type->name, index);
 }
 
@@ -270,7 +272,8 @@ int device_configs_finish(struct device_config *configs, unsigned int count, cha
 	return check_host_files(configs, count, why, why_len);
 }
 
-int device_configs_open(struct device_config *configs, unsigned int count, char *why, size_t why_len)
+int device_configs_open(struct device_config *configs, unsigned int count,
+			const struct backend_host *host, char *why, size_t why_len)
 {
 	for (unsigned int i = 0; i < count; i++) {
 		struct device_config *c = &configs[i];
@@ -280,6 +283,7 @@ int device_configs_open(struct device_config *configs, unsigned int count, char 
 
 		if (!c->type->open)
 			continue;
+		common.host = host;
 		ret = c->type->open(c->options, &common, reason, sizeof(reason));
 		if (ret) {
 			c->type->close(c->options);

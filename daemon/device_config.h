@@ -27,6 +27,7 @@ struct device_config {
 	const struct backend_type *type;	/* one of daemon/backend_types.h's */
 	char name[16];		/* "rng0": type and index among devices of that type */
 	unsigned int index;	/* ... that index */
+	unsigned int position;	/* among all devices, in the order given (NBD_CONNECT's) */
 	uint32_t domid;		/* the domain served, set before device_configs_open() */
 	int slot;		/* device number on bus 0, or DEVICE_SLOT_AUTO */
 	uint16_t queue_size;	/* default VIRTIO_QUEUE_SIZE_DEFAULT */
@@ -59,10 +60,13 @@ int device_configs_finish(struct device_config *configs, unsigned int count, cha
 /*
  * Open what every device uses on the host (disk images, locked; taps),
  * before anything is registered with Xen and before privileges drop: a
- * missing, unopenable or locked image is a start-up error. 0 or -errno with
- * @why naming the device and what failed; on failure nothing stays open.
+ * missing, unopenable or locked image is a start-up error. Connections
+ * are asked of @host (may be NULL: a device that needs one fails to open).
+ * 0 or -errno with @why naming the device and what failed; on failure
+ * nothing stays open.
  */
-int device_configs_open(struct device_config *configs, unsigned int count, char *why, size_t why_len);
+int device_configs_open(struct device_config *configs, unsigned int count,
+			const struct backend_host *host, char *why, size_t why_len);
 void device_configs_close(struct device_config *configs, unsigned int count);
 
 #endif

@@ -31,6 +31,7 @@
 #include "daemon/sandbox.h"
 #include "daemon/supervisor.h"
 #include "daemon/worker_channel.h"
+#include "daemon/worker_host.h"
 #include "daemon/worker_protocol.h"
 #include "lib/log.h"
 #include "xen/domain.h"
@@ -91,17 +92,51 @@ static int add_stop_signals(struct stop_request *stop, struct event *events[STOP
 	return 0;
 }
 
+/* The files the devices read once serving (backend_type.root_files), copied for the sandbox. */
+struct root_files {
+	char *paths[SANDBOX_MAX_FILES];
+	unsigned int count;
+	bool lost;		/* one did not fit, or out of memory */
+};
+
+static void keep_root_file(void *ctx, const char *path)
+{
+	struct root_files *files = ctx;
+
+	if (files->count < SANDBOX_MAX_FILES && (files->paths[files->count] = strdup(path)))
+		files->count++;
+	else
+		files->lost = true;
+}
+
 static int enter_sandbox(const struct daemon_options *opts)
 {
 	struct sandbox_config config = { .domid = (int)opts->domid,
 					 .supervisor_pid = opts->supervisor_pid };
+	struct root_files files = { .count = 0 };
+	int ret = -ENOMEM;
 
+	for (unsigned int i = 0; i < opts->nr_devices; i++) {
+		const struct device_config *d = &opts->devices[i];
+
+		if (d->opened && d->type->root_files)
+			d->type->root_files(d->options, keep_root_file, &files);
+	}
 	privileges_target_of(&opts->user, opts->uid_base, opts->domid, &config.target);
-	return sandbox_enter(&config);
+	config.root_files = (const char *const *)files.paths;
+	config.nr_root_files = files.count;
+	if (files.lost)
+		log_error("sandbox: more files to keep than %d (or out of memory)", SANDBOX_MAX_FILES);
+	else
+		ret = sandbox_enter(&config);
+	for (unsigned int i = 0; i < files.count; i++)
+		free(files.paths[i]);
+	return ret;
 }
 
-static int serve(const struct daemon_options *opts, int channel)
+static int serve(const struct daemon_options *opts, struct worker_host *host)
 {
+	int channel = host->channel;
 	struct stop_request stop = { 0 };
 	struct event *signals[STOP_SIGNALS] = { NULL };
 	struct served_domain *domain = NULL;
@@ -140,6 +175,8 @@ static int serve(const struct daemon_options *opts, int channel)
 		goto free_signals;
 	}
 	supervisor = worker_channel_open(stop.base, channel, on_supervisor_gone, &stop);
+	/* Disks ask for new connections from the loop now. */
+	worker_host_set_peer(host, supervisor);
 	if (event_base_dispatch(stop.base) < 0)
 		log_error("the event loop failed");
 	else if (stop.signal)
@@ -149,6 +186,7 @@ static int serve(const struct daemon_options *opts, int channel)
 	else
 		log_error("serving ended without a stop signal: see the errors above");
 	/* Before the stop: its STOPPING request reads the channel itself. */
+	worker_host_set_peer(host, NULL);
 	worker_peer_destroy(supervisor);
 	served_domain_stop(domain);
 	status = stop.signal || stop.supervisor_gone ? EXIT_SUCCESS : EXIT_FAILURE;
@@ -161,15 +199,18 @@ free_signals:
 	return status;
 }
 
-/* Disk images, taps: opened (and locked) before anything is registered with Xen. */
-static int open_images(struct daemon_options *opts)
+/*
+ * Disk images, taps, NBD connections (the supervisor makes them): opened
+ * (and locked) before anything is registered with Xen.
+ */
+static int open_images(struct daemon_options *opts, const struct worker_host *host)
 {
 	char why[PATH_MAX + 512];
 
 	for (unsigned int i = 0; i < opts->nr_devices; i++)
 		opts->devices[i].domid = opts->domid;
 
-	if (device_configs_open(opts->devices, opts->nr_devices, why, sizeof(why))) {
+	if (device_configs_open(opts->devices, opts->nr_devices, &host->host, why, sizeof(why))) {
 		log_error("%s", why);
 		return EXIT_CONFIG_ERROR;
 	}
@@ -215,21 +256,23 @@ static int parse_options(int argc, char **argv, struct daemon_options *opts)
 /* A worker: argv is PROGRAM --worker-channel FD OPTIONS..., checked by its supervisor. */
 static int worker_main(int argc, char **argv)
 {
+	static struct worker_host host;	/* its address is in the disks */
 	struct daemon_options opts;
 	int channel = parse_channel(argv[2]), status;
 
 	if (channel < 0)
 		return EXIT_CONFIG_ERROR;
+	worker_host_init(&host, channel);
 	argv[2] = argv[0];
 	status = parse_options(argc - 2, argv + 2, &opts);
 	if (status >= 0)
 		return status;
 	log_set_domain((int)opts.domid);
 
-	status = open_images(&opts);
+	status = open_images(&opts, &host);
 	if (status != EXIT_SUCCESS)
 		return status;
-	status = serve(&opts, channel);
+	status = serve(&opts, &host);
 	device_configs_close(opts.devices, opts.nr_devices);
 	return status;
 }

@@ -71,8 +71,8 @@ static int bound_descriptors(void)
 	return 0;
 }
 
-/* 1 if the root is now empty, 0 if it was kept (logged), or -errno. */
-static int enter_empty_root(void)
+/* 1 if the root is now empty (or holds only @config's files), 0 if it was kept (logged), or -errno. */
+static int enter_empty_root(const struct sandbox_config *config)
 {
 	int ret;
 
@@ -84,7 +84,7 @@ static int enter_empty_root(void)
 		log_warn("sandbox: not root: no empty root");
 		return 0;
 	}
-	ret = sandbox_enter_empty_root();
+	ret = sandbox_enter_empty_root(config->root_files, config->nr_root_files, &config->target);
 	return ret ? ret : 1;
 }
 
@@ -116,15 +116,17 @@ static int forbid_new_privileges(void)
 	return 0;
 }
 
-/* Whether sandbox_enter() emptied the root, for sandbox_lock_down()'s line. */
+/* Whether sandbox_enter() emptied the root, for sandbox_lock_down()'s line; and kept files in it. */
 static int rooted;
+static bool reads_files;
 
 int sandbox_enter(const struct sandbox_config *config)
 {
 	int ret = forbid_core_dumps();
 
+	reads_files = config->nr_root_files > 0;
 	if (!ret)
-		ret = rooted = enter_empty_root();
+		ret = rooted = enter_empty_root(config);
 	if (ret >= 0)
 		ret = privileges_drop(&config->target);
 	if (!ret)
@@ -140,9 +142,10 @@ int sandbox_lock_down(int domid)
 	int ret = bound_descriptors();
 
 	if (!ret)
-		ret = seccomp_policy_install(domid);
+		ret = seccomp_policy_install(domid, reads_files);
 	if (!ret)
 		log_info("sandboxed: uid %u, %s, no new privileges, seccomp allow-list",
-			 (unsigned int)uid, rooted > 0 ? "empty root" : "root directory kept");
+			 (unsigned int)uid, rooted <= 0 ? "root directory kept" :
+			 reads_files ? "a read-only root of its devices' files" : "empty root");
 	return ret;
 }

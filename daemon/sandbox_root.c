@@ -57,11 +57,14 @@ static int open_removed_directory(void)
 	return -errno;
 }
 
-int sandbox_enter_empty_root(void)
+int sandbox_enter_empty_root(const char *const *files, unsigned int count,
+			     const struct privileges_target *target)
 {
 	int fd, ret = 0;
 
 	preload_libraries();
+	if (count)
+		return sandbox_enter_root_with(files, count, target);
 	fd = open_removed_directory();
 	if (fd < 0) {
 		log_error("sandbox: cannot make an empty root directory: %s", strerror(-fd));

@@ -15,6 +15,7 @@
 #include "daemon/seccomp_policy.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/if_tun.h>
 #include <seccomp.h>
 #include <signal.h>
@@ -140,6 +141,53 @@ static int install_handler(int domid)
 	return 0;
 }
 
+/*
+ * An NBD disk's new connection (seen with strace on the reconnect test):
+ * libnbd makes the socket it is handed non-blocking (F_GETFL, then F_SETFL
+ * with O_NONBLOCK added) and close-on-exec (F_GETFD, then F_SETFD with
+ * FD_CLOEXEC, the one value allowed): the only fcntl(2) commands a worker
+ * needs once serving.
+ */
+static int allow_socket_flags(scmp_filter_ctx ctx)
+{
+	static const int commands[] = { F_GETFL, F_SETFL, F_GETFD };
+	int ret = 0;
+
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]) && !ret; i++)
+		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(fcntl), 1,
+				       SCMP_A1(SCMP_CMP_EQ, (scmp_datum_t)commands[i]));
+	if (!ret)
+		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(fcntl), 2,
+				       SCMP_A1(SCMP_CMP_EQ, F_SETFD),
+				       SCMP_A2(SCMP_CMP_EQ, FD_CLOEXEC));
+	return ret;
+}
+
+/*
+ * A worker whose root holds its devices' files (daemon/sandbox_files.c: a
+ * read-only tmpfs of copies, nothing else) may open them read-only, as
+ * libnbd does at each TLS handshake (lib/crypto.c: access(2), then
+ * gnutls's and fopen's openat, fstat, read): nothing else is there to open,
+ * and nothing can be made.
+ */
+static const char *const file_reading[] = { "access", "faccessat", "faccessat2", "fstat",
+					    "newfstatat", "lseek" };
+
+static int allow_reading_files(scmp_filter_ctx ctx)
+{
+	const scmp_datum_t writing = O_ACCMODE | O_CREAT | O_TRUNC | O_APPEND;
+	int ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(openat), 1,
+				   SCMP_A2(SCMP_CMP_MASKED_EQ, writing, 0));
+
+	for (size_t i = 0; i < sizeof(file_reading) / sizeof(file_reading[0]) && !ret; i++) {
+		int nr = seccomp_syscall_resolve_name(file_reading[i]);
+
+		if (nr != __NR_SCMP_ERROR)
+			ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
+	}
+	return ret;
+}
+
 /* No executable mappings: a hijacked worker cannot map or make code of its own. */
 static int allow_memory(scmp_filter_ctx ctx)
 {
@@ -152,7 +200,7 @@ static int allow_memory(scmp_filter_ctx ctx)
 	return ret;
 }
 
-static int allow_calls(scmp_filter_ctx ctx)
+static int allow_calls(scmp_filter_ctx ctx, bool reads_files)
 {
 	int ret = 0;
 
@@ -169,10 +217,14 @@ static int allow_calls(scmp_filter_ctx ctx)
 		ret = allow_tap_offload(ctx);
 	if (!ret)
 		ret = allow_memory(ctx);
+	if (!ret)
+		ret = allow_socket_flags(ctx);
+	if (!ret && reads_files)
+		ret = allow_reading_files(ctx);
 	return ret;
 }
 
-int seccomp_policy_install(int domid)
+int seccomp_policy_install(int domid, bool reads_files)
 {
 	scmp_filter_ctx ctx;
 	int ret = install_handler(domid);
@@ -192,7 +244,7 @@ int seccomp_policy_install(int domid)
 	if (!ret)
 		ret = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_LOG, 1);
 	if (!ret)
-		ret = allow_calls(ctx);
+		ret = allow_calls(ctx, reads_files);
 	if (!ret)
 		ret = seccomp_load(ctx);
 	seccomp_release(ctx);

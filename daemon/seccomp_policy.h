@@ -8,6 +8,8 @@
 #ifndef XVP_DAEMON_SECCOMP_POLICY_H
 #define XVP_DAEMON_SECCOMP_POLICY_H
 
+#include <stdbool.h>
+
 /* The exit status of a worker its filter stopped (distinct from 0, 1 and 2). */
 #define SECCOMP_POLICY_EXIT_STATUS	3
 /* The start of the line the worker writes before it exits. */
@@ -15,8 +17,10 @@
 
 /*
  * Install the allow-list on every thread of the process (TSYNC), after
- * PR_SET_NO_NEW_PRIVS. @domid tags the violation line. 0 or -errno (logged).
+ * PR_SET_NO_NEW_PRIVS. @domid tags the violation line. @reads_files: its
+ * root holds files its devices read (daemon/sandbox_files.c): opening files
+ * read-only is allowed too. 0 or -errno (logged).
  */
-int seccomp_policy_install(int domid);
+int seccomp_policy_install(int domid, bool reads_files);
 
 #endif

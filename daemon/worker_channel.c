@@ -25,14 +25,14 @@ static long long now_ms(void)
 }
 
 /*
- * The next ACK, within @deadline: 0, -ETIMEDOUT, or -errno. An answer to
- * an earlier request that timed out may come first: the caller skips it.
- * Anything else that comes now is dropped (these requests are made before
- * the loop serves the channel and after it stopped).
+ * The next ACK or ANSWER, within @deadline: 0 (its descriptors in @r, the
+ * caller's), -ETIMEDOUT, or -errno. An answer to an earlier request that
+ * timed out may come first: the caller skips it. Anything else that comes
+ * now is dropped (these requests are made before the loop serves the
+ * channel and after it stopped).
  */
-static int receive(int fd, long long deadline, struct worker_message *m)
+static int receive(int fd, long long deadline, struct worker_received *r)
 {
-	struct worker_received r;
 	const char *why;
 	int left, ret;
 
@@ -46,7 +46,7 @@ static int receive(int fd, long long deadline, struct worker_message *m)
 			return -errno;
 		if (!p.revents)
 			continue;
-		ret = worker_wire_receive(fd, false, &r, &why);
+		ret = worker_wire_receive(fd, false, r, &why);
 		if (ret == -EAGAIN)
 			continue;
 		if (ret == 0)
@@ -57,29 +57,61 @@ static int receive(int fd, long long deadline, struct worker_message *m)
 		}
 		if (ret < 0)
 			return ret;
-		worker_received_close_fds(&r);
-		if (r.header.type == WORKER_MSG_ACK) {
-			*m = r.header;
+		if (r->header.type == WORKER_MSG_ACK || r->header.type == WORKER_MSG_ANSWER)
 			return 0;
-		}
+		worker_received_close_fds(r);
 		log_debug("supervisor channel: message type %u dropped while waiting for an answer",
-			  (unsigned int)r.header.type);
+			  (unsigned int)r->header.type);
 	}
 }
 
 int worker_channel_request(int fd, enum worker_message_type type, uint64_t value, int timeout_ms)
 {
 	long long deadline = now_ms() + timeout_ms;
-	struct worker_message answer;
+	struct worker_received r;
 	int ret;
 
 	if (fd < 0)
 		return 0;
 	ret = send_message(fd, type, value);
 	while (!ret) {
-		ret = receive(fd, deadline, &answer);
-		if (!ret && answer.request == type)
-			return (int)answer.value;
+		ret = receive(fd, deadline, &r);
+		if (ret)
+			break;
+		worker_received_close_fds(&r);
+		if (r.header.type == WORKER_MSG_ACK && r.header.request == type)
+			return (int)r.header.value;
+	}
+	return ret;
+}
+
+int worker_channel_ask_fd(int fd, enum worker_message_type type, uint64_t value, int timeout_ms)
+{
+	/* Numbers the loop's peer (counting up from 1) does not reach: its asks never meet ours. */
+	static uint32_t seq = WORKER_CHANNEL_FIRST_SEQ;
+	long long deadline = now_ms() + timeout_ms;
+	struct worker_message m = worker_message_make(type, 0, value);
+	struct worker_received r;
+	int ret, got;
+
+	if (fd < 0)
+		return -ENOTCONN;
+	m.seq = seq--;
+	ret = worker_wire_send(fd, m, NULL, 0, NULL, 0);
+	while (!ret) {
+		ret = receive(fd, deadline, &r);
+		if (ret)
+			break;
+		if (r.header.type != WORKER_MSG_ANSWER || r.header.seq != m.seq ||
+		    r.header.request != type) {
+			worker_received_close_fds(&r);
+			continue;
+		}
+		got = r.header.value ? -(int)r.header.value : r.nfds == 1 ? r.fds[0] : -EPROTO;
+		if (got >= 0)
+			r.fds[0] = -1;
+		worker_received_close_fds(&r);
+		return got;
 	}
 	return ret;
 }

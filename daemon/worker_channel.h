@@ -22,6 +22,18 @@ struct event_base;
  */
 int worker_channel_request(int fd, enum worker_message_type type, uint64_t value, int timeout_ms);
 
+/*
+ * Ask @type (an asked type, daemon/worker_protocol.h) with @value on @fd
+ * before the loop serves the channel, and wait @timeout_ms at most for an
+ * answer carrying one descriptor: it (the caller's), the answer's -errno,
+ * -ETIMEDOUT, -EPROTO (no descriptor came), -ENOTCONN (@fd < 0), or -errno
+ * when the channel is broken. These asks are numbered down from
+ * WORKER_CHANNEL_FIRST_SEQ, so that a late answer to one is never taken
+ * for the answer to an ask of the peer's (numbered up from 1).
+ */
+#define WORKER_CHANNEL_FIRST_SEQ	0xffffffffu
+int worker_channel_ask_fd(int fd, enum worker_message_type type, uint64_t value, int timeout_ms);
+
 /* Send @type with @value, wanting no answer. Failures are ignored (logged at debug). */
 void worker_channel_notify(int fd, enum worker_message_type type, uint64_t value);
 

@@ -18,6 +18,7 @@
 
 #include <event2/event.h>
 
+#include "daemon/nbd_dialer.h"
 #include "daemon/options.h"
 #include "daemon/privileges.h"
 #include "daemon/seccomp_policy.h"
@@ -50,6 +51,7 @@ struct worker {
 	time_t started;		/* CLOCK_MONOTONIC seconds */
 	struct event *timer;	/* the restart */
 	struct worker_link *link;	/* its channel, while a process runs */
+	struct nbd_dialer *dialer;	/* its NBD_CONNECT asks, on the link's peer */
 	struct event *kill_timer;	/* SIGKILL when a stop takes too long */
 	/* Reaping (WORKER_REAPING): the exit being acted on once its uid is clean. */
 	bool reap_queued;
@@ -122,9 +124,18 @@ static const char *label(const struct worker *w, char *buf, size_t size)
 	return buf;
 }
 
+/* The process is gone: its channel and what serves on it. */
+static void unlink_worker(struct worker *w)
+{
+	nbd_dialer_destroy(w->dialer);
+	w->dialer = NULL;
+	worker_link_destroy(w->link);
+	w->link = NULL;
+}
+
 static void forget(struct worker *w)
 {
-	worker_link_destroy(w->link);
+	unlink_worker(w);
 	if (w->timer)
 		event_free(w->timer);
 	if (w->kill_timer)
@@ -278,6 +289,9 @@ static int spawn(struct worker *w)
 				     w->pool->settings.ready ? on_ready : NULL, w);
 	if (!w->link)
 		kill(pid, SIGKILL);	/* it cannot be told anything: reaped as a failure */
+	else
+		w->dialer = nbd_dialer_create(w->pool->base, worker_link_peer(w->link), w->domid,
+					      w->args);
 	log_info("%s: worker %d started", label(w, who, sizeof(who)), (int)pid);
 	return 0;
 }
@@ -525,8 +539,7 @@ static void exited(struct worker *w, int status)
 	const struct workers_settings *settings = &w->pool->settings;
 	uid_t uid, base;
 
-	worker_link_destroy(w->link);
-	w->link = NULL;
+	unlink_worker(w);
 	if (w->kill_timer)
 		event_del(w->kill_timer);
 	w->exited_pid = w->pid;

@@ -9,8 +9,10 @@ set -eu
 
 # libfdt-dev builds the device-tree fragment; device-tree-compiler (dtc) and
 # dt-schema (dt-validate) check it in `make check`, and dtc serves --format dts.
-PACKAGES="gcc make pkg-config libxen-dev libevent-dev libcmocka-dev liburing-dev libfdt-dev libseccomp-dev libnbd-dev libjson-c-dev libmnl-dev
-	device-tree-compiler dt-schema $*"
+# nbdkit and qemu-system-common (qemu-storage-daemon) serve the NBD exports of
+# test_blk (its NBD tests skip where they are missing).
+PACKAGES="gcc make pkg-config libxen-dev libevent-dev libcmocka-dev liburing-dev libfdt-dev libseccomp-dev libnbd-dev libxml2-dev libjson-c-dev libmnl-dev
+	device-tree-compiler dt-schema nbdkit qemu-system-common $*"
 
 missing=""
 for package in $PACKAGES; do

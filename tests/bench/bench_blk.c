@@ -534,12 +534,10 @@ static void take_sample(struct guest *g, struct sample *s)
 
 /* ---- the run through the daemon */
 
-static int start_daemon(struct sim_hv *hv, const char *daemon, const char *image)
+static int start_daemon(struct sim_hv *hv, const char *daemon, const char *device)
 {
-	char device[512];
 	const char *args[] = { "--device", device, NULL };
 
-	snprintf(device, sizeof(device), "blk,path=%s,queues=1", image);
 	printf("bench: %s --domain 1 --device %s (simulated Xen guest, 2 vCPUs)\n", daemon, device);
 	fflush(stdout);
 	if (sim_hv_start_daemon(hv, daemon, args) == 0 && sim_hv_wait_serving(hv, WAIT_MS) == 0)
@@ -595,8 +593,8 @@ static int run_phase(struct guest *g, unsigned int depth, double warmup, unsigne
 	return ret ? ret : drain(g, &handled);
 }
 
-/* Initialise the device; the bare round trip, then the load at QUEUE_DEPTH and at 1. */
-static int drive_guest(struct guest *g, unsigned int seconds, struct results *r)
+/* Initialise the device; the bare round trip, then the load at QUEUE_DEPTH and (@qd1) at 1. */
+static int drive_guest(struct guest *g, unsigned int seconds, bool qd1, struct results *r)
 {
 	double warmup = seconds >= 2 ? WARMUP_SECONDS : 0;
 
@@ -608,11 +606,11 @@ static int drive_guest(struct guest *g, unsigned int seconds, struct results *r)
 		return -1;
 	if (run_phase(g, QUEUE_DEPTH, warmup, seconds, &r->phase[0]))
 		return -1;
-	return run_phase(g, 1, warmup / 4, seconds, &r->phase[1]);
+	return qd1 ? run_phase(g, 1, warmup / 4, seconds, &r->phase[1]) : 0;
 }
 
-static int run_daemon(const char *daemon, const struct image *img, unsigned int seconds,
-		      struct results *r)
+int bench_run_daemon(const char *daemon, const char *device, const uint8_t *expect,
+		     unsigned int seconds, bool qd1, struct results *r)
 {
 	struct sim_hv_config config = { .domid = 1, .nr_vcpus = 2, .ram_size = RAM_SIZE };
 	struct guest *g = calloc(1, sizeof(*g));
@@ -621,10 +619,10 @@ static int run_daemon(const char *daemon, const struct image *img, unsigned int 
 	if (!g)
 		return -1;
 	g->hv = sim_hv_create(&config);
-	g->image = img->bytes;
+	g->image = expect;
 	g->random_state = 42;
-	if (start_daemon(g->hv, daemon, img->path) == 0)
-		ret = drive_guest(g, seconds, r);
+	if (start_daemon(g->hv, daemon, device) == 0)
+		ret = drive_guest(g, seconds, qd1, r);
 	if (g->pci.errors) {
 		fprintf(stderr, "bench: %u guest register accesses were not answered\n", g->pci.errors);
 		ret = -1;
@@ -665,6 +663,7 @@ int main(int argc, char **argv)
 	unsigned int seconds = bench_seconds();
 	struct results r = { 0 };
 	struct image img;
+	char device[512];
 	int ret = 1;
 
 	if (argc > 3) {
@@ -677,10 +676,11 @@ int main(int argc, char **argv)
 	r.fio_resident[0] = image_resident(&img);
 	if (fio_run(path, QUEUE_DEPTH, seconds, &r.fio[0]) == 0 && fio_run(path, 1, seconds, &r.fio[1]) == 0) {
 		r.fio_resident[1] = r.daemon_resident[0] = image_resident(&img);
-		if (run_daemon(daemon, &img, seconds, &r) == 0) {
+		snprintf(device, sizeof(device), "blk,path=%s,queues=1", path);
+		if (bench_run_daemon(daemon, device, img.bytes, seconds, true, &r) == 0) {
 			r.daemon_resident[1] = image_resident(&img);
+			ret = bench_nbd(daemon, seconds, &r.nbd);
 			bench_print_report(&r);
-			ret = 0;
 		}
 	}
 	release_image(&img);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * tests/bench/bench_fio.c: fio on the bench's image, its JSON report read
+ * tests/bench/bench_fio.c: fio on the bench's image (or on an NBD export,
+ * with fio's own nbd engine, through libnbd), its JSON report read
  * with json-c (libjson-c-dev): jobs[0].read.{iops, total_ios,
  * clat_ns.percentile}, jobs[0].{usr_cpu, sys_cpu, job_runtime}.
  */
@@ -23,9 +24,11 @@ static double number_at(struct json_object *root, const char *const path[])
 	return json_object_get_double(at);
 }
 
+/* fio's nbd engine says "fio: connected to NBD server" on stdout before the report: skipped. */
 static int parse_report(const char *text, struct fio_result *out)
 {
-	struct json_object *root = json_tokener_parse(text), *jobs, *job;
+	const char *report = strchr(text, '{');
+	struct json_object *root = report ? json_tokener_parse(report) : NULL, *jobs, *job;
 	double ios, usr, sys, runtime_ms;
 
 	if (!root)
@@ -74,15 +77,17 @@ static char *run_capture(const char *command)
 	return text;
 }
 
-int fio_run(const char *image, unsigned int depth, unsigned int seconds, struct fio_result *out)
+/* fio's 4 KiB random reads of @target (its engine and what it reads) at @depth for @seconds. */
+static int run_on(const char *name, const char *target, unsigned int depth, unsigned int seconds,
+		  struct fio_result *out)
 {
 	char command[1024], *text;
 	int ret;
 
 	snprintf(command, sizeof(command),
-		 "fio --name=raw --filename='%s' --readonly --ioengine=io_uring --rw=randread "
-		 "--bs=4k --iodepth=%u --direct=0 --time_based --runtime=%u --numjobs=1 "
-		 "--group_reporting --output-format=json", image, depth, seconds);
+		 "fio --name=%s %s --readonly --rw=randread --bs=4k --iodepth=%u --time_based "
+		 "--runtime=%u --numjobs=1 --group_reporting --output-format=json", name, target,
+		 depth, seconds);
 	printf("bench: %s\n", command);
 	fflush(stdout);
 	text = run_capture(command);
@@ -93,4 +98,20 @@ int fio_run(const char *image, unsigned int depth, unsigned int seconds, struct 
 		fprintf(stderr, "bench: fio printed no read IOPS, latency or CPU:\n%s\n", text);
 	free(text);
 	return ret;
+}
+
+int fio_run(const char *image, unsigned int depth, unsigned int seconds, struct fio_result *out)
+{
+	char target[600];
+
+	snprintf(target, sizeof(target), "--filename='%s' --ioengine=io_uring --direct=0", image);
+	return run_on("raw", target, depth, seconds, out);
+}
+
+int fio_run_nbd(const char *uri, unsigned int depth, unsigned int seconds, struct fio_result *out)
+{
+	char target[600];
+
+	snprintf(target, sizeof(target), "--ioengine=nbd --uri='%s'", uri);
+	return run_on("nbd", target, depth, seconds, out);
 }

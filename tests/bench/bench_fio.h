@@ -14,5 +14,7 @@ struct fio_result {
 
 /* Run fio on @image at @depth for @seconds: 0, or -1 (it failed; its output printed). */
 int fio_run(const char *image, unsigned int depth, unsigned int seconds, struct fio_result *out);
+/* The same on the NBD export @uri, with fio's nbd engine (libnbd, as the daemon uses). */
+int fio_run_nbd(const char *uri, unsigned int depth, unsigned int seconds, struct fio_result *out);
 
 #endif

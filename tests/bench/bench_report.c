@@ -53,7 +53,7 @@ static struct derived derive(const struct phase *p)
 	return d;
 }
 
-static void print_details(const struct results *r, const struct phase *p, const struct derived *d)
+static void print_details(double round_trip_us, const struct phase *p, const struct derived *d)
 {
 	const struct counters *a = &p->start.count, *b = &p->end.count;
 
@@ -68,7 +68,7 @@ static void print_details(const struct results *r, const struct phase *p, const 
 	printf("  foreign map calls / request %.4f; guest + simulated Xen CPU / request %.2f us; "
 	       "bare round trip %.1f us\n",
 	       (double)(p->end.map_calls - p->start.map_calls) / d->requests,
-	       (p->end.bench_cpu - p->start.bench_cpu) / d->requests * 1e6, r->round_trip_us);
+	       (p->end.bench_cpu - p->start.bench_cpu) / d->requests * 1e6, round_trip_us);
 }
 
 static void print_qd32(const struct results *r)
@@ -93,7 +93,7 @@ static void print_qd32(const struct results *r)
 		print_figure("daemon CPU / request (us)", d.daemon_cpu_us, "%.2f", "", -1);
 	print_figure("fio CPU / request (us)", fio->cpu_us_per_request, "%.2f", "", -1);
 	putchar('\n');
-	print_details(r, &r->phase[0], &d);
+	print_details(r->round_trip_us, &r->phase[0], &d);
 }
 
 static void print_qd1(const struct results *r)
@@ -121,13 +121,40 @@ static void print_qd1(const struct results *r)
 		print_figure("daemon CPU / request (us)", d.daemon_cpu_us, "%.2f", "", -1);
 	print_figure("fio CPU / request (us)", fio->cpu_us_per_request, "%.2f", "", -1);
 	putchar('\n');
-	print_details(r, p, &d);
+	print_details(r->round_trip_us, p, &d);
+}
+
+/* The NBD disk against fio's nbd engine on the same export. */
+static void print_nbd(const struct nbd_results *n)
+{
+	struct derived d;
+	double ratio;
+
+	if (!n->ran)
+		return;
+	d = derive(&n->phase);
+	ratio = d.iops / n->fio.iops;
+	printf("\nvirtio-blk on an NBD export (nbdkit memory, unix socket), 4 KiB random reads, "
+	       "queue depth %u\n\n", QUEUE_DEPTH);
+	print_row("", "measured", "goal", -1);
+	print_figure("fio, nbd engine on the export (IOPS)", n->fio.iops, "%.0f", "", -1);
+	print_figure("guest through the daemon (IOPS)", d.iops, "%.0f", "", -1);
+	print_figure("ratio daemon / fio", ratio, "%.3f", ">= 0.9", ratio >= 0.9);
+	print_figure("guest through the daemon, p50 (us)", n->phase.p50_us, "%.1f", "", -1);
+	print_figure("fio, nbd engine, p50 (us)", n->fio.p50_us, "%.1f", "", -1);
+	print_figure("exits / request (kicks + ISR reads)", d.exits_per_request, "%.4f", "", -1);
+	if (d.daemon_cpu_us >= 0)
+		print_figure("daemon CPU / request (us)", d.daemon_cpu_us, "%.2f", "", -1);
+	print_figure("fio CPU / request (us)", n->fio.cpu_us_per_request, "%.2f", "", -1);
+	putchar('\n');
+	print_details(n->round_trip_us, &n->phase, &d);
 }
 
 void bench_print_report(const struct results *r)
 {
 	print_qd32(r);
 	print_qd1(r);
+	print_nbd(&r->nbd);
 	printf("\n  image in the page cache (before, after): fio %.0f%%, %.0f%%; daemon %.0f%%, %.0f%%\n",
 	       r->fio_resident[0], r->fio_resident[1], r->daemon_resident[0], r->daemon_resident[1]);
 	printf("  The goals are informational; docs/benchmarks.md says what limits each figure.\n");

@@ -30,7 +30,7 @@ BOOKWORM_PKGS="
 	libevent-2.1-7 libevent-core-2.1-7 libevent-pthreads-2.1-7 liburing2 libseccomp2 libjson-c5 libmnl0
 	libxen-dev libevent-dev liburing-dev libfdt-dev libseccomp-dev libjson-c-dev libmnl-dev
 	libyajl-dev uuid-dev zlib1g-dev libncurses-dev
-	libnbd0 libnbd-dev libxml2 libicu72 libstdc++6 libidn2-0 libp11-kit0 libtasn1-6
+	libnbd0 libnbd-dev libxml2 libxml2-dev libicu72 libstdc++6 libidn2-0 libp11-kit0 libtasn1-6
 	libunistring2 libnettle8 libhogweed6 libgmp10 libffi8
 "
 

@@ -194,6 +194,8 @@ case_ blk_empty_path cli_case "path=: empty" --domain 5 --device blk,path=
 case_ blk_nbd_not_a_uri cli_case "nbd=/srv/disk.img: not an NBD URI" --domain 5 --device blk,nbd=/srv/disk.img
 case_ blk_path_and_nbd cli_case "give path= or nbd=, not both" --domain 5 --device "blk,path=$img,nbd=nbd://h/e"
 case_ blk_nbd_direct cli_case "direct=on: for an image file, not an nbd= disk" --domain 5 --device "blk,nbd=nbd://h/e,direct=on"
+case_ blk_nbd_timeout_on_a_file cli_case "timeout=5: for an nbd= disk, not an image file" --domain 5 --device "blk,path=$img,timeout=5"
+case_ blk_nbd_unix_without_socket cli_case "nbd=nbd+unix:///e: socket=PATH, an absolute path, is required" --domain 5 --device "blk,nbd=nbd+unix:///e"
 case_ addr_0_is_the_host_bridge cli_case "addr=0: " --domain 5 --device rng,addr=0
 case_ addr_32_is_beyond_31 cli_case "addr=32: " --domain 5 --device rng,addr=32
 case_ queue_size_3_is_not_a_power_of_two cli_case "queue-size=3: " --domain 5 --device rng,queue-size=3

@@ -13,10 +13,14 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <dirent.h>
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/falloc.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +33,7 @@
 #include "tests/guest/guest_pci.h"
 #include "tests/guest/guest_virtio.h"
 #include "tests/integration/daemon_path.h"
+#include "tests/integration/nbd_fake_server.h"
 #include "tests/sim/hypervisor.h"
 
 #define ECAM_BASE	0x10000000ULL
@@ -125,7 +130,7 @@ struct fixture {
 	struct guest_virtio disk[MAX_DISKS];
 	unsigned int nr_disks;
 	struct image images[MAX_DISKS];
-	char specs[MAX_SPECS][160];
+	char specs[MAX_SPECS][256];
 	unsigned int nr_specs;
 	/*
 	 * The daemon stays root (--user root): for tests that map more than
@@ -532,9 +537,13 @@ static void wait_done_shared(struct guest_virtio *const devs[], unsigned int nr_
 		if (sim_hv_wait_irq(hv, spi, seen, WAIT_MS))
 			break;
 	}
-	/* The daemon's log says why (a device that needs a reset, a refused mapping). */
-	fail_msg("%u of %u requests completed in %d ms; the daemon's log:\n%s", count_done(reqs, n), n,
-		 WAIT_MS, sim_hv_daemon_log(hv));
+	/*
+	 * The daemon's log says why (a device that needs a reset, a refused
+	 * mapping); whole, on stderr: cmocka cuts a long message.
+	 */
+	fprintf(stderr, "the daemon's log:\n%s\n", sim_hv_daemon_log(hv));
+	fail_msg("%u of %u requests completed in %d ms (the daemon's log is above)",
+		 count_done(reqs, n), n, WAIT_MS);
 }
 
 static void wait_done(struct guest_virtio *vd, struct blk_request *reqs, unsigned int n)
@@ -666,7 +675,7 @@ static uint64_t process_status_kib(pid_t pid, const char *name)
 struct nbd_server {
 	pid_t pid;
 	char socket[64];
-	char uri[96];
+	char uri[200];
 };
 
 /*
@@ -713,6 +722,69 @@ static void nbd_server_stop(struct nbd_server *server, int signal_number)
 	waitpid(server->pid, NULL, 0);
 	server->pid = 0;
 	unlink(server->socket);
+}
+
+/* A TCP port on 127.0.0.1 that was free a moment ago. */
+static unsigned int free_tcp_port(void)
+{
+	struct sockaddr_in addr = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(addr);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&addr, sizeof(addr)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&addr, &len), 0);
+	close(fd);
+	return ntohs(addr.sin_port);
+}
+
+/* Until something listens on 127.0.0.1:@port (10 s at most). */
+static bool tcp_port_listens(unsigned int port)
+{
+	struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+				    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+
+	for (int i = 0; i < 1000; i++) {
+		int fd = socket(AF_INET, SOCK_STREAM, 0);
+		bool up = fd >= 0 && !connect(fd, (struct sockaddr *)&addr, sizeof(addr));
+
+		if (fd >= 0)
+			close(fd);
+		if (up)
+			return true;
+		usleep(10000);
+	}
+	return false;
+}
+
+/*
+ * qemu-storage-daemon exporting @image raw as "disk0", writable, on TCP
+ * 127.0.0.1 (the URI names "localhost": the supervisor looks it up);
+ * false (and a skipped test) where it is not installed.
+ */
+static bool qsd_start(struct nbd_server *server, const char *image)
+{
+	unsigned int port = free_tcp_port();
+	char blockdev[128], nbd[96];
+
+	if (access("/usr/bin/qemu-storage-daemon", X_OK)) {
+		print_message("skipped: qemu-storage-daemon is not installed (apt-get install "
+			      "qemu-system-common)\n");
+		return false;
+	}
+	snprintf(blockdev, sizeof(blockdev), "driver=file,node-name=file0,filename=%s", image);
+	snprintf(nbd, sizeof(nbd), "addr.type=inet,addr.host=127.0.0.1,addr.port=%u", port);
+	server->pid = fork();
+	assert_true(server->pid >= 0);
+	if (!server->pid) {
+		execl("/usr/bin/qemu-storage-daemon", "qemu-storage-daemon", "--blockdev", blockdev,
+		      "--nbd-server", nbd, "--export",
+		      "type=nbd,id=exp0,node-name=file0,name=disk0,writable=on", (char *)NULL);
+		_exit(127);
+	}
+	assert_true(tcp_port_listens(port));
+	snprintf(server->uri, sizeof(server->uri), "nbd://localhost:%u/disk0", port);
+	return true;
 }
 
 /* One disk on the export of @server with @options; returns it. */
@@ -1158,6 +1230,50 @@ out:
 	free(content);
 }
 
+/*
+ * The same disk served by qemu-storage-daemon over TCP (nbd://localhost,
+ * looked up by the supervisor): reads, writes, flush, write-zeroes and
+ * discard, the data checked in the image it exports.
+ */
+static void test_nbd_disk_on_qemu_storage_daemon_over_tcp(void **state)
+{
+	struct fixture *f = *state;
+	struct image *img = image_create(f, 0, IMAGE_SIZE);
+	struct nbd_server server = { 0 };
+	const uint32_t len = 64 * KiB;
+	uint8_t *content = pattern(len, 51), *seen;
+	struct guest_virtio *vd;
+	uint64_t buf;
+
+	image_write(img, 200ULL * SECTOR, content, len);
+	if (!qsd_start(&server, img->path))
+		goto out;
+	vd = start_with_nbd_disk(f, &server, NULL);
+	blk_init(vd, 1, 0);
+	assert_int_equal(capacity(vd), IMAGE_SIZE / SECTOR);
+	buf = guest_filled(vd, len, 0x5a);
+	read_ok(vd, 200, buf, len, 4);
+	assert_memory_equal(ram(vd, buf, len), content, len);
+	buf = guest_pattern(vd, len, 52);
+	write_ok(vd, 3000, buf, len, 3);
+	assert_int_equal(blk_io(vd, VIRTIO_BLK_T_FLUSH, 0, 0, 0, 0, NULL), VIRTIO_BLK_S_OK);
+	seen = image_read(img, 3000ULL * SECTOR, len);
+	assert_memory_equal(seen, ram(vd, buf, len), len);
+	free(seen);
+	if (vd->device_features & BIT(VIRTIO_BLK_F_WRITE_ZEROES)) {
+		assert_int_equal(blk_range(vd, VIRTIO_BLK_T_WRITE_ZEROES, 3000, 16, 0), VIRTIO_BLK_S_OK);
+		seen = image_read(img, 3000ULL * SECTOR, 16 * SECTOR);
+		assert_true(all_zero(seen, 16 * SECTOR));
+		free(seen);
+	}
+	if (vd->device_features & BIT(VIRTIO_BLK_F_DISCARD))
+		assert_int_equal(blk_range(vd, VIRTIO_BLK_T_DISCARD, 3016, 8, 0), VIRTIO_BLK_S_OK);
+	assert_int_equal(sim_hv_stop_daemon(f->hv, SIGTERM, WAIT_MS), 0);
+out:
+	nbd_server_stop(&server, SIGTERM);
+	free(content);
+}
+
 /* 5.2.4: a read-only export is served read-only only when asked for; else refused at start. */
 static void test_nbd_read_only_export(void **state)
 {
@@ -1187,6 +1303,74 @@ static void test_nbd_read_only_export(void **state)
 	nbd_server_stop(&server, SIGKILL);
 }
 
+/* The names in directory @path, ", "-separated, sorted as readdir gives them (no . and ..). */
+static void list_directory(const char *path, char *out, size_t size)
+{
+	DIR *dir = opendir(path);
+	struct dirent *entry;
+	size_t at = 0;
+
+	out[0] = '\0';
+	assert_non_null(dir);
+	while ((entry = readdir(dir)))
+		if (strcmp(entry->d_name, ".") && strcmp(entry->d_name, ".."))
+			at += (size_t)snprintf(out + at, size - at, "%s%s", at ? ", " : "",
+					       entry->d_name);
+	closedir(dir);
+}
+
+/*
+ * nbds+unix:// with a pre-shared key (tls-psk-file=, USER@): the
+ * handshake on the supervisor's socket runs TLS and the disk serves; the
+ * server restarts and the worker, in a root that holds only a copy of the
+ * key, shakes hands again: no error.
+ */
+static void test_nbd_disk_over_tls_with_a_psk_reconnects(void **state)
+{
+	struct fixture *f = *state;
+	struct nbd_server server = { 0 };
+	char psk[64], psk_arg[80], root[64], names[256];
+	struct guest_virtio *vd;
+	const char *log;
+	pid_t worker;
+	FILE *file;
+
+	snprintf(psk, sizeof(psk), "/tmp/xvp-nbd-%d.psk", (int)getpid());
+	file = fopen(psk, "w");
+	assert_non_null(file);
+	fputs("alice:0123456789abcdef0123456789abcdef\n", file);
+	assert_int_equal(fclose(file), 0);
+	snprintf(psk_arg, sizeof(psk_arg), "--tls-psk=%s", psk);
+	if (!nbd_server_start(&server, (const char *const[]){ "--tls=require", psk_arg, "memory",
+							      "size=4M", NULL }))
+		goto out;
+	snprintf(server.uri, sizeof(server.uri), "nbds+unix://alice@/?socket=%s&tls-psk-file=%s",
+		 server.socket, psk);
+	vd = start_with_nbd_disk(f, &server, NULL);
+	blk_init(vd, 1, 0);
+	write_ok(vd, 8, guest_pattern(vd, 4096, 61), 4096, 1);
+	nbd_server_stop(&server, SIGKILL);
+	assert_true(nbd_server_start(&server, (const char *const[]){ "--tls=require", psk_arg,
+								     "memory", "size=4M", NULL }));
+	read_ok(vd, 8, guest_filled(vd, 4096, 0), 4096, 1);
+	log = sim_hv_daemon_log(f->hv);
+	if (!strstr(log, "serving again after") || strstr(log, "error:"))
+		fail_msg("no reconnect without errors:\n%s", log);
+	/* What the worker can see of the file system: the key's copy, nothing else. */
+	worker = sim_hv_wait_domain_served(f->hv, 1, 0, WAIT_MS);
+	assert_true(worker > 0);
+	snprintf(root, sizeof(root), "/proc/%d/root", (int)worker);
+	list_directory(root, names, sizeof(names));
+	assert_string_equal(names, "tmp");
+	snprintf(root, sizeof(root), "/proc/%d/root/tmp", (int)worker);
+	list_directory(root, names, sizeof(names));
+	assert_string_equal(names, strrchr(psk, '/') + 1);
+	assert_int_equal(sim_hv_stop_daemon(f->hv, SIGTERM, WAIT_MS), 0);
+out:
+	nbd_server_stop(&server, SIGKILL);
+	unlink(psk);
+}
+
 /* No server behind the URI: a start-up error naming it, status 2, as a missing image is. */
 static void test_nbd_without_a_server_is_refused_at_start(void **state)
 {
@@ -1194,27 +1378,32 @@ static void test_nbd_without_a_server_is_refused_at_start(void **state)
 	const char *const args[] = { "--device", "blk,nbd=nbd+unix:///?socket=/nonexistent/xvp.sock",
 				     NULL };
 	const char *log;
+	int status;
 
 	assert_int_equal(sim_hv_start_daemon(f->hv, sim_daemon_path(), args), 0);
-	assert_int_equal(sim_hv_wait_daemon_exit(f->hv, WAIT_MS), 2);
+	status = sim_hv_wait_daemon_exit(f->hv, WAIT_MS);
 	log = sim_hv_daemon_log(f->hv);
+	if (status != 2)
+		fail_msg("exit status %d, not 2; the log:\n%s", status, log);
 	if (!strstr(log, "blk0: nbd=nbd+unix:///?socket=/nonexistent/xvp.sock: "))
 		fail_msg("the refusal does not name the device and URI:\n%s", log);
 }
 
 /*
- * The server dies: the requests it no longer answers fail with IOERR, one
- * log line says why, and the daemon and its other devices go on.
+ * The server dies and stays dead: requests wait for it timeout= seconds,
+ * then fail with IOERR, one log line says why, new ones fail at once, and
+ * the daemon and its devices go on.
  */
-static void test_nbd_server_gone_fails_requests_not_the_daemon(void **state)
+static void test_nbd_server_gone_fails_requests_after_the_timeout(void **state)
 {
 	struct fixture *f = *state;
 	struct nbd_server server = { 0 };
 	struct guest_virtio *vd;
+	const char *log;
 
 	if (!nbd_server_start(&server, (const char *const[]){ "memory", "size=4M", NULL }))
 		return;
-	vd = start_with_nbd_disk(f, &server, NULL);
+	vd = start_with_nbd_disk(f, &server, "timeout=1");
 	blk_init(vd, 1, 0);
 	write_ok(vd, 8, guest_pattern(vd, 4096, 5), 4096, 1);
 	nbd_server_stop(&server, SIGKILL);
@@ -1224,10 +1413,157 @@ static void test_nbd_server_gone_fails_requests_not_the_daemon(void **state)
 			 VIRTIO_BLK_S_IOERR);
 	/* Still serving: the device answers its configuration and GET_ID. */
 	assert_int_equal(capacity(vd), (4u << 20) / SECTOR);
-	if (!strstr(sim_hv_daemon_log(f->hv), "blk0: nbd="))
-		fail_msg("no log line names the disk and its URI:\n%s", sim_hv_daemon_log(f->hv));
+	log = sim_hv_daemon_log(f->hv);
+	if (!strstr(log, "blk0: nbd=") || !strstr(log, "connection lost") ||
+	    !strstr(log, "no working connection for 1 s (timeout=)"))
+		fail_msg("no log lines name the disk, its URI, the loss and the timeout:\n%s", log);
 	/* And it stops as cleanly as ever. */
 	assert_int_equal(sim_hv_stop_daemon(f->hv, SIGTERM, WAIT_MS), 0);
+}
+
+/*
+ * Writes of @n requests of @len bytes each from sector @first, each its own
+ * pattern (seed @seed + i), submitted at once on queue 0 and kicked.
+ */
+static void submit_writes(struct guest_virtio *vd, struct blk_request *reqs, unsigned int n,
+			  uint64_t first, uint32_t len, uint32_t seed)
+{
+	for (unsigned int i = 0; i < n; i++) {
+		request_build(vd, &reqs[i], VIRTIO_BLK_T_OUT, first + i * (len / SECTOR),
+			      guest_pattern(vd, len, seed + i), len, 2);
+		submit(vd, 0, &reqs[i]);
+	}
+	guest_virtio_kick(vd, 0);
+}
+
+/* The image holds @n patterns of @len bytes from sector @first (seed @seed + i). */
+static void assert_image_holds(const struct image *img, unsigned int n, uint64_t first,
+			       uint32_t len, uint32_t seed)
+{
+	for (unsigned int i = 0; i < n; i++) {
+		uint8_t *seen = image_read(img, (first + i * (len / SECTOR)) * SECTOR, len);
+		uint8_t *expected = pattern(len, seed + i);
+
+		assert_memory_equal(seen, expected, len);
+		free(seen);
+		free(expected);
+	}
+}
+
+/*
+ * nbdkit (file plugin: the data outlives it) is killed with writes in
+ * flight, more writes come while it is down, and it is started again: the
+ * guest sees every request succeed, a stall and no error; the file holds
+ * every write, and the guest reads them back through the new connection.
+ */
+static void test_nbd_server_killed_and_restarted_under_load(void **state)
+{
+	struct fixture *f = *state;
+	struct image *img = image_create(f, 0, IMAGE_SIZE);
+	const unsigned int n = 32;
+	const uint32_t len = 16 * KiB;
+	struct blk_request *reqs = calloc(2 * n, sizeof(*reqs));
+	struct nbd_server server = { 0 };
+	const char *const args[] = { "file", f->specs[MAX_SPECS - 1], NULL };
+	struct guest_virtio *vd;
+	const char *log;
+
+	snprintf(f->specs[MAX_SPECS - 1], sizeof(f->specs[0]), "file=%s", img->path);
+	if (!nbd_server_start(&server, args))
+		goto out;
+	vd = start_with_nbd_disk(f, &server, NULL);
+	blk_init(vd, 1, 0);
+	submit_writes(vd, reqs, n, 2048, len, 300);
+	nbd_server_stop(&server, SIGKILL);
+	/* While there is no server: kept too. */
+	submit_writes(vd, reqs + n, n, 2048 + n * (len / SECTOR), len, 300 + n);
+	assert_true(nbd_server_start(&server, args));
+	wait_done(vd, reqs, 2 * n);
+	for (unsigned int i = 0; i < 2 * n; i++)
+		assert_int_equal(request_status(vd, &reqs[i]), VIRTIO_BLK_S_OK);
+	assert_image_holds(img, 2 * n, 2048, len, 300);
+	for (unsigned int i = 0; i < 2 * n; i += 7) {
+		uint64_t buf = guest_filled(vd, len, 0x5a);
+		uint8_t *expected = pattern(len, 300 + i);
+
+		read_ok(vd, 2048 + i * (len / SECTOR), buf, len, 3);
+		assert_memory_equal(ram(vd, buf, len), expected, len);
+		free(expected);
+	}
+	log = sim_hv_daemon_log(f->hv);
+	if (!strstr(log, "connection lost") || !strstr(log, "serving again after"))
+		fail_msg("no log lines for the loss and the return:\n%s", log);
+	if (strstr(log, "error:"))
+		fail_msg("an error line for an outage within the timeout:\n%s", log);
+out:
+	nbd_server_stop(&server, SIGKILL);
+	free(reqs);
+}
+
+/* A disk on the fake server @fake with @options. */
+static struct guest_virtio *start_with_fake_nbd(struct fixture *f, const struct nbd_fake *fake,
+						const char *options)
+{
+	struct nbd_server server = { 0 };
+
+	snprintf(server.uri, sizeof(server.uri), "nbd+unix:///?socket=%s", fake->path);
+	return start_with_nbd_disk(f, &server, options);
+}
+
+/*
+ * The server sends half a read's data and closes: the guest's read is
+ * sent again on a new connection and comes back whole, with no error.
+ */
+static void test_nbd_server_closing_mid_reply_costs_a_reconnect_not_an_error(void **state)
+{
+	struct fixture *f = *state;
+	const uint32_t len = 8 * KiB;
+	uint8_t *content = pattern(1u << 20, 77);
+	struct nbd_fake fake;
+	struct guest_virtio *vd;
+	uint64_t buf;
+
+	assert_int_equal(nbd_fake_start(&fake, NBD_FAKE_CUT_FIRST_READ, content, 1u << 20), 0);
+	vd = start_with_fake_nbd(f, &fake, NULL);
+	blk_init(vd, 1, 0);
+	buf = guest_filled(vd, len, 0x5a);
+	read_ok(vd, 16, buf, len, 2);
+	assert_memory_equal(ram(vd, buf, len), content + 16 * SECTOR, len);
+	assert_int_equal(atomic_load(&fake.broken), 1);
+	assert_true(atomic_load(&fake.connections) >= 2);
+	if (!strstr(sim_hv_daemon_log(f->hv), "connection lost"))
+		fail_msg("no line for the loss:\n%s", sim_hv_daemon_log(f->hv));
+	assert_int_equal(sim_hv_stop_daemon(f->hv, SIGTERM, WAIT_MS), 0);
+	nbd_fake_stop(&fake);
+	free(content);
+}
+
+/*
+ * A server that answers every read with garbage: a backend error, never a
+ * crash. The reads fail after timeout=, the device still answers, and the
+ * daemon stops cleanly.
+ */
+static void test_nbd_server_answering_garbage_is_an_io_error(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t *content = pattern(1u << 20, 78);
+	struct nbd_fake fake;
+	struct guest_virtio *vd;
+
+	assert_int_equal(nbd_fake_start(&fake, NBD_FAKE_GARBAGE, content, 1u << 20), 0);
+	vd = start_with_fake_nbd(f, &fake, "timeout=1");
+	blk_init(vd, 1, 0);
+	assert_int_equal(blk_io(vd, VIRTIO_BLK_T_IN, 0, guest_filled(vd, 4096, 0), 4096, 1, NULL),
+			 VIRTIO_BLK_S_IOERR);
+	assert_true(atomic_load(&fake.broken) >= 1);
+	assert_int_equal(blk_io(vd, VIRTIO_BLK_T_IN, 8, guest_filled(vd, 4096, 0), 4096, 1, NULL),
+			 VIRTIO_BLK_S_IOERR);
+	assert_int_equal(capacity(vd), (1u << 20) / SECTOR);
+	if (!strstr(sim_hv_daemon_log(f->hv), "no working connection for 1 s"))
+		fail_msg("no line for the timeout:\n%s", sim_hv_daemon_log(f->hv));
+	assert_int_equal(sim_hv_stop_daemon(f->hv, SIGTERM, WAIT_MS), 0);
+	nbd_fake_stop(&fake);
+	free(content);
 }
 
 /* An export of 1 MiB + 1000 bytes is a disk of whole sectors; a request past them fails. */
@@ -2167,8 +2503,18 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_write_zeroes_without_zero_range_still_zeroes, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_nbd_disk_serves_every_request_type, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nbd_disk_on_qemu_storage_daemon_over_tcp, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_nbd_read_only_export, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_nbd_server_gone_fails_requests_not_the_daemon, setup,
+		cmocka_unit_test_setup_teardown(test_nbd_server_gone_fails_requests_after_the_timeout, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_nbd_server_killed_and_restarted_under_load, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(
+			test_nbd_server_closing_mid_reply_costs_a_reconnect_not_an_error, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nbd_server_answering_garbage_is_an_io_error, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_nbd_disk_over_tls_with_a_psk_reconnects, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_nbd_without_a_server_is_refused_at_start, setup,
 						teardown),

@@ -16,15 +16,22 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "daemon/nbd_dialer.h"
+#include "daemon/worker_protocol.h"
 #include "tests/integration/daemon_path.h"
+#include "tests/integration/nbd_fake_server.h"
+#include "tests/integration/process.h"
 #include "tests/sim/hypervisor.h"
 #include "tests/sim/protocol.h"
 
@@ -393,6 +400,118 @@ static void test_a_worker_breaking_the_protocol_is_killed_and_replaced(void **st
 	assert_int_equal(sim_hv_stop_daemon(f->hv, SIGTERM, WAIT_MS), 0);
 }
 
+/* NBD_CONNECT for device @device, as a worker asks it (daemon/worker_protocol.h). */
+static void ask_connect(int fd, uint64_t device, uint32_t seq)
+{
+	struct worker_message m = worker_message_make(WORKER_MSG_NBD_CONNECT, 0, device);
+
+	m.seq = seq;
+	assert_int_equal(send(fd, &m, sizeof(m), MSG_NOSIGNAL), (ssize_t)sizeof(m));
+}
+
+/* The answer to ask @seq: its errno (0: it carried a socket, in *sock). */
+static int answer_of(int fd, uint32_t seq, int *sock)
+{
+	char control[CMSG_SPACE(sizeof(int))];
+	struct worker_message m;
+	struct iovec iov = { &m, sizeof(m) };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control,
+			      .msg_controllen = sizeof(control) };
+	struct pollfd p = { fd, POLLIN, 0 };
+	struct cmsghdr *c;
+
+	*sock = -1;
+	assert_int_equal(poll(&p, 1, WAIT_MS), 1);
+	assert_int_equal(recvmsg(fd, &msg, MSG_CMSG_CLOEXEC), (ssize_t)sizeof(m));
+	assert_int_equal(m.type, WORKER_MSG_ANSWER);
+	assert_int_equal(m.request, WORKER_MSG_NBD_CONNECT);
+	assert_int_equal(m.seq, seq);
+	c = CMSG_FIRSTHDR(&msg);
+	if (c && c->cmsg_type == SCM_RIGHTS)
+		memcpy(sock, CMSG_DATA(c), sizeof(int));
+	assert_true(m.value ? *sock < 0 : *sock >= 0);
+	return (int)m.value;
+}
+
+/* Is @sock connected to the unix socket @path? */
+static bool connected_to(int sock, const char *path)
+{
+	struct sockaddr_un peer;
+	socklen_t len = sizeof(peer);
+
+	return !getpeername(sock, (struct sockaddr *)&peer, &len) && !strcmp(peer.sun_path, path);
+}
+
+static long long elapsed_ms(const struct timespec *since)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - since->tv_sec) * 1000LL + (now.tv_nsec - since->tv_nsec) / 1000000;
+}
+
+/*
+ * A compromised worker asks its supervisor for NBD connections it has no
+ * business with: for a device that is no NBD disk (or none at all), and
+ * for its NBD disk far more often than a reconnect would. The first are
+ * refused (ENODEV), the flood is cut to the supervisor's budget (EAGAIN,
+ * EBUSY), every socket it does get goes where the configuration says,
+ * and none of it is a reason to kill the worker (the asks are legal
+ * messages). The test asks on the worker's channel with the worker
+ * stopped, so that the answers come to the test.
+ */
+static void test_a_worker_asking_nbd_connections_gets_only_its_own_within_bounds(void **state)
+{
+	struct fixture *f = *state;
+	static uint8_t disk[1u << 20];
+	const unsigned int asks = 30;
+	unsigned int sockets = 0, refused = 0;
+	struct nbd_fake fake;
+	struct timespec start;
+	char config[256];
+	pid_t worker;
+	int fd, sock;
+
+	assert_int_equal(nbd_fake_start(&fake, NBD_FAKE_CUT_FIRST_READ, disk, sizeof(disk)), 0);
+	snprintf(config, sizeof(config), "[domain 1]\ndevice = [ \"rng\", "
+		 "\"blk,nbd=nbd+unix:///?socket=%s\" ]\n", fake.path);
+	start_supervisor(f, config, NULL);
+	worker = sim_hv_wait_domain_served(f->hv, GUEST, 0, WAIT_MS);
+	if (worker <= 0)
+		fail_msg("domain %d not served; the log:\n%s", GUEST, sim_hv_daemon_log(f->hv));
+	assert_int_equal(kill(worker, SIGSTOP), 0);
+	fd = take_fd(worker, channel_of(worker));
+
+	ask_connect(fd, 0, 1);		/* the rng */
+	assert_int_equal(answer_of(fd, 1, &sock), ENODEV);
+	ask_connect(fd, 9, 2);		/* no device */
+	assert_int_equal(answer_of(fd, 2, &sock), ENODEV);
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (unsigned int i = 0; i < asks; i++) {
+		ask_connect(fd, 1, 10 + i);
+		if (answer_of(fd, 10 + i, &sock) == 0) {
+			assert_true(connected_to(sock, fake.path));
+			close(sock);
+			sockets++;
+		} else {
+			refused++;
+		}
+	}
+	/* The budget: a burst, then one per refill period (and one for rounding). */
+	if (sockets > NBD_DIALER_BURST + elapsed_ms(&start) / NBD_DIALER_REFILL_MS + 1)
+		fail_msg("%u of %u asks got a socket in %lld ms", sockets, asks, elapsed_ms(&start));
+	assert_true(refused > 0);
+	close(fd);
+	assert_int_equal(kill(worker, SIGCONT), 0);
+	assert_int_equal(sim_hv_wait_daemon_log(f->hv, "which is no NBD disk: refused", WAIT_MS), 0);
+	assert_int_equal(sim_hv_wait_daemon_log(f->hv, "asks connections too often", WAIT_MS), 0);
+	/* Still its worker: asking is no breach of the protocol. */
+	assert_true(process_exists(worker));
+	assert_null(strstr(sim_hv_daemon_log(f->hv), "broke the supervisor protocol"));
+	assert_int_equal(sim_hv_stop_daemon(f->hv, SIGTERM, WAIT_MS), 0);
+	nbd_fake_stop(&fake);
+}
+
 /*
  * Two workers of one supervisor: each holds one channel, its own; none
  * inherited the other's supervisor end (it could answer for the supervisor).
@@ -424,6 +543,9 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_worker_stops_when_its_supervisor_is_gone,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_a_worker_asking_nbd_connections_gets_only_its_own_within_bounds, setup,
+			teardown),
 		cmocka_unit_test_setup_teardown(test_a_worker_holds_no_other_workers_channel,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_worker_breaking_the_protocol_is_killed_and_replaced,

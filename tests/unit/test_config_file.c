@@ -503,7 +503,7 @@ static void test_device_refused_by_its_parser_at_its_own_line(void **state)
 	(void)state;
 	assert_refused("[domain 1]\ndevice = [\n  \"rng\",\n  \"blk,path=/x,bogus=1\",\n]\n",
 		       CFG ":4: device 'blk,path=/x,bogus=1': unknown key 'bogus' (known: path, "
-		       "readonly, serial, direct, queues, queue-size, addr, bounce-budget, nbd, poll-max-ns)");
+		       "readonly, serial, direct, queues, queue-size, addr, bounce-budget, nbd, timeout, poll-max-ns)");
 	assert_refused("[domain 1]\ndevice = \"blk\"\n", CFG ":2: device 'blk': path=FILE is required (or nbd=URI, a network disk)");
 	assert_refused("[domain 1]\ndevice = \"\"\n",
 		       CFG ":2: device '': unknown device type '' (known: rng, blk, net, console)");

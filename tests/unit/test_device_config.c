@@ -271,6 +271,25 @@ static void test_bounce_budget_is_a_size_from_64k_to_1g(void **state)
 }
 
 /* The spec once went through a 256-byte copy: a long one lost its reason. */
+/* nbd=: a URI as libnbd reads it; timeout= bounds an outage, for NBD disks only. */
+static void test_nbd_uri_and_timeout(void **state)
+{
+	struct device_config config;
+
+	(void)state;
+	assert_int_equal(parse("blk,nbd=nbd+unix:///x?socket=/run/s.sock", &config), 0);
+	assert_true(BLK_OPTIONS(config)->nbd);
+	assert_int_equal(BLK_OPTIONS(config)->timeout, BLK_NBD_TIMEOUT_DEFAULT);
+	assert_int_equal(parse("blk,nbd=nbd://h/x,timeout=0", &config), 0);
+	assert_int_equal(BLK_OPTIONS(config)->timeout, 0);
+	assert_int_equal(parse("blk,nbd=nbd://h/x,timeout=3600", &config), 0);
+	assert_int_equal(BLK_OPTIONS(config)->timeout, 3600);
+	assert_refused("blk,nbd=nbd://h/x,timeout=3601", "timeout=3601: out of range", NULL);
+	assert_refused("blk,path=/a,timeout=5", "timeout=5: for an nbd= disk", NULL);
+	assert_refused("blk,nbd=nbd+unix:///x", "nbd=nbd+unix:///x: socket=PATH", NULL);
+	assert_refused("blk,nbd=nbd://h/x?tls=on", "unknown query parameter 'tls'", NULL);
+}
+
 static void test_a_long_spec_keeps_its_reason_and_paths_reach_path_max(void **state)
 {
 	size_t len = PATH_MAX - 1;
@@ -425,7 +444,7 @@ static void test_a_fifo_image_is_refused_without_hanging(void **state)
 	assert_int_equal(device_configs_finish(&config, 1, why, sizeof(why)), 0);
 	signal(SIGALRM, on_alarm);
 	alarm(10);
-	assert_int_equal(device_configs_open(&config, 1, why, sizeof(why)), -EINVAL);
+	assert_int_equal(device_configs_open(&config, 1, NULL, why, sizeof(why)), -EINVAL);
 	alarm(0);
 	assert_why_mentions("not a regular file or block device");
 	assert_int_equal(BLK_OPTIONS(config)->image.fd, -1);
@@ -460,6 +479,7 @@ int main(void)
 		cmocka_unit_test(test_a_fifo_image_is_refused_without_hanging),
 		cmocka_unit_test(test_the_bar_size_is_the_transports),
 		cmocka_unit_test(test_bounce_budget_is_a_size_from_64k_to_1g),
+		cmocka_unit_test(test_nbd_uri_and_timeout),
 	};
 
 	return cmocka_run_group_tests_name("--device values", tests, NULL, NULL);
