@@ -432,62 +432,138 @@ static int enter_namespace(void)
 		  "ip link set " TAP " address 02:00:00:00:00:01 && ip link set " TAP " up");
 }
 
-int main(int argc, char **argv)
-{
-	static uint8_t small[SMALL], big[65536 + 64], gso[65536 + 80];
-	double seconds = argc > 2 ? atof(argv[2]) : 5;
-	struct figure raw_small, raw_big, raw_in, raw_in_gso, d_small, d_big, d_in, d_in_gso;
-	struct guest g = { 0 };
-	size_t big_len, gso_len;
-	unsigned long whole;
-	int tap, injector, gso_injector, ret = enter_namespace();
+/*
+ * The rows, in the order they run; a third argument names the ones to run
+ * (comma-separated: a profiler's run of one row, docs/benchmarks.md).
+ */
+enum row { OUT_SMALL, OUT_GSO, IN_SMALL, IN_GSO, NR_ROWS };
 
-	if (argc < 2) {
-		fprintf(stderr, "usage: %s DAEMON [SECONDS]\n", argv[0]);
-		return 2;
+static const char *const row_names[NR_ROWS] = { "out-64", "out-gso", "in-64", "in-gso" };
+
+/* The rows @list names (NULL: all), as bits; 0 for a name no row has. */
+static unsigned int parse_rows(const char *list)
+{
+	unsigned int rows = 0;
+	char copy[128], *save = NULL;
+
+	if (!list)
+		return (1u << NR_ROWS) - 1;
+	snprintf(copy, sizeof(copy), "%s", list);
+	for (char *name = strtok_r(copy, ",", &save); name; name = strtok_r(NULL, ",", &save)) {
+		unsigned int r = 0;
+
+		while (r < NR_ROWS && strcmp(name, row_names[r]))
+			r++;
+		if (r == NR_ROWS)
+			return 0;
+		rows |= 1u << r;
 	}
-	if (ret)
-		return ret > 0 ? 0 : 1;
-	/* Raw first, on a tap fd of our own; then the daemon takes the tap. */
-	tap = open_tap();
-	injector = open_injector();
-	gso_injector = open_gso_injector();
-	if (tap < 0 || injector < 0 || gso_injector < 0) {
-		perror("bench-net: tap or packet socket");
-		return 1;
+	return rows;
+}
+
+struct frames {
+	uint8_t small[SMALL], big[65536 + 64], gso[65536 + 80];
+	size_t big_len, gso_len;
+};
+
+/* The raw limit of each row asked for, on a tap fd of this program's. */
+static int measure_raw(unsigned int rows, int injector, int gso_injector, struct frames *f,
+		       double seconds, struct figure raw[NR_ROWS])
+{
+	const uint8_t guest_mac[6] = { 0x00, 0x16, 0x3e, 1, 2, 3 };
+	int tap = open_tap();
+
+	if (tap < 0) {
+		perror("bench-net: tap");
+		return -1;
 	}
-	build_frame(small, (const uint8_t[6]){ 0x00, 0x16, 0x3e, 1, 2, 3 }, 0);
-	big_len = build_frame(big, (const uint8_t[6]){ 0x00, 0x16, 0x3e, 1, 2, 3 }, GSO_PAYLOAD);
-	raw_small = raw_tx(tap, small, SMALL, 0, seconds);
-	raw_big = raw_tx(tap, big, big_len, GSO_PAYLOAD, seconds);
-	raw_in = raw_rx(tap, injector, small, seconds);
-	gso_len = build_gso_toward(gso, (const uint8_t[6]){ 0x00, 0x16, 0x3e, 1, 2, 3 });
-	raw_in_gso = raw_rx_gso(tap, gso_injector, gso, gso_len, seconds);
+	build_frame(f->small, guest_mac, 0);
+	f->big_len = build_frame(f->big, guest_mac, GSO_PAYLOAD);
+	f->gso_len = build_gso_toward(f->gso, guest_mac);
+	if (rows & 1u << OUT_SMALL)
+		raw[OUT_SMALL] = raw_tx(tap, f->small, SMALL, 0, seconds);
+	if (rows & 1u << OUT_GSO)
+		raw[OUT_GSO] = raw_tx(tap, f->big, f->big_len, GSO_PAYLOAD, seconds);
+	if (rows & 1u << IN_SMALL)
+		raw[IN_SMALL] = raw_rx(tap, injector, f->small, seconds);
+	if (rows & 1u << IN_GSO)
+		raw[IN_GSO] = raw_rx_gso(tap, gso_injector, f->gso, f->gso_len, seconds);
 	close(tap);
-	if (start_guest(&g, argv[1]))
-		return 1;
-	build_frame(small, g.gn.mac, 0);
-	big_len = build_frame(big, g.gn.mac, GSO_PAYLOAD);
-	d_small = daemon_tx(&g, small, SMALL, 0, seconds);
-	d_big = daemon_tx(&g, big, big_len, GSO_PAYLOAD, seconds);
-	memcpy(small, g.gn.mac, 6);	/* toward the guest now */
-	d_in = daemon_rx(&g, injector, small, seconds);
-	gso_len = build_gso_toward(gso, g.gn.mac);
-	d_in_gso = daemon_rx_gso(&g, gso_injector, gso, gso_len, seconds, &whole);
+	return 0;
+}
+
+/* The same rows through the daemon, which has the tap now. */
+static void measure_daemon(unsigned int rows, struct guest *g, int injector, int gso_injector,
+			   struct frames *f, double seconds, struct figure through[NR_ROWS],
+			   unsigned long *whole)
+{
+	build_frame(f->small, g->gn.mac, 0);
+	f->big_len = build_frame(f->big, g->gn.mac, GSO_PAYLOAD);
+	if (rows & 1u << OUT_SMALL)
+		through[OUT_SMALL] = daemon_tx(g, f->small, SMALL, 0, seconds);
+	if (rows & 1u << OUT_GSO)
+		through[OUT_GSO] = daemon_tx(g, f->big, f->big_len, GSO_PAYLOAD, seconds);
+	memcpy(f->small, g->gn.mac, 6);	/* toward the guest now */
+	if (rows & 1u << IN_SMALL)
+		through[IN_SMALL] = daemon_rx(g, injector, f->small, seconds);
+	f->gso_len = build_gso_toward(f->gso, g->gn.mac);
+	if (rows & 1u << IN_GSO)
+		through[IN_GSO] = daemon_rx_gso(g, gso_injector, f->gso, f->gso_len, seconds, whole);
+}
+
+static void print_figures(unsigned int rows, const struct figure through[NR_ROWS],
+			  const struct figure raw[NR_ROWS], unsigned long whole, double seconds)
+{
+	static const char *const what[NR_ROWS] = {
+		"guest->host 64 B", "guest->host 64 KiB GSO", "host->guest 64 B", "host->guest 64 KiB GSO",
+	};
+
 	printf("bench-net: virtio-net through the daemon vs the same frames on the tap by this program"
 	       " (%.0f s each)\n", seconds);
 	printf("  %-26s %12s %12s %7s %10s %10s %9s\n", "frames", "daemon/s", "raw/s", "ratio",
 	       "notif/fr", "", "maps/fr");
-	print_row("guest->host 64 B", d_small, raw_small, "kicks     ");
-	print_row("guest->host 64 KiB GSO", d_big, raw_big, "kicks     ");
+	for (unsigned int r = 0; r < NR_ROWS; r++)
+		if (rows & 1u << r)
+			print_row(what[r], through[r], raw[r], r <= OUT_GSO ? "kicks     " : "interrupts");
 	/* A frame the daemon dropped must not count: the tap's interface saw every one. */
-	if (d_small.arrived != d_small.frames || d_big.arrived != d_big.frames)
-		printf("  WARNING: the tap counted %lu of %lu and %lu of %lu frames the guest sent\n",
-		       d_small.arrived, d_small.frames, d_big.arrived, d_big.frames);
-	print_row("host->guest 64 B", d_in, raw_in, "interrupts");
-	print_row("host->guest 64 KiB GSO", d_in_gso, raw_in_gso, "interrupts");
-	printf("  (host->guest GSO: %lu frames came whole to the guest; counted in 64 KiB frames' "
-	       "worth of bytes)\n", whole);
+	for (unsigned int r = OUT_SMALL; r <= OUT_GSO; r++)
+		if (rows & 1u << r && through[r].arrived != through[r].frames)
+			printf("  WARNING: %s: the tap counted %lu of %lu frames the guest sent\n",
+			       what[r], through[r].arrived, through[r].frames);
+	if (rows & 1u << IN_GSO)
+		printf("  (host->guest GSO: %lu frames came whole to the guest; counted in 64 KiB "
+		       "frames' worth of bytes)\n", whole);
+}
+
+int main(int argc, char **argv)
+{
+	static struct frames f;
+	static struct guest g;
+	struct figure raw[NR_ROWS] = { 0 }, through[NR_ROWS] = { 0 };
+	double seconds = argc > 2 ? atof(argv[2]) : 5;
+	unsigned int rows = parse_rows(argc > 3 ? argv[3] : NULL);
+	unsigned long whole = 0;
+	int injector, gso_injector, ret;
+
+	if (argc < 2 || argc > 4 || !rows) {
+		fprintf(stderr, "usage: %s DAEMON [SECONDS [ROW,...]]\n  rows: out-64, out-gso, "
+			"in-64, in-gso (default: all)\n", argv[0]);
+		return 2;
+	}
+	ret = enter_namespace();
+	if (ret)
+		return ret > 0 ? 0 : 1;
+	injector = open_injector();
+	gso_injector = open_gso_injector();
+	if (injector < 0 || gso_injector < 0) {
+		perror("bench-net: packet socket");
+		return 1;
+	}
+	/* Raw first, on a tap fd of our own; then the daemon takes the tap. */
+	if (measure_raw(rows, injector, gso_injector, &f, seconds, raw) || start_guest(&g, argv[1]))
+		return 1;
+	measure_daemon(rows, &g, injector, gso_injector, &f, seconds, through, &whole);
+	print_figures(rows, through, raw, whole, seconds);
 	sim_hv_destroy(g.hv);
 	close(gso_injector);
 	close(injector);
