@@ -56,8 +56,19 @@
 #define SMALL		64
 #define GSO_PAYLOAD	(64u * 1024 - 128)
 #define MSS		1448
-#define RX_BUFFER	1526
+#define RX_BUFFER	1526		/* GOOD_PACKET_LEN and the header: a new Linux guest's */
+/*
+ * Linux's virtio_net sizes mergeable receive buffers by an average of the
+ * frames it got (get_mergeable_buf_len(): the header plus the EWMA clamped
+ * between GOOD_PACKET_LEN and PAGE_SIZE less the header, aligned to a cache
+ * line, drivers/net/virtio_net.c): under 64 KiB GSO frames, a page each.
+ */
+#define RX_BUFFER_BULK	4096
 #define RX_BUFFERS	256
+/* Linux's page_to_skb() copies the first GOOD_COPY_LEN bytes at most; the rest stays in the pages. */
+#define RX_COPY_MAX	128
+/* virtnet_receive() refills when more than min(NAPI budget 64, ring size) / 2 descriptors are free. */
+#define RX_REFILL	33
 #define VNET_HDR	12		/* virtio 1 header, num_buffers included */
 
 #define BIT(n)		(1ULL << (n))
@@ -71,7 +82,8 @@ struct figure {
 	double frames_per_s;
 	unsigned long frames;		/* sent or received in all */
 	unsigned long arrived;		/* of those, counted by the tap's interface (tx only) */
-	double notifications_per_frame;
+	double kicks_per_frame;		/* the guest's notifications: transmit, or refilled buffers */
+	double interrupts_per_frame;	/* the device's, that the guest handled */
 	double maps_per_frame;
 };
 
@@ -289,6 +301,17 @@ struct guest {
 	struct guest_net_frame frame;
 };
 
+/* The driver (again: a reset) with @rx_buffer-byte receive buffers, handled as Linux does. */
+static int guest_driver(struct guest *g, uint32_t rx_buffer)
+{
+	int ret = guest_net_init(&g->gn, &g->vd, F_GUEST, 1, 0, 0);
+
+	g->gn.rx_buffer_size = rx_buffer;
+	g->gn.rx_copy_max = RX_COPY_MAX;
+	g->gn.rx_refill_batch = RX_REFILL;
+	return ret ? ret : guest_net_post_rx(&g->gn, 0, RX_BUFFERS);
+}
+
 static int start_guest(struct guest *g, const char *daemon)
 {
 	const char *args[] = { "--device", "net,tap=" TAP, NULL };
@@ -307,8 +330,7 @@ static int start_guest(struct guest *g, const char *daemon)
 	for (int i = 0; i < count; i++)
 		if (found[i].device_id == 0x1041)
 			return guest_virtio_probe(&g->vd, &g->pci, &found[i], &g->ram, MMIO64_BASE,
-						  INTX_SPI_BASE) ||
-			       guest_net_init(&g->gn, &g->vd, F_GUEST, 1, RX_BUFFER, RX_BUFFERS);
+						  INTX_SPI_BASE) || guest_driver(g, RX_BUFFER);
 	return -1;
 }
 
@@ -368,13 +390,14 @@ static struct figure daemon_tx(struct guest *g, const uint8_t *frame, size_t len
 	guest_net_wait_tx(&g->gn, 0, WAIT_MS);
 	t = now_s();
 	return (struct figure){ frames / (t - t0), frames, tap_rx_packets() - arrived0,
-				(double)(q->kicks - kicks0) / frames, (double)(map_calls(g) - maps0) / frames };
+				(double)(q->kicks - kicks0) / frames, 0, (double)(map_calls(g) - maps0) / frames };
 }
 
 /* Inject a burst, take what the guest got; the tap queues (and drops) what the guest lags behind. */
 static struct figure daemon_rx(struct guest *g, int injector, const uint8_t *frame, double seconds)
 {
-	unsigned long interrupts0 = g->gn.interrupts, maps0 = map_calls(g), frames = 0;
+	unsigned long interrupts0 = g->gn.interrupts, kicks0 = g->gn.rx[0].kicks, maps0 = map_calls(g);
+	unsigned long frames = 0;
 	double t0 = now_s(), t;
 
 	do {
@@ -386,6 +409,7 @@ static struct figure daemon_rx(struct guest *g, int injector, const uint8_t *fra
 		t = now_s();
 	} while (t - t0 < seconds);
 	return (struct figure){ frames / (t - t0), frames, 0,
+				frames ? (double)(g->gn.rx[0].kicks - kicks0) / frames : 0,
 				frames ? (double)(g->gn.interrupts - interrupts0) / frames : 0,
 				frames ? (double)(map_calls(g) - maps0) / frames : 0 };
 }
@@ -394,7 +418,8 @@ static struct figure daemon_rx(struct guest *g, int injector, const uint8_t *fra
 static struct figure daemon_rx_gso(struct guest *g, int injector, const uint8_t *frame, size_t len,
 				   double seconds, unsigned long *whole)
 {
-	unsigned long interrupts0 = g->gn.interrupts, maps0 = map_calls(g), bytes = 0, frames = 0;
+	unsigned long interrupts0 = g->gn.interrupts, kicks0 = g->gn.rx[0].kicks, maps0 = map_calls(g);
+	unsigned long bytes = 0, frames = 0;
 	double t0 = now_s(), t, worth;
 
 	*whole = 0;
@@ -411,15 +436,16 @@ static struct figure daemon_rx_gso(struct guest *g, int injector, const uint8_t 
 	} while (t - t0 < seconds);
 	worth = (double)bytes / (double)(len - 10);
 	return (struct figure){ worth / (t - t0), (unsigned long)worth, 0,
+				worth ? (double)(g->gn.rx[0].kicks - kicks0) / worth : 0,
 				worth ? (double)(g->gn.interrupts - interrupts0) / worth : 0,
 				worth ? (double)(map_calls(g) - maps0) / worth : 0 };
 }
 
-static void print_row(const char *what, struct figure through, struct figure raw, const char *notes)
+static void print_row(const char *what, struct figure through, struct figure raw)
 {
-	printf("  %-26s %12.0f %12.0f %7.3f %10.4f %s %9.4f\n", what, through.frames_per_s,
+	printf("  %-26s %12.0f %12.0f %7.3f %9.4f %9.4f %9.4f\n", what, through.frames_per_s,
 	       raw.frames_per_s, raw.frames_per_s ? through.frames_per_s / raw.frames_per_s : 0,
-	       through.notifications_per_frame, notes, through.maps_per_frame);
+	       through.kicks_per_frame, through.interrupts_per_frame, through.maps_per_frame);
 }
 
 static int enter_namespace(void)
@@ -436,9 +462,10 @@ static int enter_namespace(void)
  * The rows, in the order they run; a third argument names the ones to run
  * (comma-separated: a profiler's run of one row, docs/benchmarks.md).
  */
-enum row { OUT_SMALL, OUT_GSO, IN_SMALL, IN_GSO, NR_ROWS };
+enum row { OUT_SMALL, OUT_GSO, IN_SMALL, IN_GSO, IN_GSO_BULK, NR_ROWS };
 
-static const char *const row_names[NR_ROWS] = { "out-64", "out-gso", "in-64", "in-gso" };
+static const char *const row_names[NR_ROWS] = { "out-64", "out-gso", "in-64", "in-gso",
+						"in-gso-4k" };
 
 /* The rows @list names (NULL: all), as bits; 0 for a name no row has. */
 static unsigned int parse_rows(const char *list)
@@ -486,8 +513,8 @@ static int measure_raw(unsigned int rows, int injector, int gso_injector, struct
 		raw[OUT_GSO] = raw_tx(tap, f->big, f->big_len, GSO_PAYLOAD, seconds);
 	if (rows & 1u << IN_SMALL)
 		raw[IN_SMALL] = raw_rx(tap, injector, f->small, seconds);
-	if (rows & 1u << IN_GSO)
-		raw[IN_GSO] = raw_rx_gso(tap, gso_injector, f->gso, f->gso_len, seconds);
+	if (rows & (1u << IN_GSO | 1u << IN_GSO_BULK))
+		raw[IN_GSO] = raw[IN_GSO_BULK] = raw_rx_gso(tap, gso_injector, f->gso, f->gso_len, seconds);
 	close(tap);
 	return 0;
 }
@@ -495,7 +522,7 @@ static int measure_raw(unsigned int rows, int injector, int gso_injector, struct
 /* The same rows through the daemon, which has the tap now. */
 static void measure_daemon(unsigned int rows, struct guest *g, int injector, int gso_injector,
 			   struct frames *f, double seconds, struct figure through[NR_ROWS],
-			   unsigned long *whole)
+			   unsigned long whole[NR_ROWS])
 {
 	build_frame(f->small, g->gn.mac, 0);
 	f->big_len = build_frame(f->big, g->gn.mac, GSO_PAYLOAD);
@@ -508,31 +535,38 @@ static void measure_daemon(unsigned int rows, struct guest *g, int injector, int
 		through[IN_SMALL] = daemon_rx(g, injector, f->small, seconds);
 	f->gso_len = build_gso_toward(f->gso, g->gn.mac);
 	if (rows & 1u << IN_GSO)
-		through[IN_GSO] = daemon_rx_gso(g, gso_injector, f->gso, f->gso_len, seconds, whole);
+		through[IN_GSO] = daemon_rx_gso(g, gso_injector, f->gso, f->gso_len, seconds,
+						&whole[IN_GSO]);
+	if (rows & 1u << IN_GSO_BULK && !guest_driver(g, RX_BUFFER_BULK))
+		through[IN_GSO_BULK] = daemon_rx_gso(g, gso_injector, f->gso, f->gso_len, seconds,
+						     &whole[IN_GSO_BULK]);
 }
 
 static void print_figures(unsigned int rows, const struct figure through[NR_ROWS],
-			  const struct figure raw[NR_ROWS], unsigned long whole, double seconds)
+			  const struct figure raw[NR_ROWS], const unsigned long whole[NR_ROWS],
+			  double seconds)
 {
 	static const char *const what[NR_ROWS] = {
-		"guest->host 64 B", "guest->host 64 KiB GSO", "host->guest 64 B", "host->guest 64 KiB GSO",
+		"guest->host 64 B", "guest->host 64 KiB GSO", "host->guest 64 B",
+		"host->guest 64 KiB GSO", "  the same, 4 KiB buffers",
 	};
 
 	printf("bench-net: virtio-net through the daemon vs the same frames on the tap by this program"
 	       " (%.0f s each)\n", seconds);
-	printf("  %-26s %12s %12s %7s %10s %10s %9s\n", "frames", "daemon/s", "raw/s", "ratio",
-	       "notif/fr", "", "maps/fr");
+	printf("  %-26s %12s %12s %7s %9s %9s %9s\n", "frames", "daemon/s", "raw/s", "ratio",
+	       "kicks/fr", "irqs/fr", "maps/fr");
 	for (unsigned int r = 0; r < NR_ROWS; r++)
 		if (rows & 1u << r)
-			print_row(what[r], through[r], raw[r], r <= OUT_GSO ? "kicks     " : "interrupts");
+			print_row(what[r], through[r], raw[r]);
 	/* A frame the daemon dropped must not count: the tap's interface saw every one. */
 	for (unsigned int r = OUT_SMALL; r <= OUT_GSO; r++)
 		if (rows & 1u << r && through[r].arrived != through[r].frames)
 			printf("  WARNING: %s: the tap counted %lu of %lu frames the guest sent\n",
 			       what[r], through[r].arrived, through[r].frames);
-	if (rows & 1u << IN_GSO)
-		printf("  (host->guest GSO: %lu frames came whole to the guest; counted in 64 KiB "
-		       "frames' worth of bytes)\n", whole);
+	if (rows & (1u << IN_GSO | 1u << IN_GSO_BULK))
+		printf("  (host->guest GSO: %lu and %lu frames came whole to the guest, in %u- and "
+		       "%u-byte buffers; counted in 64 KiB frames' worth of bytes)\n", whole[IN_GSO],
+		       whole[IN_GSO_BULK], RX_BUFFER, RX_BUFFER_BULK);
 }
 
 int main(int argc, char **argv)
@@ -542,12 +576,12 @@ int main(int argc, char **argv)
 	struct figure raw[NR_ROWS] = { 0 }, through[NR_ROWS] = { 0 };
 	double seconds = argc > 2 ? atof(argv[2]) : 5;
 	unsigned int rows = parse_rows(argc > 3 ? argv[3] : NULL);
-	unsigned long whole = 0;
+	unsigned long whole[NR_ROWS] = { 0 };
 	int injector, gso_injector, ret;
 
 	if (argc < 2 || argc > 4 || !rows) {
 		fprintf(stderr, "usage: %s DAEMON [SECONDS [ROW,...]]\n  rows: out-64, out-gso, "
-			"in-64, in-gso (default: all)\n", argv[0]);
+			"in-64, in-gso, in-gso-4k (default: all)\n", argv[0]);
 		return 2;
 	}
 	ret = enter_namespace();
@@ -562,7 +596,7 @@ int main(int argc, char **argv)
 	/* Raw first, on a tap fd of our own; then the daemon takes the tap. */
 	if (measure_raw(rows, injector, gso_injector, &f, seconds, raw) || start_guest(&g, argv[1]))
 		return 1;
-	measure_daemon(rows, &g, injector, gso_injector, &f, seconds, through, &whole);
+	measure_daemon(rows, &g, injector, gso_injector, &f, seconds, through, whole);
 	print_figures(rows, through, raw, whole, seconds);
 	sim_hv_destroy(g.hv);
 	close(gso_injector);
