@@ -85,7 +85,58 @@ struct figure {
 	double kicks_per_frame;		/* the guest's notifications: transmit, or refilled buffers */
 	double interrupts_per_frame;	/* the device's, that the guest handled */
 	double maps_per_frame;
+	/* CPU time per frame, in microseconds: see struct cpu. */
+	double cpu_us[3];
 };
+
+/*
+ * CPU time spent so far, in seconds, kernel time included (the copies):
+ * this thread (the raw program, or the guest's vCPU and the injector), the
+ * simulated hypervisor's threads, and the daemon's worker. Unlike the
+ * rates, these hardly change with what else the machine runs.
+ */
+struct cpu {
+	double seconds[3];
+};
+
+static double clock_s(clockid_t clock)
+{
+	struct timespec ts;
+
+	clock_gettime(clock, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The worker's running time from /proc/PID/schedstat (its thread serves every queue). */
+static double worker_s(pid_t worker)
+{
+	unsigned long long ns = 0;
+	char path[64];
+	FILE *file;
+
+	if (worker <= 0)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/schedstat", (int)worker);
+	file = fopen(path, "r");
+	if (file && fscanf(file, "%llu", &ns) != 1)
+		ns = 0;
+	if (file)
+		fclose(file);
+	return (double)ns / 1e9;
+}
+
+static struct cpu cpu_now(pid_t worker)
+{
+	double thread = clock_s(CLOCK_THREAD_CPUTIME_ID);
+
+	return (struct cpu){ { thread, clock_s(CLOCK_PROCESS_CPUTIME_ID) - thread, worker_s(worker) } };
+}
+
+static void charge_cpu(struct figure *fig, struct cpu before, struct cpu after)
+{
+	for (int i = 0; i < 3 && fig->frames; i++)
+		fig->cpu_us[i] = (after.seconds[i] - before.seconds[i]) * 1e6 / (double)fig->frames;
+}
 
 static double now_s(void)
 {
@@ -489,57 +540,99 @@ static unsigned int parse_rows(const char *list)
 }
 
 struct frames {
-	uint8_t small[SMALL], big[65536 + 64], gso[65536 + 80];
+	uint8_t small[SMALL], in_small[SMALL], big[65536 + 64], gso[65536 + 80];
 	size_t big_len, gso_len;
 };
 
+struct sockets {
+	int tap, injector, gso_injector;
+};
+
+static struct figure raw_row(enum row r, const struct sockets *k, const struct frames *f, double seconds)
+{
+	switch (r) {
+	case OUT_SMALL:
+		return raw_tx(k->tap, f->small, SMALL, 0, seconds);
+	case OUT_GSO:
+		return raw_tx(k->tap, f->big, f->big_len, GSO_PAYLOAD, seconds);
+	case IN_SMALL:
+		return raw_rx(k->tap, k->injector, f->small, seconds);
+	default:
+		return raw_rx_gso(k->tap, k->gso_injector, f->gso, f->gso_len, seconds);
+	}
+}
+
 /* The raw limit of each row asked for, on a tap fd of this program's. */
-static int measure_raw(unsigned int rows, int injector, int gso_injector, struct frames *f,
-		       double seconds, struct figure raw[NR_ROWS])
+static int measure_raw(unsigned int rows, struct sockets *k, struct frames *f, double seconds,
+		       struct figure raw[NR_ROWS])
 {
 	const uint8_t guest_mac[6] = { 0x00, 0x16, 0x3e, 1, 2, 3 };
-	int tap = open_tap();
 
-	if (tap < 0) {
+	k->tap = open_tap();
+	if (k->tap < 0) {
 		perror("bench-net: tap");
 		return -1;
 	}
 	build_frame(f->small, guest_mac, 0);
 	f->big_len = build_frame(f->big, guest_mac, GSO_PAYLOAD);
 	f->gso_len = build_gso_toward(f->gso, guest_mac);
-	if (rows & 1u << OUT_SMALL)
-		raw[OUT_SMALL] = raw_tx(tap, f->small, SMALL, 0, seconds);
-	if (rows & 1u << OUT_GSO)
-		raw[OUT_GSO] = raw_tx(tap, f->big, f->big_len, GSO_PAYLOAD, seconds);
-	if (rows & 1u << IN_SMALL)
-		raw[IN_SMALL] = raw_rx(tap, injector, f->small, seconds);
-	if (rows & (1u << IN_GSO | 1u << IN_GSO_BULK))
-		raw[IN_GSO] = raw[IN_GSO_BULK] = raw_rx_gso(tap, gso_injector, f->gso, f->gso_len, seconds);
-	close(tap);
+	for (unsigned int r = 0; r < NR_ROWS; r++) {
+		struct cpu before = cpu_now(0);
+
+		if (!(rows & 1u << r))
+			continue;
+		/* Both GSO rows inject the same frames: one raw figure for both. */
+		if (r == IN_GSO_BULK && rows & 1u << IN_GSO) {
+			raw[r] = raw[IN_GSO];
+			continue;
+		}
+		raw[r] = raw_row(r, k, f, seconds);
+		charge_cpu(&raw[r], before, cpu_now(0));
+	}
+	close(k->tap);
 	return 0;
 }
 
+static struct figure daemon_row(enum row r, struct guest *g, const struct sockets *k,
+				const struct frames *f, double seconds, unsigned long *whole)
+{
+	switch (r) {
+	case OUT_SMALL:
+		return daemon_tx(g, f->small, SMALL, 0, seconds);
+	case OUT_GSO:
+		return daemon_tx(g, f->big, f->big_len, GSO_PAYLOAD, seconds);
+	case IN_SMALL:
+		return daemon_rx(g, k->injector, f->in_small, seconds);
+	case IN_GSO_BULK:
+		if (guest_driver(g, RX_BUFFER_BULK))
+			return (struct figure){ 0 };
+		/* fall through */
+	default:
+		return daemon_rx_gso(g, k->gso_injector, f->gso, f->gso_len, seconds, whole);
+	}
+}
+
 /* The same rows through the daemon, which has the tap now. */
-static void measure_daemon(unsigned int rows, struct guest *g, int injector, int gso_injector,
+static void measure_daemon(unsigned int rows, struct guest *g, const struct sockets *k,
 			   struct frames *f, double seconds, struct figure through[NR_ROWS],
 			   unsigned long whole[NR_ROWS])
 {
+	struct sim_hv_domain_state state = { 0 };
+
+	sim_hv_get_domain_state(g->hv, 1, &state);
 	build_frame(f->small, g->gn.mac, 0);
 	f->big_len = build_frame(f->big, g->gn.mac, GSO_PAYLOAD);
-	if (rows & 1u << OUT_SMALL)
-		through[OUT_SMALL] = daemon_tx(g, f->small, SMALL, 0, seconds);
-	if (rows & 1u << OUT_GSO)
-		through[OUT_GSO] = daemon_tx(g, f->big, f->big_len, GSO_PAYLOAD, seconds);
-	memcpy(f->small, g->gn.mac, 6);	/* toward the guest now */
-	if (rows & 1u << IN_SMALL)
-		through[IN_SMALL] = daemon_rx(g, injector, f->small, seconds);
+	memcpy(f->in_small, f->small, SMALL);
+	memcpy(f->in_small, g->gn.mac, 6);	/* toward the guest */
 	f->gso_len = build_gso_toward(f->gso, g->gn.mac);
-	if (rows & 1u << IN_GSO)
-		through[IN_GSO] = daemon_rx_gso(g, gso_injector, f->gso, f->gso_len, seconds,
-						&whole[IN_GSO]);
-	if (rows & 1u << IN_GSO_BULK && !guest_driver(g, RX_BUFFER_BULK))
-		through[IN_GSO_BULK] = daemon_rx_gso(g, gso_injector, f->gso, f->gso_len, seconds,
-						     &whole[IN_GSO_BULK]);
+	for (unsigned int r = 0; r < NR_ROWS; r++) {
+		struct cpu before = cpu_now(state.serving_pid);
+
+		if (!(rows & 1u << r))
+			continue;
+		through[r] = daemon_row(r, g, k, f, seconds, &whole[r]);
+		charge_cpu(&through[r], before, cpu_now(state.serving_pid));
+	}
 }
 
 static void print_figures(unsigned int rows, const struct figure through[NR_ROWS],
@@ -563,6 +656,12 @@ static void print_figures(unsigned int rows, const struct figure through[NR_ROWS
 		if (rows & 1u << r && through[r].arrived != through[r].frames)
 			printf("  WARNING: %s: the tap counted %lu of %lu frames the guest sent\n",
 			       what[r], through[r].arrived, through[r].frames);
+	printf("  CPU time per frame, us (kernel included): raw program | daemon path: guest and "
+	       "injector, simulated hypervisor, daemon worker\n");
+	for (unsigned int r = 0; r < NR_ROWS; r++)
+		if (rows & 1u << r)
+			printf("  %-26s %8.2f | %8.2f %8.2f %8.2f\n", what[r], raw[r].cpu_us[0],
+			       through[r].cpu_us[0], through[r].cpu_us[1], through[r].cpu_us[2]);
 	if (rows & (1u << IN_GSO | 1u << IN_GSO_BULK))
 		printf("  (host->guest GSO: %lu and %lu frames came whole to the guest, in %u- and "
 		       "%u-byte buffers; counted in 64 KiB frames' worth of bytes)\n", whole[IN_GSO],
@@ -577,7 +676,8 @@ int main(int argc, char **argv)
 	double seconds = argc > 2 ? atof(argv[2]) : 5;
 	unsigned int rows = parse_rows(argc > 3 ? argv[3] : NULL);
 	unsigned long whole[NR_ROWS] = { 0 };
-	int injector, gso_injector, ret;
+	struct sockets k;
+	int ret;
 
 	if (argc < 2 || argc > 4 || !rows) {
 		fprintf(stderr, "usage: %s DAEMON [SECONDS [ROW,...]]\n  rows: out-64, out-gso, "
@@ -587,19 +687,19 @@ int main(int argc, char **argv)
 	ret = enter_namespace();
 	if (ret)
 		return ret > 0 ? 0 : 1;
-	injector = open_injector();
-	gso_injector = open_gso_injector();
-	if (injector < 0 || gso_injector < 0) {
+	k.injector = open_injector();
+	k.gso_injector = open_gso_injector();
+	if (k.injector < 0 || k.gso_injector < 0) {
 		perror("bench-net: packet socket");
 		return 1;
 	}
 	/* Raw first, on a tap fd of our own; then the daemon takes the tap. */
-	if (measure_raw(rows, injector, gso_injector, &f, seconds, raw) || start_guest(&g, argv[1]))
+	if (measure_raw(rows, &k, &f, seconds, raw) || start_guest(&g, argv[1]))
 		return 1;
-	measure_daemon(rows, &g, injector, gso_injector, &f, seconds, through, whole);
+	measure_daemon(rows, &g, &k, &f, seconds, through, whole);
 	print_figures(rows, through, raw, whole, seconds);
 	sim_hv_destroy(g.hv);
-	close(gso_injector);
-	close(injector);
+	close(k.gso_injector);
+	close(k.injector);
 	return 0;
 }
