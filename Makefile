@@ -8,6 +8,9 @@
 #   make check      unit and simulated-hypervisor tests
 #   make asan       the same objects with ASan+UBSan under build/asan/
 #   make check-asan the suites, built with ASan+UBSan
+#   make profile    the simulated-hypervisor daemon and the benchmarks under build/profile/,
+#                   whose worker runs under valgrind: no empty root, no seccomp filter,
+#                   no descriptor bound (docs/benchmarks.md, "Profiling it"); never installed
 #   make bench      virtio-blk through the daemon against fio on the same image
 #                   (BENCH_SECONDS=10 per measurement, BENCH_IMAGE=build/bench/disk.img)
 #   make boot-test  real Xen (arm64, under qemu-system-aarch64) with Linux guests using
@@ -123,7 +126,7 @@ BENCH		:= $(BUILD)/tests/bench/bench_blk
 BENCH_NET	:= $(BUILD)/tests/bench/bench_net
 BENCH_IMAGE	?= $(BUILD)/bench/disk.img
 
-.PHONY: all build tests demo check check-run asan check-asan bench deps build-deps clean \
+.PHONY: all build tests demo check check-run asan check-asan profile bench deps build-deps clean \
 	boot-test sysroot-arm64 readme-usage install install-guest uninstall uninstall-guest
 
 # Keep the objects of test binaries (make would delete them as intermediates).
@@ -196,6 +199,12 @@ asan:
 	@$(MAKE) --no-print-directory BUILD=$(BUILD)/asan \
 		SAN_FLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
 		CFLAGS="-O1 -g" build tests
+
+# The worker under valgrind (callgrind counts instructions, repeatable on a loaded machine).
+profile:
+	@$(MAKE) --no-print-directory BUILD=$(BUILD)/profile CFLAGS="-O2 -g -DXVP_PROFILE_BUILD" \
+		$(BUILD)/profile/tests/xen-virtio-pcid-sim $(BUILD)/profile/tests/bench/bench_net \
+		$(BUILD)/profile/tests/bench/bench_blk
 
 check-asan: deps
 	@$(MAKE) --no-print-directory BUILD=$(BUILD)/asan \

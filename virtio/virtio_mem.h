@@ -83,7 +83,8 @@ static inline int virtio_mem_translate(const struct virtio_mem *mem, uint64_t gp
 
 static inline void virtio_mem_release(const struct virtio_mem *mem, struct virtio_mem_refs *refs)
 {
-	if (mem->ops->release)
+	/* An empty set holds nothing: no call (each buffer a device pops starts with one). */
+	if (refs->count && mem->ops->release)
 		mem->ops->release(mem->opaque, refs);
 	*refs = (struct virtio_mem_refs){ 0 };
 }

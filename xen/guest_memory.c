@@ -136,12 +136,16 @@ fail:
 	return NULL;
 }
 
-static bool pages_valid(const struct mapping *m, uint64_t first, uint64_t last)
+/* Pages [first, last] of @m are all guest RAM: a word of the bitmap at a time. */
+static inline bool pages_valid(const struct mapping *m, uint64_t first, uint64_t last)
 {
-	for (uint64_t i = first; i <= last; i++)
-		if (!(m->valid[i / 64] & (1ULL << (i % 64))))
+	uint64_t word = first / 64, last_word = last / 64, mask = ~0ULL << (first % 64);
+
+	for (; word < last_word; word++, mask = ~0ULL)
+		if ((m->valid[word] & mask) != mask)
 			return false;
-	return true;
+	mask &= ~0ULL >> (63 - last % 64);
+	return (m->valid[word] & mask) == mask;
 }
 
 static void cache_insert(struct guest_memory *gm, struct mapping *m)
@@ -162,6 +166,8 @@ static void cache_remove(struct guest_memory *gm, struct mapping *m)
 		link = &(*link)->next;
 	*link = m->next;
 	m->cached = false;
+	if (gm->recent == m)
+		gm->recent = NULL;
 	if (m->refs == 0) {
 		guest_memory_unmap(gm, m);
 		return;
@@ -170,11 +176,18 @@ static void cache_remove(struct guest_memory *gm, struct mapping *m)
 	gm->uncached = m;
 }
 
+/* The last one found first: a queue's buffers mostly lie in the same bucket as the one before. */
 static struct mapping *find_cached(struct guest_memory *gm, uint64_t first_gfn, uint64_t nr_pages)
 {
-	for (struct mapping *m = gm->hash[hash_of(first_gfn, nr_pages)]; m; m = m->next)
-		if (m->first_gfn == first_gfn && m->nr_pages == nr_pages)
+	struct mapping *m = gm->recent;
+
+	if (m && m->first_gfn == first_gfn && m->nr_pages == nr_pages)
+		return m;
+	for (m = gm->hash[hash_of(first_gfn, nr_pages)]; m; m = m->next)
+		if (m->first_gfn == first_gfn && m->nr_pages == nr_pages) {
+			gm->recent = m;
 			return m;
+		}
 	return NULL;
 }
 
@@ -303,14 +316,14 @@ static int translate_cached(struct guest_memory *gm, uint64_t gpa, uint64_t last
 	uint64_t nr_pages = (last / GUEST_MEMORY_BUCKET_SIZE - first_bucket + 1) * BUCKET_PAGES;
 	uint64_t first = (gpa >> PAGE_SHIFT) - first_gfn, final = (last >> PAGE_SHIFT) - first_gfn;
 	struct mapping *m = find_cached(gm, first_gfn, nr_pages);
-	bool retried = false;
+	bool retried = false, valid = false;
 	int ret = 0;
 
 	/* Read-only until a writable translation comes; then read-write for good. */
 	if (!m || (writable && !m->writable)) {
 		gm->stats.upgrades += m != NULL;
 		ret = map_cached(gm, first_gfn, nr_pages, writable, m, refs, &m);
-	} else if (!pages_valid(m, first, final) && retry_due(m)) {
+	} else if (!(valid = pages_valid(m, first, final)) && retry_due(m)) {
 		gm->stats.retries++;
 		retried = true;
 		ret = map_cached(gm, first_gfn, nr_pages, m->writable, m, refs, &m);
@@ -318,7 +331,8 @@ static int translate_cached(struct guest_memory *gm, uint64_t gpa, uint64_t last
 	if (ret)
 		return ret;
 	m->last_used = ++gm->tick;
-	if (!pages_valid(m, first, final))
+	/* A new mapping is looked at here, the one found above only if it failed there. */
+	if (!valid && !pages_valid(m, first, final))
 		return -EFAULT;
 	if (retried)
 		m->misses = 0;	/* the page came: the next miss is retried at once again */

@@ -44,6 +44,7 @@ struct guest_memory {
 	uint64_t budget;
 	xenforeignmemory_handle *fmem;
 	struct mapping *hash[HASH_SIZE];
+	struct mapping *recent;		/* in the hash: the one find_cached() found last */
 	/* Out of the cache but referenced (invalidated, replaced), or a lasting set's own. */
 	struct mapping *uncached;
 	struct ref_slab *slabs;

@@ -154,17 +154,34 @@ static void parse_header(struct guest_net_hdr *hdr, const uint8_t *bytes)
 	hdr->num_buffers = le16toh(fields[4]);
 }
 
-/* Copy buffer @slot's @len bytes from @skip into the frame and post the buffer again. */
+/* Post the taken buffers of @rxq again, and kick if the device asks for it. */
+static int refill(struct guest_net *gn, struct guest_net_rxq *rxq)
+{
+	int ret = 0;
+
+	if (!rxq->nr_taken)
+		return 0;
+	for (unsigned int i = 0; i < rxq->nr_taken && !ret; i++)
+		ret = post_one(gn, rxq, rxq->taken[i]);
+	rxq->nr_taken = 0;
+	rxq->kicks += guest_virtio_kick(gn->vd, rxq->index);
+	return ret;
+}
+
+/* Copy buffer @slot's @len bytes from @skip into the frame (up to rx_copy_max); it waits for refill(). */
 static int take(struct guest_net *gn, struct guest_net_rxq *rxq, struct guest_net_frame *frame,
 		unsigned int slot, uint32_t len, uint32_t skip)
 {
 	const uint8_t *bytes = guest_ram_ptr(gn->vd->ram, rxq->gpa[slot], gn->rx_buffer_size);
+	size_t room = gn->rx_copy_max ? gn->rx_copy_max : sizeof(frame->data), copy;
 
 	if (len < skip || frame->len + (len - skip) > sizeof(frame->data))
 		return -EIO;
-	memcpy(frame->data + frame->len, bytes + skip, len - skip);
+	copy = frame->len >= room ? 0 : room - frame->len < len - skip ? room - frame->len : len - skip;
+	memcpy(frame->data + frame->len, bytes + skip, copy);
 	frame->len += len - skip;
-	return post_one(gn, rxq, slot);
+	rxq->taken[rxq->nr_taken++] = slot;
+	return 0;
 }
 
 /* 5.1.6.4: one frame from @pair's receiveq: 1, 0 (none), -EIO. */
@@ -191,7 +208,8 @@ static int poll_frame(struct guest_net *gn, unsigned int pair, struct guest_net_
 		if (ret == 1)
 			ret = take(gn, rxq, frame, slot, len, 0);
 	}
-	guest_virtio_kick(gn->vd, rxq->index);
+	if (!ret && rxq->nr_taken >= gn->rx_refill_batch)
+		ret = refill(gn, rxq);
 	rxq->frames++;
 	return ret ? (ret < 0 ? ret : -EIO) : 1;
 }
@@ -221,6 +239,10 @@ int guest_net_receive(struct guest_net *gn, struct guest_net_frame *frame, int t
 			if (ret)
 				return ret < 0 ? ret : 0;
 		}
+		/* Nothing more: what waits for a refill goes back before sleeping. */
+		for (unsigned int i = 0; i < gn->pairs; i++)
+			if (refill(gn, &gn->rx[i]))
+				return -EIO;
 		/* napi_complete: interrupts on again, and one more look for what raced with that. */
 		set_rx_callbacks(gn, true, &more);
 		if (more)

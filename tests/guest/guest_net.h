@@ -95,14 +95,17 @@ struct guest_net_frame {
 	struct guest_net_hdr hdr;
 	unsigned int pair;		/* the receiveq it came on */
 	size_t len;			/* bytes of data, without the header */
-	uint8_t data[GUEST_NET_FRAME_MAX];
+	uint8_t data[GUEST_NET_FRAME_MAX];	/* the first len bytes, or rx_copy_max of them */
 };
 
 struct guest_net_rxq {
 	uint16_t index;
 	unsigned int nr_buffers;
 	uint64_t gpa[GUEST_NET_RX_MAX];
+	unsigned int nr_taken;		/* buffers taken, not posted again yet */
+	unsigned int taken[GUEST_NET_RX_MAX];
 	unsigned long frames;
+	unsigned long kicks;		/* kicks written after posting buffers */
 };
 
 struct guest_net {
@@ -112,6 +115,22 @@ struct guest_net {
 	uint16_t ctrl_index;
 	uint32_t rx_buffer_size;
 	uint32_t rx_split;		/* non-zero: each receive buffer is two descriptors, split there */
+	/*
+	 * Non-zero: copy at most this many bytes of a frame into frame->data
+	 * (frame->len still counts them all). Linux's page_to_skb() copies a
+	 * mergeable frame's first bytes only and hands the rest to its stack
+	 * as the buffers' pages (drivers/net/virtio_net.c, GOOD_COPY_LEN).
+	 */
+	size_t rx_copy_max;
+	/*
+	 * Above 1: taken buffers are posted again once this many wait, all
+	 * with one kick (and before the driver sleeps), as Linux's
+	 * virtnet_receive() refills only when more than half of
+	 * min(NAPI budget, ring size) descriptors are free and
+	 * try_fill_recv() kicks once. 0 or 1: each frame's buffers go back
+	 * at once.
+	 */
+	unsigned int rx_refill_batch;
 	uint8_t mac[6];
 	struct guest_net_rxq rx[GUEST_NET_MAX_PAIRS];
 	unsigned long interrupts;	/* handled: callbacks disabled, rings polled */

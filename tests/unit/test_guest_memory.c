@@ -288,6 +288,30 @@ static void test_a_map_dom0_cannot_back_alone_is_refused(void **state)
 	guest_memory_release(f->gm, &refs);
 }
 
+/*
+ * A bucket's pages that are not RAM are refused wherever a range lies in
+ * the bitmap that records them (64 pages a word): a hole at page 64 of a
+ * bucket is met by a range from page 63, and ranges on either side of it,
+ * across a word or not, are RAM.
+ */
+static void test_a_hole_is_refused_at_a_bitmap_word_boundary(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t bucket = RAM_BASE + 100 * BUCKET, hole = bucket + 64 * PAGE;
+	struct virtio_mem_refs refs = { 0 };
+	void *p;
+
+	sim_hv_balloon_out(hv, 0, hole);	/* no server to tell: the p2m is what counts */
+	assert_int_equal(guest_memory_translate(f->gm, hole - PAGE, 2 * PAGE, false, &refs, &p), -EFAULT);
+	assert_int_equal(guest_memory_translate(f->gm, hole - 1, 2, false, &refs, &p), -EFAULT);
+	assert_int_equal(guest_memory_translate(f->gm, hole, PAGE, false, &refs, &p), -EFAULT);
+	assert_int_equal(guest_memory_translate(f->gm, bucket, 64 * PAGE, false, &refs, &p), 0);
+	assert_int_equal(guest_memory_translate(f->gm, hole + PAGE, 100 * PAGE, false, &refs, &p), 0);
+	assert_int_equal(guest_memory_translate(f->gm, bucket + 130 * PAGE, 64 * PAGE, false, &refs, &p), 0);
+	guest_memory_release(f->gm, &refs);
+	assert_int_equal(sim_hv_populate(hv, hole), 0);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -300,6 +324,7 @@ int main(void)
 		T(test_upgrade_of_a_referenced_read_only_bucket),
 		T(test_a_map_dom0_cannot_back_waits_for_a_release),
 		T(test_a_map_dom0_cannot_back_alone_is_refused),
+		T(test_a_hole_is_refused_at_a_bitmap_word_boundary),
 	};
 
 	return cmocka_run_group_tests_name("guest memory cache", tests, group_setup, group_teardown);
