@@ -1359,12 +1359,18 @@ static void test_nbd_disk_over_tls_with_a_psk_reconnects(void **state)
 	/* What the worker can see of the file system: the key's copy, nothing else. */
 	worker = sim_hv_wait_domain_served(f->hv, 1, 0, WAIT_MS);
 	assert_true(worker > 0);
+#if !defined(__SANITIZE_ADDRESS__)	/* that build keeps its root (daemon/sandbox.c) */
 	snprintf(root, sizeof(root), "/proc/%d/root", (int)worker);
 	list_directory(root, names, sizeof(names));
 	assert_string_equal(names, "tmp");
 	snprintf(root, sizeof(root), "/proc/%d/root/tmp", (int)worker);
 	list_directory(root, names, sizeof(names));
 	assert_string_equal(names, strrchr(psk, '/') + 1);
+#else
+	(void)list_directory;
+	(void)names;
+	(void)root;
+#endif
 	assert_int_equal(sim_hv_stop_daemon(f->hv, SIGTERM, WAIT_MS), 0);
 out:
 	nbd_server_stop(&server, SIGKILL);
