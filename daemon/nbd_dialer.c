@@ -143,18 +143,60 @@ static void on_ask(void *opaque, struct worker_request *req, struct worker_paylo
 	dial->req = req;
 }
 
+/*
+ * @args as NAME VALUE pairs: a worker's getopt_long also takes --NAME=VALUE
+ * (the device-model mode's and --from-xl's tokens), config_domain_options()
+ * only pairs. The copies point into @args or @store (freed by the caller).
+ */
+static char **split_args(char *const *args, char **store)
+{
+	size_t n = 0, len = 0;
+	char **out;
+	char *at;
+
+	for (; args[n]; n++)
+		len += strlen(args[n]) + 1;
+	out = calloc(2 * n + 1, sizeof(*out));
+	*store = at = malloc(len + 1);
+	if (!out || !at) {
+		free(out);
+		free(at);
+		*store = NULL;
+		return NULL;
+	}
+	for (size_t i = 0, j = 0; i < n; i++) {
+		const char *eq = strncmp(args[i], "--", 2) ? NULL : strchr(args[i], '=');
+
+		if (!eq) {
+			out[j++] = args[i];
+			continue;
+		}
+		memcpy(at, args[i], (size_t)(eq - args[i]));
+		at[eq - args[i]] = '\0';
+		out[j++] = at;
+		at += eq - args[i] + 1;
+		out[j++] = (char *)eq + 1;
+	}
+	return out;
+}
+
 /* The devices of @args, as the worker will parse them; false if they do not parse (logged). */
 static bool read_devices(struct nbd_dialer *dialer, char *const *args)
 {
 	struct daemon_options *opts = calloc(1, sizeof(*opts));
-	struct config_domain block = { .args = (char **)args };
+	char *store = NULL;
+	struct config_domain block = { .args = split_args(args, &store) };
 	char why[OPTIONS_WHY_MAX];
 	bool ok = false;
 
-	while (args[block.nr_args])
-		block.nr_args++;
-	if (!opts)
+	if (!opts || !block.args) {
+		free(opts);
+		free(block.args);
+		free(store);
 		return false;
+	}
+	while (block.args[block.nr_args])
+		block.nr_args++;
 	options_init(opts);
 	if (config_domain_options(&block, opts, why, sizeof(why)) ||
 	    device_configs_finish(opts->devices, opts->nr_devices, why, sizeof(why)))
@@ -178,6 +220,8 @@ out:
 		log_error("domain %u: its options no longer parse (%s): its NBD disks get no "
 			  "connections", dialer->domid, why);
 	free(opts);
+	free(block.args);
+	free(store);
 	return ok;
 }
 
